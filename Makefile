@@ -1,0 +1,157 @@
+# hv: a bare-metal x86-64 microhypervisor booted as a UEFI application.
+#
+#   make            build build/hv.efi and the boot disk image build/esp.img
+#   make run        boot it under QEMU/OVMF with the console on this terminal
+#   make test       unit tests (host) and integration tests (QEMU, Bochs)
+#   make bench      benchmarks (figures go to docs/benchmarks.md by hand)
+#   make clean      remove every build output
+#
+# Missing packages are installed on first use (tools/bootstrap-deps.sh).
+
+BUILD := build
+CC := gcc
+LD := ld
+OBJCOPY := objcopy
+PYTHON := /usr/bin/python3
+PYTEST := $(PYTHON) -m pytest
+
+EFI_INC := /usr/include/efi
+EFI_CRT0 := /usr/lib/crt0-efi-x86_64.o
+EFI_LIBDIR := /usr/lib
+
+# Short build lines; V=1 shows full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2)
+endif
+
+BUILD_ID := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-missing-field-initializers
+COMMON_CFLAGS := -std=gnu11 -O2 -g -I. $(WARNINGS)
+
+# hv.efi: freestanding, position independent (GNU-EFI relocates itself),
+# no red zone (interrupts share the stack), no SSE (guest state stays in the
+# FPU registers), frame pointers for backtraces.
+EFI_CFLAGS := $(COMMON_CFLAGS) -ffreestanding -fno-stack-protector -fno-stack-check \
+	-fpic -fvisibility=hidden -fshort-wchar -mno-red-zone -mgeneral-regs-only \
+	-fno-omit-frame-pointer -fno-strict-aliasing -fno-asynchronous-unwind-tables \
+	-DGNU_EFI_USE_MS_ABI -DHV_BUILD_ID='"$(BUILD_ID)"' \
+	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -MMD -MP
+EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined \
+	-z noexecstack
+
+HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell drivers
+HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
+HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS))
+
+# Code that needs no hardware, built for the host as well (unit tests).
+HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
+	hv/mm/palloc.c hv/mm/pagetable.c hv/mm/heap.c hv/mm/memmap.c \
+	hv/config.c hv/shell/lineedit.c hv/shell/shell.c
+HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all -MMD -MP
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS) $(UNIT_SRCS))
+
+.PHONY: all deps run test unit integration bench clean
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/hv.efi $(BUILD)/esp.img
+
+deps:
+	@tools/bootstrap-deps.sh
+
+$(BUILD)/efi/%.c.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/%.S.o: %.S | deps
+	@mkdir -p $(dir $@)
+	$(call say,AS,$<)
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/symtab-empty.o: tools/symtab-empty.S | deps
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+# Two link passes: the second embeds the function symbol table of the first
+# so backtraces print names. .text is laid out first, so it cannot move;
+# the check below proves it.
+$(BUILD)/hv.pass1.so: $(HV_OBJS) $(BUILD)/efi/symtab-empty.o linker.ld
+	$(call say,LD,$@)
+	$(Q)$(LD) $(EFI_LDFLAGS) -L$(EFI_LIBDIR) $(EFI_CRT0) $(HV_OBJS) $(BUILD)/efi/symtab-empty.o \
+		-lgnuefi -o $@
+
+$(BUILD)/symtab.S: $(BUILD)/hv.pass1.so tools/gen-symtab.sh
+	$(Q)tools/gen-symtab.sh $< > $@
+
+$(BUILD)/efi/symtab.o: $(BUILD)/symtab.S
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/hv.so: $(HV_OBJS) $(BUILD)/efi/symtab.o linker.ld
+	$(call say,LD,$@)
+	$(Q)$(LD) $(EFI_LDFLAGS) -L$(EFI_LIBDIR) $(EFI_CRT0) $(HV_OBJS) $(BUILD)/efi/symtab.o \
+		-lgnuefi -o $@
+	@nm -n $(BUILD)/hv.pass1.so | grep ' [tT] ' > $(BUILD)/text1.syms
+	@nm -n $@ | grep ' [tT] ' > $(BUILD)/text2.syms
+	@cmp -s $(BUILD)/text1.syms $(BUILD)/text2.syms || \
+		{ echo "error: code moved between link passes"; rm -f $@; exit 1; }
+	@if nm $@ | grep -q ' U '; then echo "error: undefined symbols:"; nm $@ | grep ' U '; \
+		rm -f $@; exit 1; fi
+
+$(BUILD)/hv.efi: $(BUILD)/hv.so
+	$(call say,EFI,$@)
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	@echo "hv.efi: $$(stat -c %s $@) bytes"
+
+# A FAT boot disk (no partition table) with hv.efi as the removable-media
+# boot loader. The geometry suits Bochs' flat disk mode as well.
+ESP_SECTORS := 65520
+$(BUILD)/esp.img: $(BUILD)/hv.efi
+	$(call say,ESP,$@)
+	$(Q)rm -f $@.tmp
+	$(Q)dd if=/dev/zero of=$@.tmp bs=512 count=$(ESP_SECTORS) status=none
+	$(Q)mformat -i $@.tmp -t 65 -h 16 -s 63 -v HVBOOT ::
+	$(Q)mmd -i $@.tmp ::/EFI ::/EFI/BOOT
+	$(Q)mcopy -i $@.tmp $< ::/EFI/BOOT/BOOTX64.EFI
+	$(Q)mv $@.tmp $@
+
+# ---- host build: unit tests ------------------------------------------------
+
+$(BUILD)/host/%.c.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$<)
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/unit-tests: $(UNIT_OBJS)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(HOST_CFLAGS) $^ -lcriterion -o $@
+
+unit: $(BUILD)/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit-tests --jobs 2
+
+# ---- running and integration tests ------------------------------------------
+
+run: all
+	$(PYTHON) tools/hvlaunch.py --console stdio
+
+integration: all
+	$(PYTEST) -q tests/integration
+
+test: unit integration
+
+bench: all
+	$(PYTHON) tools/bench.py
+
+clean:
+	rm -rf $(BUILD) .pytest_cache tests/integration/__pycache__ tools/__pycache__
+
+-include $(HV_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,53 @@
+/* Everything the hypervisor takes over from the firmware, gathered by boot/
+ * before ExitBootServices. hv/ depends on this header, never on UEFI's. */
+#ifndef BOOT_BOOTINFO_H
+#define BOOT_BOOTINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/mm/memmap.h"
+
+#define BOOT_CMDLINE_MAX 1024
+#define BOOT_CONFIG_MAX 8192
+#define BOOT_NVRAM_BLOB_MAX 34816
+#define BOOT_HV_STACK_PAGES 32
+
+enum boot_source {
+	BOOT_FROM_UNKNOWN,
+	BOOT_FROM_DISK,   /* a file system, e.g. EFI/BOOT/BOOTX64.EFI */
+	BOOT_FROM_KERNEL, /* QEMU -kernel (OVMF's kernel loader) */
+	BOOT_FROM_NETWORK,/* PXE / TFTP */
+};
+
+struct boot_info {
+	uint64_t image_base;
+	uint64_t image_size;
+	enum boot_source source;
+	char image_path[128];   /* as the firmware named it, ASCII */
+
+	struct mem_region *memmap; /* final map, after ExitBootServices */
+	size_t memmap_count;
+	uint32_t ebs_attempts;     /* ExitBootServices calls needed */
+
+	uint64_t acpi_rsdp;        /* physical address or 0 */
+	uint64_t smbios;           /* physical address or 0 */
+
+	char cmdline[BOOT_CMDLINE_MAX]; /* load options, ASCII */
+	char config[BOOT_CONFIG_MAX];   /* hv.cfg beside the image, NUL-terminated */
+	size_t config_len;
+	char config_path[128];          /* where it came from, "" if none */
+
+	/* Raw contents of the hypervisor's NVRAM variables, read while boot
+	 * services were still up; hv/ validates them. */
+	uint8_t retired_pages_var[BOOT_NVRAM_BLOB_MAX];
+	size_t retired_pages_var_len; /* 0: variable absent */
+	int retired_pages_var_status; /* 0 ok, else firmware error class */
+
+	uint64_t stack_top;        /* hypervisor stack (LoaderData) */
+	char fw_vendor[64];
+	uint32_t fw_revision;
+	uint64_t boot_tsc;         /* TSC when efi_main started */
+};
+
+#endif

@@ -1,0 +1,178 @@
+#include "hv/mm/mm.h"
+
+#include "boot/bootinfo.h"
+#include "hv/lib/string.h"
+#include "hv/log.h"
+#include "hv/mm/heap.h"
+#include "hv/mm/pagetable.h"
+#include "hv/panic.h"
+#include "hv/x86/cpu.h"
+
+static struct palloc allocator;
+static struct pagetable host_pt;
+static struct heap heap;
+static uint64_t identity_limit;
+
+struct palloc *mm_palloc(void)
+{
+	return &allocator;
+}
+
+static void *p2v_cb(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+static uint64_t pt_alloc_cb(void *ctx)
+{
+	(void)ctx;
+	return page_alloc();
+}
+
+static void pt_free_cb(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	page_free(pa);
+}
+
+static uint64_t heap_alloc_cb(void *ctx, size_t pages)
+{
+	(void)ctx;
+	return pages_alloc(pages, 1);
+}
+
+static void heap_free_cb(void *ctx, uint64_t pa, size_t pages)
+{
+	(void)ctx;
+	pages_free(pa, pages);
+}
+
+static uint64_t v2p_cb(void *ctx, const void *va)
+{
+	(void)ctx;
+	return virt_to_phys(va);
+}
+
+static void *palloc_p2v(uint64_t pa)
+{
+	return phys_to_virt(pa);
+}
+
+static bool cpu_has_1g_pages(void)
+{
+	return (cpuid(0x80000001, 0).edx >> 26) & 1;
+}
+
+static void build_identity_map(const struct boot_info *bi)
+{
+	uint64_t top = 4ull << 30;
+
+	for (size_t i = 0; i < bi->memmap_count; i++) {
+		uint64_t end = bi->memmap[i].base + bi->memmap[i].pages * PAGE_SIZE;
+		if (end > top)
+			top = end;
+	}
+	top = (top + PT_SIZE_1G - 1) & ~(PT_SIZE_1G - 1);
+
+	struct pt_mem_ops ops = { pt_alloc_cb, pt_free_cb, p2v_cb, NULL };
+	if (pt_init(&host_pt, &pt_format_x86, &ops) != PT_OK)
+		panic("no memory for the host page tables");
+	unsigned sizes = PT_MAP_4K | PT_MAP_2M | (cpu_has_1g_pages() ? PT_MAP_1G : 0);
+	if (pt_map(&host_pt, 0, 0, top, PT_RWX, PT_MT_WB, sizes) != PT_OK)
+		panic("cannot build the identity map up to 0x%lx", (unsigned long)top);
+	identity_limit = top;
+	write_cr3(host_pt.root);
+}
+
+void mm_init(const struct boot_info *bi, const uint64_t *retired, size_t nretired)
+{
+	if (!palloc_init(&allocator, bi->memmap, bi->memmap_count, retired, nretired, palloc_p2v))
+		panic("no usable memory in the firmware memory map");
+
+	/* The firmware's page tables, GDT and stack live in boot-services memory:
+	 * only once ours are live can that memory be handed out. */
+	build_identity_map(bi);
+	palloc_release_deferred(&allocator);
+
+	struct heap_page_source src = { heap_alloc_cb, heap_free_cb, p2v_cb, v2p_cb, NULL };
+	heap_init(&heap, &src);
+	log_info("mm: %lu MiB managed, %lu MiB free, identity map to %lu GiB (%lu table pages)",
+		 (unsigned long)(allocator.stats.managed >> 8),
+		 (unsigned long)(allocator.stats.free >> 8),
+		 (unsigned long)(identity_limit >> 30), (unsigned long)host_pt.table_pages);
+}
+
+uint64_t page_alloc(void)
+{
+	return palloc_alloc_zeroed(&allocator);
+}
+
+uint64_t pages_alloc(size_t n, size_t align_pages)
+{
+	uint64_t pa = palloc_alloc_contig(&allocator, n, align_pages);
+
+	if (pa)
+		memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
+	return pa;
+}
+
+void page_free(uint64_t pa)
+{
+	if (!palloc_free(&allocator, pa))
+		panic("freeing page 0x%lx that is not allocated", (unsigned long)pa);
+}
+
+void pages_free(uint64_t pa, size_t n)
+{
+	if (!palloc_free_contig(&allocator, pa, n))
+		panic("freeing %zu pages at 0x%lx that are not allocated", n, (unsigned long)pa);
+}
+
+bool mm_map_mmio(uint64_t pa, uint64_t size)
+{
+	uint64_t start = pa & ~PAGE_MASK;
+	uint64_t end = (pa + size + PAGE_MASK) & ~PAGE_MASK;
+
+	if (end <= identity_limit)
+		return true;
+	for (uint64_t p = start; p < end; p += PAGE_SIZE) {
+		struct pt_mapping m;
+		if (pt_lookup(&host_pt, p, &m))
+			continue;
+		if (pt_map(&host_pt, p, p, PAGE_SIZE, PT_R | PT_W, PT_MT_UC, PT_MAP_4K) != PT_OK)
+			return false;
+		invlpg(p);
+	}
+	return true;
+}
+
+uint64_t mm_identity_limit(void)
+{
+	return identity_limit;
+}
+
+size_t mm_host_table_pages(void)
+{
+	return host_pt.table_pages;
+}
+
+void *kmalloc(size_t size)
+{
+	return heap_alloc(&heap, size);
+}
+
+void *kzalloc(size_t size)
+{
+	void *p = heap_alloc(&heap, size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+void kfree(void *p)
+{
+	if (!heap_free(&heap, p))
+		panic("kfree of a pointer the heap did not hand out: %p", p);
+}

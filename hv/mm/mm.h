@@ -1,0 +1,49 @@
+/* The hypervisor's memory: the global page allocator, the identity-mapped
+ * host page tables and a small object heap. Physical and virtual addresses
+ * of the hypervisor coincide (identity map), hence phys_to_virt. */
+#ifndef HV_MM_MM_H
+#define HV_MM_MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/mm/memmap.h"
+#include "hv/mm/palloc.h"
+
+static inline void *phys_to_virt(uint64_t pa)
+{
+	return (void *)(uintptr_t)pa;
+}
+
+static inline uint64_t virt_to_phys(const void *va)
+{
+	return (uint64_t)(uintptr_t)va;
+}
+
+struct boot_info;
+
+/* Builds the allocator (honouring pages retired in an earlier boot), the
+ * host page tables, switches to them and releases boot-services memory. */
+void mm_init(const struct boot_info *bi, const uint64_t *retired, size_t nretired);
+
+struct palloc *mm_palloc(void);
+
+uint64_t page_alloc(void);        /* zeroed; 0 when out of memory */
+uint64_t pages_alloc(size_t n, size_t align_pages); /* zeroed, contiguous */
+void page_free(uint64_t pa);
+void pages_free(uint64_t pa, size_t n);
+
+/* Maps device memory (uncached) into the host page tables if not yet
+ * covered by the identity map. */
+bool mm_map_mmio(uint64_t pa, uint64_t size);
+
+/* Top of the identity map and the host page-table footprint. */
+uint64_t mm_identity_limit(void);
+size_t mm_host_table_pages(void);
+
+void *kmalloc(size_t size);
+void *kzalloc(size_t size);
+void kfree(void *p);
+
+#endif

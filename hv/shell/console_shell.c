@@ -1,0 +1,55 @@
+/* Connects the shell to the serial console. */
+#include "hv/shell/console_shell.h"
+
+#include "hv/console.h"
+#include "hv/shell/commands.h"
+
+#define MAX_BYTES_PER_POLL 256
+
+static struct shell shell;
+
+static void write_console(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	con_write(s, n);
+}
+
+static bool hide(void *ctx)
+{
+	return shell_hide_input(ctx);
+}
+
+static void show(void *ctx)
+{
+	shell_show_input(ctx);
+}
+
+void console_shell_init(bool debug_commands)
+{
+	struct shell_io io = { write_console, NULL };
+	struct console_async_hooks hooks = { hide, show, &shell };
+
+	shell_init(&shell, hv_commands, hv_command_count, &io, true);
+	shell.debug_enabled = debug_commands;
+	console_set_async_hooks(&hooks);
+	shell_show_prompt(&shell);
+}
+
+struct shell *console_shell(void)
+{
+	return &shell;
+}
+
+bool console_shell_poll(void)
+{
+	bool any = false;
+
+	for (int i = 0; i < MAX_BYTES_PER_POLL; i++) {
+		int c = con_getc();
+		if (c < 0)
+			break;
+		any = true;
+		shell_feed(&shell, (unsigned char)c);
+	}
+	return any;
+}

@@ -1,0 +1,13 @@
+#ifndef HV_SHELL_CONSOLE_SHELL_H
+#define HV_SHELL_CONSOLE_SHELL_H
+
+#include <stdbool.h>
+
+#include "hv/shell/shell.h"
+
+void console_shell_init(bool debug_commands);
+/* Feeds pending console input to the shell; true if there was any. */
+bool console_shell_poll(void);
+struct shell *console_shell(void);
+
+#endif

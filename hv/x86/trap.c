@@ -1,0 +1,83 @@
+#include "hv/x86/trap.h"
+
+#include <stddef.h>
+
+#include "hv/x86/lapic.h"
+
+struct ex_table_entry {
+	int32_t fault;  /* relative to &entry->fault */
+	int32_t fixup;  /* relative to &entry->fixup */
+};
+
+extern const struct ex_table_entry __start_ex_table[];
+extern const struct ex_table_entry __stop_ex_table[];
+
+static trap_handler_fn handlers[256];
+static uint64_t counts[256];
+
+void trap_set_handler(unsigned vector, trap_handler_fn fn)
+{
+	if (vector < 256)
+		handlers[vector] = fn;
+}
+
+uint64_t trap_count(unsigned vector)
+{
+	return vector < 256 ? counts[vector] : 0;
+}
+
+bool trap_apply_fixup(struct trap_frame *f)
+{
+	for (const struct ex_table_entry *e = __start_ex_table; e < __stop_ex_table; e++) {
+		uint64_t fault = (uint64_t)(uintptr_t)&e->fault + (int64_t)e->fault;
+		if (fault == f->rip) {
+			f->rip = (uint64_t)(uintptr_t)&e->fixup + (int64_t)e->fixup;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *trap_vector_name(unsigned v)
+{
+	static const char *const names[32] = {
+		"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+		"#BR bound range", "#UD invalid opcode", "#NM device not available",
+		"#DF double fault", "coprocessor overrun", "#TS invalid TSS",
+		"#NP segment not present", "#SS stack fault", "#GP general protection",
+		"#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
+		"#MC machine check", "#XM SIMD error", "#VE virtualization exception",
+		"#CP control protection",
+	};
+
+	if (v < 32)
+		return names[v] ? names[v] : "reserved exception";
+	if (v == VEC_TIMER)
+		return "timer";
+	if (v == VEC_SPURIOUS)
+		return "spurious";
+	return "interrupt";
+}
+
+void trap_dispatch(struct trap_frame *f);
+
+void trap_dispatch(struct trap_frame *f)
+{
+	unsigned v = (unsigned)f->vector & 0xff;
+
+	counts[v]++;
+	if (v < 32) {
+		if (handlers[v]) {
+			handlers[v](f); /* NMI and #MC owners decide what is fatal */
+			return;
+		}
+		if (trap_apply_fixup(f))
+			return;
+		trap_fatal(f);
+	}
+	if (v == VEC_SPURIOUS)
+		return; /* spurious interrupts must not be acknowledged */
+	if (handlers[v])
+		handlers[v](f);
+	lapic_eoi();
+}

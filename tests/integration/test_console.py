@@ -1,0 +1,90 @@
+"""The serial console: prompt, commands, status lines, bad input."""
+
+import os
+import random
+import re
+import time
+
+BOOT_LOG_MARKERS = ["firmware handed over", "mm:", "acpi:", "time: TSC", "timer:", "console ready"]
+
+
+def test_boots_to_the_prompt(hv):
+    log = hv.console().run("log")
+    for marker in BOOT_LOG_MARKERS:
+        assert any(marker in l for l in log.lines), f"{marker!r} missing from the boot log"
+    assert hv.boot_seconds < 60
+
+
+def test_every_listed_command_answers(con):
+    names = [l.split()[0] for l in con.run("help").lines]
+    assert {"help", "version", "mem", "cpu", "uptime", "log", "reboot", "poweroff"} <= set(names)
+    skip = {"reboot", "poweroff", "debug"}  # covered by their own tests
+    for name in names:
+        if name in skip:
+            continue
+        res = con.command(name)
+        assert res.ok, f"{name}: {res.error}"
+        assert res.lines, f"{name} printed nothing"
+    assert con.run("help mem").lines[0].startswith("usage: mem")
+
+
+def test_version_and_cpu(con):
+    v = con.run("version").fields()
+    assert v["name"] == "hv" and re.match(r"\d+\.\d+\.\d+", v["version"])
+    assert v["boot_source"] == "disk"
+    c = con.run("cpu").fields()
+    assert c["vendor"] == "AuthenticAMD"  # QEMU TCG's 'max' CPU
+    assert c["svm"] == "yes"
+    assert "npt=yes" in c["svm_features"]
+    assert c["guest_backend"] == "svm"
+    assert int(c["mca"].split("banks=")[1].split()[0]) == 10
+
+
+def test_uptime_advances_with_the_tick(con):
+    a = con.run("uptime").fields()
+    time.sleep(1.5)
+    b = con.run("uptime").fields()
+    secs = float(b["uptime"].split()[0]) - float(a["uptime"].split()[0])
+    ticks = int(b["ticks"].split()[0]) - int(a["ticks"].split()[0])
+    hz = int(a["ticks"].split("(")[1].split()[0])
+    assert secs > 1.0
+    # The LAPIC tick and the TSC measure the same time.
+    assert 0.5 < ticks / (secs * hz) < 1.5, (ticks, secs, hz)
+
+
+def test_wrong_command_and_arguments(con):
+    res = con.command("frobnicate now")
+    assert not res.ok and "unknown command 'frobnicate'" in res.error
+    res = con.command("log notanumber")
+    assert not res.ok and "LINES" in res.error
+    res = con.command("version extra")
+    assert not res.ok and res.error.startswith("usage: version")
+    res = con.command('help "unterminated')
+    assert not res.ok and "unterminated quote" in res.error
+    assert con.run("version").ok
+
+
+def test_ten_kilobyte_line(con):
+    con.send("x" * 10240 + "\r")
+    con.wait_for(r"^error: line too long \(max 255 characters\); line ignored\n", 60)
+    con.wait_prompt()
+    assert con.run("version").ok
+
+
+def test_random_bytes(con):
+    rng = random.Random(2026)
+    junk = bytes(rng.randrange(256) for _ in range(4096))
+    before = len(con.text())
+    con.send(junk + b"\r")
+    time.sleep(1.0)
+    con.send("\x03")  # Ctrl-C: drop anything half-typed
+    con.wait_for(r"^error: ", 30, start=before)
+    assert con.run("version").ok
+    assert con.run("mem").ok
+
+
+def test_debug_commands_need_the_flag(boot):
+    inst = boot()  # no debug=1
+    res = inst.console().command("debug panic")
+    assert not res.ok and "boot with debug=1" in res.error
+    assert inst.console().run("uptime").ok
