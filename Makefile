@@ -45,9 +45,9 @@ EFI_CFLAGS := $(COMMON_CFLAGS) -ffreestanding -fno-stack-protector -fno-stack-ch
 EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined \
 	-z noexecstack
 
-HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell drivers
+HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm drivers
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
-HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS))
+HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(BUILD)/efi/guest_images.o
 
 # Code that needs no hardware, built for the host as well (unit tests).
 HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
@@ -123,6 +123,59 @@ $(BUILD)/esp.img: $(BUILD)/hv.efi
 	$(Q)mmd -i $@.tmp ::/EFI ::/EFI/BOOT
 	$(Q)mcopy -i $@.tmp $< ::/EFI/BOOT/BOOTX64.EFI
 	$(Q)mv $@.tmp $@
+
+# ---- test guests: 32-bit multiboot kernels, built into hv.efi ------------
+
+GUESTS := hello counter memtouch escape bench
+GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-builtin -mno-sse -mno-mmx -O2 -g -std=gnu11 -I. -Itests/guests $(WARNINGS) \
+	-Wno-missing-prototypes
+GUEST_RT := $(BUILD)/guests/start.o $(BUILD)/guests/rt.o
+
+$(BUILD)/guests/%.o: tests/guests/%.c tests/guests/rt.h | deps
+	@mkdir -p $(dir $@)
+	$(call say,GUESTCC,$<)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guests/%.o: tests/guests/%.S | deps
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guests/bench_kernel.o: hv/x86/bench_kernel.S | deps
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guests/bench.elf: $(BUILD)/guests/bench_kernel.o
+
+$(BUILD)/guests/%.elf: $(GUEST_RT) $(BUILD)/guests/%.o tests/guests/link.ld
+	$(call say,GUESTLD,$@)
+	$(Q)$(LD) -m elf_i386 --no-warn-rwx-segments -T tests/guests/link.ld -o $@ \
+		$(GUEST_RT) $(BUILD)/guests/$*.o $(if $(filter bench,$*),$(BUILD)/guests/bench_kernel.o)
+
+# What goes into hv.efi: without debug information.
+$(BUILD)/guests/%.img: $(BUILD)/guests/%.elf
+	$(Q)$(OBJCOPY) --strip-debug $< $@
+
+GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.img,$(GUESTS))
+.SECONDARY:
+
+$(BUILD)/guest_images.S: $(GUEST_ELFS) Makefile
+	$(Q){ echo '/* generated: the built-in guest images */'; \
+	  echo '	.section .rodata.guest_images, "a"'; \
+	  for g in $(GUESTS); do \
+	    echo "	.p2align 4"; echo "img_$$g: .incbin \"$(BUILD)/guests/$$g.img\""; \
+	    echo "img_$${g}_end:"; echo "name_$$g: .asciz \"$$g\""; \
+	  done; \
+	  echo '	.section .data.rel.ro.guest_images, "aw"'; \
+	  echo '	.p2align 3'; echo '	.globl builtin_images, builtin_image_count'; \
+	  echo 'builtin_image_count: .quad $(words $(GUESTS))'; echo 'builtin_images:'; \
+	  for g in $(GUESTS); do \
+	    echo "	.quad name_$$g, img_$$g, img_$${g}_end - img_$$g"; \
+	  done; \
+	  echo '	.section .note.GNU-stack,"",@progbits'; } > $@
+
+$(BUILD)/efi/guest_images.o: $(BUILD)/guest_images.S
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
 
 # ---- host build: unit tests ------------------------------------------------
 

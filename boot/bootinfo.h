@@ -13,6 +13,16 @@
 #define BOOT_NVRAM_BLOB_MAX 34816
 #define BOOT_HV_STACK_PAGES 32
 
+#define BOOT_MAX_FILES 32
+#define BOOT_FILES_MAX_BYTES (256ull << 20)
+
+/* A file read from the boot medium before ExitBootServices. */
+struct boot_file {
+	char name[48];
+	uint64_t addr; /* LoaderData, kept for the hypervisor's lifetime */
+	uint64_t size;
+};
+
 enum boot_source {
 	BOOT_FROM_UNKNOWN,
 	BOOT_FROM_DISK,   /* a file system, e.g. EFI/BOOT/BOOTX64.EFI */
@@ -43,6 +53,10 @@ struct boot_info {
 	uint8_t retired_pages_var[BOOT_NVRAM_BLOB_MAX];
 	size_t retired_pages_var_len; /* 0: variable absent */
 	int retired_pages_var_status; /* 0 ok, else firmware error class */
+
+	/* Guest images from the `guests` folder beside the image. */
+	struct boot_file files[BOOT_MAX_FILES];
+	size_t nfiles;
 
 	uint64_t stack_top;        /* hypervisor stack (LoaderData) */
 	char fw_vendor[64];

@@ -21,6 +21,7 @@ void boot_ascii_to_ucs2(CHAR16 *dst, size_t size, const char *src);
 
 void boot_collect_image(EFI_HANDLE image, struct boot_info *bi);
 void boot_read_config(EFI_HANDLE image, struct boot_info *bi);
+void boot_read_guest_images(EFI_HANDLE image, struct boot_info *bi);
 void boot_find_tables(EFI_SYSTEM_TABLE *st, struct boot_info *bi);
 void boot_runtime_init(EFI_SYSTEM_TABLE *st);
 void boot_read_nvram(struct boot_info *bi);

@@ -65,6 +65,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	boot_runtime_init(st);
 	boot_collect_image(image, bi);
 	boot_read_config(image, bi);
+	boot_read_guest_images(image, bi);
 	boot_find_tables(st, bi);
 	boot_read_nvram(bi);
 

@@ -4,6 +4,8 @@
 
 #include "drivers/acpi.h"
 #include "hv/config.h"
+#include "hv/image.h"
+#include "hv/sched.h"
 #include "hv/console.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
@@ -134,11 +136,13 @@ void hv_main(struct boot_info *bi)
 	irq_enable();
 
 	vcpu_select_backend();
+	image_init(bi);
 	log_info("console ready after %lu ms", (unsigned long)(time_ns() / NS_PER_MS));
 	console_shell_init(config_get_bool(&config, "debug", false));
 
 	for (;;) {
 		console_shell_poll();
-		cpu_idle();
+		if (!sched_run())
+			cpu_idle(); /* nothing to run: sleep until the next interrupt */
 	}
 }

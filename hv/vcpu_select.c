@@ -1,11 +1,13 @@
+/* Picks the virtualization backend from CPUID, once, at boot. */
 #include "hv/log.h"
+#include "hv/svm/svm.h"
 #include "hv/vcpu.h"
 #include "hv/x86/cpu_features.h"
 
-static const char *backend = "none";
+const struct vcpu_ops *vcpu_ops;
 static const char *reason = "backend not selected yet";
 
-void vcpu_select_backend(void)
+static const struct vcpu_ops *candidate(void)
 {
 	const struct cpu_features *f = cpu_features();
 
@@ -14,31 +16,41 @@ void vcpu_select_backend(void)
 			reason = "SVM is disabled by the firmware (VM_CR.SVMDIS)";
 		else if (!f->npt)
 			reason = "guests need nested paging (NPT), which this CPU lacks";
-		else {
-			backend = "svm";
-			reason = NULL;
-		}
+		else
+			return &svm_ops;
 	} else if (f->vmx) {
 		if (f->vmx_locked_off)
 			reason = "VMX is locked off by the firmware (IA32_FEATURE_CONTROL)";
 		else if (!f->ept || !f->ept_4level || !f->ept_wb)
 			reason = "guests need EPT (4-level, write-back), which this CPU lacks";
-		else {
-			backend = "vmx";
-			reason = NULL;
-		}
+		else
+			reason = "the VMX backend is not built yet";
 	} else {
 		reason = "the CPU has neither AMD SVM nor Intel VMX";
 	}
-	if (reason)
+	return NULL;
+}
+
+void vcpu_select_backend(void)
+{
+	const struct vcpu_ops *ops = candidate();
+
+	if (ops && ops->hw_enable() != 0) {
+		reason = "enabling hardware virtualization failed";
+		ops = NULL;
+	}
+	vcpu_ops = ops;
+	if (ops) {
+		reason = NULL;
+		log_info("guest backend: %s", ops->name);
+	} else {
 		log_warn("guests unavailable: %s; the console still works", reason);
-	else
-		log_info("guest backend: %s", backend);
+	}
 }
 
 const char *vcpu_backend_name(void)
 {
-	return backend;
+	return vcpu_ops ? vcpu_ops->name : "none";
 }
 
 const char *vcpu_unavailable_reason(void)

@@ -1,0 +1,155 @@
+/* vm create | start | pause | resume | stop | destroy | list | images */
+#include "hv/lib/parse.h"
+#include "hv/lib/string.h"
+#include "hv/shell/cmd_vm.h"
+#include "hv/shell/commands.h"
+#include "hv/vm.h"
+
+struct vm *cmd_vm_lookup(struct shell *sh, const char *name)
+{
+	struct vm *vm = vm_find(name);
+
+	if (!vm)
+		sh_error(sh, "no VM named '%.40s'", name);
+	return vm;
+}
+
+/* vm create NAME IMAGE [mem=SIZE] [module="IMAGE args"]... [WORDS...] [-- WORDS...]
+ * mem= and module= are for the hypervisor; all other words become the
+ * guest's command line (everything after "--" does, verbatim). */
+static int vm_create_cmd(struct shell *sh, int argc, char **argv)
+{
+	struct vm_create_args a = { .name = argv[2], .image = argv[3] };
+	char cmdline[VM_CMDLINE_MAX] = "";
+	size_t len = 0;
+	bool verbatim = false;
+	char err[200];
+
+	for (int i = 4; i < argc; i++) {
+		const char *w = argv[i];
+		if (!verbatim && !strcmp(w, "--")) {
+			verbatim = true;
+			continue;
+		}
+		if (!verbatim && !strncmp(w, "mem=", 4)) {
+			if (!parse_size(w + 4, &a.mem))
+				return sh_error(sh, "bad memory size '%.20s' (e.g. 64M, 1G)", w + 4);
+			continue;
+		}
+		if (!verbatim && !strncmp(w, "module=", 7)) {
+			if (a.nmodules == VM_MAX_MODULES)
+				return sh_error(sh, "at most %d modules", VM_MAX_MODULES);
+			a.modules[a.nmodules++] = w + 7;
+			continue;
+		}
+		size_t wl = strlen(w);
+		if (len + wl + 2 > sizeof(cmdline))
+			return sh_error(sh, "guest command line too long");
+		if (len)
+			cmdline[len++] = ' ';
+		memcpy(cmdline + len, w, wl + 1);
+		len += wl;
+	}
+	a.cmdline = cmdline;
+	struct vm *vm = vm_create(&a, err, sizeof(err));
+	if (!vm)
+		return sh_error(sh, "%s", err);
+	sh_printf(sh, "name: %s\nid: %u\nmem: %lu MiB\nstate: %s\n", vm->name, vm->id,
+		  (unsigned long)(vm->mem.size >> 20), vm_state_name(vm->state));
+	return SHELL_OK;
+}
+
+static int vm_simple(struct shell *sh, int argc, char **argv)
+{
+	char err[200];
+	const char *op = argv[1];
+
+	(void)argc;
+	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
+	if (!vm)
+		return SHELL_FAILED;
+	int rc = 0;
+	if (!strcmp(op, "start"))
+		rc = vm_start(vm, err, sizeof(err));
+	else if (!strcmp(op, "pause"))
+		rc = vm_pause(vm, err, sizeof(err));
+	else if (!strcmp(op, "resume"))
+		rc = vm_resume(vm, err, sizeof(err));
+	else if (!strcmp(op, "stop")) {
+		if (vm->state == VM_STOPPED || vm->state == VM_CRASHED)
+			return sh_error(sh, "VM '%s' is %s already", vm->name, vm_state_name(vm->state));
+		vm_stop(vm, "stopped from the console");
+	} else if (!strcmp(op, "destroy")) {
+		vm_destroy(vm);
+		return SHELL_OK;
+	}
+	if (rc)
+		return sh_error(sh, "%s", err);
+	sh_printf(sh, "state: %s\n", vm_state_name(vm->state));
+	return SHELL_OK;
+}
+
+static int vm_list(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	sh_printf(sh, "%-16s %-8s %8s %12s %s\n", "name", "state", "mem_mib", "exits", "image");
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = vm_slot(i);
+		if (!vm)
+			continue;
+		const char *state = vm_state_name(vm->state);
+		if (vm->state == VM_RUNNING && vm->vcpu.halted)
+			state = "halted";
+		sh_printf(sh, "%-16s %-8s %8lu %12lu %s\n", vm->name, state,
+			  (unsigned long)(vm->mem.size >> 20), (unsigned long)vm->vcpu.exits,
+			  vm->image->name);
+	}
+	return SHELL_OK;
+}
+
+static int vm_images(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	sh_printf(sh, "%-24s %10s %s\n", "image", "bytes", "origin");
+	for (size_t i = 0; image_at(i); i++) {
+		const struct guest_image *g = image_at(i);
+		sh_printf(sh, "%-24s %10zu %s\n", g->name, g->size, g->origin);
+	}
+	return SHELL_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct shell *sh, int argc, char **argv);
+	int min_argc, max_argc;
+	const char *usage;
+} subcommands[] = {
+	{ "create", vm_create_cmd, 4, SHELL_MAX_ARGS,
+	  "NAME IMAGE [mem=SIZE] [module=\"IMAGE ARGS\"]... [ARGS...] [-- ARGS...]" },
+	{ "start", vm_simple, 3, 3, "NAME" },
+	{ "pause", vm_simple, 3, 3, "NAME" },
+	{ "resume", vm_simple, 3, 3, "NAME" },
+	{ "stop", vm_simple, 3, 3, "NAME" },
+	{ "destroy", vm_simple, 3, 3, "NAME" },
+	{ "list", vm_list, 2, 2, "" },
+	{ "images", vm_images, 2, 2, "" },
+	{ "info", cmd_vm_info, 3, 3, "NAME" },
+	{ "output", cmd_vm_output, 3, 4, "NAME [LINES]" },
+	{ "console", cmd_vm_console, 3, 3, "NAME" },
+	{ "send", cmd_vm_send, 4, 4, "NAME TEXT" },
+};
+
+int cmd_vm(struct shell *sh, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		if (strcmp(argv[1], subcommands[i].name))
+			continue;
+		if (argc < subcommands[i].min_argc || argc > subcommands[i].max_argc)
+			return sh_error(sh, "usage: vm %s %s", subcommands[i].name,
+					subcommands[i].usage);
+		return subcommands[i].run(sh, argc, argv);
+	}
+	return sh_error(sh, "unknown vm subcommand '%.20s' (try 'help vm')", argv[1]);
+}

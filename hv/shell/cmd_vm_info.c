@@ -1,0 +1,147 @@
+/* vm info | output | console | send */
+#include "hv/lib/parse.h"
+#include "hv/lib/string.h"
+#include "hv/shell/cmd_vm.h"
+#include "hv/shell/commands.h"
+#include "hv/time.h"
+#include "hv/vm.h"
+#include "hv/vm_exit.h"
+
+#define CONSOLE_DETACH 0x1d /* Ctrl-] */
+
+static void show_registers(struct shell *sh, struct vm *vm)
+{
+	struct vcpu_state s;
+
+	vcpu_ops->get_state(&vm->vcpu, &s);
+	const struct vcpu_regs *r = &s.regs;
+	sh_printf(sh, "rip: 0x%lx\nrsp: 0x%lx\nrflags: 0x%lx\n", (unsigned long)r->rip,
+		  (unsigned long)r->rsp, (unsigned long)r->rflags);
+	sh_printf(sh, "rax: 0x%lx\nrbx: 0x%lx\nrcx: 0x%lx\nrdx: 0x%lx\n", (unsigned long)r->rax,
+		  (unsigned long)r->rbx, (unsigned long)r->rcx, (unsigned long)r->rdx);
+	sh_printf(sh, "rsi: 0x%lx\nrdi: 0x%lx\nrbp: 0x%lx\n", (unsigned long)r->rsi,
+		  (unsigned long)r->rdi, (unsigned long)r->rbp);
+	sh_printf(sh, "cr0: 0x%lx\ncr2: 0x%lx\ncr3: 0x%lx\ncr4: 0x%lx\nefer: 0x%lx\n",
+		  (unsigned long)s.cr0, (unsigned long)s.cr2, (unsigned long)s.cr3,
+		  (unsigned long)s.cr4, (unsigned long)s.efer);
+	sh_printf(sh, "cs: 0x%x base 0x%lx attr 0x%x\n", s.seg[SEG_CS].selector,
+		  (unsigned long)s.seg[SEG_CS].base, s.seg[SEG_CS].attr);
+}
+
+static void show_exits(struct shell *sh, struct vm *vm)
+{
+	const struct vcpu *v = &vm->vcpu;
+
+	sh_printf(sh, "exits: %lu\n", (unsigned long)v->exits);
+	for (unsigned k = 0; k < EXIT_KIND_COUNT; k++)
+		if (v->exits_by_kind[k])
+			sh_printf(sh, "exits.%s: %lu\n", exit_kind_name(k),
+				  (unsigned long)v->exits_by_kind[k]);
+	for (unsigned slot = 0; slot < VCPU_EXIT_STATS; slot++)
+		if (v->exits_by_code[slot])
+			sh_printf(sh, "exit.%s: %lu\n",
+				  vcpu_ops->exit_name(vcpu_ops->slot_code(slot)),
+				  (unsigned long)v->exits_by_code[slot]);
+}
+
+int cmd_vm_info(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
+
+	if (!vm)
+		return SHELL_FAILED;
+	sh_printf(sh, "name: %s\nid: %u\nstate: %s\n", vm->name, vm->id, vm_state_name(vm->state));
+	if (vm->reason[0])
+		sh_printf(sh, "reason: %s\n", vm->reason);
+	if (vm->has_exit_code)
+		sh_printf(sh, "exit_code: %u\n", vm->exit_code);
+	sh_printf(sh, "image: %s\ncmdline: %s\nmem: %lu MiB\nhost_pages: %zu\n", vm->image->name,
+		  vm->cmdline, (unsigned long)(vm->mem.size >> 20), vm_host_pages(vm));
+	sh_printf(sh, "halted: %s\nrun_ms: %lu\n", vm->vcpu.halted ? "yes" : "no",
+		  (unsigned long)(time_tsc_to_ns(vm->vcpu.run_tsc) / NS_PER_MS));
+	show_registers(sh, vm);
+	show_exits(sh, vm);
+	sh_printf(sh, "lapic_timer_fired: %lu\nuart_tx_bytes: %lu\nports_unhandled: %lu\n"
+		      "mmio_emulated: %lu\n", (unsigned long)vm->lapic.timer_fired,
+		  (unsigned long)vm->uart.tx_bytes, (unsigned long)vm->ports_unhandled,
+		  (unsigned long)vm->mmio_emulated);
+	return SHELL_OK;
+}
+
+int cmd_vm_output(struct shell *sh, int argc, char **argv)
+{
+	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
+	uint64_t want = 20;
+
+	if (!vm)
+		return SHELL_FAILED;
+	if (argc == 4 && (!parse_u64(argv[3], &want) || !want))
+		return sh_error(sh, "LINES must be a positive number");
+	const struct vm_output *o = &vm->out;
+	uint64_t start = o->written > VM_OUTPUT_RING ? o->written - VM_OUTPUT_RING : 0;
+	/* Walk back 'want' line ends from the newest byte. */
+	uint64_t pos = o->written;
+	uint64_t lines = 0;
+	while (pos > start) {
+		char c = o->ring[(pos - 1) % VM_OUTPUT_RING];
+		if (c == '\n' && pos != o->written && ++lines == want)
+			break;
+		pos--;
+	}
+	for (uint64_t i = pos; i < o->written; i++) {
+		char c = o->ring[i % VM_OUTPUT_RING];
+		if (c == '\r')
+			continue;
+		sh_write(sh, (c == '\n' || (c >= 0x20 && c < 0x7f)) ? &c : ".", 1);
+	}
+	if (o->written && o->ring[(o->written - 1) % VM_OUTPUT_RING] != '\n')
+		sh_write(sh, "\n", 1);
+	return SHELL_OK;
+}
+
+static bool console_input(void *ctx, unsigned char byte)
+{
+	struct vm *vm = ctx;
+
+	if (byte == CONSOLE_DETACH) {
+		vm->out.attached = false;
+		return false;
+	}
+	vuart_receive(&vm->uart, byte);
+	return true;
+}
+
+int cmd_vm_console(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
+
+	if (!vm)
+		return SHELL_FAILED;
+	vm_output_flush(vm);
+	vm->out.attached = true;
+	shell_set_input_hook(sh, console_input, vm);
+	sh_printf(sh, "attached to %s; Ctrl-] detaches\n", vm->name);
+	return SHELL_OK;
+}
+
+int cmd_vm_send(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
+	size_t sent = 0;
+
+	if (!vm)
+		return SHELL_FAILED;
+	for (const char *p = argv[3];; p++) {
+		uint8_t b = *p ? (uint8_t)*p : '\n';
+		if (!vuart_receive(&vm->uart, b))
+			return sh_error(sh, "the guest's receive buffer is full after %zu bytes", sent);
+		sent++;
+		if (!*p)
+			break;
+	}
+	sh_printf(sh, "sent: %zu\n", sent);
+	return SHELL_OK;
+}

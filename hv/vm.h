@@ -1,0 +1,105 @@
+/* Virtual machines: one vCPU each, guest memory, second-level page tables
+ * and the guest platform devices. States:
+ *
+ *   created --start--> running <--pause/resume--> paused
+ *   running/paused --stop, debug-exit, reset--> stopped
+ *   running --fault, triple fault, bad exit--> crashed (reason kept)
+ *
+ * A crashed or stopped VM keeps its memory for inspection until destroyed. */
+#ifndef HV_VM_H
+#define HV_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/guest_mem.h"
+#include "hv/image.h"
+#include "hv/mm/pagetable.h"
+#include "hv/vcpu.h"
+#include "hv/vdev/vlapic.h"
+#include "hv/vdev/vuart.h"
+
+#define VM_NAME_MAX 32
+#define VM_MAX 32
+#define VM_CMDLINE_MAX 256
+#define VM_REASON_MAX 200
+#define VM_OUTPUT_RING 8192
+#define VM_LINE_MAX 200
+#define VM_DEFAULT_MEM (64ull << 20)
+#define VM_MIN_MEM (2ull << 20)
+#define VM_MAX_MEM (3ull << 30) /* RAM stays below the local APIC page */
+#define VM_MAX_MODULES 8
+
+enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED, VM_CRASHED };
+
+struct vm_output {
+	char ring[VM_OUTPUT_RING];  /* recent guest output, for `vm output` */
+	uint64_t written;
+	char line[VM_LINE_MAX];     /* the line being assembled for the console */
+	size_t line_len;
+	bool attached;              /* `vm console` shows raw output */
+};
+
+struct vm {
+	char name[VM_NAME_MAX];
+	unsigned id;
+	enum vm_state state;
+	char reason[VM_REASON_MAX]; /* why it stopped or crashed */
+	bool has_exit_code;
+	uint32_t exit_code;         /* value written to the debug-exit port */
+
+	const struct guest_image *image;
+	char cmdline[VM_CMDLINE_MAX];
+	uint64_t entry;
+
+	struct guest_mem mem;
+	struct pagetable slpt;      /* NPT or EPT */
+	struct vcpu vcpu;
+	struct vlapic lapic;
+	struct vuart uart;
+	struct vm_output out;
+	uint8_t pic_imr[2];
+
+	uint64_t created_ns, started_ns;
+	uint64_t ports_unhandled;   /* accesses to ports no device claims */
+	uint64_t mmio_emulated;
+	void *vendor;               /* backend per-VM state */
+	bool backend_ready;         /* vm_init succeeded: vm_destroy is due */
+};
+
+struct vm_create_args {
+	const char *name;
+	const char *image;
+	uint64_t mem;               /* bytes; 0: default */
+	const char *cmdline;        /* for the guest; NULL: "" */
+	const char *modules[VM_MAX_MODULES]; /* "IMAGE" or "IMAGE args" */
+	size_t nmodules;
+};
+
+/* Creates a VM ready to start. On failure returns NULL with the reason in
+ * err and leaves no memory allocated. */
+struct vm *vm_create(const struct vm_create_args *args, char *err, size_t errlen);
+int vm_start(struct vm *vm, char *err, size_t errlen);
+int vm_pause(struct vm *vm, char *err, size_t errlen);
+int vm_resume(struct vm *vm, char *err, size_t errlen);
+void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Frees everything the VM holds. */
+void vm_destroy(struct vm *vm);
+
+struct vm *vm_find(const char *name);
+/* Iteration over existing VMs: index 0..VM_MAX-1, NULL slots skipped. */
+struct vm *vm_slot(unsigned i);
+unsigned vm_count(void);
+const char *vm_state_name(enum vm_state s);
+bool vm_is_runnable(const struct vm *vm);
+
+/* Host pages a VM holds (guest memory, tables, bookkeeping). */
+size_t vm_host_pages(const struct vm *vm);
+
+/* Guest output (UART, debug console port). */
+void vm_output_byte(struct vm *vm, uint8_t byte);
+void vm_output_flush(struct vm *vm);
+
+#endif

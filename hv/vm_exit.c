@@ -1,0 +1,195 @@
+/* Generic handling of decoded VM exits: one handler per exit kind, in a
+ * designated-initialiser table (ACRN style). Vendor backends only decode;
+ * everything a guest can ask for is answered here. */
+#include "hv/vm_exit.h"
+
+#include "hv/cpuid_policy.h"
+#include "hv/emul/mmio.h"
+#include "hv/log.h"
+#include "hv/msr_policy.h"
+#include "hv/vdev/ports.h"
+#include "hv/vm.h"
+#include "hv/x86/trap.h"
+
+#define HYPERCALL_NOP 0
+#define HYPERCALL_UNKNOWN ((uint64_t)-1)
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, const struct vm_exit *e);
+
+static void skip_instruction(struct vcpu *v, const struct vm_exit *e)
+{
+	v->regs.rip += e->insn_len;
+}
+
+static enum exit_action on_none(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_external_interrupt(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	return EXIT_YIELD; /* the host's tick: let the main loop run */
+}
+
+static enum exit_action on_interrupt_window(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vcpu_ops->request_interrupt_window(v, false);
+	return EXIT_CONTINUE; /* the pending interrupt goes in on entry */
+}
+
+static enum exit_action on_io(struct vcpu *v, const struct vm_exit *e)
+{
+	if (e->io.string)
+		return emulate_string_io(v, e);
+	uint64_t mask = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;
+	if (e->io.in) {
+		uint32_t value = port_read(v->vm, e->io.port, e->io.size);
+		v->regs.rax = (v->regs.rax & ~mask) | (value & mask);
+	} else if (port_write(v->vm, e->io.port, e->io.size, (uint32_t)(v->regs.rax & mask)) ==
+		   PORT_VM_STOPPED) {
+		skip_instruction(v, e);
+		return EXIT_STOP;
+	}
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_cpuid(struct vcpu *v, const struct vm_exit *e)
+{
+	struct cpuid_regs r = cpuid_guest((uint32_t)v->regs.rax, (uint32_t)v->regs.rcx,
+					  v->vm->lapic.id);
+
+	v->regs.rax = r.eax;
+	v->regs.rbx = r.ebx;
+	v->regs.rcx = r.ecx;
+	v->regs.rdx = r.edx;
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_rdmsr(struct vcpu *v, const struct vm_exit *e)
+{
+	uint64_t value;
+
+	if (!msr_guest_read(v, (uint32_t)v->regs.rcx, &value)) {
+		vcpu_queue_exception(v, VEC_GP, true, 0);
+		return EXIT_CONTINUE;
+	}
+	v->regs.rax = (uint32_t)value;
+	v->regs.rdx = value >> 32;
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_wrmsr(struct vcpu *v, const struct vm_exit *e)
+{
+	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+
+	if (!msr_guest_write(v, (uint32_t)v->regs.rcx, value)) {
+		vcpu_queue_exception(v, VEC_GP, true, 0);
+		return EXIT_CONTINUE;
+	}
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_hlt(struct vcpu *v, const struct vm_exit *e)
+{
+	skip_instruction(v, e);
+	v->halted = true; /* until an interrupt it can take arrives */
+	return EXIT_YIELD;
+}
+
+static enum exit_action on_hypercall(struct vcpu *v, const struct vm_exit *e)
+{
+	v->regs.rax = v->regs.rax == HYPERCALL_NOP ? 0 : HYPERCALL_UNKNOWN;
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_memory(struct vcpu *v, const struct vm_exit *e)
+{
+	struct vm *vm = v->vm;
+
+	if (e->mem.gpa >= VLAPIC_BASE && e->mem.gpa < VLAPIC_BASE + VLAPIC_SIZE && !e->mem.fetch)
+		return emulate_mmio(v, e);
+	vm_crash(vm, "%s %s guest memory at GPA 0x%lx (RIP 0x%lx, exit %s, info 0x%lx)",
+		 e->mem.fetch ? "instruction fetch" : e->mem.write ? "write" : "read",
+		 gmem_contains(&vm->mem, e->mem.gpa, 1) ? "denied in" : "outside",
+		 (unsigned long)e->mem.gpa, (unsigned long)v->regs.rip,
+		 vcpu_ops->exit_name(e->code), (unsigned long)e->info1);
+	return EXIT_STOP;
+}
+
+static enum exit_action on_xsetbv(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vcpu_queue_exception(v, VEC_UD, false, 0); /* XSAVE is not offered */
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_triple_fault(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vm_crash(v->vm, "triple fault at RIP 0x%lx", (unsigned long)v->regs.rip);
+	return EXIT_STOP;
+}
+
+static enum exit_action on_invalid_state(struct vcpu *v, const struct vm_exit *e)
+{
+	vm_crash(v->vm, "invalid guest state: entry refused (exit %s, info 0x%lx) at RIP 0x%lx",
+		 vcpu_ops->exit_name(e->code), (unsigned long)e->info1, (unsigned long)v->regs.rip);
+	return EXIT_STOP;
+}
+
+static enum exit_action on_unhandled(struct vcpu *v, const struct vm_exit *e)
+{
+	vm_crash(v->vm, "unhandled exit %s (code 0x%x, info 0x%lx/0x%lx) at RIP 0x%lx",
+		 vcpu_ops->exit_name(e->code), e->code, (unsigned long)e->info1,
+		 (unsigned long)e->info2, (unsigned long)v->regs.rip);
+	return EXIT_STOP;
+}
+
+static const exit_handler_fn handlers[EXIT_KIND_COUNT] = {
+	[EXIT_NONE] = on_none,
+	[EXIT_EXTERNAL_INTERRUPT] = on_external_interrupt,
+	[EXIT_INTERRUPT_WINDOW] = on_interrupt_window,
+	[EXIT_IO] = on_io,
+	[EXIT_CPUID] = on_cpuid,
+	[EXIT_RDMSR] = on_rdmsr,
+	[EXIT_WRMSR] = on_wrmsr,
+	[EXIT_HLT] = on_hlt,
+	[EXIT_HYPERCALL] = on_hypercall,
+	[EXIT_MEMORY] = on_memory,
+	[EXIT_XSETBV] = on_xsetbv,
+	[EXIT_TRIPLE_FAULT] = on_triple_fault,
+	[EXIT_INVALID_STATE] = on_invalid_state,
+	[EXIT_UNHANDLED] = on_unhandled,
+};
+
+enum exit_action vm_handle_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	exit_handler_fn fn = e->kind < EXIT_KIND_COUNT ? handlers[e->kind] : NULL;
+
+	v->exits_by_kind[e->kind < EXIT_KIND_COUNT ? e->kind : EXIT_UNHANDLED]++;
+	return fn ? fn(v, e) : on_unhandled(v, e);
+}
+
+const char *exit_kind_name(enum exit_kind k)
+{
+	static const char *const names[EXIT_KIND_COUNT] = {
+		[EXIT_NONE] = "internal", [EXIT_EXTERNAL_INTERRUPT] = "host-interrupt",
+		[EXIT_INTERRUPT_WINDOW] = "interrupt-window", [EXIT_IO] = "io",
+		[EXIT_CPUID] = "cpuid", [EXIT_RDMSR] = "rdmsr", [EXIT_WRMSR] = "wrmsr",
+		[EXIT_HLT] = "hlt", [EXIT_HYPERCALL] = "hypercall", [EXIT_MEMORY] = "memory",
+		[EXIT_XSETBV] = "xsetbv", [EXIT_TRIPLE_FAULT] = "triple-fault",
+		[EXIT_INVALID_STATE] = "invalid-state", [EXIT_UNHANDLED] = "unhandled",
+	};
+
+	return k < EXIT_KIND_COUNT ? names[k] : "?";
+}

@@ -1,0 +1,24 @@
+/* Tries to reach what lies outside its VM, reporting each attempt; the
+ * last one, a write beyond its RAM, must get it stopped. */
+#include "rt.h"
+
+int main(uint32_t magic, const struct mb_info *mbi);
+int main(uint32_t magic, const struct mb_info *mbi)
+{
+	rt_init(magic, mbi);
+	gprintf("escape: RAM ends at 0x%x\n", guest_mem_top);
+
+	outl(0xcf8, 0x80000000u); /* host bridge vendor/device ID */
+	gprintf("escape: pci config read 0x%x\n", inl(0xcfc));
+	gprintf("escape: pm timer 0x%x\n", inl(0x608));
+	outb(0x64, 0xfe);        /* keyboard-controller reset... */
+	gprintf("escape: still here after the kbc reset attempt\n");
+	outb(0x70, 0x0f);        /* CMOS shutdown byte */
+	gprintf("escape: cmos 0x%x\n", inb(0x71));
+
+	uint32_t target = arg_u32("addr", guest_mem_top + 0x1000);
+	gprintf("escape: writing 0x%x\n", target);
+	*(volatile uint32_t *)target = 0xdeadbeef;
+	gprintf("escape: the write went through!\n");
+	return 1;
+}
