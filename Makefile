@@ -52,7 +52,8 @@ HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(BUILD)/efi/guest_images.o
 # Code that needs no hardware, built for the host as well (unit tests).
 HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
 	hv/mm/palloc.c hv/mm/pagetable.c hv/mm/heap.c hv/mm/memmap.c \
-	hv/config.c hv/shell/lineedit.c hv/shell/shell.c
+	hv/config.c hv/shell/lineedit.c hv/shell/shell.c hv/guest_mem.c hv/multiboot.c \
+	hv/vdev/vlapic.c hv/vdev/vuart.c hv/emul/decode.c hv/emul/gwalk.c
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -196,7 +197,12 @@ unit: $(BUILD)/unit-tests
 run: all
 	$(PYTHON) tools/hvlaunch.py --console stdio
 
-integration: all
+# Multiboot kernels from QEMU's source package, for the guest tests.
+$(BUILD)/qemu-multiboot/.built: tools/build-qemu-multiboot.sh | deps
+	$(call say,FETCH,qemu multiboot tests)
+	$(Q)tools/build-qemu-multiboot.sh $(BUILD)/qemu-multiboot >/dev/null
+
+integration: all $(BUILD)/qemu-multiboot/.built
 	$(PYTEST) -q tests/integration
 
 test: unit integration

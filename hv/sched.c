@@ -8,10 +8,23 @@
 static unsigned current;
 static uint64_t slice_end;
 
-static struct vm *pick_after(unsigned start, uint64_t now)
+/* A vCPU that was halted and now has an interrupt to take runs at once:
+ * it usually handles it and halts again, so guests waiting on timers keep
+ * their pace while others spin through whole slices. */
+static struct vm *woken_vm(uint64_t now)
 {
 	for (unsigned n = 1; n <= VM_MAX; n++) {
-		unsigned i = (start + n) % VM_MAX;
+		struct vm *vm = vm_slot((current + n) % VM_MAX);
+		if (vm && vm->state == VM_RUNNING && vm->vcpu.halted && vm_wake_if_due(vm, now))
+			return vm;
+	}
+	return NULL;
+}
+
+static struct vm *next_runnable(uint64_t now)
+{
+	for (unsigned n = 1; n <= VM_MAX; n++) {
+		unsigned i = (current + n) % VM_MAX;
 		struct vm *vm = vm_slot(i);
 		if (vm && vm->state == VM_RUNNING && vm_wake_if_due(vm, now)) {
 			current = i;
@@ -24,10 +37,17 @@ static struct vm *pick_after(unsigned start, uint64_t now)
 bool sched_run(void)
 {
 	uint64_t now = rdtsc();
-	struct vm *vm = vm_slot(current);
+	struct vm *vm = woken_vm(now);
 
+	if (vm) {
+		/* Runs until it halts or the next host tick; the slice in progress
+		 * carries on afterwards. */
+		vm_run(vm, now + time_ns_to_tsc(SCHED_SLICE_MS * NS_PER_MS));
+		return true;
+	}
+	vm = vm_slot(current);
 	if (!vm || vm->state != VM_RUNNING || !vm_wake_if_due(vm, now) || now >= slice_end) {
-		vm = pick_after(current, now);
+		vm = next_runnable(now);
 		slice_end = now + time_ns_to_tsc(SCHED_SLICE_MS * NS_PER_MS);
 	}
 	if (!vm)

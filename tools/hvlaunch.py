@@ -63,7 +63,7 @@ class Instance:
     def __init__(self, workdir=None, name="hv", mem="512M", cpus=1, vars_file=None,
                  boot="disk", cmdline="", config=None, net=None, nic="virtio",
                  mac=None, disk=None, image=DEFAULT_IMAGE, esp=DEFAULT_ESP,
-                 extra_args=(), console="socket", allow_reboot=False):
+                 extra_args=(), console="socket", allow_reboot=False, guests=()):
         self.name = name
         self.own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix=f"hv-{name}-")
@@ -83,6 +83,7 @@ class Instance:
         self.extra_args = list(extra_args)
         self.console_mode = console
         self.allow_reboot = allow_reboot
+        self.guests = list(guests)
         self.console_sock = os.path.join(self.dir, "console.sock")
         self.monitor_sock = os.path.join(self.dir, "monitor.sock")
         self.console_log = os.path.join(self.dir, "console.log")
@@ -104,6 +105,10 @@ class Instance:
             _copy_sparse(self.esp, esp)
             if self.config is not None:
                 _write_config_into_esp(esp, self.config, self.dir)
+            if self.guests:
+                subprocess.run(["mmd", "-i", esp, "::/EFI/BOOT/guests"], check=True)
+                subprocess.run(["mcopy", "-i", esp] + self.guests + ["::/EFI/BOOT/guests/"],
+                               check=True)
             return ["-drive", f"if=none,id=esp,format=raw,file={esp}",
                     "-device", "ide-hd,drive=esp,bootindex=0"]
         if self.boot == "pxe":
@@ -293,6 +298,8 @@ def main():
     p.add_argument("--nic", default="virtio", choices=sorted(NIC_MODELS))
     p.add_argument("--mac", help="MAC address of the NIC")
     p.add_argument("--disk", help="raw disk image attached as virtio-blk")
+    p.add_argument("--guest", action="append", default=[],
+                   help="file to put in the boot disk's guests folder (repeatable)")
     p.add_argument("--image", default=DEFAULT_IMAGE, help="hv.efi to boot")
     p.add_argument("--console", default="socket", choices=["socket", "stdio"],
                    help="stdio: console on this terminal (Ctrl-A X quits)")
@@ -311,7 +318,8 @@ def main():
             config = f.read()
     inst = Instance(workdir=workdir, name=a.name, mem=a.mem, cpus=a.cpus, vars_file=vars_file,
                     boot=a.boot, cmdline=a.append, config=config, net=a.net, nic=a.nic,
-                    mac=a.mac, disk=a.disk, image=a.image, console=a.console)
+                    mac=a.mac, disk=a.disk, image=a.image, console=a.console,
+                    guests=a.guest)
     inst.start()
     if a.console == "stdio":
         sys.exit(inst.proc.wait())

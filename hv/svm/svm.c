@@ -158,6 +158,10 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 	struct vmcb *vmcb = sv->vmcb;
 
 	assign_asid(sv);
+	/* An emulated instruction was skipped: the STI/MOV SS shadow covered
+	 * only that instruction. */
+	if (vmcb->save.rip != v->regs.rip)
+		vmcb->control.int_state &= ~1ull;
 	vmcb->save.rax = v->regs.rax;
 	vmcb->save.rsp = v->regs.rsp;
 	vmcb->save.rip = v->regs.rip;
@@ -287,7 +291,10 @@ static bool svm_can_take_interrupt(struct vcpu *v)
 {
 	const struct vmcb *vmcb = svm(v)->vmcb;
 
-	return (v->regs.rflags & RFLAGS_IF) && !(vmcb->control.int_state & 1) &&
+	/* The shadow no longer applies once the hypervisor moved RIP on. */
+	bool shadow = (vmcb->control.int_state & 1) && vmcb->save.rip == v->regs.rip;
+
+	return (v->regs.rflags & RFLAGS_IF) && !shadow &&
 	       !(vmcb->control.event_inj & SVM_EVENT_VALID);
 }
 

@@ -11,8 +11,6 @@ int main(uint32_t magic, const struct mb_info *mbi)
 	outl(0xcf8, 0x80000000u); /* host bridge vendor/device ID */
 	gprintf("escape: pci config read 0x%x\n", inl(0xcfc));
 	gprintf("escape: pm timer 0x%x\n", inl(0x608));
-	outb(0x64, 0xfe);        /* keyboard-controller reset... */
-	gprintf("escape: still here after the kbc reset attempt\n");
 	outb(0x70, 0x0f);        /* CMOS shutdown byte */
 	gprintf("escape: cmos 0x%x\n", inb(0x71));
 

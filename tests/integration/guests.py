@@ -1,0 +1,41 @@
+"""Helpers for tests that run guests."""
+
+import re
+import time
+
+
+def vm_info(con, name):
+    return con.run(f"vm info {name}").fields()
+
+
+def wait_state(con, name, states, timeout=30.0):
+    if isinstance(states, str):
+        states = {states}
+    deadline = time.monotonic() + timeout
+    while True:
+        info = vm_info(con, name)
+        if info["state"] in states:
+            return info
+        if time.monotonic() > deadline:
+            raise AssertionError(f"VM {name} is {info['state']}, wanted {states}: {info}")
+        time.sleep(0.2)
+
+
+def guest_lines(con, name, since=0):
+    """Lines the VM printed (as shown on the console) after text offset 'since'."""
+    prefix = f"[vm:{name}] "
+    return [l[len(prefix):] for l in con.text()[since:].split("\n") if l.startswith(prefix)]
+
+
+def counter_values(con, name, since=0):
+    vals = []
+    for l in guest_lines(con, name, since):
+        m = re.fullmatch(r"counter: (\d+)", l)
+        if m:
+            vals.append(int(m.group(1)))
+    return vals
+
+
+def create_and_start(con, name, image, *args):
+    con.run(f"vm create {name} {image} " + " ".join(args))
+    con.run(f"vm start {name}")

@@ -1,0 +1,191 @@
+"""Guests under AMD SVM with nested paging (QEMU TCG): lifecycle, guest
+platform, isolation, memory accounting."""
+
+import re
+import time
+
+import pytest
+
+from guests import counter_values, create_and_start, guest_lines, vm_info, wait_state
+
+
+@pytest.fixture
+def clean(con):
+    """Destroys every VM a test left behind."""
+    yield con
+    for line in con.run("vm list").lines[1:]:
+        con.command(f"vm destroy {line.split()[0]}")
+
+
+def test_hello_prints_and_stops_with_its_exit_code(clean):
+    con = clean
+    start = len(con.text())
+    create_and_start(con, "h1", "hello", "mem=8M", "exit=7", "greeting")
+    info = wait_state(con, "h1", "stopped")
+    assert info["exit_code"] == "7"
+    assert info["reason"] == "debug exit with code 7"
+    lines = guest_lines(con, "h1", start)
+    assert lines[0] == "Hello from the hello guest! cmdline='exit=7 greeting' mem=8192 KiB"
+
+
+def test_counter_counts_alongside_a_spinning_vm(clean):
+    con = clean
+    create_and_start(con, "spin", "memtouch", "mem=16M", "report=0")
+    start = len(con.text())
+    create_and_start(con, "c1", "counter", "mem=4M", "interval=50")
+    t0 = time.monotonic()
+    latencies = []
+    while time.monotonic() - t0 < 4:
+        t = time.monotonic()
+        assert con.run("uptime").ok
+        latencies.append(time.monotonic() - t)
+        time.sleep(0.2)
+    vals = counter_values(con, "c1", start)
+    assert vals[:2] == [0, 1]
+    assert vals == list(range(len(vals))), "numbers skipped or repeated"
+    elapsed = time.monotonic() - t0
+    assert len(vals) >= 0.6 * elapsed / 0.05, (len(vals), elapsed)
+    assert max(latencies) < 1.0, f"console stalled for {max(latencies):.2f} s"
+    assert vm_info(con, "spin")["state"] == "running"
+
+
+def test_escape_is_stopped_and_others_are_unharmed(clean):
+    con = clean
+    create_and_start(con, "c2", "counter", "mem=4M", "interval=50")
+    start = len(con.text())
+    create_and_start(con, "esc", "escape", "mem=4M")
+    info = wait_state(con, "esc", "crashed")
+    assert info["reason"].startswith("write outside guest memory at GPA 0x401000 "), info
+    assert "RIP 0x" in info["reason"]
+    lines = guest_lines(con, "esc", start)
+    assert "escape: pci config read 0xffffffff" in lines
+    assert "escape: pm timer 0xffffffff" in lines
+    assert "escape: the write went through!" not in lines
+    before = counter_values(con, "c2")[-1]
+    time.sleep(1)
+    assert counter_values(con, "c2")[-1] > before, "the other VM stopped counting"
+    assert con.run("mem").ok
+
+
+def test_reset_request_stops_only_that_vm(clean):
+    con = clean
+    for how in ("kbc", "cf9"):
+        create_and_start(con, f"r-{how}", "hello", f"reset={how}")
+        info = wait_state(con, f"r-{how}", "stopped")
+        assert "guest requested a reset" in info["reason"]
+    assert con.run("version").ok
+
+
+def test_triple_fault_and_guest_exceptions(clean):
+    con = clean
+    create_and_start(con, "tf", "hello", "triple")
+    info = wait_state(con, "tf", "crashed")
+    assert info["reason"].startswith("triple fault at RIP 0x")
+    start = len(con.text())
+    create_and_start(con, "ud", "hello", "ud")
+    info = wait_state(con, "ud", "stopped")
+    assert info["exit_code"] == str(0x86), "the guest handles its own #UD"
+    assert any(l.startswith("guest fault: vector 6") for l in guest_lines(con, "ud", start))
+
+
+def test_pause_and_resume(clean):
+    con = clean
+    create_and_start(con, "c3", "counter", "mem=4M", "interval=20")
+    time.sleep(0.5)
+    assert con.run("vm pause c3").fields()["state"] == "paused"
+    time.sleep(0.3)
+    frozen = counter_values(con, "c3")
+    time.sleep(0.8)
+    assert counter_values(con, "c3") == frozen, "a paused VM kept running"
+    con.run("vm resume c3")
+    time.sleep(0.5)
+    after = counter_values(con, "c3")
+    assert after[len(frozen)] == frozen[-1] + 1, "resume must continue with the next number"
+
+
+def test_memtouch_verifies_its_memory(clean):
+    con = clean
+    create_and_start(con, "m1", "memtouch", "mem=16M", "report=0")
+    time.sleep(1.5)
+    start = len(con.text())
+    con.run("vm send m1 p")
+    con.wait_for(r"\[vm:m1\] memtouch: paused", 10, start=start)
+    con.run("vm send m1 c")
+    con.run("vm send m1 c")
+    con.run("vm send m1 v")
+    con.wait_for(r"\[vm:m1\] memtouch: verify ", 30, start=start)
+    lines = guest_lines(con, "m1", start)
+    sums = [l for l in lines if l.startswith("memtouch: checksum")]
+    assert len(sums) == 2 and sums[0] == sums[1], "a paused guest's memory must not change"
+    assert any(re.fullmatch(r"memtouch: verify ok \d+ pages", l) for l in lines), lines
+
+
+def test_console_attach_sends_input_and_detaches(clean):
+    con = clean
+    create_and_start(con, "m2", "memtouch", "mem=8M", "report=0", "idle")
+    start = len(con.text())
+    con.send("vm console m2\r")  # attached: no prompt until Ctrl-]
+    con.wait_for(r"^attached to m2; Ctrl-\] detaches\nok\n", 10, start=start)
+    start = len(con.text())
+    con.send("s\r")
+    con.wait_for(r"^memtouch: written 0 passes 0 pages \d+ base 0x[0-9a-f]+ paused", 10, start=start)
+    con.send("\x1d")
+    con.wait_prompt()
+    assert con.run("version").ok
+
+
+def test_vm_info_lists_registers_and_exit_reasons(clean):
+    con = clean
+    create_and_start(con, "c4", "counter", "mem=4M", "interval=10")
+    time.sleep(1)
+    info = vm_info(con, "c4")
+    for key in ("rip", "rsp", "rflags", "cr0", "cr3", "efer", "exits"):
+        assert key in info
+    assert int(info["exits.hlt"]) > 10
+    assert int(info["exits.memory"]) > 10   # local APIC accesses
+    assert int(info["exit.hlt"]) == int(info["exits.hlt"])
+    assert int(info["lapic_timer_fired"]) > 10
+
+
+def test_command_errors(clean):
+    con = clean
+    cases = {
+        "vm start nosuch": "no VM named 'nosuch'",
+        "vm create x nosuchimage": "no guest image 'nosuchimage'",
+        "vm create x hello mem=1M": "memory must be 2 MiB to 3 GiB",
+        "vm create x hello mem=lots": "bad memory size 'lots'",
+        "vm create bad/name hello": "invalid VM name",
+        "vm frobnicate": "unknown vm subcommand",
+        "vm create": "usage: vm create NAME IMAGE",
+        "vm info": "usage: vm info NAME",
+    }
+    for cmd, msg in cases.items():
+        res = con.command(cmd)
+        assert not res.ok and msg in res.error, (cmd, res.error)
+    con.run("vm create dup hello")
+    res = con.command("vm create dup hello")
+    assert not res.ok and "exists already" in res.error
+    con.run("vm start dup")
+    wait_state(con, "dup", "stopped")
+    res = con.command("vm start dup")
+    assert not res.ok and "only a created VM can start" in res.error
+    res = con.command("vm resume dup")
+    assert not res.ok and "not paused" in res.error
+
+
+def test_memory_runs_out_cleanly_and_comes_back(clean):
+    con = clean
+    free0 = con.run("mem").number("free")
+    made = 0
+    while True:
+        res = con.command(f"vm create fill{made} hello mem=64M")
+        if not res.ok:
+            assert "not enough memory" in res.error, res.error
+            break
+        made += 1
+        assert made < 20
+    assert made >= 5  # 512 MiB of host RAM holds at least five 64 MiB guests
+    assert con.run("mem").number("free") < free0
+    for i in range(made):
+        con.run(f"vm destroy fill{i}")
+    assert con.run("mem").number("free") == free0, "destroying VMs must return every page"
