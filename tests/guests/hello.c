@@ -1,7 +1,8 @@
 /* Prints a greeting with its command line, then exits with exit=N (0).
  * reset=kbc or reset=cf9 asks for a machine reset instead; triple makes it
  * triple-fault (no usable IDT, then an exception); ud raises #UD, which its
- * own handler reports before exiting with 0x86. */
+ * own handler reports before exiting with 0x86; msr=N reads that MSR (an
+ * unknown one raises #GP: exit 0x8d). It always reports what CPUID shows. */
 #include "rt.h"
 
 int main(uint32_t magic, const struct mb_info *mbi);
@@ -10,6 +11,23 @@ int main(uint32_t magic, const struct mb_info *mbi)
 	rt_init(magic, mbi);
 	gprintf("Hello from the hello guest! cmdline='%s' mem=%u KiB\n", guest_cmdline,
 		(guest_mem_top >> 10));
+	uint32_t r[4], ext[4], hv[4];
+	char vendor[13];
+	cpuid(1, r);
+	cpuid(0x80000001u, ext);
+	cpuid(0x40000000u, hv);
+	memcpy(vendor, &hv[1], 4);
+	memcpy(vendor + 4, &hv[2], 4);
+	memcpy(vendor + 8, &hv[3], 4);
+	vendor[12] = 0;
+	gprintf("hello: cpuid hypervisor='%s' hv_bit=%u vmx=%u svm=%u x2apic=%u xsave=%u\n",
+		vendor, r[2] >> 31, (r[2] >> 5) & 1, (ext[2] >> 2) & 1, (r[2] >> 21) & 1,
+		(r[2] >> 26) & 1);
+	if (arg_present("msr")) {
+		uint32_t msr = arg_u32("msr", 0), lo, hi;
+		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+		gprintf("hello: msr 0x%x = 0x%lx\n", msr, ((uint64_t)hi << 32) | lo);
+	}
 	if (arg_present("triple")) {
 		gprintf("hello: triple faulting\n");
 		struct { uint16_t limit; uint32_t base; } __attribute__((packed)) none = { 0, 0 };

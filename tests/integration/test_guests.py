@@ -28,6 +28,21 @@ def test_hello_prints_and_stops_with_its_exit_code(clean):
     assert lines[0] == "Hello from the hello guest! cmdline='exit=7 greeting' mem=8192 KiB"
 
 
+def test_cpuid_and_msr_policy_as_the_guest_sees_it(clean):
+    con = clean
+    start = len(con.text())
+    create_and_start(con, "pol", "hello", "msr=0x1b")  # APIC base: emulated
+    wait_state(con, "pol", "stopped")
+    lines = guest_lines(con, "pol", start)
+    assert "hello: cpuid hypervisor='HvResearchV1' hv_bit=1 vmx=0 svm=0 x2apic=0 xsave=0" in lines
+    assert "hello: msr 0x1b = 0xfee00900" in lines
+    start = len(con.text())
+    create_and_start(con, "gp", "hello", "msr=0xc0010114")  # VM_CR: unknown to guests
+    info = wait_state(con, "gp", "stopped")
+    assert info["exit_code"] == str(0x80 + 13), "rdmsr of an unknown MSR must raise #GP"
+    assert any(l.startswith("guest fault: vector 13") for l in guest_lines(con, "gp", start))
+
+
 def test_counter_counts_alongside_a_spinning_vm(clean):
     con = clean
     create_and_start(con, "spin", "memtouch", "mem=16M", "report=0")
