@@ -37,7 +37,7 @@ def guest_run(con, name, args, timeout=300):
     start = len(con.text())
     con.run(f"vm create {name} bench mem=8M {args}")
     con.run(f"vm start {name}")
-    m = con.wait_for(rf"\[vm:{name}\] bench: (\w+) n=(\d+) tsc=(\d+)", timeout, start=start)
+    m = con.wait_for(rf"\[vm:{name}\] bench: (\w+) n=(\d+) tsc=(\d+) result=", timeout, start=start)
     deadline = time.monotonic() + 30
     while con.run(f"vm info {name}").fields()["state"] == "running":
         if time.monotonic() > deadline:

@@ -128,7 +128,7 @@ def test_memtouch_verifies_its_memory(clean):
     con.run("vm send m1 c")
     con.run("vm send m1 c")
     con.run("vm send m1 v")
-    con.wait_for(r"\[vm:m1\] memtouch: verify ", 30, start=start)
+    con.wait_for(r"\[vm:m1\] memtouch: verify .*\n", 30, start=start)
     lines = guest_lines(con, "m1", start)
     sums = [l for l in lines if l.startswith("memtouch: checksum")]
     assert len(sums) == 2 and sums[0] == sums[1], "a paused guest's memory must not change"
