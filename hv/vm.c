@@ -87,36 +87,6 @@ static bool valid_name(const char *name)
 	return true;
 }
 
-static uint64_t gm_alloc(void *ctx, size_t pages, size_t align)
-{
-	(void)ctx;
-	return pages_alloc(pages, align);
-}
-
-static void gm_free(void *ctx, uint64_t pa, size_t pages)
-{
-	(void)ctx;
-	pages_free(pa, pages);
-}
-
-static void *gm_p2v(void *ctx, uint64_t pa)
-{
-	(void)ctx;
-	return phys_to_virt(pa);
-}
-
-static uint64_t slpt_alloc(void *ctx)
-{
-	(void)ctx;
-	return page_alloc();
-}
-
-static void slpt_free(void *ctx, uint64_t pa)
-{
-	(void)ctx;
-	page_free(pa);
-}
-
 static void vm_uart_tx(void *ctx, uint8_t byte)
 {
 	vm_output_byte(ctx, byte);
@@ -252,14 +222,12 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 	vuart_init(&vm->uart, vm_uart_tx, vm);
 	vlapic_init(&vm->lapic, 0, time_tsc_hz());
 
-	struct gmem_host host = { gm_alloc, gm_free, gm_p2v, NULL };
-	struct pt_mem_ops pt_ops = { slpt_alloc, slpt_free, gm_p2v, NULL };
-	if (!gmem_alloc(&vm->mem, mem, &host)) {
+	if (!gmem_alloc(&vm->mem, mem, &mm_gmem_host)) {
 		fail(err, errlen, "not enough memory for %lu MiB of guest RAM",
 		     (unsigned long)(mem >> 20));
 		goto undo;
 	}
-	if (pt_init(&vm->slpt, vcpu_ops->slpt_format, &pt_ops) ||
+	if (pt_init(&vm->slpt, vcpu_ops->slpt_format, &mm_pt_ops) ||
 	    gmem_map_all(&vm->mem, &vm->slpt)) {
 		fail(err, errlen, "not enough memory for the second-level page tables");
 		goto undo;

@@ -1,6 +1,7 @@
 #include "hv/mm/mm.h"
 
 #include "boot/bootinfo.h"
+#include "hv/guest_mem.h"
 #include "hv/lib/string.h"
 #include "hv/log.h"
 #include "hv/mm/heap.h"
@@ -42,6 +43,12 @@ static uint64_t heap_alloc_cb(void *ctx, size_t pages)
 	return pages_alloc(pages, 1);
 }
 
+static uint64_t contig_alloc_cb(void *ctx, size_t pages, size_t align)
+{
+	(void)ctx;
+	return pages_alloc(pages, align);
+}
+
 static void heap_free_cb(void *ctx, uint64_t pa, size_t pages)
 {
 	(void)ctx;
@@ -53,6 +60,9 @@ static uint64_t v2p_cb(void *ctx, const void *va)
 	(void)ctx;
 	return virt_to_phys(va);
 }
+
+const struct pt_mem_ops mm_pt_ops = { pt_alloc_cb, pt_free_cb, p2v_cb, NULL };
+const struct gmem_host mm_gmem_host = { contig_alloc_cb, heap_free_cb, p2v_cb, NULL };
 
 static void *palloc_p2v(uint64_t pa)
 {
@@ -75,8 +85,7 @@ static void build_identity_map(const struct boot_info *bi)
 	}
 	top = (top + PT_SIZE_1G - 1) & ~(PT_SIZE_1G - 1);
 
-	struct pt_mem_ops ops = { pt_alloc_cb, pt_free_cb, p2v_cb, NULL };
-	if (pt_init(&host_pt, &pt_format_x86, &ops) != PT_OK)
+	if (pt_init(&host_pt, &pt_format_x86, &mm_pt_ops) != PT_OK)
 		panic("no memory for the host page tables");
 	unsigned sizes = PT_MAP_4K | PT_MAP_2M | (cpu_has_1g_pages() ? PT_MAP_1G : 0);
 	if (pt_map(&host_pt, 0, 0, top, PT_RWX, PT_MT_WB, sizes) != PT_OK)
