@@ -5,6 +5,10 @@
 #include "boot/firmware.h"
 #include "hv/lib/string.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/fpu.h"
+
+/* Firmware code may use SSE: the guest state the registers hold is saved
+ * before every call (fpu_save_live). */
 
 /* The hypervisor's variables live under this vendor GUID. */
 static EFI_GUID hv_vendor_guid = {
@@ -58,6 +62,7 @@ void fw_reset(enum fw_reset_kind kind)
 
 	if (!rt)
 		return;
+	fpu_save_live();
 	irq_disable();
 	rt->ResetSystem(type, EFI_SUCCESS, 0, NULL);
 }
@@ -71,6 +76,7 @@ int fw_get_variable(const char *name, void *buf, size_t *len)
 	if (!rt)
 		return FW_UNSUPPORTED;
 	boot_ascii_to_ucs2(wname, VAR_NAME_MAX, name);
+	fpu_save_live();
 	bool irq = irq_save();
 	EFI_STATUS s = rt->GetVariable(wname, &hv_vendor_guid, &attrs, &size, buf);
 	irq_restore(irq);
@@ -85,6 +91,7 @@ int fw_set_variable(const char *name, const void *data, size_t len)
 	if (!rt)
 		return FW_UNSUPPORTED;
 	boot_ascii_to_ucs2(wname, VAR_NAME_MAX, name);
+	fpu_save_live();
 	bool irq = irq_save();
 	EFI_STATUS s = rt->SetVariable(wname, &hv_vendor_guid, HV_VAR_ATTRS, len, (void *)data);
 	irq_restore(irq);
@@ -113,6 +120,7 @@ uint64_t fw_time_unix(void)
 
 	if (!rt)
 		return 0;
+	fpu_save_live();
 	bool irq = irq_save();
 	EFI_STATUS s = rt->GetTime(&t, NULL);
 	irq_restore(irq);
