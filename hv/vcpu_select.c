@@ -2,6 +2,7 @@
 #include "hv/log.h"
 #include "hv/svm/svm.h"
 #include "hv/vcpu.h"
+#include "hv/vmx/vmx.h"
 #include "hv/x86/cpu_features.h"
 
 const struct vcpu_ops *vcpu_ops;
@@ -21,10 +22,15 @@ static const struct vcpu_ops *candidate(void)
 	} else if (f->vmx) {
 		if (f->vmx_locked_off)
 			reason = "VMX is locked off by the firmware (IA32_FEATURE_CONTROL)";
-		else if (!f->ept || !f->ept_4level || !f->ept_wb)
-			reason = "guests need EPT (4-level, write-back), which this CPU lacks";
+		else if (!f->ept)
+			reason = "guests need EPT (extended page tables), which this CPU lacks";
+		else if (!f->ept_4level || !f->ept_wb || !f->ept_2m)
+			reason = "guests need EPT with 4-level walks, write-back and 2 MiB pages; "
+				 "this CPU's EPT lacks one";
+		else if (!f->unrestricted_guest)
+			reason = "guests start with paging off, which needs VMX unrestricted guest";
 		else
-			reason = "the VMX backend is not built yet";
+			return &vmx_ops;
 	} else {
 		reason = "the CPU has neither AMD SVM nor Intel VMX";
 	}

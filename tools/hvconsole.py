@@ -66,7 +66,7 @@ def clean(text):
 
 
 class Console:
-    """A connection to an instance's serial console (a Unix socket)."""
+    """A connection to an instance's serial console (Unix or TCP socket)."""
 
     def __init__(self, path, connect_timeout=30.0):
         self.path = path
@@ -77,7 +77,9 @@ class Console:
         deadline = time.monotonic() + connect_timeout
         while True:
             try:
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                # A path is a Unix socket (QEMU); (host, port) is TCP (Bochs).
+                family = socket.AF_INET if isinstance(path, tuple) else socket.AF_UNIX
+                s = socket.socket(family, socket.SOCK_STREAM)
                 s.connect(path)
                 self.sock = s
                 break

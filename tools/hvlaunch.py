@@ -51,6 +51,19 @@ def _write_config_into_esp(esp, config_text, workdir):
     subprocess.run(["mcopy", "-o", "-i", esp, path, "::/EFI/BOOT/hv.cfg"], check=True)
 
 
+def prepare_esp(template, workdir, config=None, guests=()):
+    """A private copy of the boot disk image with hv.cfg and guests/ added."""
+    esp = os.path.join(workdir, "esp.img")
+    _copy_sparse(template, esp)
+    if config is not None:
+        _write_config_into_esp(esp, config, workdir)
+    if guests:
+        subprocess.run(["mmd", "-i", esp, "::/EFI/BOOT/guests"], check=True)
+        subprocess.run(["mcopy", "-i", esp] + list(guests) + ["::/EFI/BOOT/guests/"],
+                       check=True)
+    return esp
+
+
 class Instance:
     """One QEMU process running hv.efi.
 
@@ -101,14 +114,7 @@ class Instance:
                 args += ["-append", self.cmdline]
             return args
         if self.boot == "disk":
-            esp = os.path.join(self.dir, "esp.img")
-            _copy_sparse(self.esp, esp)
-            if self.config is not None:
-                _write_config_into_esp(esp, self.config, self.dir)
-            if self.guests:
-                subprocess.run(["mmd", "-i", esp, "::/EFI/BOOT/guests"], check=True)
-                subprocess.run(["mcopy", "-i", esp] + self.guests + ["::/EFI/BOOT/guests/"],
-                               check=True)
+            esp = prepare_esp(self.esp, self.dir, self.config, self.guests)
             return ["-drive", f"if=none,id=esp,format=raw,file={esp}",
                     "-device", "ide-hd,drive=esp,bootindex=0"]
         if self.boot == "pxe":

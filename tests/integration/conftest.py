@@ -1,4 +1,8 @@
-"""Fixtures that boot real hv.efi images under QEMU and talk to their console.
+"""Fixtures that boot real hv.efi images and talk to their console.
+
+Two targets: QEMU (TCG, AMD SVM + NPT) and Bochs (Intel VMX + EPT). Most
+tests run on QEMU only; the guest suites take the ``guest_hv`` fixture and
+run once per target (test ids end in [qemu] or [bochs]).
 
 Instances keep their files under build/test-instances/<test>/; the folder is
 removed when the test passes and kept (console.log, qemu.log, qemu.cmd) when
@@ -15,10 +19,38 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
+import hvbochs  # noqa: E402
 import hvlaunch  # noqa: E402
 
 INSTANCE_ROOT = os.path.join(ROOT, "build", "test-instances")
 BOOT_TIMEOUT = 120
+TARGETS = ("qemu", "bochs")
+BOCHS_WALL_LIMIT = 3600  # Bochs is killed after this long whatever happens
+
+
+def make_instance(target, workdir, mem="512M", **kwargs):
+    """An unstarted instance on 'target' with hvlaunch.Instance's keywords."""
+    if target == "bochs":
+        return hvbochs.BochsInstance(workdir=workdir, megs=int(mem.rstrip("M")),
+                                     timeout=BOCHS_WALL_LIMIT, **kwargs)
+    return hvlaunch.Instance(workdir=workdir, mem=mem, **kwargs)
+
+
+def shared_instance(name, target, **kwargs):
+    """Starts an instance for a whole module and waits for its prompt."""
+    workdir = os.path.join(INSTANCE_ROOT, f"{name}-{target}-shared")
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    inst = make_instance(target, workdir, **kwargs)
+    inst.target = target
+    inst.start()
+    try:
+        inst.boot_seconds = inst.wait_prompt(BOOT_TIMEOUT)
+    except Exception:
+        sys.stderr.write(inst.read_console_log()[-3000:] + "\n")
+        inst.kill()
+        raise
+    return inst
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -66,12 +98,16 @@ def boot(request):
 def hv(request):
     """One shared instance per test module, booted from disk with debug=1."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.module.__name__)
-    workdir = os.path.join(INSTANCE_ROOT, f"{name}-shared")
-    shutil.rmtree(workdir, ignore_errors=True)
-    os.makedirs(workdir)
-    inst = hvlaunch.Instance(workdir=workdir, mem="512M", config="debug=1\n")
-    inst.start()
-    inst.boot_seconds = inst.wait_prompt(BOOT_TIMEOUT)
+    inst = shared_instance(name, "qemu", config="debug=1\n")
+    yield inst
+    inst.kill()
+
+
+@pytest.fixture(scope="module", params=TARGETS)
+def guest_hv(request):
+    """Like hv, once per target: for suites that must pass on SVM and VMX."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.module.__name__)
+    inst = shared_instance(name, request.param, config="debug=1\n")
     yield inst
     inst.kill()
 

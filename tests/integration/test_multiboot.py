@@ -1,6 +1,7 @@
 """Multiboot kernels that nobody here wrote: QEMU's tests/multiboot suite,
 built from Debian's qemu source package (tools/build-qemu-multiboot.sh),
-loaded from the boot disk's guests folder and run unchanged. They print on
+loaded from the boot disk's guests folder and run unchanged, on both
+targets (SVM under QEMU, VMX under Bochs). They print on
 the debug console port (0xe9) and report through isa-debug-exit (0xf4)."""
 
 import os
@@ -8,25 +9,20 @@ import re
 
 import pytest
 
-from conftest import BOOT_TIMEOUT, INSTANCE_ROOT, ROOT
+from conftest import ROOT, TARGETS, shared_instance
 from guests import guest_lines, wait_state
-
-import hvlaunch
 
 KERNELS = os.path.join(ROOT, "build", "qemu-multiboot")
 
 
-@pytest.fixture(scope="module")
-def mbhv():
+@pytest.fixture(scope="module", params=TARGETS)
+def mbhv(request):
+    """One instance per target with the kernels in its guests folder."""
     if not os.path.exists(os.path.join(KERNELS, ".built")):
         pytest.fail("run 'make integration' (builds the QEMU multiboot kernels first)")
     files = [os.path.join(KERNELS, f) for f in sorted(os.listdir(KERNELS))
              if f.endswith((".elf", ".bin", ".txt"))]
-    workdir = os.path.join(INSTANCE_ROOT, "multiboot-shared")
-    os.makedirs(workdir, exist_ok=True)
-    inst = hvlaunch.Instance(workdir=workdir, guests=files)
-    inst.start()
-    inst.wait_prompt(BOOT_TIMEOUT)
+    inst = shared_instance("multiboot", request.param, guests=files)
     yield inst
     inst.kill()
 

@@ -1,0 +1,89 @@
+/* The MSR bitmap and the syscall MSRs. Every MSR access exits except the
+ * ones a guest owns outright. FS/GS bases and SYSENTER live in the VMCS;
+ * STAR, LSTAR, CSTAR, SFMASK and KERNEL_GS_BASE do not, so the CPU holds
+ * the values of whichever vCPU ran last (the host never uses them) and they
+ * are swapped only when another vCPU runs. */
+#include "hv/vmx/vmx.h"
+
+#include "hv/lib/string.h"
+#include "hv/mm/mm.h"
+#include "hv/x86/cpu.h"
+
+#define BITMAP_READ_LOW 0x000
+#define BITMAP_READ_HIGH 0x400
+#define BITMAP_WRITE_LOW 0x800
+#define BITMAP_WRITE_HIGH 0xc00
+
+static const uint32_t switched_msr_index[VMX_SWITCHED_MSRS] = {
+	[VMX_MSR_STAR] = 0xc0000081u,
+	[VMX_MSR_LSTAR] = 0xc0000082u,
+	[VMX_MSR_CSTAR] = 0xc0000083u,
+	[VMX_MSR_SFMASK] = 0xc0000084u,
+	[VMX_MSR_KGS_BASE] = MSR_KERNEL_GS_BASE,
+};
+
+static const uint32_t passthrough_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+	0xc0000081u, 0xc0000082u, 0xc0000083u, 0xc0000084u,
+	0x174, 0x175, 0x176, /* SYSENTER_CS/ESP/EIP */
+};
+
+static uint64_t bitmap_pa;
+static struct vcpu *msr_owner; /* whose syscall MSRs the CPU holds */
+
+static void allow(uint8_t *bm, uint32_t msr)
+{
+	uint32_t low = msr < 0x2000;
+	uint32_t bit = msr & 0x1fff;
+
+	if (!low && (msr < 0xc0000000u || msr > 0xc0001fffu))
+		return;
+	bm[(low ? BITMAP_READ_LOW : BITMAP_READ_HIGH) + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+	bm[(low ? BITMAP_WRITE_LOW : BITMAP_WRITE_HIGH) + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+int vmx_msr_init(void)
+{
+	bitmap_pa = page_alloc();
+	if (!bitmap_pa)
+		return -1;
+	uint8_t *bm = phys_to_virt(bitmap_pa);
+	memset(bm, 0xff, PAGE_SIZE);
+	for (size_t i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++)
+		allow(bm, passthrough_msrs[i]);
+	return 0;
+}
+
+uint64_t vmx_msr_bitmap_pa(void)
+{
+	return bitmap_pa;
+}
+
+void vmx_msr_sync(struct vcpu *v)
+{
+	struct vmx_vcpu *vx = v->vendor;
+
+	if (msr_owner != v)
+		return;
+	for (int i = 0; i < VMX_SWITCHED_MSRS; i++)
+		vx->msrs[i] = rdmsr(switched_msr_index[i]);
+}
+
+void vmx_msr_switch_to(struct vcpu *v)
+{
+	struct vmx_vcpu *vx = v->vendor;
+
+	if (msr_owner == v)
+		return;
+	if (msr_owner)
+		vmx_msr_sync(msr_owner);
+	for (int i = 0; i < VMX_SWITCHED_MSRS; i++)
+		wrmsr(switched_msr_index[i], vx->msrs[i]);
+	msr_owner = v;
+}
+
+void vmx_msr_forget(struct vcpu *v)
+{
+	if (msr_owner == v)
+		msr_owner = NULL;
+}

@@ -1,0 +1,63 @@
+/* Turning VMX on for this CPU: the firmware's IA32_FEATURE_CONTROL (OVMF
+ * leaves it unlocked at 0), the CR0/CR4 bits VMX operation requires, and
+ * VMXON with a region stamped with the VMCS revision. */
+#include "hv/log.h"
+#include "hv/mm/mm.h"
+#include "hv/vmx/vmcs.h"
+#include "hv/vmx/vmx.h"
+#include "hv/x86/cpu.h"
+#include "hv/x86/cpu_features.h"
+
+#define FEATURE_CONTROL_LOCK 1ull
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
+
+static int allow_vmx_in_feature_control(void)
+{
+	uint64_t fc = rdmsr(MSR_FEATURE_CONTROL);
+
+	if (fc & FEATURE_CONTROL_LOCK)
+		return (fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX) ? 0 : -1;
+	/* Unlocked: enable VMX and lock, as firmware normally does. */
+	return wrmsr_safe(MSR_FEATURE_CONTROL,
+			  fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX) ? 0 : -1;
+}
+
+static int vmxon(uint64_t region_pa)
+{
+	bool failed;
+
+	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(failed) : "m"(region_pa) : "cc", "memory");
+	return failed ? -1 : 0;
+}
+
+int vmx_hw_enable(void)
+{
+	const char *why = vmx_caps_init();
+
+	if (why) {
+		log_err("vmx: %s", why);
+		return -1;
+	}
+	if (allow_vmx_in_feature_control()) {
+		log_err("vmx: IA32_FEATURE_CONTROL forbids VMX");
+		return -1;
+	}
+	/* The host, too, must run with the fixed bits (CR0.NE, CR4.VMXE). */
+	write_cr0(read_cr0() | rdmsr(MSR_VMX_CR0_FIXED0));
+	write_cr4(read_cr4() | rdmsr(MSR_VMX_CR4_FIXED0) | CR4_VMXE);
+
+	uint64_t region = page_alloc();
+	if (!region || vmx_msr_init()) {
+		log_err("vmx: out of memory");
+		return -1;
+	}
+	*(uint32_t *)phys_to_virt(region) = vmx_caps.revision;
+	if (vmxon(region)) {
+		log_err("vmx: VMXON failed");
+		return -1;
+	}
+	log_info("vmx: enabled, VMCS revision 0x%x, unrestricted guest %s, VPID %s, EPT A/D %s",
+		 vmx_caps.revision, vmx_caps.unrestricted ? "yes" : "no",
+		 vmx_caps.vpid ? "yes" : "no", vmx_caps.ept_ad ? "yes" : "no");
+	return 0;
+}
