@@ -7,7 +7,8 @@ one run and reported as a ratio to a reference measured in the same run
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
-by the hypervisor itself.
+by the hypervisor itself, on each target: QEMU TCG (AMD SVM + NPT) and
+Bochs (Intel VMX + EPT), one after the other in the same run.
 """
 
 import argparse
@@ -21,6 +22,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
+import hvbochs  # noqa: E402
 import hvlaunch  # noqa: E402
 
 REPEAT = 3
@@ -102,6 +104,16 @@ def main():
             inst.wait_prompt(120)
             results["guests_qemu"] = bench_guests(inst.console(), "qemu-tcg-svm")
             print_guests(results["guests_qemu"])
+        with hvbochs.BochsInstance(workdir=os.path.join(ROOT, "build", "bench", "bochs"),
+                                   megs=512, timeout=1800) as inst:
+            inst.wait_prompt(300)
+            results["guests_bochs"] = bench_guests(inst.console(), "bochs-vmx-ept")
+            print_guests(results["guests_bochs"])
+        q, b = results["guests_qemu"], results["guests_bochs"]
+        print("== exit round trip, side by side (each in its own native loop iterations) ==")
+        print(f"  QEMU SVM {q['exit_cost_in_native_loop_iterations']:.0f}x, "
+              f"Bochs VMX {b['exit_cost_in_native_loop_iterations']:.0f}x; "
+              f"Bochs/QEMU = {b['exit_cost_in_native_loop_iterations'] / q['exit_cost_in_native_loop_iterations']:.2f}")
     with open(a.json, "w") as f:
         json.dump(results, f, indent=2)
     print(f"results in {os.path.relpath(a.json, ROOT)}")

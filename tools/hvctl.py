@@ -8,6 +8,7 @@ be reached or did not answer in time.
 Examples:
     tools/hvctl.py --socket build/instances/hv/console.sock mem
     tools/hvctl.py --name hv "vm list" "vm info web"
+    tools/hvctl.py --tcp 127.0.0.1:40123 cpu        # a Bochs instance
 """
 
 import argparse
@@ -27,13 +28,18 @@ def main():
     g = p.add_mutually_exclusive_group()
     g.add_argument("--socket", help="console socket of the instance")
     g.add_argument("--name", default="hv", help="instance name under build/instances/")
+    g.add_argument("--tcp", help="HOST:PORT of a TCP console (tools/hvbochs.py)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per command")
     p.add_argument("--all", action="store_true",
                    help="also print log and guest lines that arrived meanwhile")
     p.add_argument("commands", nargs="+", help="one argument per command line")
     a = p.parse_args()
 
-    path = a.socket or os.path.join(ROOT, "build", "instances", a.name, "console.sock")
+    if a.tcp:
+        host, _, port = a.tcp.rpartition(":")
+        path = (host or "127.0.0.1", int(port))
+    else:
+        path = a.socket or os.path.join(ROOT, "build", "instances", a.name, "console.sock")
     try:
         con = hvconsole.connect(path, timeout=min(a.timeout, 10))
         # A fresh connection may arrive mid-prompt: an empty line gets a new one.
