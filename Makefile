@@ -131,7 +131,7 @@ GUESTS := hello counter memtouch escape bench
 GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-builtin -mno-sse -mno-mmx -O2 -g -std=gnu11 -I. -Itests/guests $(WARNINGS) \
 	-Wno-missing-prototypes
-GUEST_RT := $(BUILD)/guests/start.o $(BUILD)/guests/rt.o
+GUEST_RT := $(BUILD)/guests/start.o $(BUILD)/guests/rt.o $(BUILD)/guests/longmode.o
 
 $(BUILD)/guests/%.o: tests/guests/%.c tests/guests/rt.h | deps
 	@mkdir -p $(dir $@)

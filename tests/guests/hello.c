@@ -2,8 +2,33 @@
  * reset=kbc or reset=cf9 asks for a machine reset instead; triple makes it
  * triple-fault (no usable IDT, then an exception); ud raises #UD, which its
  * own handler reports before exiting with 0x86; msr=N reads that MSR (an
- * unknown one raises #GP: exit 0x8d). It always reports what CPUID shows. */
+ * unknown one raises #GP: exit 0x8d); long switches to long mode and back to
+ * 32-bit compatibility mode, reporting a 64-bit result and CR0/CR4/EFER as
+ * it sees them. It always reports what CPUID shows. */
 #include "rt.h"
+
+uint64_t long_mode_roundtrip(uint32_t pml4);
+
+/* Identity map of the first GiB in 2 MiB pages, for 'long'. */
+static uint64_t pml4[512] __attribute__((aligned(4096)));
+static uint64_t pdpt[512] __attribute__((aligned(4096)));
+static uint64_t pd[512] __attribute__((aligned(4096)));
+
+static void long_mode(void)
+{
+	uint32_t cr0, cr4, efer, efer_hi;
+
+	for (uint32_t i = 0; i < 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83; /* present, writable, 2 MiB */
+	pdpt[0] = (uint32_t)pd | 3;
+	pml4[0] = (uint32_t)pdpt | 3;
+	uint64_t value = long_mode_roundtrip((uint32_t)pml4);
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("rdmsr" : "=a"(efer), "=d"(efer_hi) : "c"(0xc0000080u));
+	gprintf("hello: long mode value=0x%lx cr0=0x%x cr4=0x%x efer=0x%x\n", value, cr0, cr4,
+		efer);
+}
 
 int main(uint32_t magic, const struct mb_info *mbi);
 int main(uint32_t magic, const struct mb_info *mbi)
@@ -28,6 +53,8 @@ int main(uint32_t magic, const struct mb_info *mbi)
 		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
 		gprintf("hello: msr 0x%x = 0x%lx\n", msr, ((uint64_t)hi << 32) | lo);
 	}
+	if (arg_present("long"))
+		long_mode();
 	if (arg_present("triple")) {
 		gprintf("hello: triple faulting\n");
 		struct { uint16_t limit; uint32_t base; } __attribute__((packed)) none = { 0, 0 };

@@ -70,6 +70,7 @@ gdt:
 	.quad 0
 	.quad 0x00cf9a000000ffff /* 0x08 code */
 	.quad 0x00cf92000000ffff /* 0x10 data */
+	.quad 0x00af9a000000ffff /* 0x18 64-bit code (longmode.S) */
 gdt_end:
 gdt_ptr:
 	.word gdt_end - gdt - 1

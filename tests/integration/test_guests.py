@@ -100,6 +100,19 @@ def test_escape_is_stopped_and_others_are_unharmed(clean):
     assert con.run("mem").ok
 
 
+def test_long_mode_switch_inside_the_guest(clean):
+    """PAE paging, EFER.LME, CR0.PG, a 64-bit code segment and back to
+    compatibility mode; the guest sees only its own CR0/CR4/EFER bits."""
+    con = clean
+    start = len(con.text())
+    create_and_start(con, "lm", "hello", "mem=8M", "long")
+    info = wait_state(con, "lm", {"stopped", "crashed"})
+    assert info["state"] == "stopped" and info["exit_code"] == "0", info
+    assert ("hello: long mode value=0x3456789abcdef012 cr0=0x80000011 cr4=0x20 efer=0x500"
+            in guest_lines(con, "lm", start))
+    assert int(info["efer"], 16) & 0x500 == 0x500, "vm info shows long mode active"
+
+
 def test_reset_request_stops_only_that_vm(clean):
     con = clean
     for how in ("kbc", "cf9"):
