@@ -5,6 +5,7 @@
 
 #include "boot/firmware.h"
 #include "hv/console.h"
+#include "hv/vcpu.h"
 #include "hv/x86/backtrace.h"
 #include "hv/x86/cpu.h"
 
@@ -31,6 +32,7 @@ void panic_finish(void)
 		hook();
 	if (action == PANIC_REBOOT) {
 		con_puts("*** hypervisor rebooting\n");
+		vcpu_hw_disable();
 		fw_reset(FW_RESET_COLD);
 	}
 	con_puts("*** hypervisor halted\n");

@@ -123,6 +123,8 @@ struct vcpu_ops {
 	const struct pt_format *slpt_format; /* NPT or EPT entry format */
 
 	int (*hw_enable)(void);                  /* SVM/VMX on for this CPU */
+	void (*hw_disable)(void);                /* off again, before a reset */
+	void (*hw_reenable)(void);               /* on again when the reset failed */
 	int (*vm_init)(struct vm *vm);           /* per-VM vendor state */
 	void (*vm_destroy)(struct vm *vm);
 	int (*vcpu_create)(struct vcpu *v);
@@ -172,6 +174,9 @@ struct vcpu {
 extern const struct vcpu_ops *vcpu_ops;
 
 void vcpu_select_backend(void);
+/* Leaves SVM/VMX operation (INIT is blocked in VMX root): before resets. */
+void vcpu_hw_disable(void);
+void vcpu_hw_reenable(void);
 const char *vcpu_backend_name(void);
 /* Why guests cannot run, or NULL when a backend is available. */
 const char *vcpu_unavailable_reason(void);

@@ -54,6 +54,18 @@ void vcpu_select_backend(void)
 	}
 }
 
+void vcpu_hw_disable(void)
+{
+	if (vcpu_ops && vcpu_ops->hw_disable)
+		vcpu_ops->hw_disable();
+}
+
+void vcpu_hw_reenable(void)
+{
+	if (vcpu_ops && vcpu_ops->hw_reenable)
+		vcpu_ops->hw_reenable();
+}
+
 const char *vcpu_backend_name(void)
 {
 	return vcpu_ops ? vcpu_ops->name : "none";

@@ -6,6 +6,7 @@
 #include "hv/log.h"
 #include "hv/shell/commands.h"
 #include "hv/time.h"
+#include "hv/vcpu.h"
 
 #ifndef HV_BUILD_ID
 #define HV_BUILD_ID "unknown"
@@ -108,7 +109,9 @@ int cmd_reboot(struct shell *sh, int argc, char **argv)
 	(void)argv;
 	sh_printf(sh, "rebooting\n");
 	log_info("reboot requested on the console");
+	vcpu_hw_disable();
 	fw_reset(FW_RESET_COLD);
+	vcpu_hw_reenable();
 	return sh_error(sh, "the firmware did not reset the machine");
 }
 
@@ -118,6 +121,8 @@ int cmd_poweroff(struct shell *sh, int argc, char **argv)
 	(void)argv;
 	sh_printf(sh, "powering off\n");
 	log_info("power-off requested on the console");
+	vcpu_hw_disable();
 	fw_reset(FW_RESET_SHUTDOWN);
+	vcpu_hw_reenable();
 	return sh_error(sh, "the firmware did not power the machine off");
 }

@@ -84,6 +84,16 @@ static int svm_hw_enable(void)
 	return 0;
 }
 
+static void svm_hw_disable(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~EFER_SVME);
+}
+
+static void svm_hw_reenable(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+}
+
 static int svm_vm_init(struct vm *vm)
 {
 	(void)vm;
@@ -327,6 +337,8 @@ const struct vcpu_ops svm_ops = {
 	.name = "svm",
 	.slpt_format = &pt_format_npt,
 	.hw_enable = svm_hw_enable,
+	.hw_disable = svm_hw_disable,
+	.hw_reenable = svm_hw_reenable,
 	.vm_init = svm_vm_init,
 	.vm_destroy = svm_vm_destroy,
 	.vcpu_create = svm_vcpu_create,

@@ -37,10 +37,15 @@ void vmx_load_vmcs(struct vcpu *v)
 		vmptrld(vmx(v)->vmcs_pa);
 }
 
-void vmx_forget_vmcs(uint64_t vmcs_pa)
+void vmx_clear_all_vmcs(void)
 {
-	if (current_vmcs == vmcs_pa)
-		current_vmcs = 0;
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = vm_slot(i);
+		if (vm && vm->vcpu.vendor) {
+			vmclear(vmx(&vm->vcpu)->vmcs_pa);
+			vmx(&vm->vcpu)->launched = false;
+		}
+	}
 }
 
 static uint16_t vpid_alloc(void)
@@ -247,6 +252,8 @@ const struct vcpu_ops vmx_ops = {
 	.name = "vmx",
 	.slpt_format = &pt_format_ept,
 	.hw_enable = vmx_hw_enable,
+	.hw_disable = vmx_hw_disable,
+	.hw_reenable = vmx_hw_reenable,
 	.vm_init = vmx_vm_init,
 	.vm_destroy = vmx_vm_destroy,
 	.vcpu_create = vmx_vcpu_create,

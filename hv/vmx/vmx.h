@@ -37,14 +37,16 @@ extern struct vmx_caps vmx_caps;
 
 /* vmx_on.c: VMXON on this CPU. */
 int vmx_hw_enable(void);
+void vmx_hw_disable(void);
+void vmx_hw_reenable(void);
 
 /* vmx_caps.c: reads the capability MSRs; NULL or the reason VMX is unusable. */
 const char *vmx_caps_init(void);
 
 /* vmx.c: makes v's VMCS the current one (VMPTRLD when it is not). */
 void vmx_load_vmcs(struct vcpu *v);
-/* Drops the current-VMCS cache before a VMCLEAR. */
-void vmx_forget_vmcs(uint64_t vmcs_pa);
+/* VMCLEARs every vCPU's VMCS (contents to memory, next entry launches). */
+void vmx_clear_all_vmcs(void);
 
 /* vmx_state.c */
 void vmx_get_state(struct vcpu *v, struct vcpu_state *s);

@@ -22,12 +22,30 @@ static int allow_vmx_in_feature_control(void)
 			  fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX) ? 0 : -1;
 }
 
+static int vmxon(uint64_t region_pa);
+
 static int vmxon(uint64_t region_pa)
 {
 	bool failed;
 
 	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(failed) : "m"(region_pa) : "cc", "memory");
 	return failed ? -1 : 0;
+}
+
+static uint64_t vmxon_region;
+
+void vmx_hw_disable(void)
+{
+	vmx_clear_all_vmcs();
+	__asm__ volatile("vmxoff" ::: "cc", "memory");
+	write_cr4(read_cr4() & ~CR4_VMXE);
+}
+
+void vmx_hw_reenable(void)
+{
+	write_cr4(read_cr4() | CR4_VMXE);
+	if (vmxon(vmxon_region))
+		log_err("vmx: VMXON failed after a failed reset");
 }
 
 int vmx_hw_enable(void)
@@ -52,6 +70,7 @@ int vmx_hw_enable(void)
 		return -1;
 	}
 	*(uint32_t *)phys_to_virt(region) = vmx_caps.revision;
+	vmxon_region = region;
 	if (vmxon(region)) {
 		log_err("vmx: VMXON failed");
 		return -1;
