@@ -45,7 +45,7 @@ EFI_CFLAGS := $(COMMON_CFLAGS) -ffreestanding -fno-stack-protector -fno-stack-ch
 EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined \
 	-z noexecstack
 
-HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx drivers
+HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty drivers
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(BUILD)/efi/guest_images.o
 
@@ -53,7 +53,8 @@ HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(BUILD)/efi/guest_images.o
 HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
 	hv/mm/palloc.c hv/mm/pagetable.c hv/mm/heap.c hv/mm/memmap.c \
 	hv/config.c hv/shell/lineedit.c hv/shell/shell.c hv/guest_mem.c hv/multiboot.c \
-	hv/vdev/vlapic.c hv/vdev/vuart.c hv/emul/decode.c hv/emul/gwalk.c hv/vmx/vmx_bits.c
+	hv/vdev/vlapic.c hv/vdev/vuart.c hv/emul/decode.c hv/emul/gwalk.c hv/vmx/vmx_bits.c \
+	hv/dirty/dirty_track.c
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP
 UNIT_SRCS := $(wildcard tests/unit/*.c)
