@@ -79,6 +79,7 @@ enum exit_kind {
 	EXIT_HYPERCALL,           /* VMMCALL / VMCALL */
 	EXIT_MEMORY,              /* nested page fault / EPT violation */
 	EXIT_XSETBV,
+	EXIT_DIRTY_LOG_FULL,      /* the CPU's page-modification log is full */
 	EXIT_TRIPLE_FAULT,
 	EXIT_INVALID_STATE,       /* VM entry refused the guest state */
 	EXIT_UNHANDLED,           /* an exit this hypervisor does not support */
@@ -146,6 +147,15 @@ struct vcpu_ops {
 	/* After second-level table changes: drop cached guest translations. */
 	void (*flush_guest_tlb)(struct vm *vm);
 
+	/* Dirty tracking help (hv/dirty): which of VCPU_DIRTY_* the CPU offers;
+	 * dirty bits set by the CPU in second-level leaves on or off; the
+	 * page-modification log on or off, and emptied into entries (at most
+	 * VCPU_PML_ENTRIES GPAs, low 12 bits undefined), returning the count. */
+	unsigned (*dirty_hw_modes)(void);
+	int (*slpt_dirty_bits)(struct vm *vm, bool on);
+	int (*pml_enable)(struct vm *vm, bool on);
+	size_t (*pml_drain)(struct vm *vm, uint64_t *entries);
+
 	const char *(*exit_name)(uint32_t code);
 	/* Exit codes map to statistics slots below VCPU_EXIT_STATS. */
 	unsigned (*exit_slot)(uint32_t code);
@@ -153,6 +163,9 @@ struct vcpu_ops {
 };
 
 #define VCPU_EXIT_STATS 256
+#define VCPU_DIRTY_BITS 1u
+#define VCPU_DIRTY_PML 2u
+#define VCPU_PML_ENTRIES 512
 
 struct vcpu {
 	struct vm *vm;

@@ -151,6 +151,8 @@ static int load_image(struct vm *vm, const struct vm_create_args *a, char *err, 
 static void release(struct vm *vm)
 {
 	if (vm->vcpu.vendor)
+		dirty_log_release(vm); /* needs the vCPU to switch PML off */
+	if (vm->vcpu.vendor)
 		vcpu_ops->vcpu_destroy(&vm->vcpu);
 	if (vm->backend_ready)
 		vcpu_ops->vm_destroy(vm);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/dirty/dirty_log.h"
 #include "hv/guest_mem.h"
 #include "hv/image.h"
 #include "hv/mm/pagetable.h"
@@ -55,6 +56,7 @@ struct vm {
 
 	struct guest_mem mem;
 	struct pagetable slpt;      /* NPT or EPT */
+	struct dirty_log dirty;     /* written pages, while tracking */
 	struct vcpu vcpu;
 	struct vlapic lapic;
 	struct vuart uart;

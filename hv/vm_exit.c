@@ -116,6 +116,8 @@ static enum exit_action on_memory(struct vcpu *v, const struct vm_exit *e)
 {
 	struct vm *vm = v->vm;
 
+	if (e->mem.write && e->mem.present && dirty_log_write_fault(vm, e->mem.gpa))
+		return EXIT_CONTINUE; /* logged and writable again: the write retries */
 	if (e->mem.gpa >= VLAPIC_BASE && e->mem.gpa < VLAPIC_BASE + VLAPIC_SIZE && !e->mem.fetch)
 		return emulate_mmio(v, e);
 	vm_crash(vm, "%s %s guest memory at GPA 0x%lx (RIP 0x%lx, exit %s, info 0x%lx)",
@@ -130,6 +132,13 @@ static enum exit_action on_xsetbv(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
 	vcpu_queue_exception(v, VEC_UD, false, 0); /* XSAVE is not offered */
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_dirty_log_full(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	dirty_log_buffer_full(v->vm);
 	return EXIT_CONTINUE;
 }
 
@@ -167,6 +176,7 @@ static const exit_handler_fn handlers[EXIT_KIND_COUNT] = {
 	[EXIT_HYPERCALL] = on_hypercall,
 	[EXIT_MEMORY] = on_memory,
 	[EXIT_XSETBV] = on_xsetbv,
+	[EXIT_DIRTY_LOG_FULL] = on_dirty_log_full,
 	[EXIT_TRIPLE_FAULT] = on_triple_fault,
 	[EXIT_INVALID_STATE] = on_invalid_state,
 	[EXIT_UNHANDLED] = on_unhandled,
@@ -187,7 +197,8 @@ const char *exit_kind_name(enum exit_kind k)
 		[EXIT_INTERRUPT_WINDOW] = "interrupt-window", [EXIT_IO] = "io",
 		[EXIT_CPUID] = "cpuid", [EXIT_RDMSR] = "rdmsr", [EXIT_WRMSR] = "wrmsr",
 		[EXIT_HLT] = "hlt", [EXIT_HYPERCALL] = "hypercall", [EXIT_MEMORY] = "memory",
-		[EXIT_XSETBV] = "xsetbv", [EXIT_TRIPLE_FAULT] = "triple-fault",
+		[EXIT_XSETBV] = "xsetbv", [EXIT_DIRTY_LOG_FULL] = "dirty-log-full",
+		[EXIT_TRIPLE_FAULT] = "triple-fault",
 		[EXIT_INVALID_STATE] = "invalid-state", [EXIT_UNHANDLED] = "unhandled",
 	};
 

@@ -132,6 +132,7 @@ enum exit_action emulate_string_io(struct vcpu *v, const struct vm_exit *e)
 		if (e->io.in) {
 			value = port_read(vm, e->io.port, e->io.size);
 			gmem_write(&vm->mem, gpa, &value, e->io.size);
+			dirty_log_mark(vm, gpa, e->io.size); /* bypasses the tables */
 		} else {
 			gmem_read(&vm->mem, gpa, &value, e->io.size);
 			if (port_write(vm, e->io.port, e->io.size, value) == PORT_VM_STOPPED)

@@ -21,6 +21,7 @@ int cmd_cpu(struct shell *sh, int argc, char **argv);
 int cmd_config(struct shell *sh, int argc, char **argv);
 int cmd_debug(struct shell *sh, int argc, char **argv);
 int cmd_vm(struct shell *sh, int argc, char **argv);
+int cmd_dirty(struct shell *sh, int argc, char **argv);
 int cmd_bench(struct shell *sh, int argc, char **argv);
 
 #endif

@@ -333,6 +333,20 @@ static void svm_flush_guest_tlb(struct vm *vm)
 		sv->asid_generation = 0; /* a fresh ASID has no stale entries */
 }
 
+/* NPT leaves get accessed/dirty bits from the CPU whenever it walks them
+ * (AMD and QEMU TCG alike): nothing to switch. */
+static unsigned svm_dirty_hw_modes(void)
+{
+	return VCPU_DIRTY_BITS;
+}
+
+static int svm_slpt_dirty_bits(struct vm *vm, bool on)
+{
+	(void)vm;
+	(void)on;
+	return 0;
+}
+
 const struct vcpu_ops svm_ops = {
 	.name = "svm",
 	.slpt_format = &pt_format_npt,
@@ -350,6 +364,8 @@ const struct vcpu_ops svm_ops = {
 	.can_take_interrupt = svm_can_take_interrupt,
 	.request_interrupt_window = svm_request_interrupt_window,
 	.flush_guest_tlb = svm_flush_guest_tlb,
+	.dirty_hw_modes = svm_dirty_hw_modes,
+	.slpt_dirty_bits = svm_slpt_dirty_bits,
 	.exit_name = svm_exit_name,
 	.exit_slot = svm_exit_slot,
 	.slot_code = svm_slot_code,

@@ -146,6 +146,8 @@ static void vmx_vcpu_destroy(struct vcpu *v)
 
 	vmclear(vx->vmcs_pa);
 	vmx_msr_forget(v);
+	if (vx->pml_pa)
+		page_free(vx->pml_pa);
 	vpid_free(vx->vpid);
 	page_free(vx->vmcs_pa);
 	kfree(vx);
@@ -265,6 +267,10 @@ const struct vcpu_ops vmx_ops = {
 	.can_take_interrupt = vmx_can_take_interrupt,
 	.request_interrupt_window = vmx_request_interrupt_window,
 	.flush_guest_tlb = vmx_flush_guest_tlb,
+	.dirty_hw_modes = vmx_dirty_hw_modes,
+	.slpt_dirty_bits = vmx_slpt_dirty_bits,
+	.pml_enable = vmx_pml_enable,
+	.pml_drain = vmx_pml_drain,
 	.exit_name = vmx_exit_name,
 	.exit_slot = vmx_exit_slot,
 	.slot_code = vmx_slot_code,

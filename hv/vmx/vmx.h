@@ -26,6 +26,7 @@ struct vmx_vcpu {
 	uint16_t vpid;       /* 0: VPID not in use */
 	uint64_t cr2;        /* VMX does not switch CR2: vmx_run does */
 	uint64_t msrs[VMX_SWITCHED_MSRS];
+	uint64_t pml_pa;     /* page-modification log, 0 when off */
 };
 
 struct vmx_vm {
@@ -80,6 +81,12 @@ uint32_t vmx_slot_code(unsigned slot);
 
 /* vmx_entry.S: 0 after a VM exit, 1 when the entry instruction failed. */
 int vmx_enter(struct vcpu_regs *regs, int launched);
+
+/* vmx_dirty.c: EPT A/D bits and PML for hv/dirty. */
+unsigned vmx_dirty_hw_modes(void);
+int vmx_slpt_dirty_bits(struct vm *vm, bool on);
+int vmx_pml_enable(struct vm *vm, bool on);
+size_t vmx_pml_drain(struct vm *vm, uint64_t *entries);
 
 /* INVEPT/INVVPID wrappers (vmx_tlb.c). */
 void vmx_invept(uint64_t eptp);

@@ -198,6 +198,13 @@ static void dec_ept_misconfig(struct vcpu *v, struct vm_exit *e)
 	e->kind = EXIT_UNHANDLED; /* a hypervisor bug: the VM is stopped with the GPA */
 }
 
+/* The log is full; the write that needs an entry happens on re-entry. */
+static void dec_pml_full(struct vcpu *v, struct vm_exit *e)
+{
+	(void)v;
+	e->kind = EXIT_DIRTY_LOG_FULL;
+}
+
 static const struct vmx_exit_desc exits[REASONS] = {
 	[REASON_EXCEPTION_NMI] = { "exception-nmi", dec_exception },
 	[REASON_EXTERNAL_INTERRUPT] = { "external-interrupt", dec_external },
@@ -247,7 +254,7 @@ static const struct vmx_exit_desc exits[REASONS] = {
 	[REASON_INVPCID] = { "invpcid", NULL },
 	[REASON_VMFUNC] = { "vmfunc", dec_ud },
 	[REASON_RDSEED] = { "rdseed", NULL },
-	[REASON_PML_FULL] = { "pml-full", NULL },
+	[REASON_PML_FULL] = { "pml-full", dec_pml_full },
 };
 
 unsigned vmx_exit_slot(uint32_t code)

@@ -1,0 +1,76 @@
+/* What VMX offers dirty tracking: accessed/dirty flags in EPT leaves
+ * (EPTP bit 6) and Page Modification Logging, where the CPU appends the
+ * GPA of every page whose EPT dirty flag it sets to a 512-entry buffer,
+ * counting the VMCS PML index down from 511 and exiting when it is full. */
+#include "hv/vmx/vmx.h"
+
+#include "hv/mm/mm.h"
+#include "hv/vm.h"
+#include "hv/vmx/vmcs.h"
+#include "hv/x86/cpu_features.h"
+
+#define PML_LAST_INDEX 511u
+
+unsigned vmx_dirty_hw_modes(void)
+{
+	const struct cpu_features *f = cpu_features();
+
+	if (!vmx_caps.ept_ad)
+		return 0;
+	return VCPU_DIRTY_BITS | (f->pml ? VCPU_DIRTY_PML : 0);
+}
+
+int vmx_slpt_dirty_bits(struct vm *vm, bool on)
+{
+	struct vmx_vm *xv = vm->vendor;
+
+	if (!vmx_caps.ept_ad)
+		return -1;
+	xv->eptp = on ? xv->eptp | EPTP_AD : xv->eptp & ~EPTP_AD;
+	vmx_load_vmcs(&vm->vcpu);
+	vmwrite(VMCS_EPT_POINTER, xv->eptp);
+	vmx_invept(xv->eptp);
+	return 0;
+}
+
+int vmx_pml_enable(struct vm *vm, bool on)
+{
+	struct vmx_vcpu *vx = vm->vcpu.vendor;
+
+	if (!(vmx_dirty_hw_modes() & VCPU_DIRTY_PML))
+		return -1;
+	vmx_load_vmcs(&vm->vcpu);
+	uint32_t proc2 = (uint32_t)vmread(VMCS_PROC_CONTROLS2);
+	if (on) {
+		if (!vx->pml_pa && !(vx->pml_pa = page_alloc()))
+			return -1;
+		vmwrite(VMCS_PML_ADDRESS, vx->pml_pa);
+		vmwrite(VMCS_GUEST_PML_INDEX, PML_LAST_INDEX);
+		vmwrite(VMCS_PROC_CONTROLS2, proc2 | PROC2_ENABLE_PML);
+	} else {
+		vmwrite(VMCS_PROC_CONTROLS2, proc2 & ~PROC2_ENABLE_PML);
+		if (vx->pml_pa)
+			page_free(vx->pml_pa);
+		vx->pml_pa = 0;
+	}
+	return 0;
+}
+
+size_t vmx_pml_drain(struct vm *vm, uint64_t *entries)
+{
+	struct vmx_vcpu *vx = vm->vcpu.vendor;
+
+	if (!vx->pml_pa)
+		return 0;
+	vmx_load_vmcs(&vm->vcpu);
+	/* The index points at the next free entry; past 0 it wraps to 0xffff. */
+	uint16_t index = (uint16_t)vmread(VMCS_GUEST_PML_INDEX);
+	size_t first = index > PML_LAST_INDEX ? 0 : (size_t)index + 1;
+	const uint64_t *log = phys_to_virt(vx->pml_pa);
+	size_t n = 0;
+
+	for (size_t i = first; i <= PML_LAST_INDEX; i++)
+		entries[n++] = log[i];
+	vmwrite(VMCS_GUEST_PML_INDEX, PML_LAST_INDEX);
+	return n;
+}
