@@ -3,12 +3,19 @@
 one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
-    tools/bench.py [guests] [--json FILE]
+    tools/bench.py [guests] [dirty] [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
 by the hypervisor itself, on each target: QEMU TCG (AMD SVM + NPT) and
 Bochs (Intel VMX + EPT), one after the other in the same run.
+
+dirty: a guest writing whole pages as fast as it can (memtouch), with dirty
+tracking off and under each mode the target offers (4 KiB units; write
+protection also at 2 MiB), harvested every HARVEST_EVERY seconds as a
+pre-copy round would: write throughput as a ratio to tracking off, exits
+per second, pages per harvest, and harvest time per GiB of guest memory
+(idle and after every page was written).
 """
 
 import argparse
@@ -90,25 +97,139 @@ def print_guests(r):
           f" (guest ran {r['exit_round_trips']})")
 
 
+DIRTY_GUEST_MEM = "64M"
+DIRTY_WINDOW = 2.0     # seconds of writing per configuration (wall clock)
+HARVEST_EVERY = 0.25   # seconds between harvests
+SCAN_GUEST_MEM = "256M"
+
+
+def hv_seconds(con):
+    return float(con.run("uptime").fields()["uptime"].split()[0])
+
+
+def guest_says(con, name, line, pattern, start=None):
+    start = len(con.text()) if start is None else start
+    con.run(f'vm send {name} "{line}"')
+    return con.wait_for(rf"\[vm:{name}\] memtouch: {pattern}", 120, start=start)
+
+
+def write_run(con, name, mode, gran):
+    """memtouch writing flat out for DIRTY_WINDOW s; returns its figures."""
+    start = len(con.text())
+    con.run(f"vm create {name} memtouch mem={DIRTY_GUEST_MEM} report=0 idle mode=seq")
+    con.run(f"vm start {name}")
+    m = con.wait_for(rf"\[vm:{name}\] memtouch: ready base 0x[0-9a-f]+ pages (\d+) rate", 60,
+                     start=start)
+    npages = int(m.group(1))
+    if mode != "off":
+        con.run(f"dirty start {name} mode={mode} gran={gran}")
+        con.run(f"dirty harvest {name}")
+    exits0 = int(con.run(f"vm info {name}").fields()["exits"])
+    t0 = hv_seconds(con)
+    guest_says(con, name, "r", "resumed")
+    per_harvest = []
+    wall_end = time.monotonic() + DIRTY_WINDOW
+    while time.monotonic() < wall_end:
+        time.sleep(HARVEST_EVERY)
+        if mode != "off":
+            per_harvest.append(int(con.run(f"dirty harvest {name}").fields()["dirty_pages"]))
+    guest_says(con, name, "p", "paused")
+    t1 = hv_seconds(con)
+    m = guest_says(con, name, "s", r"written (\d+) passes")
+    written = int(m.group(1))
+    exits = int(con.run(f"vm info {name}").fields()["exits"]) - exits0
+    result = {"mode": mode, "granularity": gran, "pages_written": written,
+              "seconds": t1 - t0, "pages_per_second": written / (t1 - t0),
+              "exits": exits, "exits_per_second": exits / (t1 - t0),
+              "guest_pages": npages, "pages_per_harvest": per_harvest}
+    if mode != "off":
+        st = con.run(f"dirty stats {name}").fields()
+        result.update(wp_faults=int(st["wp_faults"]), pml_full_exits=int(st["pml_full_exits"]))
+    con.run(f"vm destroy {name}")
+    return result
+
+
+def harvest_cost(con, mode):
+    """Harvest time over a large guest: idle, then after every page was written."""
+    name = f"hs-{mode}"
+    start = len(con.text())
+    con.run(f"vm create {name} memtouch mem={SCAN_GUEST_MEM} report=0 idle")
+    con.run(f"vm start {name}")
+    m = con.wait_for(rf"\[vm:{name}\] memtouch: ready base 0x[0-9a-f]+ pages (\d+) rate", 60,
+                     start=start)
+    npages = int(m.group(1))
+    con.run(f"dirty start {name} mode={mode}")
+    con.run(f"dirty harvest {name}")
+    idle = con.run(f"dirty harvest {name}").fields()
+    guest_says(con, name, f"w 0 {npages}", f"wrote {npages} pages")
+    full = con.run(f"dirty harvest {name}").fields()
+    tracked = int(con.run(f"dirty stats {name}").fields()["tracked_pages"])
+    con.run(f"vm destroy {name}")
+    gib = tracked * 4096 / (1 << 30)
+    return {"mode": mode, "tracked_pages": tracked,
+            "idle_harvest_us_per_gib": int(idle["harvest_us"]) / gib,
+            "full_harvest_us_per_gib": int(full["harvest_us"]) / gib,
+            "full_harvest_pages": int(full["dirty_pages"])}
+
+
+def bench_dirty(con, target, modes):
+    runs = [write_run(con, "dw-off", "off", "4k")]
+    for mode in modes:
+        runs.append(write_run(con, f"dw-{mode}", mode, "4k"))
+    runs.append(write_run(con, "dw-wp2m", "wp", "2m"))
+    base = runs[0]["pages_per_second"]
+    for r in runs:
+        r["throughput_vs_off"] = r["pages_per_second"] / base
+    return {"target": target, "runs": runs,
+            "harvest": [harvest_cost(con, mode) for mode in modes]}
+
+
+def print_dirty(r):
+    print(f"== dirty tracking on {r['target']} (memtouch {DIRTY_GUEST_MEM}, harvest every "
+          f"{HARVEST_EVERY} s) ==")
+    print("  mode/unit  throughput/off   pages/s(guest)   exits/s   faults  log-full  "
+          "pages per harvest (median)")
+    for x in r["runs"]:
+        ph = statistics.median(x["pages_per_harvest"]) if x["pages_per_harvest"] else 0
+        print(f"  {x['mode']:>4}/{x['granularity']:<4} {x['throughput_vs_off']:13.3f} "
+              f"{x['pages_per_second']:16.0f} {x['exits_per_second']:9.0f} "
+              f"{x.get('wp_faults', 0):8d} {x.get('pml_full_exits', 0):9d}  {ph:.0f}")
+    for h in r["harvest"]:
+        print(f"  harvest {h['mode']:>3}: idle {h['idle_harvest_us_per_gib']:.0f} us/GiB, "
+              f"every page dirty {h['full_harvest_us_per_gib']:.0f} us/GiB "
+              f"({h['full_harvest_pages']} pages of {h['tracked_pages']})")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("suites", nargs="*", default=["guests"])
+    p.add_argument("suites", nargs="*", default=["guests", "dirty"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     results = {}
-    if "guests" in a.suites:
+    run_qemu = "guests" in a.suites or "dirty" in a.suites
+    if run_qemu:
         with hvlaunch.Instance(workdir=os.path.join(ROOT, "build", "bench", "qemu"),
                                mem="512M") as inst:
             inst.wait_prompt(120)
-            results["guests_qemu"] = bench_guests(inst.console(), "qemu-tcg-svm")
-            print_guests(results["guests_qemu"])
+            if "guests" in a.suites:
+                results["guests_qemu"] = bench_guests(inst.console(), "qemu-tcg-svm")
+                print_guests(results["guests_qemu"])
+            if "dirty" in a.suites:
+                results["dirty_qemu"] = bench_dirty(inst.console(), "qemu-tcg-svm", ["wp", "ad"])
+                print_dirty(results["dirty_qemu"])
         with hvbochs.BochsInstance(workdir=os.path.join(ROOT, "build", "bench", "bochs"),
                                    megs=512, timeout=1800) as inst:
             inst.wait_prompt(300)
-            results["guests_bochs"] = bench_guests(inst.console(), "bochs-vmx-ept")
-            print_guests(results["guests_bochs"])
+            if "guests" in a.suites:
+                results["guests_bochs"] = bench_guests(inst.console(), "bochs-vmx-ept")
+                print_guests(results["guests_bochs"])
+            if "dirty" in a.suites:
+                results["dirty_bochs"] = bench_dirty(inst.console(), "bochs-vmx-ept",
+                                                     ["wp", "ad", "pml"])
+                print_dirty(results["dirty_bochs"])
+    if "guests" in a.suites:
         q, b = results["guests_qemu"], results["guests_bochs"]
         print("== exit round trip, side by side (each in its own native loop iterations) ==")
         print(f"  QEMU SVM {q['exit_cost_in_native_loop_iterations']:.0f}x, "
