@@ -37,17 +37,33 @@ COMMON_CFLAGS := -std=gnu11 -O2 -g -I. $(WARNINGS)
 # hv.efi: freestanding, position independent (GNU-EFI relocates itself),
 # no red zone (interrupts share the stack), no SSE (guest state stays in the
 # FPU registers), frame pointers for backtraces.
-EFI_CFLAGS := $(COMMON_CFLAGS) -ffreestanding -fno-stack-protector -fno-stack-check \
+# lwIP: Debian's source package, fetched by tools/bootstrap-deps.sh into an
+# ignored folder and built with the project's port (net/port).
+LWIP_DIR := third_party/lwip/src
+LWIP_INC := -Inet/port/include -isystem $(LWIP_DIR)/include -isystem net/port/libc
+EFI_BASE_CFLAGS := -std=gnu11 -O2 -g -I. -ffreestanding -fno-stack-protector -fno-stack-check \
 	-fpic -fvisibility=hidden -fshort-wchar -mno-red-zone -mgeneral-regs-only \
 	-fno-omit-frame-pointer -fno-strict-aliasing -fno-asynchronous-unwind-tables \
-	-DGNU_EFI_USE_MS_ABI -DHV_BUILD_ID='"$(BUILD_ID)"' \
+	-DGNU_EFI_USE_MS_ABI -DHV_BUILD_ID='"$(BUILD_ID)"' $(LWIP_INC) \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -MMD -MP
+EFI_CFLAGS := $(EFI_BASE_CFLAGS) $(WARNINGS)
 EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined \
 	-z noexecstack
 
-HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty drivers
+HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty drivers \
+	drivers/pci drivers/virtio drivers/net net net/port
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
-HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(BUILD)/efi/guest_images.o
+
+# The parts of lwIP used: IPv4, ARP, ICMP, UDP (DHCP), TCP, raw PCBs.
+LWIP_FILES := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
+	core/netif.c core/pbuf.c core/raw.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c \
+	core/tcp_out.c core/timeouts.c core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c \
+	core/ipv4/icmp.c core/ipv4/ip4_frag.c core/ipv4/ip4.c core/ipv4/ip4_addr.c \
+	netif/ethernet.c
+LWIP_SRCS := $(addprefix $(LWIP_DIR)/,$(LWIP_FILES))
+LWIP_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(LWIP_SRCS))
+
+HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(LWIP_OBJS) $(BUILD)/efi/guest_images.o
 
 # Code that needs no hardware, built for the host as well (unit tests).
 HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
@@ -73,6 +89,13 @@ $(BUILD)/efi/%.c.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+# Third-party code keeps its own warning level.
+$(LWIP_OBJS): EFI_CFLAGS := $(EFI_BASE_CFLAGS) -w
+
+$(LWIP_SRCS): | deps
+	@test -f $@ || { echo "error: $@ missing: lwIP was not fetched (tools/bootstrap-deps.sh)"; \
+		exit 1; }
 
 $(BUILD)/efi/%.S.o: %.S | deps
 	@mkdir -p $(dir $@)

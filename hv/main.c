@@ -3,6 +3,7 @@
 #include "hv/hv.h"
 
 #include "drivers/acpi.h"
+#include "drivers/pci/pci.h"
 #include "hv/config.h"
 #include "hv/image.h"
 #include "hv/sched.h"
@@ -10,6 +11,7 @@
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 #include "hv/log.h"
+#include "hv/mainloop.h"
 #include "hv/mm/mm.h"
 #include "hv/panic.h"
 #include "hv/shell/console_shell.h"
@@ -23,6 +25,7 @@
 #include "hv/x86/pic.h"
 #include "hv/x86/trap.h"
 #include "hv/x86/tsc_calibrate.h"
+#include "net/net.h"
 
 #define DEFAULT_TICK_HZ 1000
 #define MIN_TICK_HZ 10
@@ -32,7 +35,7 @@ static struct boot_info *boot;
 static struct config config;
 
 static const char *const known_settings[] = {
-	"name", "debug", "hz", "loglevel", "panic", NULL,
+	"name", "debug", "hz", "loglevel", "panic", "ip", "gw", "dhcp", NULL,
 };
 
 const struct boot_info *hv_boot_info(void)
@@ -137,12 +140,22 @@ void hv_main(struct boot_info *bi)
 
 	vcpu_select_backend();
 	image_init(bi);
+	pci_init(acpi_facts()->ecam_base, acpi_facts()->ecam_bus_first,
+		 acpi_facts()->ecam_bus_last);
+	net_init(&config);
 	log_info("console ready after %lu ms", (unsigned long)(time_ns() / NS_PER_MS));
 	console_shell_init(config_get_bool(&config, "debug", false));
 
 	for (;;) {
 		console_shell_poll();
-		if (!sched_run())
-			cpu_idle(); /* nothing to run: sleep until the next interrupt */
+		mainloop_poll(true);
 	}
+}
+
+void mainloop_poll(bool may_sleep)
+{
+	bool busy = net_poll();
+
+	if (!sched_run() && !busy && may_sleep)
+		cpu_idle(); /* nothing to do: sleep until the next interrupt */
 }

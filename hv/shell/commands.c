@@ -25,6 +25,13 @@ const struct shell_cmd hv_commands[] = {
 				   "stats NAME | stop NAME",
 	  .help = "track the pages a VM writes (the second-level tables' dirty log)",
 	  .run = cmd_dirty, .min_args = 2, .max_args = 4 },
+	{ .name = "net", .args = "[IF] | ip ADDR/PREFIX [GATEWAY] [IF] | dhcp [IF] | "
+				 "perf [listen [PORT] | send ADDR [SECONDS] [port=P] | raw [SECONDS] [IF]]",
+	  .help = "network interfaces: addresses, counters, DHCP, throughput tests",
+	  .run = cmd_net, .max_args = 6 },
+	{ .name = "ping", .args = "ADDR [COUNT] [interval=MS]",
+	  .help = "ICMP echo from the hypervisor's own stack",
+	  .run = cmd_ping, .min_args = 1, .max_args = 3 },
 	{ .name = "bench", .args = "compute N",
 	  .help = "run the benchmark kernel in the hypervisor (see make bench)",
 	  .run = cmd_bench, .min_args = 2, .max_args = 2 },

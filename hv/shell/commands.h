@@ -22,6 +22,8 @@ int cmd_config(struct shell *sh, int argc, char **argv);
 int cmd_debug(struct shell *sh, int argc, char **argv);
 int cmd_vm(struct shell *sh, int argc, char **argv);
 int cmd_dirty(struct shell *sh, int argc, char **argv);
+int cmd_net(struct shell *sh, int argc, char **argv);
+int cmd_ping(struct shell *sh, int argc, char **argv);
 int cmd_bench(struct shell *sh, int argc, char **argv);
 
 #endif

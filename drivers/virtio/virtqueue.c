@@ -1,0 +1,95 @@
+/* Split virtqueue bookkeeping; see virtqueue.h. The ring memory is shared
+ * with the device: indexes are read once into locals and validated, and
+ * the compiler barrier orders our writes (x86 keeps stores in order). */
+#include "drivers/virtio/virtqueue.h"
+
+#define vq_barrier() __asm__ volatile("" ::: "memory")
+
+size_t vq_desc_bytes(uint16_t size)
+{
+	return (size_t)size * sizeof(struct vq_desc);
+}
+
+size_t vq_avail_bytes(uint16_t size)
+{
+	return sizeof(struct vq_avail) + (size_t)size * sizeof(uint16_t) + sizeof(uint16_t);
+}
+
+size_t vq_used_bytes(uint16_t size)
+{
+	return sizeof(struct vq_used) + (size_t)size * sizeof(struct vq_used_elem) +
+	       sizeof(uint16_t);
+}
+
+void vq_init(struct virtqueue *vq, uint16_t size, void *desc, void *avail, void *used,
+	     void **cookies)
+{
+	*vq = (struct virtqueue){ .size = size, .desc = desc, .avail = avail, .used = used,
+				  .cookies = cookies, .num_free = size };
+	for (uint16_t i = 0; i < size; i++) {
+		vq->desc[i].next = (uint16_t)(i + 1);
+		cookies[i] = NULL;
+	}
+}
+
+bool vq_add(struct virtqueue *vq, const struct vq_buf *bufs, int n, void *cookie)
+{
+	if (n < 1 || n > vq->num_free)
+		return false;
+	uint16_t head = vq->free_head, idx = head, last = head;
+	for (int i = 0; i < n; i++) {
+		struct vq_desc *d = &vq->desc[idx];
+		d->addr = bufs[i].addr;
+		d->len = bufs[i].len;
+		d->flags = (uint16_t)((bufs[i].device_writes ? VQ_DESC_F_WRITE : 0) |
+				      (i + 1 < n ? VQ_DESC_F_NEXT : 0));
+		last = idx;
+		idx = d->next;
+	}
+	vq->free_head = vq->desc[last].next;
+	vq->num_free = (uint16_t)(vq->num_free - n);
+	vq->cookies[head] = cookie;
+	vq->avail->ring[vq->avail_shadow & (vq->size - 1)] = head;
+	vq->avail_shadow++;
+	return true;
+}
+
+bool vq_publish(struct virtqueue *vq)
+{
+	vq_barrier();
+	vq->avail->idx = vq->avail_shadow;
+	/* The device must see the new index before we read its flags. */
+	__sync_synchronize();
+	bool added = vq->published != vq->avail_shadow;
+	vq->published = vq->avail_shadow;
+	return added && !(*(volatile uint16_t *)&vq->used->flags & VQ_USED_F_NO_NOTIFY);
+}
+
+void *vq_reap(struct virtqueue *vq, uint32_t *len, uint64_t *bad)
+{
+	for (;;) {
+		uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx;
+		if (used_idx == vq->last_used)
+			return NULL;
+		vq_barrier();
+		struct vq_used_elem e = vq->used->ring[vq->last_used & (vq->size - 1)];
+		vq->last_used++;
+		if (e.id >= vq->size || !vq->cookies[e.id]) {
+			if (bad)
+				(*bad)++;
+			continue;
+		}
+		void *cookie = vq->cookies[e.id];
+		vq->cookies[e.id] = NULL;
+		uint16_t idx = (uint16_t)e.id, n = 1;
+		while ((vq->desc[idx].flags & VQ_DESC_F_NEXT) && n < vq->size) {
+			idx = vq->desc[idx].next;
+			n++;
+		}
+		vq->desc[idx].next = vq->free_head;
+		vq->free_head = (uint16_t)e.id;
+		vq->num_free = (uint16_t)(vq->num_free + n);
+		*len = e.len;
+		return cookie;
+	}
+}

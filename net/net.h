@@ -1,0 +1,52 @@
+/* The hypervisor's network stack: lwIP (NO_SYS) over the NIC drivers, one
+ * lwIP netif per NIC, driven from the main loop by net_poll(). */
+#ifndef NET_NET_H
+#define NET_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lwip/netif.h"
+
+struct nic;
+struct config;
+
+enum net_addr_mode { NET_ADDR_NONE, NET_ADDR_STATIC, NET_ADDR_DHCP };
+
+struct net_if {
+	struct netif netif;
+	struct nic *nic;
+	enum net_addr_mode mode;
+	bool up;                /* lwIP netif added and NIC started */
+	uint64_t link_check_ns; /* next time the link state is read */
+	uint64_t tx_dropped;    /* frames lwIP gave us that the NIC did not take */
+	uint64_t tx_copied;     /* chains too long for the ring, sent from a copy */
+};
+
+/* Probes NICs, starts lwIP and configures interfaces from the boot
+ * settings: ip=ADDR/PREFIX, gw=ADDR, dhcp=1 (for eth0). */
+void net_init(const struct config *cfg);
+
+/* Moves frames and runs lwIP's timers; true if anything happened (the main
+ * loop then does not sleep). */
+bool net_poll(void);
+
+size_t net_if_count(void);
+struct net_if *net_if_at(size_t i);
+struct net_if *net_if_by_name(const char *name);
+/* The interface a packet to 'dst' (host order) leaves by, or NULL. */
+struct net_if *net_if_for(uint32_t dst);
+
+/* Static address (DHCP stopped); prefix 1..32; gw 0 for none. */
+bool net_if_set_static(struct net_if *nif, uint32_t addr, unsigned prefix, uint32_t gw,
+		       char *err, size_t errlen);
+bool net_if_start_dhcp(struct net_if *nif, char *err, size_t errlen);
+/* True once DHCP has bound an address. */
+bool net_if_dhcp_bound(const struct net_if *nif);
+const char *net_if_dhcp_state(const struct net_if *nif);
+
+/* Frames of this EtherType bypass lwIP (raw link throughput tests). */
+#define NET_ETHERTYPE_RAWPERF 0x88b5
+
+#endif

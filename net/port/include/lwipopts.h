@@ -1,0 +1,68 @@
+/* lwIP configuration for the hypervisor: no threads (NO_SYS, driven from
+ * the main loop), IPv4 only, memory from the hypervisor heap, windows sized
+ * for bulk transfers (live migration) on links of a few Gbit/s. */
+#ifndef NET_LWIPOPTS_H
+#define NET_LWIPOPTS_H
+
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0 /* lwIP runs only in the main loop, never in interrupts */
+#define LWIP_SOCKET 0
+#define LWIP_NETCONN 0
+#define LWIP_ALTCP 0
+
+/* Every lwIP object, pbufs included, comes from kmalloc: pools sized at
+ * build time would either waste the hypervisor's memory or cap a transfer.
+ * kmalloc memory is physically contiguous (identity map), so pbuf payloads
+ * can be handed to NICs for DMA as they are. */
+#define MEM_LIBC_MALLOC 1
+#define MEMP_MEM_MALLOC 1
+#define MEM_ALIGNMENT 8
+#define mem_clib_malloc lwip_port_malloc
+#define mem_clib_free lwip_port_free
+#define mem_clib_calloc lwip_port_calloc
+
+#define LWIP_IPV4 1
+#define LWIP_IPV6 0
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define ETHARP_SUPPORT_STATIC_ENTRIES 1
+#define LWIP_ICMP 1
+#define LWIP_RAW 1
+#define LWIP_UDP 1
+#define LWIP_TCP 1
+#define LWIP_DHCP 1
+#define LWIP_DHCP_DOES_ACD_CHECK 0
+#define DHCP_DOES_ARP_CHECK 0
+#define LWIP_DNS 0
+#define LWIP_IGMP 0
+#define LWIP_AUTOIP 0
+#define IP_REASSEMBLY 1
+#define IP_FRAG 1
+
+#define LWIP_NETIF_STATUS_CALLBACK 1
+#define LWIP_NETIF_LINK_CALLBACK 1
+#define LWIP_NETIF_HOSTNAME 1
+#define LWIP_SINGLE_NETIF 0
+
+/* TCP for bulk data: large windows with scaling. */
+#define TCP_MSS 1460
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 3
+#define TCP_WND (256 * 1024)
+#define TCP_SND_BUF (256 * 1024)
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+#define MEMP_NUM_TCP_SEG TCP_SND_QUEUELEN
+#define TCP_SNDLOWAT (32 * 1024) /* a u16_t in lwIP */
+#define TCP_QUEUE_OOSEQ 1
+#define TCP_OVERSIZE TCP_MSS
+#define LWIP_TCP_KEEPALIVE 1
+#define MEMP_NUM_TCP_PCB 16
+#define PBUF_POOL_SIZE 512
+#define PBUF_POOL_BUFSIZE 1536
+
+#define LWIP_CHKSUM_ALGORITHM 3
+#define LWIP_STATS 1
+#define LWIP_STATS_DISPLAY 0
+#define LWIP_PROVIDE_ERRNO 1
+
+#endif

@@ -1,0 +1,2 @@
+/* <stdio.h> for lwIP in the freestanding build: unused (no printf). */
+#include <stddef.h>
