@@ -58,6 +58,10 @@ struct boot_info {
 	struct boot_file files[BOOT_MAX_FILES];
 	size_t nfiles;
 
+	/* Network controllers whose firmware drivers were disconnected (or
+	 * refused to let go) before ExitBootServices. */
+	uint32_t nics_released, nics_not_released;
+
 	uint64_t stack_top;        /* hypervisor stack (LoaderData) */
 	char fw_vendor[64];
 	uint32_t fw_revision;

@@ -25,6 +25,8 @@ void boot_read_guest_images(EFI_HANDLE image, struct boot_info *bi);
 void boot_find_tables(EFI_SYSTEM_TABLE *st, struct boot_info *bi);
 void boot_runtime_init(EFI_SYSTEM_TABLE *st);
 void boot_read_nvram(struct boot_info *bi);
+/* Disconnects the firmware's drivers from network controllers. */
+void boot_release_network(struct boot_info *bi);
 
 /* ExitBootServices with the retry the spec requires; fills bi->memmap.
  * Returns EFI_SUCCESS or the error (boot services still up on error). */

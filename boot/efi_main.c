@@ -68,6 +68,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	boot_read_guest_images(image, bi);
 	boot_find_tables(st, bi);
 	boot_read_nvram(bi);
+	boot_release_network(bi); /* last: PXE boots needed it until here */
 
 	boot_print("hv: exiting boot services\n");
 	EFI_STATUS s = boot_exit_firmware(image, bi);

@@ -1,6 +1,8 @@
 /* Network start-up, interface configuration and the poll loop. */
 #include "drivers/net/nic.h"
+#include "boot/bootinfo.h"
 #include "hv/config.h"
+#include "hv/hv.h"
 #include "hv/lib/format.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
@@ -147,6 +149,11 @@ static void configure_from_boot(struct net_if *nif, const struct config *cfg)
 
 void net_init(const struct config *cfg)
 {
+	const struct boot_info *bi = hv_boot_info();
+	if (bi->nics_released || bi->nics_not_released)
+		log_info("net: firmware drivers released %u network controller%s%s", bi->nics_released,
+			 bi->nics_released == 1 ? "" : "s",
+			 bi->nics_not_released ? " (some refused: their devices are reset now)" : "");
 	size_t n = nic_probe_all();
 
 	lwip_init();

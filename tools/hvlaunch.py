@@ -68,7 +68,9 @@ class Instance:
     """One QEMU process running hv.efi.
 
     net: None, "user", "listen:PORT" or "connect:PORT" (a back-to-back
-    socket link to another instance, see ../shared/PLATFORM.md).
+    socket link to another instance, see ../shared/PLATFORM.md), or
+    "user+listen:PORT" (user-mode networking on a hub with the socket link,
+    so a connecting instance reaches the same DHCP server and gateway).
     boot: "disk" (FAT image with EFI/BOOT/BOOTX64.EFI), "kernel" (-kernel)
     or "pxe" (OVMF's PXE over user-mode networking and TFTP).
     """
@@ -138,6 +140,17 @@ class Instance:
                     "-device", f"{model},netdev=n0,romfile=,bootindex=0{mac}"]
         if not self.net:
             return []
+        if self.net.startswith("user+listen:"):
+            # A hub joining the NIC, user-mode networking (its DHCP server
+            # and gateway) and a socket link: instances connecting to the
+            # socket share the segment and get leases from the same server.
+            port = int(self.net[len("user+listen:"):])
+            return ["-netdev", "hubport,id=n0,hubid=0",
+                    "-device", f"{model},netdev=n0,romfile={mac}",
+                    "-netdev", "user,id=u0",
+                    "-netdev", "hubport,id=hu0,hubid=0,netdev=u0",
+                    "-netdev", f"socket,id=s0,listen=127.0.0.1:{port}",
+                    "-netdev", "hubport,id=hs0,hubid=0,netdev=s0"]
         if self.net == "user":
             netdev = "user,id=n0"
         elif self.net.startswith("listen:"):
@@ -145,7 +158,8 @@ class Instance:
         elif self.net.startswith("connect:"):
             netdev = f"socket,id=n0,connect=127.0.0.1:{int(self.net[8:])}"
         else:
-            raise LaunchError(f"unknown net {self.net!r} (user, listen:PORT, connect:PORT)")
+            raise LaunchError(f"unknown net {self.net!r} "
+                              "(user, listen:PORT, connect:PORT, user+listen:PORT)")
         return ["-netdev", netdev, "-device", f"{model},netdev=n0,romfile={mac}"]
 
     def qemu_args(self):
@@ -208,9 +222,22 @@ class Instance:
 
     def wait_prompt(self, timeout=90.0):
         """Connects and waits for the first prompt; returns seconds since start."""
-        con = self.console()
-        con.wait_prompt(timeout)
-        return time.monotonic() - self.started_at
+        deadline = time.monotonic() + timeout
+        con = self.console(timeout)
+        nudged = False
+        while True:
+            try:
+                con.wait_prompt(min(1.0, max(0.0, deadline - time.monotonic())))
+                return time.monotonic() - self.started_at
+            except hvconsole.ConsoleError:
+                if con.closed or time.monotonic() >= deadline:
+                    raise
+            # The socket drops what the UART sends while no client is
+            # connected (wait=off); the log file keeps it. A prompt that came
+            # before we connected is asked for again with an empty line.
+            if not nudged and "\nhv> " in self.read_console_log():
+                con.send("\r")
+                nudged = True
 
     def monitor(self, command, timeout=10.0):
         """Runs an HMP monitor command and returns its output."""
@@ -300,7 +327,8 @@ def main():
     p.add_argument("--boot", default="disk", choices=["disk", "kernel", "pxe"])
     p.add_argument("--append", default="", help="load options (key=value ...), -kernel boot")
     p.add_argument("--config", help="file to place as hv.cfg beside the image")
-    p.add_argument("--net", help="user | listen:PORT | connect:PORT")
+    p.add_argument("--net", help="user | listen:PORT | connect:PORT | user+listen:PORT "
+                   "(user-mode net shared with instances that connect)")
     p.add_argument("--nic", default="virtio", choices=sorted(NIC_MODELS))
     p.add_argument("--mac", help="MAC address of the NIC")
     p.add_argument("--disk", help="raw disk image attached as virtio-blk")
