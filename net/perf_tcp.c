@@ -230,7 +230,7 @@ void net_perf_send(uint32_t dst, uint16_t port, unsigned seconds, struct perf_re
 	if (tcp_connect(s.pcb, &addr, port, sender_connected) != ERR_OK) {
 		tcp_abort(s.pcb);
 		out->failed = out->done = true;
-		str_copy(out->error, "no route to that address", sizeof(out->error));
+		str_copy(out->error, "no interface has a route to that address", sizeof(out->error));
 		return;
 	}
 	uint64_t deadline = time_ns() + CONNECT_TIMEOUT_NS;
