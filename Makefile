@@ -70,7 +70,8 @@ HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
 	hv/mm/palloc.c hv/mm/pagetable.c hv/mm/heap.c hv/mm/memmap.c \
 	hv/config.c hv/shell/lineedit.c hv/shell/shell.c hv/guest_mem.c hv/multiboot.c \
 	hv/vdev/vlapic.c hv/vdev/vuart.c hv/emul/decode.c hv/emul/gwalk.c hv/vmx/vmx_bits.c \
-	hv/dirty/dirty_track.c hv/lib/stream_sum.c net/net_addr.c drivers/virtio/virtqueue.c
+	hv/dirty/dirty_track.c hv/lib/stream_sum.c net/net_addr.c drivers/virtio/virtqueue.c \
+	hv/lib/crc32c.c migrate/stream.c migrate/state_codec.c
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP
 UNIT_SRCS := $(wildcard tests/unit/*.c)

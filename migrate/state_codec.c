@@ -1,0 +1,214 @@
+/* State record bodies; see state_codec.h. Each record has one function
+ * that walks its fields in wire order, used both to encode and to decode,
+ * so the two directions cannot drift apart. */
+#include "migrate/state_codec.h"
+
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
+#include "migrate/wire.h"
+
+/* Moves one field between the struct and the wire, in the cursor's
+ * direction. */
+struct walk {
+	struct wire_cursor c;
+	bool decode;
+};
+
+static void f8(struct walk *w, uint8_t *v)
+{
+	if (w->decode)
+		*v = wget8(&w->c);
+	else
+		wput8(&w->c, *v);
+}
+
+static void fbool(struct walk *w, bool *v)
+{
+	uint8_t b = *v;
+	f8(w, &b);
+	if (w->decode) {
+		if (b > 1)
+			w->c.overrun = 1; /* not a boolean: reject */
+		*v = b;
+	}
+}
+
+static void f16(struct walk *w, uint16_t *v)
+{
+	uint8_t lo = (uint8_t)*v, hi = (uint8_t)(*v >> 8);
+	f8(w, &lo);
+	f8(w, &hi);
+	if (w->decode)
+		*v = (uint16_t)(lo | hi << 8);
+}
+
+static void f32(struct walk *w, uint32_t *v)
+{
+	if (w->decode)
+		*v = wget32(&w->c);
+	else
+		wput32(&w->c, *v);
+}
+
+static void f64(struct walk *w, uint64_t *v)
+{
+	if (w->decode)
+		*v = wget64(&w->c);
+	else
+		wput64(&w->c, *v);
+}
+
+static void fbytes(struct walk *w, void *p, size_t n)
+{
+	uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		f8(w, &b[i]);
+}
+
+static void walk_vm_config(struct walk *w, struct mig_vm_config *c)
+{
+	fbytes(w, c->name, sizeof(c->name));
+	fbytes(w, c->image, sizeof(c->image));
+	fbytes(w, c->cmdline, sizeof(c->cmdline));
+	f64(w, &c->mem_bytes);
+}
+
+static void walk_segment(struct walk *w, struct vcpu_segment *s)
+{
+	f16(w, &s->selector);
+	f16(w, &s->attr);
+	f32(w, &s->limit);
+	f64(w, &s->base);
+}
+
+static void walk_vcpu(struct walk *w, struct mig_vcpu *v)
+{
+	struct vcpu_state *s = &v->s;
+	uint64_t *regs = (uint64_t *)&s->regs;
+	uint8_t type = (uint8_t)v->exception.type;
+
+	for (size_t i = 0; i < sizeof(s->regs) / 8; i++)
+		f64(w, &regs[i]);
+	for (int i = 0; i < SEG_COUNT; i++)
+		walk_segment(w, &s->seg[i]);
+	f64(w, &s->gdt.base);
+	f32(w, &s->gdt.limit);
+	f64(w, &s->idt.base);
+	f32(w, &s->idt.limit);
+	uint64_t *cr[] = { &s->cr0, &s->cr2, &s->cr3, &s->cr4, &s->efer, &s->dr6, &s->dr7,
+			   &s->pat, &s->star, &s->lstar, &s->cstar, &s->sfmask,
+			   &s->kernel_gs_base, &s->sysenter_cs, &s->sysenter_esp,
+			   &s->sysenter_eip };
+	for (size_t i = 0; i < sizeof(cr) / sizeof(cr[0]); i++)
+		f64(w, cr[i]);
+	f32(w, &s->interrupt_shadow);
+	f64(w, &v->guest_tsc);
+	f64(w, &v->guest_tsc_hz);
+	fbytes(w, v->fpu, sizeof(v->fpu));
+	fbool(w, &v->halted);
+	fbool(w, &v->pending_exception);
+	f8(w, &type);
+	f8(w, &v->exception.vector);
+	fbool(w, &v->exception.has_error);
+	f32(w, &v->exception.error);
+	f64(w, &v->msr_mtrr_def);
+	for (int i = 0; i < MIG_MTRRS; i++)
+		f64(w, &v->msr_mtrr[i]);
+	f64(w, &v->msr_tsc_aux);
+	if (w->decode) {
+		if (type > EVENT_SOFT_INT)
+			w->c.overrun = 1;
+		v->exception.type = (enum vcpu_event_type)type;
+	}
+}
+
+static void walk_lapic(struct walk *w, struct mig_lapic *l)
+{
+	uint32_t *r[] = { &l->id, &l->tpr, &l->svr, &l->ldr, &l->dfr, &l->esr, &l->icr_lo,
+			  &l->icr_hi, &l->lvt_timer, &l->lvt_thermal, &l->lvt_perf,
+			  &l->lvt_lint0, &l->lvt_lint1, &l->lvt_error, &l->lvt_cmci,
+			  &l->timer_init, &l->timer_div };
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		f32(w, r[i]);
+	for (int i = 0; i < 8; i++)
+		f32(w, &l->irr[i]);
+	for (int i = 0; i < 8; i++)
+		f32(w, &l->isr[i]);
+	f64(w, &l->timer_period_ns);
+	f64(w, &l->timer_remaining_ns);
+}
+
+static void walk_uart(struct walk *w, struct mig_uart *u)
+{
+	uint8_t *r[] = { &u->ier, &u->lcr, &u->mcr, &u->scr, &u->dll, &u->dlm, &u->fcr };
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		f8(w, r[i]);
+	f32(w, &u->rx_len);
+	fbytes(w, u->rx, sizeof(u->rx));
+	if (w->decode && u->rx_len > MIG_UART_FIFO)
+		w->c.overrun = 1;
+}
+
+static void walk_platform(struct walk *w, struct mig_platform *p)
+{
+	fbytes(w, p->pic_imr, sizeof(p->pic_imr));
+}
+
+#define ENCODER(name, type, walker)                                                   \
+	uint32_t name(const type *x, uint8_t *body)                                   \
+	{                                                                             \
+		struct walk w = { .c = { .wp = body, .len = MIG_STATE_MAX } };        \
+		walker(&w, (type *)x);                                                \
+		return (uint32_t)w.c.pos;                                             \
+	}
+
+#define DECODER(name, type, walker, label)                                            \
+	int name(const uint8_t *body, size_t len, type *x, char *err, size_t errlen)   \
+	{                                                                             \
+		struct walk w = { .c = { .rp = body, .len = len }, .decode = true };  \
+		memset(x, 0, sizeof(*x));                                             \
+		walker(&w, x);                                                        \
+		if (w.c.overrun || w.c.pos != len) {                                  \
+			fmt_snprintf(err, errlen, "%s record malformed (%zu bytes)", label, \
+				     len);                                            \
+			return -1;                                                    \
+		}                                                                     \
+		return 0;                                                             \
+	}
+
+ENCODER(mig_vm_config_encode, struct mig_vm_config, walk_vm_config)
+ENCODER(mig_vcpu_encode, struct mig_vcpu, walk_vcpu)
+ENCODER(mig_lapic_encode, struct mig_lapic, walk_lapic)
+ENCODER(mig_uart_encode, struct mig_uart, walk_uart)
+ENCODER(mig_platform_encode, struct mig_platform, walk_platform)
+
+static int vm_config_fields(const uint8_t *body, size_t len, struct mig_vm_config *c,
+			    char *err, size_t errlen);
+DECODER(vm_config_fields, struct mig_vm_config, walk_vm_config, "VM_CONFIG")
+DECODER(mig_vcpu_decode, struct mig_vcpu, walk_vcpu, "VCPU")
+DECODER(mig_lapic_decode, struct mig_lapic, walk_lapic, "LAPIC")
+DECODER(mig_uart_decode, struct mig_uart, walk_uart, "UART")
+DECODER(mig_platform_decode, struct mig_platform, walk_platform, "PLATFORM")
+
+static bool terminated(const char *s, size_t n)
+{
+	return strnlen(s, n) < n;
+}
+
+int mig_vm_config_decode(const uint8_t *body, size_t len, struct mig_vm_config *c, char *err,
+			 size_t errlen)
+{
+	if (vm_config_fields(body, len, c, err, errlen))
+		return -1;
+	if (!terminated(c->name, sizeof(c->name)) || !c->name[0] ||
+	    !terminated(c->image, sizeof(c->image)) ||
+	    !terminated(c->cmdline, sizeof(c->cmdline))) {
+		str_copy(err, "VM_CONFIG record has an unterminated or empty name", errlen);
+		return -1;
+	}
+	if (!c->mem_bytes || c->mem_bytes % 4096) {
+		str_copy(err, "VM_CONFIG memory size is not a whole number of pages", errlen);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,79 @@
+/* Bodies of the state records (VM_CONFIG, VCPU, LAPIC, UART, PLATFORM) in
+ * a form independent of the hypervisor's structures and of the host's
+ * clock: times travel as nanoseconds relative to the pause, never as raw
+ * TSC values. Pure code (host-testable); migrate/vm_state.c converts to
+ * and from a live VM. Decoders demand the exact version-1 length. */
+#ifndef MIGRATE_STATE_CODEC_H
+#define MIGRATE_STATE_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/vcpu.h"
+
+#define MIG_VM_NAME 32
+#define MIG_IMAGE_NAME 32
+#define MIG_CMDLINE 256
+#define MIG_MTRRS 27
+#define MIG_UART_FIFO 256
+
+struct mig_vm_config {
+	char name[MIG_VM_NAME];
+	char image[MIG_IMAGE_NAME];   /* informational: memory travels as pages */
+	char cmdline[MIG_CMDLINE];
+	uint64_t mem_bytes;
+};
+
+struct mig_vcpu {
+	struct vcpu_state s;          /* tsc_offset unused: see guest_tsc */
+	uint64_t guest_tsc;           /* the guest's TSC at the pause */
+	uint64_t guest_tsc_hz;
+	uint8_t fpu[512];             /* FXSAVE image */
+	bool halted;
+	bool pending_exception;
+	struct vcpu_event exception;
+	uint64_t msr_mtrr_def, msr_mtrr[MIG_MTRRS], msr_tsc_aux;
+};
+
+struct mig_lapic {
+	uint32_t id, tpr, svr, ldr, dfr, esr, icr_lo, icr_hi;
+	uint32_t lvt_timer, lvt_thermal, lvt_perf, lvt_lint0, lvt_lint1, lvt_error, lvt_cmci;
+	uint32_t timer_init, timer_div;
+	uint32_t irr[8], isr[8];
+	uint64_t timer_period_ns;     /* 0: stopped */
+	uint64_t timer_remaining_ns;  /* from the pause to the next expiry */
+};
+
+struct mig_uart {
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	uint32_t rx_len;
+	uint8_t rx[MIG_UART_FIFO];    /* the receive FIFO, oldest first */
+};
+
+struct mig_platform {
+	uint8_t pic_imr[2];
+};
+
+/* Encoders return the body length; 'body' must hold MIG_STATE_MAX bytes. */
+#define MIG_STATE_MAX 2048
+uint32_t mig_vm_config_encode(const struct mig_vm_config *c, uint8_t *body);
+uint32_t mig_vcpu_encode(const struct mig_vcpu *v, uint8_t *body);
+uint32_t mig_lapic_encode(const struct mig_lapic *l, uint8_t *body);
+uint32_t mig_uart_encode(const struct mig_uart *u, uint8_t *body);
+uint32_t mig_platform_encode(const struct mig_platform *p, uint8_t *body);
+
+/* Decoders: 0, or -1 with the reason in err (wrong length, out-of-range
+ * values, names not NUL-terminated). */
+int mig_vm_config_decode(const uint8_t *body, size_t len, struct mig_vm_config *c, char *err,
+			 size_t errlen);
+int mig_vcpu_decode(const uint8_t *body, size_t len, struct mig_vcpu *v, char *err,
+		    size_t errlen);
+int mig_lapic_decode(const uint8_t *body, size_t len, struct mig_lapic *l, char *err,
+		     size_t errlen);
+int mig_uart_decode(const uint8_t *body, size_t len, struct mig_uart *u, char *err,
+		    size_t errlen);
+int mig_platform_decode(const uint8_t *body, size_t len, struct mig_platform *p, char *err,
+			size_t errlen);
+
+#endif

@@ -1,0 +1,271 @@
+/* Migration stream codec: header, record framing with CRCs, page batches
+ * with typed entries, the state records; and every kind of damage. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/lib/crc32c.h"
+#include "migrate/state_codec.h"
+#include "migrate/stream.h"
+
+static char err[160];
+
+Test(crc32c, known_vectors)
+{
+	cr_assert_eq(crc32c(0, "123456789", 9), 0xe3069283u);
+	cr_assert_eq(crc32c(0, "", 0), 0);
+	uint8_t zeros[32] = { 0 };
+	cr_assert_eq(crc32c(0, zeros, 32), 0x8a9136aau); /* RFC 3720 B.4 */
+	/* Continuation over pieces of any alignment equals one pass. */
+	uint8_t buf[1000];
+	for (int i = 0; i < 1000; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	uint32_t whole = crc32c(0, buf, sizeof(buf));
+	for (size_t cut = 0; cut <= 1000; cut += 37)
+		cr_assert_eq(crc32c(crc32c(0, buf, cut), buf + cut, 1000 - cut), whole);
+}
+
+static struct mig_header sample_header(void)
+{
+	struct mig_header h = { .version = MIG_VERSION, .page_size = MIG_PAGE_SIZE,
+				.source_id = 0x1122334455667788ull, .vm_uid = 42 };
+	strcpy(h.source_name, "hv-a");
+	return h;
+}
+
+Test(mig_stream, header_round_trip)
+{
+	struct mig_header h = sample_header(), got;
+	uint8_t buf[MIG_HEADER_LEN];
+
+	mig_header_encode(&h, buf);
+	cr_assert_eq(memcmp(buf, "HVMIGRAT", 8), 0);
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(got.source_id, h.source_id);
+	cr_assert_eq(got.vm_uid, 42);
+	cr_assert_str_eq(got.source_name, "hv-a");
+}
+
+Test(mig_stream, header_damage_is_named)
+{
+	struct mig_header h = sample_header(), got;
+	uint8_t buf[MIG_HEADER_LEN];
+
+	mig_header_encode(&h, buf);
+	buf[0] = 'X';
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "magic"), "%s", err);
+
+	h.version = 2;
+	mig_header_encode(&h, buf);
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "version 2"), "%s", err);
+
+	h = sample_header();
+	mig_header_encode(&h, buf);
+	buf[20] ^= 1;
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "CRC"), "%s", err);
+	cr_assert_eq(mig_header_decode(buf, 10, &got, err, sizeof(err)), -1);
+}
+
+static size_t record(uint8_t *out, uint32_t type, const void *body, uint32_t len)
+{
+	mig_record_header(out, type, body, len);
+	memcpy(out + MIG_RECORD_HDR_LEN, body, len);
+	return MIG_RECORD_HDR_LEN + len;
+}
+
+Test(mig_stream, records_decode_only_when_complete)
+{
+	uint8_t buf[256];
+	const char body[] = "hello, destination";
+	size_t n = record(buf, MIG_REC_REJECT, body, sizeof(body));
+	struct mig_record r;
+
+	for (size_t have = 0; have < n; have++)
+		cr_assert_eq(mig_record_decode(buf, have, 1024, &r, err, sizeof(err)), 0,
+			     "partial record at %zu bytes", have);
+	cr_assert_eq(mig_record_decode(buf, n, 1024, &r, err, sizeof(err)), (long)n);
+	cr_assert_eq(r.type, MIG_REC_REJECT);
+	cr_assert_eq(r.len, sizeof(body));
+	cr_assert_eq(memcmp(r.body, body, sizeof(body)), 0);
+}
+
+Test(mig_stream, record_damage_is_refused)
+{
+	uint8_t buf[256];
+	uint8_t body[100];
+	struct mig_record r;
+	memset(body, 0xab, sizeof(body));
+
+	size_t n = record(buf, MIG_REC_UART, body, sizeof(body));
+	buf[4] ^= 0x10; /* the length */
+	cr_assert_eq(mig_record_decode(buf, n, 1024, &r, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "header CRC"), "%s", err);
+
+	n = record(buf, MIG_REC_UART, body, sizeof(body));
+	buf[MIG_RECORD_HDR_LEN + 50] ^= 0x01;
+	cr_assert_eq(mig_record_decode(buf, n, 1024, &r, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "UART record body CRC"), "%s", err);
+
+	n = record(buf, MIG_REC_PAGES, body, sizeof(body));
+	cr_assert_eq(mig_record_decode(buf, n, 64, &r, err, sizeof(err)), -1,
+		     "a length over the limit is refused before the body arrives");
+	cr_assert(strstr(err, "over the limit"), "%s", err);
+	cr_assert_eq(mig_record_decode(buf, MIG_RECORD_HDR_LEN, 64, &r, err, sizeof(err)), -1);
+}
+
+Test(mig_stream, page_batches_carry_typed_entries)
+{
+	static uint8_t body[MIG_MAX_BODY];
+	static uint8_t page[MIG_PAGE_SIZE];
+	struct mig_pages_writer w;
+	struct mig_pages_reader rd;
+
+	for (size_t i = 0; i < sizeof(page); i++)
+		page[i] = (uint8_t)(i ^ 0x5a);
+	mig_pages_begin(&w, body);
+	mig_pages_add(&w, 7, MIG_PAGE_NORMAL, page);
+	mig_pages_add(&w, 8, MIG_PAGE_ZERO, NULL);
+	mig_pages_add(&w, 0x3ffff, MIG_PAGE_POISON, NULL);
+	uint32_t len = mig_pages_end(&w);
+	cr_assert_eq(len, 8 + 3 * 8 + MIG_PAGE_SIZE, "only normal pages carry data");
+
+	uint64_t gfn;
+	enum mig_page_type t;
+	const uint8_t *data;
+	cr_assert_eq(mig_pages_open(&rd, body, len, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err)), 1);
+	cr_assert(gfn == 7 && t == MIG_PAGE_NORMAL && data && !memcmp(data, page, sizeof(page)));
+	cr_assert_eq(mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err)), 1);
+	cr_assert(gfn == 8 && t == MIG_PAGE_ZERO && !data);
+	cr_assert_eq(mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err)), 1);
+	cr_assert(gfn == 0x3ffff && t == MIG_PAGE_POISON && !data);
+	cr_assert_eq(mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err)), 0);
+}
+
+static int read_all(const uint8_t *body, size_t len)
+{
+	struct mig_pages_reader rd;
+	uint64_t gfn;
+	enum mig_page_type t;
+	const uint8_t *data;
+	int rc;
+
+	if (mig_pages_open(&rd, body, len, err, sizeof(err)))
+		return -1;
+	while ((rc = mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err))) == 1)
+		;
+	return rc;
+}
+
+Test(mig_stream, malformed_page_batches_are_refused)
+{
+	static uint8_t body[MIG_MAX_BODY + 64];
+	static uint8_t page[MIG_PAGE_SIZE];
+	struct mig_pages_writer w;
+
+	mig_pages_begin(&w, body);
+	mig_pages_add(&w, 1, MIG_PAGE_NORMAL, page);
+	mig_pages_add(&w, 2, MIG_PAGE_ZERO, NULL);
+	uint32_t len = mig_pages_end(&w);
+	cr_assert_eq(read_all(body, len), 0);
+
+	cr_assert_eq(read_all(body, len - 1), -1, "truncated data");
+	cr_assert_eq(read_all(body, len + 8), -1, "trailing bytes");
+	cr_assert(strstr(err, "after its last entry"), "%s", err);
+	body[8 + 7] = 0x05; /* type 5 in bits 56-59 of the first entry */
+	cr_assert_eq(read_all(body, len), -1);
+	cr_assert(strstr(err, "unknown type"), "%s", err);
+	body[8 + 7] = 0x80; /* reserved bit 63 */
+	cr_assert_eq(read_all(body, len), -1);
+	cr_assert(strstr(err, "reserved"), "%s", err);
+	body[8 + 7] = 0;
+	body[0] = 0; /* count 0 */
+	body[1] = 0;
+	cr_assert_eq(read_all(body, len), -1);
+	body[0] = 200; /* over the batch limit */
+	cr_assert_eq(read_all(body, len), -1);
+	body[0] = 3; /* more entries than the body holds */
+	cr_assert_eq(read_all(body, len), -1);
+	cr_assert_eq(read_all(body, 4), -1);
+}
+
+Test(mig_stream, state_records_round_trip)
+{
+	struct mig_vcpu v, v2;
+	uint8_t body[MIG_STATE_MAX];
+
+	memset(&v, 0, sizeof(v));
+	uint8_t *raw = (uint8_t *)&v.s.regs;
+	for (size_t i = 0; i < sizeof(v.s.regs); i++)
+		raw[i] = (uint8_t)(i * 13 + 1);
+	v.s.seg[SEG_CS] = (struct vcpu_segment){ 0x10, 0xc9b, 0xffffffff, 0x1234 };
+	v.s.cr0 = 0x80000011;
+	v.s.efer = 0x500;
+	v.s.sysenter_eip = 0xdeadbeef;
+	v.s.interrupt_shadow = 1;
+	v.guest_tsc = 123456789;
+	v.guest_tsc_hz = 2100000000;
+	v.fpu[0] = 0x7f;
+	v.fpu[511] = 0x55;
+	v.halted = true;
+	v.pending_exception = true;
+	v.exception = (struct vcpu_event){ EVENT_EXCEPTION, 13, true, 0x18 };
+	v.msr_mtrr[26] = 0x77;
+	v.msr_tsc_aux = 3;
+	uint32_t len = mig_vcpu_encode(&v, body);
+	cr_assert_eq(mig_vcpu_decode(body, len, &v2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(memcmp(&v.s.regs, &v2.s.regs, sizeof(v.s.regs)), 0);
+	cr_assert_eq(v2.s.seg[SEG_CS].attr, 0xc9b);
+	cr_assert_eq(v2.s.seg[SEG_CS].base, 0x1234);
+	cr_assert_eq(v2.s.cr0, 0x80000011);
+	cr_assert_eq(v2.s.sysenter_eip, 0xdeadbeef);
+	cr_assert_eq(v2.guest_tsc, 123456789);
+	cr_assert(v2.halted && v2.pending_exception && v2.exception.error == 0x18);
+	cr_assert_eq(v2.exception.vector, 13);
+	cr_assert_eq(v2.fpu[511], 0x55);
+	cr_assert_eq(v2.msr_mtrr[26], 0x77);
+	cr_assert_eq(mig_vcpu_decode(body, len - 1, &v2, err, sizeof(err)), -1);
+	cr_assert_eq(mig_vcpu_decode(body, len + 1, &v2, err, sizeof(err)), -1);
+
+	struct mig_lapic l = { .id = 0, .svr = 0x1ff, .lvt_timer = 0x20030, .timer_init = 1000,
+			       .timer_period_ns = 1000000, .timer_remaining_ns = 2500 };
+	l.isr[1] = 0x80000000u;
+	struct mig_lapic l2;
+	len = mig_lapic_encode(&l, body);
+	cr_assert_eq(mig_lapic_decode(body, len, &l2, err, sizeof(err)), 0);
+	cr_assert_eq(memcmp(&l, &l2, sizeof(l)), 0);
+
+	struct mig_uart u = { .ier = 1, .lcr = 3, .rx_len = 3, .rx = { 'a', 'b', 'c' } }, u2;
+	len = mig_uart_encode(&u, body);
+	cr_assert_eq(mig_uart_decode(body, len, &u2, err, sizeof(err)), 0);
+	cr_assert_eq(memcmp(&u, &u2, sizeof(u)), 0);
+	u.rx_len = 300;
+	len = mig_uart_encode(&u, body);
+	cr_assert_eq(mig_uart_decode(body, len, &u2, err, sizeof(err)), -1, "FIFO over 256");
+}
+
+Test(mig_stream, vm_config_checks_names_and_size)
+{
+	struct mig_vm_config c = { .name = "counter", .image = "counter",
+				   .cmdline = "start=5", .mem_bytes = 64 << 20 }, c2;
+	uint8_t body[MIG_STATE_MAX];
+
+	uint32_t len = mig_vm_config_encode(&c, body);
+	cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c2.name, "counter");
+	cr_assert_str_eq(c2.cmdline, "start=5");
+	cr_assert_eq(c2.mem_bytes, 64 << 20);
+
+	memset(body, 'x', MIG_VM_NAME); /* unterminated name */
+	cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), -1);
+	c.mem_bytes = 4097;
+	len = mig_vm_config_encode(&c, body);
+	cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), -1);
+	c.mem_bytes = 1 << 20;
+	c.name[0] = '\0';
+	len = mig_vm_config_encode(&c, body);
+	cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), -1);
+}
