@@ -51,7 +51,7 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-unde
 	-z noexecstack
 
 HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty drivers \
-	drivers/pci drivers/virtio drivers/net net net/port
+	drivers/pci drivers/virtio drivers/net net net/port migrate
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 
 # The parts of lwIP used: IPv4, ARP, ICMP, UDP (DHCP), TCP, raw PCBs.

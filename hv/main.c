@@ -12,6 +12,7 @@
 #include "hv/lib/string.h"
 #include "hv/log.h"
 #include "hv/mainloop.h"
+#include "migrate/migrate.h"
 #include "hv/mm/mm.h"
 #include "hv/panic.h"
 #include "hv/shell/console_shell.h"
@@ -155,6 +156,8 @@ void hv_main(struct boot_info *bi)
 void mainloop_poll(bool may_sleep)
 {
 	bool busy = net_poll();
+
+	busy |= migrate_poll();
 
 	if (!sched_run() && !busy && may_sleep)
 		cpu_idle(); /* nothing to do: sleep until the next interrupt */

@@ -6,6 +6,13 @@
 #include "hv/x86/cpu.h"
 
 static unsigned current;
+
+/* A throttled VM (migration's auto-converge) sits out the first
+ * throttle_pct ms of every 100 ms. */
+static bool throttled(const struct vm *vm)
+{
+	return vm->throttle_pct && time_ns() / NS_PER_MS % 100 < vm->throttle_pct;
+}
 static uint64_t slice_end;
 
 /* A vCPU that was halted and now has an interrupt to take runs at once:
@@ -15,7 +22,8 @@ static struct vm *woken_vm(uint64_t now)
 {
 	for (unsigned n = 1; n <= VM_MAX; n++) {
 		struct vm *vm = vm_slot((current + n) % VM_MAX);
-		if (vm && vm->state == VM_RUNNING && vm->vcpu.halted && vm_wake_if_due(vm, now))
+		if (vm && vm->state == VM_RUNNING && vm->vcpu.halted && !throttled(vm) &&
+		    vm_wake_if_due(vm, now))
 			return vm;
 	}
 	return NULL;
@@ -26,7 +34,7 @@ static struct vm *next_runnable(uint64_t now)
 	for (unsigned n = 1; n <= VM_MAX; n++) {
 		unsigned i = (current + n) % VM_MAX;
 		struct vm *vm = vm_slot(i);
-		if (vm && vm->state == VM_RUNNING && vm_wake_if_due(vm, now)) {
+		if (vm && vm->state == VM_RUNNING && !throttled(vm) && vm_wake_if_due(vm, now)) {
 			current = i;
 			return vm;
 		}
@@ -46,7 +54,8 @@ bool sched_run(void)
 		return true;
 	}
 	vm = vm_slot(current);
-	if (!vm || vm->state != VM_RUNNING || !vm_wake_if_due(vm, now) || now >= slice_end) {
+	if (!vm || vm->state != VM_RUNNING || throttled(vm) || !vm_wake_if_due(vm, now) ||
+	    now >= slice_end) {
 		vm = next_runnable(now);
 		slice_end = now + time_ns_to_tsc(SCHED_SLICE_MS * NS_PER_MS);
 	}

@@ -105,22 +105,23 @@ static const struct guest_image *module_image(const char *spec, char *name, size
 	return image_find(name);
 }
 
-static int load_image(struct vm *vm, const struct vm_create_args *a, char *err, size_t errlen)
+static int load_image(struct vm *vm, const struct guest_image *img,
+		      const struct vm_create_args *a, char *err, size_t errlen)
 {
 	struct mb_module mods[VM_MAX_MODULES];
 	struct mb_result r;
 	char name[IMAGE_NAME_MAX];
 
 	for (size_t i = 0; i < a->nmodules; i++) {
-		const struct guest_image *img = module_image(a->modules[i], name, sizeof(name));
-		if (!img)
+		const struct guest_image *mod = module_image(a->modules[i], name, sizeof(name));
+		if (!mod)
 			return fail(err, errlen, "no guest image '%s' for a module", name);
-		mods[i] = (struct mb_module){ img->data, img->size, a->modules[i] };
+		mods[i] = (struct mb_module){ mod->data, mod->size, a->modules[i] };
 	}
 	char loader_err[160];
-	if (multiboot_load(&vm->mem, vm->image->data, vm->image->size, vm->cmdline, mods,
-			   a->nmodules, &r, loader_err, sizeof(loader_err)))
-		return fail(err, errlen, "cannot load '%s': %s", vm->image->name, loader_err);
+	if (multiboot_load(&vm->mem, img->data, img->size, vm->cmdline, mods, a->nmodules, &r,
+			   loader_err, sizeof(loader_err)))
+		return fail(err, errlen, "cannot load '%s': %s", img->name, loader_err);
 
 	struct vcpu_state s;
 	memset(&s, 0, sizeof(s));
@@ -163,32 +164,27 @@ static void release(struct vm *vm)
 	kfree(vm);
 }
 
-struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
+/* Everything but the guest's contents: checks, memory, tables, backend. */
+static struct vm *vm_alloc(const char *name, uint64_t mem, const char *image,
+			   const char *cmdline, char *err, size_t errlen)
 {
-	uint64_t mem = a->mem ? a->mem : VM_DEFAULT_MEM;
-
 	if (!vcpu_ops) {
 		fail(err, errlen, "guests cannot run here: %s", vcpu_unavailable_reason());
 		return NULL;
 	}
-	if (!valid_name(a->name)) {
-		fail(err, errlen, "invalid VM name '%.40s' (1-31 of A-Z a-z 0-9 - _ .)", a->name);
+	if (!valid_name(name)) {
+		fail(err, errlen, "invalid VM name '%.40s' (1-31 of A-Z a-z 0-9 - _ .)", name);
 		return NULL;
 	}
-	if (vm_find(a->name)) {
-		fail(err, errlen, "a VM named '%s' exists already", a->name);
-		return NULL;
-	}
-	const struct guest_image *img = image_find(a->image);
-	if (!img) {
-		fail(err, errlen, "no guest image '%.40s' (see 'vm images')", a->image);
+	if (vm_find(name)) {
+		fail(err, errlen, "a VM named '%s' exists already", name);
 		return NULL;
 	}
 	if (mem < VM_MIN_MEM || mem > VM_MAX_MEM || (mem & (GMEM_PAGE - 1))) {
 		fail(err, errlen, "memory must be 2 MiB to 3 GiB in 4 KiB steps");
 		return NULL;
 	}
-	if (a->cmdline && strlen(a->cmdline) >= VM_CMDLINE_MAX) {
+	if (cmdline && strlen(cmdline) >= VM_CMDLINE_MAX) {
 		fail(err, errlen, "guest command line too long");
 		return NULL;
 	}
@@ -214,9 +210,9 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 		fail(err, errlen, "out of memory for the VM structure");
 		return NULL;
 	}
-	str_copy(vm->name, a->name, sizeof(vm->name));
-	str_copy(vm->cmdline, a->cmdline ? a->cmdline : "", sizeof(vm->cmdline));
-	vm->image = img;
+	str_copy(vm->name, name, sizeof(vm->name));
+	str_copy(vm->image_name, image, sizeof(vm->image_name));
+	str_copy(vm->cmdline, cmdline ? cmdline : "", sizeof(vm->cmdline));
 	vm->vcpu.vm = vm;
 	fpu_init_state(&vm->vcpu);
 	msr_guest_init(&vm->vcpu);
@@ -239,19 +235,57 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 		fail(err, errlen, "the %s backend could not set up the VM", vcpu_ops->name);
 		goto undo;
 	}
-	if (load_image(vm, a, err, errlen))
-		goto undo;
-
 	vm->id = next_id++;
 	vm->state = VM_CREATED;
 	vm->created_ns = time_ns();
-	vms[slot] = vm;
-	log_info("vm %s: created from %s, %lu MiB, entry 0x%lx", vm->name, img->name,
-		 (unsigned long)(mem >> 20), (unsigned long)vm->entry);
+	vm->uid = ((uint64_t)vm->id << 48) ^ rdtsc();
 	return vm;
 undo:
 	release(vm);
 	return NULL;
+}
+
+static void vm_register(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (!vms[i]) {
+			vms[i] = vm;
+			return;
+		}
+}
+
+struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
+{
+	const struct guest_image *img = image_find(a->image);
+
+	if (!img) {
+		fail(err, errlen, "no guest image '%.40s' (see 'vm images')", a->image);
+		return NULL;
+	}
+	struct vm *vm = vm_alloc(a->name, a->mem ? a->mem : VM_DEFAULT_MEM, img->name,
+				 a->cmdline, err, errlen);
+	if (!vm)
+		return NULL;
+	if (load_image(vm, img, a, err, errlen)) {
+		release(vm);
+		return NULL;
+	}
+	vm_register(vm);
+	log_info("vm %s: created from %s, %lu MiB, entry 0x%lx", vm->name, img->name,
+		 (unsigned long)(vm->mem.size >> 20), (unsigned long)vm->entry);
+	return vm;
+}
+
+struct vm *vm_create_incoming(const char *name, uint64_t mem, const char *image,
+			      const char *cmdline, char *err, size_t errlen)
+{
+	struct vm *vm = vm_alloc(name, mem, image, cmdline, err, errlen);
+
+	if (!vm)
+		return NULL;
+	vm->migrating = true;
+	vm_register(vm);
+	return vm;
 }
 
 int vm_start(struct vm *vm, char *err, size_t errlen)

@@ -50,7 +50,7 @@ struct vm {
 	bool has_exit_code;
 	uint32_t exit_code;         /* value written to the debug-exit port */
 
-	const struct guest_image *image;
+	char image_name[IMAGE_NAME_MAX]; /* what it was created from */
 	char cmdline[VM_CMDLINE_MAX];
 	uint64_t entry;
 
@@ -66,6 +66,9 @@ struct vm {
 	uint64_t created_ns, started_ns;
 	uint64_t ports_unhandled;   /* accesses to ports no device claims */
 	uint64_t mmio_emulated;
+	uint64_t uid;               /* identity that migrations keep */
+	bool migrating;             /* a migration owns its state: no resume/destroy */
+	unsigned throttle_pct;      /* share of each 100 ms the vCPU sits out */
 	void *vendor;               /* backend per-VM state */
 	bool backend_ready;         /* vm_init succeeded: vm_destroy is due */
 };
@@ -82,6 +85,10 @@ struct vm_create_args {
 /* Creates a VM ready to start. On failure returns NULL with the reason in
  * err and leaves no memory allocated. */
 struct vm *vm_create(const struct vm_create_args *args, char *err, size_t errlen);
+/* A VM with zeroed memory and no image loaded, for an incoming migration:
+ * state 'created' and 'migrating' set; the migration fills it in. */
+struct vm *vm_create_incoming(const char *name, uint64_t mem, const char *image,
+			      const char *cmdline, char *err, size_t errlen);
 int vm_start(struct vm *vm, char *err, size_t errlen);
 int vm_pause(struct vm *vm, char *err, size_t errlen);
 int vm_resume(struct vm *vm, char *err, size_t errlen);

@@ -144,7 +144,7 @@ int mig_pages_open(struct mig_pages_reader *r, const uint8_t *body, size_t len, 
 	if (get_le32(body + 4))
 		return bad(err, errlen, "PAGES record reserved field is not zero");
 	if (r->count == 0 || r->count > MIG_MAX_BATCH)
-		return bad(err, errlen, "PAGES record count out of range (1-128)");
+		return bad(err, errlen, "PAGES record count out of range (1-32)");
 	return 0;
 }
 

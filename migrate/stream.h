@@ -19,7 +19,7 @@
 
 #define MIG_RECORD_HDR_LEN 16
 #define MIG_TYPE_OPTIONAL 0x80000000u /* a receiver that does not know it skips it */
-#define MIG_MAX_BATCH 128             /* pages in one PAGES record */
+#define MIG_MAX_BATCH 32              /* pages in one PAGES record (~129 KiB) */
 #define MIG_MAX_BODY (8u + MIG_MAX_BATCH * (8u + MIG_PAGE_SIZE))
 
 enum mig_record_type {

@@ -101,6 +101,9 @@ int cmd_dirty(struct shell *sh, int argc, char **argv)
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;
+	if (vm->migrating && strcmp(op, "stats"))
+		return sh_error(sh, "VM '%s' is being migrated: its dirty log belongs to the "
+			"migration", vm->name);
 	if (!strcmp(op, "start"))
 		return dirty_start_cmd(sh, vm, argc, argv);
 	if (!strcmp(op, "stats"))

@@ -68,6 +68,9 @@ static int vm_simple(struct shell *sh, int argc, char **argv)
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;
+	if (vm->migrating)
+		return sh_error(sh, "VM '%s' is being migrated (see 'migrate status'; "
+			"'migrate cancel' stops it)", vm->name);
 	int rc = 0;
 	if (!strcmp(op, "start"))
 		rc = vm_start(vm, err, sizeof(err));
@@ -103,7 +106,7 @@ static int vm_list(struct shell *sh, int argc, char **argv)
 			state = "halted";
 		sh_printf(sh, "%-16s %-8s %8lu %12lu %s\n", vm->name, state,
 			  (unsigned long)(vm->mem.size >> 20), (unsigned long)vm->vcpu.exits,
-			  vm->image->name);
+			  vm->image_name);
 	}
 	return SHELL_OK;
 }

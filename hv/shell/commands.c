@@ -32,6 +32,11 @@ const struct shell_cmd hv_commands[] = {
 	{ .name = "ping", .args = "ADDR [COUNT] [interval=MS]",
 	  .help = "ICMP echo from the hypervisor's own stack",
 	  .run = cmd_ping, .min_args = 1, .max_args = 3 },
+	{ .name = "migrate",
+	  .args = "send NAME ADDR[:PORT] [downtime=MS] [bandwidth=MBPS] [rounds=N] [throttle=on|off] "
+		  "[as=NAME] | listen [PORT] from=ADDR[,ADDR...] | listen off | status | cancel",
+	  .help = "live-migrate a running VM to another instance, or accept them",
+	  .run = cmd_migrate, .min_args = 1, .max_args = 9 },
 	{ .name = "bench", .args = "compute N",
 	  .help = "run the benchmark kernel in the hypervisor (see make bench)",
 	  .run = cmd_bench, .min_args = 2, .max_args = 2 },

@@ -185,7 +185,7 @@ Test(mig_stream, malformed_page_batches_are_refused)
 	body[0] = 0; /* count 0 */
 	body[1] = 0;
 	cr_assert_eq(read_all(body, len), -1);
-	body[0] = 200; /* over the batch limit */
+	body[0] = MIG_MAX_BATCH + 1; /* over the batch limit */
 	cr_assert_eq(read_all(body, len), -1);
 	body[0] = 3; /* more entries than the body holds */
 	cr_assert_eq(read_all(body, len), -1);

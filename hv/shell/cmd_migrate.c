@@ -1,0 +1,200 @@
+/* migrate: live migration from the console (see migrate/migrate.h). */
+#include "hv/lib/format.h"
+#include "hv/lib/parse.h"
+#include "hv/lib/string.h"
+#include "hv/shell/cmd_vm.h"
+#include "hv/shell/commands.h"
+#include "hv/shell/shell.h"
+#include "hv/time.h"
+#include "hv/vm.h"
+#include "migrate/migrate.h"
+#include "net/net_addr.h"
+
+static unsigned long ms(uint64_t ns)
+{
+	return (unsigned long)(ns / NS_PER_MS);
+}
+
+static void show(struct shell *sh, const char *p, const struct mig_status *st, bool outgoing)
+{
+	char addr[16];
+	uint64_t now = time_ns();
+	uint64_t end = st->end_ns ? st->end_ns : now;
+
+	net_addr_format(st->peer, addr);
+	sh_printf(sh, "%sphase: %s\n", p, migrate_phase_name(st->phase));
+	if (st->phase == MIG_IDLE)
+		return;
+	sh_printf(sh, "%svm: %s\n%speer: %s:%u\n", p, st->vm, p, addr, st->port);
+	sh_printf(sh, "%spages_total: %lu\n%spages_sent: %lu\n%szero_pages: %lu\n"
+		      "%spoison_pages: %lu\n%sbytes: %lu\n%selapsed_ms: %lu\n",
+		  p, (unsigned long)st->pages_total, p, (unsigned long)st->pages_sent, p,
+		  (unsigned long)st->zero_pages, p, (unsigned long)st->poison_pages, p,
+		  (unsigned long)st->bytes, p, ms(end - st->start_ns));
+	if (outgoing) {
+		sh_printf(sh, "round: %u\npages_remaining: %lu\ndirty_pages_per_s: %lu\n"
+			      "throughput_mbit_s: %lu\nexpected_downtime_ms: %lu\n"
+			      "downtime_limit_ms: %u\nconverging: %s\nthrottle_pct: %u\n",
+			  st->round, (unsigned long)st->pages_remaining,
+			  (unsigned long)st->dirty_pages_per_s,
+			  (unsigned long)(st->throughput_bytes_per_s * 8 / 1000000),
+			  ms(st->expected_downtime_ns), st->downtime_limit_ms,
+			  st->converging ? "yes" : "no", st->throttle_pct);
+		sh_printf(sh, "pages_per_round:");
+		for (unsigned i = 0; i <= st->round && i < MIGRATE_ROUNDS_KEPT; i++)
+			sh_printf(sh, " %u", st->pages_per_round[i]);
+		sh_printf(sh, "\n");
+		if (st->pause_ns)
+			sh_printf(sh, "paused_ms_ago: %lu\n", ms(now - st->pause_ns));
+		if (st->phase == MIG_DONE)
+			sh_printf(sh, "total_ms: %lu\ndowntime_ms: %lu\nbytes_per_guest_byte: %lu.%03lu\n",
+				  ms(st->resume_ns - st->start_ns), ms(st->resume_ns - st->pause_ns),
+				  (unsigned long)(st->bytes / (st->pages_total * 4096)),
+				  (unsigned long)(st->bytes * 1000 / (st->pages_total * 4096) % 1000));
+	}
+	if (st->error[0])
+		sh_printf(sh, "%serror: %s\n", p, st->error);
+}
+
+static int migrate_status_cmd(struct shell *sh)
+{
+	uint16_t port;
+	const uint32_t *peers;
+	size_t npeers;
+	char addr[16];
+
+	bool on = migrate_listening(&port, &peers, &npeers);
+	sh_printf(sh, "listening: %s\n", on ? "yes" : "no");
+	if (on) {
+		sh_printf(sh, "listen_port: %u\npeers:", port);
+		for (size_t i = 0; i < npeers; i++) {
+			net_addr_format(peers[i], addr);
+			sh_printf(sh, " %s", addr);
+		}
+		sh_printf(sh, "\n");
+	}
+	show(sh, "", migrate_outgoing(), true);
+	show(sh, "incoming_", migrate_incoming(), false);
+	return SHELL_OK;
+}
+
+static int migrate_listen_cmd(struct shell *sh, int argc, char **argv)
+{
+	uint16_t port = MIGRATE_PORT;
+	uint32_t peers[MIGRATE_MAX_PEERS];
+	size_t npeers = 0;
+	uint64_t v;
+	char err[120];
+
+	if (argc == 3 && !strcmp(argv[2], "off")) {
+		migrate_unlisten();
+		sh_printf(sh, "listening: no\n");
+		return SHELL_OK;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (!strncmp(argv[i], "from=", 5)) {
+			char list[160];
+			str_copy(list, argv[i] + 5, sizeof(list));
+			for (char *tok = list, *next; tok && *tok; tok = next) {
+				next = strchr(tok, ',');
+				if (next)
+					*next++ = '\0';
+				if (npeers == MIGRATE_MAX_PEERS)
+					return sh_error(sh, "at most %d peers", MIGRATE_MAX_PEERS);
+				if (!parse_ipv4(tok, &peers[npeers++]))
+					return sh_error(sh, "'%.20s' is not an IPv4 address", tok);
+			}
+		} else if (parse_u64(argv[i], &v) && v && v <= 65535) {
+			port = (uint16_t)v;
+		} else {
+			return sh_error(sh, "usage: migrate listen [PORT] from=ADDR[,ADDR...] | "
+				       "migrate listen off");
+		}
+	}
+	if (migrate_listen(port, peers, npeers, err, sizeof(err)))
+		return sh_error(sh, "%s", err);
+	sh_printf(sh, "listening: yes\nlisten_port: %u\n", port);
+	return SHELL_OK;
+}
+
+static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t errlen)
+{
+	uint64_t v;
+	const char *eq = strchr(arg, '=');
+
+	if (!eq) {
+		fmt_snprintf(err, errlen, "unknown option '%.20s'", arg);
+		return false;
+	}
+	const char *val = eq + 1;
+	size_t klen = (size_t)(eq - arg);
+	if (klen == 8 && !strncmp(arg, "downtime", 8) && parse_u64(val, &v) && v && v <= 60000)
+		o->downtime_ms = (uint32_t)v;
+	else if (klen == 9 && !strncmp(arg, "bandwidth", 9) && parse_u64(val, &v) && v <= 100000)
+		o->bandwidth_mbps = (uint32_t)v;
+	else if (klen == 6 && !strncmp(arg, "rounds", 6) && parse_u64(val, &v) && v >= 1 &&
+		 v <= 1000)
+		o->max_rounds = (uint32_t)v;
+	else if (klen == 8 && !strncmp(arg, "throttle", 8) && (!strcmp(val, "on") || !strcmp(val, "off")))
+		o->throttle = !strcmp(val, "on");
+	else if (klen == 2 && !strncmp(arg, "as", 2) && *val && strlen(val) < sizeof(o->as_name))
+		str_copy(o->as_name, val, sizeof(o->as_name));
+	else {
+		fmt_snprintf(err, errlen, "bad option '%.30s' (downtime=1-60000, bandwidth=MBPS, "
+			     "rounds=1-1000, throttle=on|off, as=NAME)", arg);
+		return false;
+	}
+	return true;
+}
+
+static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
+{
+	struct migrate_opts o;
+	char err[160], host[20];
+	uint32_t dst;
+	uint64_t port = MIGRATE_PORT;
+
+	if (argc < 4)
+		return sh_error(sh, "usage: migrate send NAME ADDR[:PORT] [downtime=MS] "
+			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [as=NAME]");
+	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
+	if (!vm)
+		return SHELL_FAILED;
+	str_copy(host, argv[3], sizeof(host));
+	char *colon = strchr(host, ':');
+	if (colon) {
+		*colon = '\0';
+		if (!parse_u64(colon + 1, &port) || !port || port > 65535)
+			return sh_error(sh, "port must be 1-65535");
+	}
+	if (!parse_ipv4(host, &dst))
+		return sh_error(sh, "'%.20s' is not an IPv4 address", host);
+	migrate_default_opts(&o);
+	for (int i = 4; i < argc; i++)
+		if (!parse_opt(argv[i], &o, err, sizeof(err)))
+			return sh_error(sh, "%s", err);
+	if (migrate_send(vm, dst, (uint16_t)port, &o, err, sizeof(err)))
+		return sh_error(sh, "%s", err);
+	sh_printf(sh, "phase: %s\nvm: %s\n", migrate_phase_name(migrate_outgoing()->phase),
+		  vm->name);
+	return SHELL_OK;
+}
+
+int cmd_migrate(struct shell *sh, int argc, char **argv)
+{
+	char err[120];
+
+	if (!strcmp(argv[1], "status") && argc == 2)
+		return migrate_status_cmd(sh);
+	if (!strcmp(argv[1], "listen"))
+		return migrate_listen_cmd(sh, argc, argv);
+	if (!strcmp(argv[1], "send"))
+		return migrate_send_cmd(sh, argc, argv);
+	if (!strcmp(argv[1], "cancel") && argc == 2) {
+		if (migrate_cancel(err, sizeof(err)))
+			return sh_error(sh, "%s", err);
+		sh_printf(sh, "phase: %s\n", migrate_phase_name(migrate_outgoing()->phase));
+		return SHELL_OK;
+	}
+	return sh_error(sh, "usage: migrate send|listen|status|cancel ... (see 'help migrate')");
+}

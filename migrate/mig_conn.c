@@ -1,0 +1,241 @@
+/* Migration connections over lwIP; see mig_conn.h. */
+#include "migrate/mig_conn.h"
+
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
+#include "hv/mm/mm.h"
+#include "lwip/tcp.h"
+
+/* The window reopens only as whole records are consumed, so a record must
+ * fit in the window, or both ends would wait for ever. */
+_Static_assert(MIG_CONN_OUT_CAP <= TCP_WND, "migration records must fit the TCP window");
+
+static void fail(struct mig_conn *c, const char *why)
+{
+	if (!c->failed) {
+		c->failed = true;
+		str_copy(c->error, why, sizeof(c->error));
+	}
+}
+
+static void on_err(void *arg, err_t err)
+{
+	struct mig_conn *c = arg;
+
+	c->pcb = NULL; /* lwIP freed it */
+	fail(c, err == ERR_RST ? "connection reset by the peer"
+			       : err == ERR_ABRT ? "connection aborted"
+						 : "connection lost");
+}
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct mig_conn *c = arg;
+
+	(void)pcb;
+	if (!p || err != ERR_OK) {
+		if (p)
+			pbuf_free(p);
+		fail(c, "the peer closed the connection");
+		return ERR_OK;
+	}
+	if (c->in_len + p->tot_len > c->in_cap) {
+		/* More than a record plus a window: the peer ignores flow
+		 * control. Refuse the stream rather than grow without bound. */
+		pbuf_free(p);
+		fail(c, "the peer sent more than the receive buffer holds");
+		return ERR_OK;
+	}
+	pbuf_copy_partial(p, c->in + c->in_len, p->tot_len, 0);
+	c->in_len += p->tot_len;
+	c->bytes_in += p->tot_len;
+	/* The window opens again only as records are consumed (drop_consumed),
+	 * so what the sender sees acknowledged is what this side processed. */
+	pbuf_free(p);
+	return ERR_OK;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct mig_conn *c = arg;
+
+	(void)pcb;
+	c->bytes_acked += len;
+	return ERR_OK;
+}
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct mig_conn *c = arg;
+
+	(void)pcb;
+	if (err == ERR_OK)
+		c->connected = true;
+	return ERR_OK;
+}
+
+static void hook(struct mig_conn *c, struct tcp_pcb *pcb)
+{
+	c->pcb = pcb;
+	tcp_arg(pcb, c);
+	tcp_err(pcb, on_err);
+	tcp_recv(pcb, on_recv);
+	tcp_sent(pcb, on_sent);
+	tcp_nagle_disable(pcb);
+}
+
+bool mig_conn_init(struct mig_conn *c, size_t in_cap)
+{
+	*c = (struct mig_conn){ .in_cap = in_cap };
+	c->out = kmalloc(MIG_CONN_OUT_CAP);
+	c->in = kmalloc(in_cap);
+	if (!c->out || !c->in) {
+		kfree(c->out);
+		kfree(c->in);
+		c->out = c->in = NULL;
+		return false;
+	}
+	return true;
+}
+
+bool mig_conn_connect(struct mig_conn *c, uint32_t dst, uint16_t port)
+{
+	ip_addr_t addr;
+	struct tcp_pcb *pcb = tcp_new();
+
+	if (!pcb) {
+		fail(c, "out of memory for a connection");
+		return false;
+	}
+	hook(c, pcb);
+	c->peer = dst;
+	ip_addr_set_ip4_u32_val(addr, lwip_htonl(dst));
+	if (tcp_connect(pcb, &addr, port, on_connected) != ERR_OK) {
+		tcp_arg(pcb, NULL);
+		tcp_abort(pcb);
+		c->pcb = NULL;
+		fail(c, "no interface has a route to that address");
+		return false;
+	}
+	return true;
+}
+
+void mig_conn_attach(struct mig_conn *c, struct tcp_pcb *pcb)
+{
+	hook(c, pcb);
+	c->connected = true;
+	c->peer = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
+}
+
+void mig_conn_close(struct mig_conn *c, bool abort)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	if (pcb) {
+		tcp_arg(pcb, NULL);
+		tcp_err(pcb, NULL);
+		tcp_recv(pcb, NULL);
+		tcp_sent(pcb, NULL);
+		if (abort || tcp_close(pcb) != ERR_OK)
+			tcp_abort(pcb);
+		c->pcb = NULL;
+	}
+	kfree(c->out);
+	kfree(c->in);
+	c->out = c->in = NULL;
+	c->out_len = c->out_pos = c->in_len = 0;
+}
+
+void mig_conn_stage(struct mig_conn *c, uint32_t type, uint32_t len)
+{
+	if (type) {
+		mig_record_header(c->out, type, mig_conn_body(c), len);
+		c->out_pos = 0;
+	} else {
+		c->out_pos = MIG_RECORD_HDR_LEN; /* raw bytes: skip the header slot */
+	}
+	c->out_len = MIG_RECORD_HDR_LEN + len;
+}
+
+void mig_conn_stage_copy(struct mig_conn *c, uint32_t type, const void *body, uint32_t len)
+{
+	memcpy(mig_conn_body(c), body, len);
+	mig_conn_stage(c, type, len);
+}
+
+bool mig_conn_flush(struct mig_conn *c)
+{
+	if (c->failed || !c->pcb || !c->connected)
+		return mig_conn_idle(c);
+	bool pushed = false;
+	while (c->out_pos < c->out_len) {
+		size_t room = tcp_sndbuf(c->pcb);
+		size_t n = c->out_len - c->out_pos;
+		if (n > room)
+			n = room;
+		if (n > 0xffff)
+			n = 0xffff;
+		if (!n || tcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN - 4)
+			break;
+		err_t e = tcp_write(c->pcb, c->out + c->out_pos, (u16_t)n,
+				    TCP_WRITE_FLAG_COPY | (n < c->out_len - c->out_pos
+							   ? TCP_WRITE_FLAG_MORE : 0));
+		if (e == ERR_MEM)
+			break;
+		if (e != ERR_OK) {
+			fail(c, "cannot queue data on the connection");
+			break;
+		}
+		c->out_pos += n;
+		c->bytes_out += n;
+		pushed = true;
+	}
+	if (c->ack_due) {
+		/* Records are few and large: acknowledging at once keeps the
+		 * sender's window moving instead of waiting for lwIP's delayed
+		 * ACK (250 ms), which would stall the stop-and-copy hand-over. */
+		c->pcb->flags |= TF_ACK_NOW;
+		c->ack_due = false;
+		pushed = true;
+	}
+	if (pushed)
+		tcp_output(c->pcb);
+	return mig_conn_idle(c);
+}
+
+/* The record handed out last time stays in place until the next call. */
+static void drop_consumed(struct mig_conn *c)
+{
+	if (c->in_drop) {
+		memmove(c->in, c->in + c->in_drop, c->in_len - c->in_drop);
+		c->in_len -= c->in_drop;
+		for (size_t left = c->in_drop; c->pcb && left;) {
+			u16_t n = left > 0xffff ? 0xffff : (u16_t)left;
+			tcp_recved(c->pcb, n);
+			left -= n;
+		}
+		c->in_drop = 0;
+		c->ack_due = true;
+	}
+}
+
+int mig_conn_next_record(struct mig_conn *c, struct mig_record *r, char *err, size_t errlen)
+{
+	drop_consumed(c);
+	long n = mig_record_decode(c->in, c->in_len, MIG_MAX_BODY, r, err, errlen);
+	if (n <= 0)
+		return (int)n;
+	c->in_drop = (size_t)n;
+	return 1;
+}
+
+bool mig_conn_take(struct mig_conn *c, void *out, size_t len)
+{
+	drop_consumed(c);
+	if (c->in_len < len)
+		return false;
+	memcpy(out, c->in, len);
+	c->in_drop = len;
+	drop_consumed(c);
+	return true;
+}

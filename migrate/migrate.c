@@ -1,0 +1,51 @@
+/* What both directions of migration share: polling, names, identity. */
+#include "migrate/migrate.h"
+
+#include "drivers/net/nic.h"
+#include "hv/config.h"
+#include "hv/lib/string.h"
+#include "migrate/mig_internal.h"
+
+const struct config *hv_config(void);
+
+bool migrate_poll(void)
+{
+	bool busy = migrate_send_poll();
+
+	return migrate_recv_poll() || busy;
+}
+
+const char *migrate_phase_name(enum mig_phase p)
+{
+	static const char *const names[] = {
+		[MIG_IDLE] = "idle", [MIG_CONNECTING] = "connecting", [MIG_PRECOPY] = "precopy",
+		[MIG_STOP_COPY] = "stop-and-copy", [MIG_AWAIT_READY] = "awaiting-ready",
+		[MIG_COMMIT] = "committing", [MIG_RECEIVING] = "receiving",
+		[MIG_AWAIT_GO] = "awaiting-go", [MIG_DONE] = "done", [MIG_FAILED] = "failed",
+		[MIG_OUTCOME_UNKNOWN] = "outcome-unknown",
+	};
+
+	return names[p];
+}
+
+void mig_instance_name(char *out, size_t size)
+{
+	const char *name = config_get(hv_config(), "name");
+
+	str_copy(out, name ? name : "hv", size);
+}
+
+uint64_t mig_instance_id(void)
+{
+	/* FNV-1a over the name and the first NIC's MAC. */
+	char name[32];
+	uint64_t h = 0xcbf29ce484222325ull;
+	struct nic *nic = nic_at(0);
+
+	mig_instance_name(name, sizeof(name));
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	for (int i = 0; nic && i < 6; i++)
+		h = (h ^ nic->mac[i]) * 0x100000001b3ull;
+	return h;
+}

@@ -1,0 +1,75 @@
+/* Live migration between instances (issue 7): the console's entry points
+ * and the status it shows. One outgoing and one incoming migration at a
+ * time; both run from the main loop (migrate_poll), so the console, the
+ * network and the guests keep going meanwhile.
+ *
+ * Source:  connect -> header, VM_CONFIG -> pre-copy rounds (all pages, then
+ *          pages dirtied meanwhile) -> pause -> last pages, vCPU and device
+ *          state, END -> wait READY -> GO -> wait RUNNING -> destroy here.
+ * Destination: accept (configured peers only) -> build the VM paused ->
+ *          READY after END -> on GO resume it, RUNNING.
+ * Until GO is sent, any failure resumes the guest on the source and the
+ * destination discards its copy; after GO without RUNNING the source keeps
+ * the guest paused and says the outcome is unknown: never two copies run. */
+#ifndef MIGRATE_MIGRATE_H
+#define MIGRATE_MIGRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MIGRATE_PORT 7007
+#define MIGRATE_MAX_PEERS 8
+#define MIGRATE_ROUNDS_KEPT 64
+
+enum mig_phase {
+	MIG_IDLE, MIG_CONNECTING, MIG_PRECOPY, MIG_STOP_COPY, MIG_AWAIT_READY, MIG_COMMIT,
+	MIG_RECEIVING, MIG_AWAIT_GO, MIG_DONE, MIG_FAILED, MIG_OUTCOME_UNKNOWN,
+};
+
+struct migrate_opts {
+	uint32_t downtime_ms;    /* stop-and-copy target; default 300 */
+	uint32_t bandwidth_mbps; /* 0: as fast as the link goes */
+	uint32_t max_rounds;     /* pre-copy rounds before stopping anyway */
+	bool throttle;           /* slow the guest when it dirties too fast */
+	char as_name[32];        /* name on the destination; "" keeps it */
+};
+
+struct mig_status {
+	enum mig_phase phase;
+	char vm[32];
+	uint32_t peer;
+	uint16_t port;
+	unsigned round;
+	uint64_t pages_total, pages_sent, pages_remaining, zero_pages, poison_pages;
+	uint64_t bytes;
+	uint64_t start_ns, end_ns, pause_ns, resume_ns;
+	uint64_t dirty_pages_per_s;
+	uint64_t throughput_bytes_per_s;
+	uint64_t expected_downtime_ns;
+	uint32_t downtime_limit_ms;
+	bool converging;
+	unsigned throttle_pct;
+	uint32_t pages_per_round[MIGRATE_ROUNDS_KEPT];
+	char error[128];
+};
+
+void migrate_default_opts(struct migrate_opts *o);
+struct vm;
+/* Starts sending; returns 0 or -1 with the reason in err. */
+int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrate_opts *o,
+		 char *err, size_t errlen);
+int migrate_cancel(char *err, size_t errlen);
+const struct mig_status *migrate_outgoing(void);
+
+int migrate_listen(uint16_t port, const uint32_t *peers, size_t npeers, char *err,
+		   size_t errlen);
+void migrate_unlisten(void);
+bool migrate_listening(uint16_t *port, const uint32_t **peers, size_t *npeers);
+const struct mig_status *migrate_incoming(void);
+
+const char *migrate_phase_name(enum mig_phase p);
+/* Drives both directions; called from the main loop. */
+bool migrate_poll(void); /* true while work is pending (do not idle) */
+
+#endif

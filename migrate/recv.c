@@ -1,0 +1,398 @@
+/* The destination side of a live migration; see migrate.h. The VM is
+ * built paused from the stream and runs only after the source's GO. */
+#include <stdarg.h>
+
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
+#include "hv/log.h"
+#include "hv/mm/mm.h"
+#include "hv/time.h"
+#include "hv/vm.h"
+#include "hv/x86/cpu.h"
+#include "lwip/tcp.h"
+#include "migrate/mig_conn.h"
+#include "migrate/mig_internal.h"
+#include "migrate/migrate.h"
+#include "migrate/vm_state.h"
+
+#define RECORDS_PER_POLL 64
+#define IDLE_TIMEOUT_NS (60 * NS_PER_SEC) /* nothing from the source */
+
+enum { HAVE_VCPU = 1, HAVE_LAPIC = 2, HAVE_UART = 4, HAVE_PLATFORM = 8 };
+
+static struct receiver {
+	struct tcp_pcb *listener;
+	uint16_t port;
+	uint32_t peers[MIGRATE_MAX_PEERS];
+	size_t npeers;
+	struct mig_status st;
+	struct mig_conn conn;
+	bool active;              /* a connection is being served */
+	bool have_header;
+	bool ended;               /* END arrived, READY sent */
+	bool closing;             /* reply staged: close once it is out */
+	struct vm *vm;
+	uint64_t *written;        /* pages the stream wrote: others are still zero */
+	struct mig_vm_state state;
+	unsigned have;
+	uint64_t last_rx_ns, last_bytes;
+} R;
+
+const struct mig_status *migrate_incoming(void)
+{
+	return &R.st;
+}
+
+bool migrate_listening(uint16_t *port, const uint32_t **peers, size_t *npeers)
+{
+	*port = R.port;
+	*peers = R.peers;
+	*npeers = R.npeers;
+	return R.listener != NULL;
+}
+
+/* Drops the partial copy and says why (to the source too, if it listens). */
+static void recv_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void recv_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsnprintf(R.st.error, sizeof(R.st.error), fmt, ap);
+	va_end(ap);
+	if (R.vm) {
+		R.vm->migrating = false;
+		vm_destroy(R.vm);
+		R.vm = NULL;
+	}
+	kfree(R.written);
+	R.written = NULL;
+	R.st.phase = MIG_FAILED;
+	R.st.end_ns = time_ns();
+	log_warn("migrate: incoming %s discarded: %s", R.st.vm[0] ? R.st.vm : "VM", R.st.error);
+	if (!R.conn.failed && R.conn.pcb && mig_conn_idle(&R.conn)) {
+		mig_conn_stage_copy(&R.conn, MIG_REC_REJECT, R.st.error, (uint32_t)strlen(R.st.error));
+		R.closing = true;
+	} else {
+		mig_conn_close(&R.conn, true);
+		R.active = false;
+	}
+}
+
+static bool peer_allowed(uint32_t ip)
+{
+	for (size_t i = 0; i < R.npeers; i++)
+		if (R.peers[i] == ip)
+			return true;
+	return false;
+}
+
+/* One-shot refusal on a connection we do not serve. */
+static void refuse(struct tcp_pcb *pcb, const char *why)
+{
+	uint8_t buf[MIG_RECORD_HDR_LEN + 120];
+	uint32_t len = mig_text_encode(buf + MIG_RECORD_HDR_LEN, 120, why);
+
+	mig_record_header(buf, MIG_REC_REJECT, buf + MIG_RECORD_HDR_LEN, len);
+	tcp_arg(pcb, NULL);
+	if (tcp_write(pcb, buf, (u16_t)(MIG_RECORD_HDR_LEN + len), TCP_WRITE_FLAG_COPY) != ERR_OK ||
+	    tcp_close(pcb) != ERR_OK)
+		tcp_abort(pcb);
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	(void)arg;
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	uint32_t ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
+	if (!peer_allowed(ip)) {
+		log_warn("migrate: refused a connection from %u.%u.%u.%u (not a configured peer)",
+			 ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+		refuse(pcb, "this instance does not accept migrations from you");
+		return ERR_OK;
+	}
+	if (R.active) {
+		refuse(pcb, "busy with another incoming migration");
+		return ERR_OK;
+	}
+	if (!mig_conn_init(&R.conn, MIG_CONN_IN_CAP)) {
+		refuse(pcb, "out of memory for the migration buffers");
+		return ERR_OK;
+	}
+	mig_conn_attach(&R.conn, pcb);
+	R.active = true;
+	R.have_header = R.ended = R.closing = false;
+	R.have = 0;
+	R.vm = NULL;
+	memset(&R.st, 0, sizeof(R.st));
+	R.st.phase = MIG_RECEIVING;
+	R.st.peer = ip;
+	R.st.port = R.port;
+	R.st.start_ns = R.last_rx_ns = time_ns();
+	R.last_bytes = 0;
+	return ERR_OK;
+}
+
+int migrate_listen(uint16_t port, const uint32_t *peers, size_t npeers, char *err,
+		   size_t errlen)
+{
+	if (npeers == 0 || npeers > MIGRATE_MAX_PEERS) {
+		fmt_snprintf(err, errlen, "give 1-%d peers that may send VMs (from=ADDR,...)",
+			     MIGRATE_MAX_PEERS);
+		return -1;
+	}
+	migrate_unlisten();
+	struct tcp_pcb *pcb = tcp_new();
+	if (!pcb || tcp_bind(pcb, IP_ANY_TYPE, port) != ERR_OK) {
+		if (pcb)
+			tcp_abort(pcb);
+		fmt_snprintf(err, errlen, "cannot listen on port %u (in use?)", port);
+		return -1;
+	}
+	struct tcp_pcb *l = tcp_listen_with_backlog(pcb, 2);
+	if (!l) {
+		tcp_abort(pcb);
+		fmt_snprintf(err, errlen, "out of memory for a listener");
+		return -1;
+	}
+	tcp_accept(l, on_accept);
+	R.listener = l;
+	R.port = port;
+	memcpy(R.peers, peers, npeers * sizeof(peers[0]));
+	R.npeers = npeers;
+	return 0;
+}
+
+void migrate_unlisten(void)
+{
+	if (R.listener) {
+		tcp_accept(R.listener, NULL);
+		tcp_close(R.listener);
+		R.listener = NULL;
+	}
+}
+
+static void apply_pages(const struct mig_record *r)
+{
+	struct mig_pages_reader rd;
+	uint64_t gfn;
+	enum mig_page_type type;
+	const uint8_t *data;
+	char err[100];
+	int rc;
+
+	if (mig_pages_open(&rd, r->body, r->len, err, sizeof(err))) {
+		recv_fail("%s", err);
+		return;
+	}
+	while ((rc = mig_pages_next(&rd, &gfn, &type, &data, err, sizeof(err))) == 1) {
+		if (gfn >= R.vm->mem.size / MIG_PAGE_SIZE) {
+			recv_fail("page 0x%lx is outside the VM's %lu MiB", (unsigned long)gfn,
+				  (unsigned long)(R.vm->mem.size >> 20));
+			return;
+		}
+		void *dst = gmem_ptr(&R.vm->mem, gfn * MIG_PAGE_SIZE);
+		uint64_t bit = 1ull << (gfn % 64);
+		if (type == MIG_PAGE_NORMAL) {
+			memcpy(dst, data, MIG_PAGE_SIZE);
+			R.written[gfn / 64] |= bit;
+		} else {
+			/* Fresh guest memory is zero: clear only what the stream wrote. */
+			if (R.written[gfn / 64] & bit)
+				memset(dst, 0, MIG_PAGE_SIZE);
+			R.written[gfn / 64] &= ~bit;
+			if (type == MIG_PAGE_ZERO)
+				R.st.zero_pages++;
+			else
+				R.st.poison_pages++;
+		}
+		R.st.pages_sent++;
+	}
+	if (rc < 0)
+		recv_fail("%s", err);
+}
+
+static void got_config(const struct mig_record *r)
+{
+	struct mig_vm_config c;
+	char err[160];
+
+	if (mig_vm_config_decode(r->body, r->len, &c, err, sizeof(err))) {
+		recv_fail("%s", err);
+		return;
+	}
+	str_copy(R.st.vm, c.name, sizeof(R.st.vm));
+	R.vm = vm_create_incoming(c.name, c.mem_bytes, c.image, c.cmdline, err, sizeof(err));
+	if (!R.vm) {
+		recv_fail("%s", err);
+		return;
+	}
+	R.st.pages_total = c.mem_bytes / MIG_PAGE_SIZE;
+	R.written = kzalloc((R.st.pages_total + 63) / 64 * 8);
+	if (!R.written)
+		recv_fail("out of memory for the page map");
+	log_info("migrate: receiving VM %s (%lu MiB) from %u.%u.%u.%u", c.name,
+		 (unsigned long)(c.mem_bytes >> 20), R.st.peer >> 24, (R.st.peer >> 16) & 0xff,
+		 (R.st.peer >> 8) & 0xff, R.st.peer & 0xff);
+}
+
+static void got_state(const struct mig_record *r)
+{
+	char err[100];
+	int rc = 0;
+	unsigned bit = 0;
+
+	switch (r->type) {
+	case MIG_REC_VCPU:
+		rc = mig_vcpu_decode(r->body, r->len, &R.state.vcpu, err, sizeof(err));
+		bit = HAVE_VCPU;
+		break;
+	case MIG_REC_LAPIC:
+		rc = mig_lapic_decode(r->body, r->len, &R.state.lapic, err, sizeof(err));
+		bit = HAVE_LAPIC;
+		break;
+	case MIG_REC_UART:
+		rc = mig_uart_decode(r->body, r->len, &R.state.uart, err, sizeof(err));
+		bit = HAVE_UART;
+		break;
+	default:
+		rc = mig_platform_decode(r->body, r->len, &R.state.platform, err, sizeof(err));
+		bit = HAVE_PLATFORM;
+		break;
+	}
+	if (rc)
+		recv_fail("%s", err);
+	else
+		R.have |= bit;
+}
+
+static void got_go(void)
+{
+	struct vm *vm = R.vm;
+
+	mig_vm_restore(vm, &R.state, rdtsc());
+	vm->migrating = false;
+	vm->state = VM_RUNNING;
+	vm->started_ns = time_ns();
+	R.vm = NULL;
+	kfree(R.written);
+	R.written = NULL;
+	R.st.phase = MIG_DONE;
+	R.st.end_ns = R.st.resume_ns = time_ns();
+	mig_conn_stage(&R.conn, MIG_REC_RUNNING, 0);
+	R.closing = true;
+	log_info("migrate: VM %s arrived from %u.%u.%u.%u and runs here (%lu pages, %lu zero)",
+		 vm->name, R.st.peer >> 24, (R.st.peer >> 16) & 0xff, (R.st.peer >> 8) & 0xff,
+		 R.st.peer & 0xff, (unsigned long)R.st.pages_sent, (unsigned long)R.st.zero_pages);
+}
+
+/* One record in stream order; the first failure ends the migration. */
+static void handle(const struct mig_record *r)
+{
+	char name[24];
+	const char *what = mig_record_name(r->type, name, sizeof(name));
+
+	if (R.ended && r->type != MIG_REC_GO && r->type != MIG_REC_ABORT) {
+		recv_fail("%s record after END", what);
+		return;
+	}
+	if (!R.vm && r->type != MIG_REC_VM_CONFIG && r->type != MIG_REC_ABORT &&
+	    !(r->type & MIG_TYPE_OPTIONAL)) {
+		recv_fail("%s record before VM_CONFIG", what);
+		return;
+	}
+	switch (r->type) {
+	case MIG_REC_VM_CONFIG:
+		if (R.vm)
+			recv_fail("a second VM_CONFIG record");
+		else
+			got_config(r);
+		break;
+	case MIG_REC_PAGES:
+		apply_pages(r);
+		break;
+	case MIG_REC_VCPU:
+	case MIG_REC_LAPIC:
+	case MIG_REC_UART:
+	case MIG_REC_PLATFORM:
+		got_state(r);
+		break;
+	case MIG_REC_END:
+		if (R.have != (HAVE_VCPU | HAVE_LAPIC | HAVE_UART | HAVE_PLATFORM)) {
+			recv_fail("END before the vCPU and device state");
+			break;
+		}
+		R.ended = true;
+		R.st.phase = MIG_AWAIT_GO;
+		mig_conn_stage(&R.conn, MIG_REC_READY, 0);
+		break;
+	case MIG_REC_GO:
+		if (!R.ended)
+			recv_fail("GO before END");
+		else
+			got_go();
+		break;
+	case MIG_REC_ABORT:
+		recv_fail("the source gave up");
+		break;
+	default:
+		if (!(r->type & MIG_TYPE_OPTIONAL))
+			recv_fail("unknown mandatory %s record", what);
+		break; /* optional records this version does not know: skipped */
+	}
+}
+
+bool migrate_recv_poll(void)
+{
+	if (!R.active)
+		return false;
+	if (R.closing) {
+		/* The last reply (READY's successor or REJECT) goes out, then close. */
+		if (mig_conn_flush(&R.conn) || R.conn.failed) {
+			mig_conn_close(&R.conn, R.conn.failed);
+			R.active = false;
+		}
+		return R.active;
+	}
+	mig_conn_flush(&R.conn);
+	if (!R.have_header) {
+		uint8_t hdr[MIG_HEADER_LEN];
+		struct mig_header h;
+		char err[100];
+		if (mig_conn_take(&R.conn, hdr, sizeof(hdr))) {
+			if (mig_header_decode(hdr, sizeof(hdr), &h, err, sizeof(err))) {
+				recv_fail("%s", err);
+				return true;
+			}
+			R.have_header = true;
+		}
+	}
+	for (int i = 0; R.have_header && i < RECORDS_PER_POLL && R.active && !R.closing; i++) {
+		struct mig_record r;
+		char err[120];
+		int rc = mig_conn_next_record(&R.conn, &r, err, sizeof(err));
+		if (rc < 0) {
+			recv_fail("%s", err);
+			break;
+		}
+		if (rc == 0)
+			break;
+		handle(&r);
+		mig_conn_flush(&R.conn);
+	}
+	if (R.active && !R.closing) {
+		uint64_t now = time_ns();
+		if (R.conn.bytes_in != R.last_bytes) {
+			R.last_bytes = R.conn.bytes_in;
+			R.last_rx_ns = now;
+		}
+		R.st.bytes = R.conn.bytes_in;
+		if (R.conn.failed)
+			recv_fail("%s", R.conn.error);
+		else if (now - R.last_rx_ns > IDLE_TIMEOUT_NS)
+			recv_fail("nothing from the source for %u s",
+				  (unsigned)(IDLE_TIMEOUT_NS / NS_PER_SEC));
+	}
+	return R.active;
+}

@@ -1,0 +1,438 @@
+/* The source side of a live migration; see migrate.h for the protocol. */
+#include <stdarg.h>
+
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
+#include "hv/log.h"
+#include "hv/mm/mm.h"
+#include "hv/time.h"
+#include "hv/vm.h"
+#include "hv/x86/cpu.h"
+#include "migrate/mig_conn.h"
+#include "migrate/mig_internal.h"
+#include "migrate/migrate.h"
+#include "migrate/vm_state.h"
+
+#define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
+#define REPLY_TIMEOUT_NS (60 * NS_PER_SEC)
+#define POLL_BUDGET_NS (2 * NS_PER_MS) /* per main-loop turn: guests keep running */
+#define THROTTLE_STEP 20
+#define THROTTLE_MAX 90
+
+enum send_step { STEP_HEADER, STEP_CONFIG, STEP_PAGES, STEP_STATE, STEP_WAIT };
+
+static struct sender {
+	struct mig_status st;
+	struct migrate_opts opts;
+	struct mig_conn conn;
+	struct vm *vm;
+	enum send_step step;
+	unsigned state_part;
+	uint64_t *to_send;        /* pages of the current round */
+	size_t words;
+	uint64_t cursor;          /* next gfn to look at */
+	bool started_log;         /* we started the VM's dirty log */
+	bool paused;              /* we paused the VM */
+	bool go_sent;
+	uint64_t phase_ns;        /* when the current wait began */
+	uint64_t round_start_ns, round_start_bytes;
+	uint64_t prev_dirty;
+	uint64_t state_cost_ns;
+	struct mig_vm_state state;
+} S;
+
+const struct mig_status *migrate_outgoing(void)
+{
+	return &S.st;
+}
+
+void migrate_default_opts(struct migrate_opts *o)
+{
+	*o = (struct migrate_opts){ .downtime_ms = 300, .max_rounds = 30, .throttle = true };
+}
+
+static void finish(void)
+{
+	mig_conn_close(&S.conn, S.st.phase != MIG_DONE);
+	kfree(S.to_send);
+	S.to_send = NULL;
+	S.st.end_ns = time_ns();
+	S.vm = NULL;
+}
+
+/* Gives the guest back untouched, or (after GO) leaves it paused. */
+static void send_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void send_fail(const char *fmt, ...)
+{
+	va_list ap;
+	struct vm *vm = S.vm;
+
+	va_start(ap, fmt);
+	fmt_vsnprintf(S.st.error, sizeof(S.st.error), fmt, ap);
+	va_end(ap);
+	vm->migrating = false;
+	vm->throttle_pct = 0;
+	if (S.go_sent) {
+		S.st.phase = MIG_OUTCOME_UNKNOWN;
+		fmt_snprintf(vm->reason, sizeof(vm->reason),
+			     "migration to %s: outcome unknown (%s); it may run there: check "
+			     "before resuming or destroying it here", "the destination", S.st.error);
+		log_warn("migrate %s: hand-over interrupted after GO: %s; the VM stays paused here",
+			 vm->name, S.st.error);
+	} else {
+		if (S.started_log && vm->dirty.active)
+			dirty_log_stop(vm);
+		if (S.paused && vm->state == VM_PAUSED)
+			vm->state = VM_RUNNING;
+		S.st.phase = MIG_FAILED;
+		log_warn("migrate %s: failed: %s; the VM runs on here", vm->name, S.st.error);
+	}
+	finish();
+}
+
+int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrate_opts *o,
+		 char *err, size_t errlen)
+{
+	if (S.vm) {
+		fmt_snprintf(err, errlen, "a migration of '%s' is in progress", S.vm->name);
+		return -1;
+	}
+	if (vm->migrating) {
+		fmt_snprintf(err, errlen, "VM '%s' is being migrated", vm->name);
+		return -1;
+	}
+	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED && vm->state != VM_CREATED) {
+		fmt_snprintf(err, errlen, "VM '%s' is %s; only a live VM migrates", vm->name,
+			     vm_state_name(vm->state));
+		return -1;
+	}
+	memset(&S, 0, sizeof(S));
+	S.opts = *o;
+	S.words = (vm->mem.size / MIG_PAGE_SIZE + 63) / 64;
+	S.to_send = kmalloc(S.words * 8);
+	if (!S.to_send || !mig_conn_init(&S.conn, MIG_CONN_IN_CAP)) {
+		kfree(S.to_send);
+		S.to_send = NULL;
+		fmt_snprintf(err, errlen, "out of memory for the migration buffers");
+		return -1;
+	}
+	if (!vm->dirty.active) {
+		if (dirty_log_start(vm, DIRTY_MODE_BEST, DIRTY_GRAN_4K, err, errlen)) {
+			mig_conn_close(&S.conn, true);
+			kfree(S.to_send);
+			S.to_send = NULL;
+			return -1;
+		}
+		S.started_log = true;
+	} else {
+		dirty_log_harvest(vm); /* what the user's log had is not ours to send */
+	}
+	/* Round 0 sends every page. */
+	memset(S.to_send, 0xff, S.words * 8);
+	if (vm->mem.size / MIG_PAGE_SIZE % 64)
+		S.to_send[S.words - 1] = (1ull << (vm->mem.size / MIG_PAGE_SIZE % 64)) - 1;
+
+	S.vm = vm;
+	vm->migrating = true;
+	str_copy(S.st.vm, vm->name, sizeof(S.st.vm));
+	S.st.peer = dst;
+	S.st.port = port;
+	S.st.phase = MIG_CONNECTING;
+	S.st.start_ns = S.phase_ns = time_ns();
+	S.st.downtime_limit_ms = o->downtime_ms;
+	S.st.pages_total = vm->mem.size / MIG_PAGE_SIZE;
+	S.st.pages_remaining = S.st.pages_total;
+	S.st.converging = true;
+
+	/* What saving the vCPU and devices costs, for the downtime estimate. */
+	uint64_t t0 = time_ns();
+	mig_vm_capture(vm, &S.state, rdtsc());
+	S.state_cost_ns = time_ns() - t0;
+
+	if (!mig_conn_connect(&S.conn, dst, port)) {
+		send_fail("%s", S.conn.error);
+		str_copy(err, S.st.error, errlen);
+		return -1;
+	}
+	log_info("migrate %s: to %u.%u.%u.%u:%u, %lu pages", vm->name, dst >> 24,
+		 (dst >> 16) & 0xff, (dst >> 8) & 0xff, dst & 0xff, port,
+		 (unsigned long)S.st.pages_total);
+	return 0;
+}
+
+int migrate_cancel(char *err, size_t errlen)
+{
+	if (!S.vm) {
+		fmt_snprintf(err, errlen, "no migration is in progress");
+		return -1;
+	}
+	if (S.go_sent) {
+		fmt_snprintf(err, errlen, "too late: the destination was told to run '%s'",
+			     S.vm->name);
+		return -1;
+	}
+	send_fail("cancelled from the console");
+	return 0;
+}
+
+static bool page_is_zero(const uint64_t *p)
+{
+	for (size_t i = 0; i < MIG_PAGE_SIZE / 8; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Stages the next batch of the round; false when the round is done. */
+static bool stage_pages(void)
+{
+	struct mig_pages_writer w;
+	uint64_t npages = S.st.pages_total;
+
+	mig_pages_begin(&w, mig_conn_body(&S.conn));
+	while (S.cursor < npages && w.count < MIG_MAX_BATCH) {
+		uint64_t word = S.to_send[S.cursor / 64] >> (S.cursor % 64);
+		if (!word) {
+			S.cursor = (S.cursor / 64 + 1) * 64;
+			continue;
+		}
+		S.cursor += (uint64_t)__builtin_ctzll(word);
+		if (S.cursor >= npages)
+			break;
+		uint64_t gfn = S.cursor++;
+		S.to_send[gfn / 64] &= ~(1ull << (gfn % 64));
+		const uint64_t *page = gmem_ptr(&S.vm->mem, gfn * MIG_PAGE_SIZE);
+		if (page_is_zero(page)) {
+			mig_pages_add(&w, gfn, MIG_PAGE_ZERO, NULL);
+			S.st.zero_pages++;
+		} else {
+			mig_pages_add(&w, gfn, MIG_PAGE_NORMAL, page);
+		}
+		S.st.pages_sent++;
+		if (S.st.pages_remaining)
+			S.st.pages_remaining--;
+		if (S.st.round < MIGRATE_ROUNDS_KEPT)
+			S.st.pages_per_round[S.st.round]++;
+	}
+	if (!w.count)
+		return false;
+	mig_conn_stage(&S.conn, MIG_REC_PAGES, mig_pages_end(&w));
+	return true;
+}
+
+static void pause_guest(void)
+{
+	if (S.vm->state == VM_RUNNING) {
+		S.vm->state = VM_PAUSED;
+		S.paused = true;
+	}
+	S.vm->throttle_pct = 0;
+	S.st.pause_ns = time_ns();
+}
+
+static uint64_t take_dirty(void)
+{
+	size_t n = dirty_log_harvest(S.vm);
+	const uint64_t *d = dirty_log_pages(S.vm);
+
+	for (size_t i = 0; i < S.words; i++)
+		S.to_send[i] |= d[i];
+	return n;
+}
+
+/* End of a round: go on pre-copying, or stop and copy the rest. A round
+ * ends when the destination has taken its pages in (acknowledged), so
+ * rounds measure the link, not lwIP's send buffer. Returns false while
+ * waiting for that. */
+static bool round_done(void)
+{
+	uint64_t now = time_ns();
+
+	if (S.st.phase == MIG_STOP_COPY) {
+		S.step = STEP_STATE;
+		return true;
+	}
+	if (mig_conn_unacked(&S.conn))
+		return false;
+	uint64_t round_ns = now - S.round_start_ns ? now - S.round_start_ns : 1;
+	uint64_t dirty = take_dirty();
+	/* Bandwidth over the whole transfer: a short round says little. */
+	uint64_t all_ns = now - S.st.start_ns ? now - S.st.start_ns : 1;
+	S.st.throughput_bytes_per_s = S.conn.bytes_acked * NS_PER_SEC / all_ns;
+	S.st.dirty_pages_per_s = dirty * NS_PER_SEC / round_ns;
+	S.st.pages_remaining = dirty;
+	uint64_t bw = S.st.throughput_bytes_per_s ? S.st.throughput_bytes_per_s : 1;
+	/* What the destination has yet to take in is part of the downtime too. */
+	S.st.expected_downtime_ns = (dirty * MIG_PAGE_SIZE + mig_conn_unacked(&S.conn)) *
+					    NS_PER_SEC / bw + S.state_cost_ns;
+
+	/* Dirtying as fast as the link carries pages: it will not converge. */
+	if (S.st.round >= 2 && dirty * 10 >= S.prev_dirty * 9) {
+		S.st.converging = false;
+		if (S.opts.throttle && S.vm->throttle_pct < THROTTLE_MAX) {
+			S.vm->throttle_pct += THROTTLE_STEP;
+			if (S.vm->throttle_pct > THROTTLE_MAX)
+				S.vm->throttle_pct = THROTTLE_MAX;
+			S.st.throttle_pct = S.vm->throttle_pct;
+		}
+	} else if (S.st.round >= 2) {
+		S.st.converging = true;
+	}
+	S.prev_dirty = dirty;
+	S.st.round++;
+	bool fits = S.st.expected_downtime_ns <= (uint64_t)S.opts.downtime_ms * NS_PER_MS;
+	if (fits || S.st.round >= S.opts.max_rounds) {
+		pause_guest();
+		S.st.phase = MIG_STOP_COPY;
+		take_dirty();
+	}
+	S.cursor = 0;
+	S.round_start_ns = now;
+	S.round_start_bytes = S.conn.bytes_acked;
+	return true;
+}
+
+static void stage_state(void)
+{
+	uint8_t *body = mig_conn_body(&S.conn);
+
+	switch (S.state_part++) {
+	case 0:
+		mig_vm_capture(S.vm, &S.state, rdtsc());
+		mig_conn_stage(&S.conn, MIG_REC_VCPU, mig_vcpu_encode(&S.state.vcpu, body));
+		break;
+	case 1:
+		mig_conn_stage(&S.conn, MIG_REC_LAPIC, mig_lapic_encode(&S.state.lapic, body));
+		break;
+	case 2:
+		mig_conn_stage(&S.conn, MIG_REC_UART, mig_uart_encode(&S.state.uart, body));
+		break;
+	case 3:
+		mig_conn_stage(&S.conn, MIG_REC_PLATFORM,
+			       mig_platform_encode(&S.state.platform, body));
+		break;
+	default:
+		mig_conn_stage(&S.conn, MIG_REC_END, 0);
+		S.step = STEP_WAIT;
+		S.st.phase = MIG_AWAIT_READY;
+		S.phase_ns = time_ns();
+		break;
+	}
+}
+
+static bool over_bandwidth(uint64_t now)
+{
+	if (!S.opts.bandwidth_mbps)
+		return false;
+	uint64_t allowed = (now - S.st.start_ns) / 1000 * S.opts.bandwidth_mbps / 8;
+	return S.conn.bytes_out > allowed;
+}
+
+/* Produces records while lwIP takes them, within the time budget. */
+static void produce(uint64_t deadline)
+{
+	while (S.vm && mig_conn_flush(&S.conn) && time_ns() < deadline && !over_bandwidth(time_ns())) {
+		switch (S.step) {
+		case STEP_HEADER: {
+			struct mig_header h = { .version = MIG_VERSION, .page_size = MIG_PAGE_SIZE,
+						.source_id = mig_instance_id(), .vm_uid = S.vm->uid };
+			mig_instance_name(h.source_name, sizeof(h.source_name));
+			mig_header_encode(&h, mig_conn_body(&S.conn));
+			mig_conn_stage(&S.conn, 0, MIG_HEADER_LEN);
+			S.step = STEP_CONFIG;
+			break;
+		}
+		case STEP_CONFIG: {
+			struct mig_vm_config c;
+			mig_vm_config_of(S.vm, S.opts.as_name[0] ? S.opts.as_name : S.vm->name, &c);
+			mig_conn_stage(&S.conn, MIG_REC_VM_CONFIG,
+				       mig_vm_config_encode(&c, mig_conn_body(&S.conn)));
+			S.step = STEP_PAGES;
+			S.st.phase = MIG_PRECOPY;
+			S.round_start_ns = time_ns();
+			S.round_start_bytes = S.conn.bytes_acked;
+			break;
+		}
+		case STEP_PAGES:
+			if (!stage_pages() && !round_done())
+				return; /* the round's last pages are still in flight */
+			break;
+		case STEP_STATE:
+			stage_state();
+			break;
+		case STEP_WAIT:
+			return;
+		}
+	}
+}
+
+static void handle_reply(void)
+{
+	struct mig_record r;
+	char err[120];
+	int rc = mig_conn_next_record(&S.conn, &r, err, sizeof(err));
+
+	if (rc < 0) {
+		send_fail("bad reply from the destination: %s", err);
+		return;
+	}
+	if (rc == 0)
+		return;
+	if (r.type == MIG_REC_REJECT) {
+		char why[100];
+		mig_text_decode(r.body, r.len, why, sizeof(why));
+		send_fail("the destination refused: %s", why);
+	} else if (r.type == MIG_REC_READY && S.st.phase == MIG_AWAIT_READY) {
+		mig_conn_stage(&S.conn, MIG_REC_GO, 0);
+		S.go_sent = true; /* from here on, the destination may run it */
+		S.st.phase = MIG_COMMIT;
+		S.phase_ns = time_ns();
+	} else if (r.type == MIG_REC_RUNNING && S.st.phase == MIG_COMMIT) {
+		struct vm *vm = S.vm;
+		S.st.resume_ns = time_ns();
+		S.st.phase = MIG_DONE;
+		S.st.bytes = S.conn.bytes_out;
+		log_info("migrate %s: done in %lu ms, downtime %lu ms, %lu bytes, %u rounds",
+			 vm->name, (unsigned long)((S.st.resume_ns - S.st.start_ns) / NS_PER_MS),
+			 (unsigned long)((S.st.resume_ns - S.st.pause_ns) / NS_PER_MS),
+			 (unsigned long)S.st.bytes, S.st.round + 1);
+		finish();
+		vm->migrating = false;
+		vm_destroy(vm);
+	} else {
+		char name[24];
+		send_fail("unexpected %s record from the destination",
+			  mig_record_name(r.type, name, sizeof(name)));
+	}
+}
+
+bool migrate_send_poll(void)
+{
+	if (!S.vm)
+		return false;
+	uint64_t now = time_ns();
+
+	/* Replies first: a peer's last record can arrive with its close. */
+	if (S.conn.connected)
+		handle_reply();
+	if (S.vm && S.conn.failed)
+		send_fail("%s", S.conn.error);
+	if (!S.vm)
+		return false;
+	if (S.st.phase == MIG_CONNECTING && !S.conn.connected) {
+		if (now - S.phase_ns > CONNECT_TIMEOUT_NS)
+			send_fail("no answer from the destination (connect timed out)");
+		return false;
+	}
+	produce(now + POLL_BUDGET_NS);
+	if (S.vm && S.step == STEP_WAIT) {
+		mig_conn_flush(&S.conn);
+		if (time_ns() - S.phase_ns > REPLY_TIMEOUT_NS)
+			send_fail("the destination did not answer within %u s",
+				  (unsigned)(REPLY_TIMEOUT_NS / NS_PER_SEC));
+	}
+	if (!S.vm)
+		return false;
+	S.st.bytes = S.conn.bytes_out;
+	return S.step != STEP_WAIT;
+}

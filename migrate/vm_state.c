@@ -1,0 +1,134 @@
+/* Capture and restore of a VM's state for migration; see vm_state.h. */
+#include "migrate/vm_state.h"
+
+#include "hv/lib/muldiv.h"
+#include "hv/lib/string.h"
+#include "hv/time.h"
+#include "hv/vm.h"
+#include "hv/x86/fpu.h"
+
+static void capture_lapic(const struct vlapic *l, struct mig_lapic *m, uint64_t now)
+{
+	*m = (struct mig_lapic){
+		.id = l->id, .tpr = l->tpr, .svr = l->svr, .ldr = l->ldr, .dfr = l->dfr,
+		.esr = l->esr, .icr_lo = l->icr_lo, .icr_hi = l->icr_hi,
+		.lvt_timer = l->lvt_timer, .lvt_thermal = l->lvt_thermal,
+		.lvt_perf = l->lvt_perf, .lvt_lint0 = l->lvt_lint0, .lvt_lint1 = l->lvt_lint1,
+		.lvt_error = l->lvt_error, .lvt_cmci = l->lvt_cmci,
+		.timer_init = l->timer_init, .timer_div = l->timer_div,
+	};
+	memcpy(m->irr, l->irr, sizeof(m->irr));
+	memcpy(m->isr, l->isr, sizeof(m->isr));
+	if (l->timer_deadline) {
+		uint64_t left = l->timer_deadline > now ? l->timer_deadline - now : 0;
+		m->timer_remaining_ns = mul_div_u64(left, NS_PER_SEC, l->tsc_hz);
+		m->timer_period_ns = mul_div_u64(l->timer_period, NS_PER_SEC, l->tsc_hz);
+	}
+}
+
+static void restore_lapic(struct vlapic *l, const struct mig_lapic *m, uint64_t now)
+{
+	l->id = m->id;
+	l->tpr = m->tpr;
+	l->svr = m->svr;
+	l->ldr = m->ldr;
+	l->dfr = m->dfr;
+	l->esr = m->esr;
+	l->icr_lo = m->icr_lo;
+	l->icr_hi = m->icr_hi;
+	l->lvt_timer = m->lvt_timer;
+	l->lvt_thermal = m->lvt_thermal;
+	l->lvt_perf = m->lvt_perf;
+	l->lvt_lint0 = m->lvt_lint0;
+	l->lvt_lint1 = m->lvt_lint1;
+	l->lvt_error = m->lvt_error;
+	l->lvt_cmci = m->lvt_cmci;
+	l->timer_init = m->timer_init;
+	l->timer_div = m->timer_div;
+	memcpy(l->irr, m->irr, sizeof(l->irr));
+	memcpy(l->isr, m->isr, sizeof(l->isr));
+	l->timer_period = l->timer_deadline = 0;
+	if (m->timer_period_ns || m->timer_remaining_ns) {
+		uint64_t period = mul_div_u64(m->timer_period_ns, l->tsc_hz, NS_PER_SEC);
+		l->timer_period = period ? period : 1;
+		l->timer_deadline = now + mul_div_u64(m->timer_remaining_ns, l->tsc_hz, NS_PER_SEC);
+		l->timer_start = l->timer_deadline - l->timer_period;
+	}
+}
+
+static void capture_uart(const struct vuart *u, struct mig_uart *m)
+{
+	*m = (struct mig_uart){ .ier = u->ier, .lcr = u->lcr, .mcr = u->mcr, .scr = u->scr,
+				.dll = u->dll, .dlm = u->dlm, .fcr = u->fcr };
+	for (uint32_t i = u->rx_head; i != u->rx_tail && m->rx_len < MIG_UART_FIFO; i++)
+		m->rx[m->rx_len++] = u->rx[i % VUART_RX_SIZE];
+}
+
+static void restore_uart(struct vuart *u, const struct mig_uart *m)
+{
+	u->ier = m->ier;
+	u->lcr = m->lcr;
+	u->mcr = m->mcr;
+	u->scr = m->scr;
+	u->dll = m->dll;
+	u->dlm = m->dlm;
+	u->fcr = m->fcr;
+	u->rx_head = u->rx_tail = 0;
+	for (uint32_t i = 0; i < m->rx_len && i < VUART_RX_SIZE; i++)
+		u->rx[u->rx_tail++] = m->rx[i];
+}
+
+void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
+{
+	struct vcpu *v = &vm->vcpu;
+	struct mig_vcpu *m = &st->vcpu;
+
+	memset(st, 0, sizeof(*st));
+	vcpu_ops->get_state(v, &m->s);
+	m->guest_tsc = now + m->s.tsc_offset;
+	m->guest_tsc_hz = time_tsc_hz();
+	fpu_save_live();
+	memcpy(m->fpu, v->fpu, sizeof(m->fpu));
+	m->halted = v->halted;
+	m->pending_exception = v->pending_exception;
+	m->exception = v->exception;
+	m->msr_mtrr_def = v->msr_mtrr_def;
+	memcpy(m->msr_mtrr, v->msr_mtrr, sizeof(m->msr_mtrr));
+	m->msr_tsc_aux = v->msr_tsc_aux;
+	capture_lapic(&vm->lapic, &st->lapic, now);
+	capture_uart(&vm->uart, &st->uart);
+	memcpy(st->platform.pic_imr, vm->pic_imr, sizeof(vm->pic_imr));
+}
+
+void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
+{
+	struct vcpu *v = &vm->vcpu;
+	const struct mig_vcpu *m = &st->vcpu;
+	struct vcpu_state s = m->s;
+
+	/* The guest's TSC goes on from where it was (the clocks of both hosts
+	 * may differ in rate; the guest learns the rate again from CPUID). */
+	s.tsc_offset = m->guest_tsc - now;
+	vcpu_ops->set_state(v, &s);
+	v->regs = s.regs;
+	fpu_forget(v);
+	memcpy(v->fpu, m->fpu, sizeof(v->fpu));
+	v->halted = m->halted;
+	v->pending_exception = m->pending_exception;
+	v->exception = m->exception;
+	v->msr_mtrr_def = m->msr_mtrr_def;
+	memcpy(v->msr_mtrr, m->msr_mtrr, sizeof(v->msr_mtrr));
+	v->msr_tsc_aux = m->msr_tsc_aux;
+	restore_lapic(&vm->lapic, &st->lapic, now);
+	restore_uart(&vm->uart, &st->uart);
+	memcpy(vm->pic_imr, st->platform.pic_imr, sizeof(vm->pic_imr));
+}
+
+void mig_vm_config_of(const struct vm *vm, const char *name, struct mig_vm_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	str_copy(c->name, name, sizeof(c->name));
+	str_copy(c->image, vm->image_name, sizeof(c->image));
+	str_copy(c->cmdline, vm->cmdline, sizeof(c->cmdline));
+	c->mem_bytes = vm->mem.size;
+}

@@ -1,0 +1,26 @@
+/* A live VM's vCPU and device state to and from the stream's neutral form
+ * (migrate/state_codec.h). Times are taken relative to 'now' (host TSC)
+ * on capture and re-based on the destination's clock on restore, so the
+ * guest sees no time pass while it is in transit.
+ * @pre the VM is not running (paused, or not started yet) */
+#ifndef MIGRATE_VM_STATE_H
+#define MIGRATE_VM_STATE_H
+
+#include <stdint.h>
+
+#include "migrate/state_codec.h"
+
+struct vm;
+
+struct mig_vm_state {
+	struct mig_vcpu vcpu;
+	struct mig_lapic lapic;
+	struct mig_uart uart;
+	struct mig_platform platform;
+};
+
+void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now);
+void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now);
+void mig_vm_config_of(const struct vm *vm, const char *name, struct mig_vm_config *c);
+
+#endif
