@@ -16,7 +16,7 @@
 #include "migrate/vm_state.h"
 
 #define RECORDS_PER_POLL 64
-#define IDLE_TIMEOUT_NS (60 * NS_PER_SEC) /* nothing from the source */
+#define IDLE_TIMEOUT_NS (30 * NS_PER_SEC) /* nothing from the source */
 
 enum { HAVE_VCPU = 1, HAVE_LAPIC = 2, HAVE_UART = 4, HAVE_PLATFORM = 8 };
 

@@ -15,6 +15,9 @@
 
 #define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
 #define REPLY_TIMEOUT_NS (60 * NS_PER_SEC)
+/* Data in flight and nothing acknowledged for this long: the link or the
+ * destination is gone (TCP itself would retry for minutes). */
+#define STALL_TIMEOUT_NS (10 * NS_PER_SEC)
 #define POLL_BUDGET_NS (2 * NS_PER_MS) /* per main-loop turn: guests keep running */
 #define THROTTLE_STEP 20
 #define THROTTLE_MAX 90
@@ -38,6 +41,7 @@ static struct sender {
 	uint64_t round_start_ns, round_start_bytes;
 	uint64_t prev_dirty;
 	uint64_t state_cost_ns;
+	uint64_t last_acked, last_ack_ns;
 	struct mig_vm_state state;
 } S;
 
@@ -398,6 +402,7 @@ static void handle_reply(void)
 			 (unsigned long)S.st.bytes, S.st.round + 1);
 		finish();
 		vm->migrating = false;
+		vm->out.line_len = 0; /* the half line went along with the VM */
 		vm_destroy(vm);
 	} else {
 		char name[24];
@@ -422,6 +427,14 @@ bool migrate_send_poll(void)
 	if (S.st.phase == MIG_CONNECTING && !S.conn.connected) {
 		if (now - S.phase_ns > CONNECT_TIMEOUT_NS)
 			send_fail("no answer from the destination (connect timed out)");
+		return false;
+	}
+	if (S.conn.bytes_acked != S.last_acked || !mig_conn_unacked(&S.conn)) {
+		S.last_acked = S.conn.bytes_acked;
+		S.last_ack_ns = now;
+	} else if (S.last_ack_ns && now - S.last_ack_ns > STALL_TIMEOUT_NS) {
+		send_fail("the destination stopped acknowledging for %u s (link or peer lost)",
+			  (unsigned)(STALL_TIMEOUT_NS / NS_PER_SEC));
 		return false;
 	}
 	produce(now + POLL_BUDGET_NS);

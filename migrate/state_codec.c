@@ -145,7 +145,9 @@ static void walk_uart(struct walk *w, struct mig_uart *u)
 		f8(w, r[i]);
 	f32(w, &u->rx_len);
 	fbytes(w, u->rx, sizeof(u->rx));
-	if (w->decode && u->rx_len > MIG_UART_FIFO)
+	f32(w, &u->line_len);
+	fbytes(w, u->line, sizeof(u->line));
+	if (w->decode && (u->rx_len > MIG_UART_FIFO || u->line_len > MIG_UART_LINE))
 		w->c.overrun = 1;
 }
 

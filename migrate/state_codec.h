@@ -17,6 +17,7 @@
 #define MIG_CMDLINE 256
 #define MIG_MTRRS 27
 #define MIG_UART_FIFO 256
+#define MIG_UART_LINE 200
 
 struct mig_vm_config {
 	char name[MIG_VM_NAME];
@@ -49,6 +50,8 @@ struct mig_uart {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	uint32_t rx_len;
 	uint8_t rx[MIG_UART_FIFO];    /* the receive FIFO, oldest first */
+	uint32_t line_len;            /* output line not yet shown on the console */
+	uint8_t line[MIG_UART_LINE];
 };
 
 struct mig_platform {

@@ -56,15 +56,21 @@ static void restore_lapic(struct vlapic *l, const struct mig_lapic *m, uint64_t 
 	}
 }
 
-static void capture_uart(const struct vuart *u, struct mig_uart *m)
+_Static_assert(VM_LINE_MAX <= MIG_UART_LINE, "the console line fits the UART record");
+
+static void capture_uart(const struct vm *vm, const struct vuart *u, struct mig_uart *m)
 {
 	*m = (struct mig_uart){ .ier = u->ier, .lcr = u->lcr, .mcr = u->mcr, .scr = u->scr,
 				.dll = u->dll, .dlm = u->dlm, .fcr = u->fcr };
 	for (uint32_t i = u->rx_head; i != u->rx_tail && m->rx_len < MIG_UART_FIFO; i++)
 		m->rx[m->rx_len++] = u->rx[i % VUART_RX_SIZE];
+	/* A line the guest is half-way through goes along, so the console
+	 * shows it whole on the destination. */
+	m->line_len = (uint32_t)vm->out.line_len;
+	memcpy(m->line, vm->out.line, vm->out.line_len);
 }
 
-static void restore_uart(struct vuart *u, const struct mig_uart *m)
+static void restore_uart(struct vm *vm, struct vuart *u, const struct mig_uart *m)
 {
 	u->ier = m->ier;
 	u->lcr = m->lcr;
@@ -76,6 +82,8 @@ static void restore_uart(struct vuart *u, const struct mig_uart *m)
 	u->rx_head = u->rx_tail = 0;
 	for (uint32_t i = 0; i < m->rx_len && i < VUART_RX_SIZE; i++)
 		u->rx[u->rx_tail++] = m->rx[i];
+	vm->out.line_len = m->line_len < VM_LINE_MAX ? m->line_len : VM_LINE_MAX - 1;
+	memcpy(vm->out.line, m->line, vm->out.line_len);
 }
 
 void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
@@ -96,7 +104,7 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	memcpy(m->msr_mtrr, v->msr_mtrr, sizeof(m->msr_mtrr));
 	m->msr_tsc_aux = v->msr_tsc_aux;
 	capture_lapic(&vm->lapic, &st->lapic, now);
-	capture_uart(&vm->uart, &st->uart);
+	capture_uart(vm, &vm->uart, &st->uart);
 	memcpy(st->platform.pic_imr, vm->pic_imr, sizeof(vm->pic_imr));
 }
 
@@ -120,7 +128,7 @@ void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
 	memcpy(v->msr_mtrr, m->msr_mtrr, sizeof(v->msr_mtrr));
 	v->msr_tsc_aux = m->msr_tsc_aux;
 	restore_lapic(&vm->lapic, &st->lapic, now);
-	restore_uart(&vm->uart, &st->uart);
+	restore_uart(vm, &vm->uart, &st->uart);
 	memcpy(vm->pic_imr, st->platform.pic_imr, sizeof(vm->pic_imr));
 }
 

@@ -53,7 +53,7 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 				  (unsigned long)(st->bytes * 1000 / (st->pages_total * 4096) % 1000));
 	}
 	if (st->error[0])
-		sh_printf(sh, "%serror: %s\n", p, st->error);
+		sh_printf(sh, "%sreason: %s\n", p, st->error); /* "error:" is the status line */
 }
 
 static int migrate_status_cmd(struct shell *sh)

@@ -131,7 +131,7 @@ static void show_result(struct shell *sh, const char *prefix, const struct perf_
 	if (r->peer)
 		sh_printf(sh, "%speer: %s\n", prefix, peer);
 	if (r->failed)
-		sh_printf(sh, "%serror: %s\n", prefix, r->error);
+		sh_printf(sh, "%sreason: %s\n", prefix, r->error); /* "error:" ends a command */
 }
 
 static bool parse_seconds(const char *s, unsigned *out)

@@ -1,0 +1,171 @@
+"""Live migration between two QEMU instances on one link: a counter goes on
+counting on the destination, a guest writing its memory arrives with every
+page right, and failures (refused stream, destination killed mid-transfer)
+leave the guest running on the source, after which a retry works; and the
+way back."""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from netpair import MAC_B, RX_SETTLE_S, start_pair, wait_field  # noqa: E402
+
+A_IP, B_IP = "10.0.0.1", "10.0.0.2"
+
+
+def migrate(src, name, dst_ip, timeout=180, extra=""):
+    """Starts a migration and waits for it to end; returns the status."""
+    assert src.run(f"migrate send {name} {dst_ip} {extra}".strip()).ok
+    deadline = time.time() + timeout
+    while True:
+        f = src.run("migrate status").fields()
+        if f["phase"] in ("done", "failed", "outcome-unknown"):
+            return f
+        assert time.time() < deadline, f"migration did not end: {f}"
+        time.sleep(0.5)
+
+
+def counter_values(text, vm):
+    return [int(n) for n in re.findall(rf"\[vm:{vm}\] counter: (\d+)", text)]
+
+
+def vm_state(con, name):
+    for line in con.run("vm list").lines[1:]:
+        words = line.split()
+        if words[0] == name:
+            return words[1]
+    return None
+
+
+def memtouch_says(con, vm, cmd, pattern, timeout=60):
+    start = len(con.text())
+    assert con.run(f"vm send {vm} {cmd}").ok
+    return con.wait_for(rf"\[vm:{vm}\] memtouch: {pattern}", timeout, start=start)
+
+
+def test_counter_continues_on_the_destination(boot):
+    a, b = start_pair(boot)
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run("vm create c counter interval=20").ok
+    assert ca.run("vm start c").ok
+    time.sleep(1.5)
+
+    st = migrate(ca, "c", B_IP)
+    assert st["phase"] == "done", st
+    assert int(st["downtime_ms"]) < int(st["total_ms"])
+    assert int(st["zero_pages"]) > 10000  # a 64 MiB guest using a few pages
+    assert int(st["bytes"]) < 64 << 20
+    # Gone from the source, running on the destination.
+    assert vm_state(ca, "c") is None
+    assert vm_state(cb, "c") in ("running", "halted")
+    inc = cb.run("migrate status").fields()
+    assert inc["incoming_phase"] == "done" and inc["incoming_vm"] == "c"
+
+    time.sleep(1.5)
+    before, after = counter_values(ca.text(), "c"), counter_values(cb.text(), "c")
+    assert len(before) > 10 and len(after) > 10, (before[-3:], after[:3])
+    # None skipped, none repeated, across the hand-over.
+    seq = before + after
+    assert seq == list(range(seq[0], seq[0] + len(seq))), (before[-5:], after[:5])
+
+
+def test_writing_guest_arrives_intact_and_goes_back(boot):
+    a, b = start_pair(boot)
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run(f"migrate listen from={B_IP}").ok
+    assert ca.run("vm create m memtouch mem=64M pages=4096 rate=2000 report=0").ok
+    assert ca.run("vm start m").ok
+    time.sleep(2)
+
+    st = migrate(ca, "m", B_IP)
+    assert st["phase"] == "done", st
+    rounds = [int(x) for x in st["pages_per_round"].split()]
+    assert len(rounds) >= 2 and rounds[1] > 0, rounds  # it wrote during pre-copy
+    memtouch_says(cb, "m", "v", "verify ok 4096 pages")
+
+    # And back again, with the dirty log of the first trip gone.
+    st = migrate(cb, "m", A_IP)
+    assert st["phase"] == "done", st
+    memtouch_says(ca, "m", "v", "verify ok 4096 pages")
+    assert ca.run("dirty stats m").fields()["active"] == "no"
+
+
+def test_refused_stream_leaves_the_guest_running(boot):
+    a, b = start_pair(boot)
+    ca, cb = a.console(), b.console()
+    assert cb.run("migrate listen from=10.0.0.99").ok  # not A
+    assert ca.run("vm create c counter interval=20").ok
+    assert ca.run("vm start c").ok
+
+    st = migrate(ca, "c", B_IP)
+    assert st["phase"] == "failed" and "refused" in st["reason"], st
+    assert vm_state(ca, "c") in ("running", "halted")
+    assert vm_state(cb, "c") is None
+    n = len(counter_values(ca.text(), "c"))
+    time.sleep(1)
+    assert len(counter_values(ca.text(), "c")) > n, "the counter goes on at the source"
+
+    # A VM name the destination has already is refused too.
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert cb.run("vm create c hello").ok
+    st = migrate(ca, "c", B_IP)
+    assert st["phase"] == "failed" and "exists" in st["reason"], st
+    assert vm_state(cb, "c") == "created"
+    # Renamed, it goes.
+    st = migrate(ca, "c", B_IP, extra="as=c2")
+    assert st["phase"] == "done", st
+    assert vm_state(cb, "c2") in ("running", "halted")
+
+
+def test_destination_killed_mid_transfer_then_retry(boot):
+    a, b = start_pair(boot)
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    # Enough written memory that the transfer takes seconds.
+    assert ca.run("vm create m memtouch mem=256M rate=0 report=0").ok
+    assert ca.run("vm start m").ok
+    time.sleep(2)
+    assert ca.run(f"migrate send m {B_IP} bandwidth=200").ok
+    wait_field(ca, "migrate status", "phase", "precopy", timeout=30)
+    time.sleep(1)
+    b.kill()
+
+    f = wait_field(ca, "migrate status", "phase", "failed", timeout=120).fields()
+    assert "acknowledging" in f["reason"] or "reset" in f["reason"], f
+    assert vm_state(ca, "m") in ("running", "halted")
+    assert ca.run("dirty stats m").fields()["active"] == "no"
+    memtouch_says(ca, "m", "v", r"verify ok \d+ pages", timeout=120)
+
+    # A new destination on the same link: the retry goes through.
+    b2 = boot(wait=False, net=f"connect:{a.port}", nic="virtio", mac=MAC_B,
+              config=f"ip={B_IP}/24\n")
+    b2.wait_prompt(120)
+    time.sleep(RX_SETTLE_S)
+    c2 = b2.console()
+    assert c2.run(f"migrate listen from={A_IP}").ok
+    assert ca.run("vm send m p").ok  # stop writing so the retry converges quickly
+    st = migrate(ca, "m", B_IP, timeout=300)
+    assert st["phase"] == "done", st
+    memtouch_says(c2, "m", "v", r"verify ok \d+ pages", timeout=120)
+
+
+def test_console_errors(boot):
+    a, b = start_pair(boot)
+    ca = a.console()
+    for cmd, want in (("migrate", "usage: migrate"),
+                      ("migrate send nosuch 10.0.0.2", "no VM named"),
+                      ("migrate send", "usage: migrate send"),
+                      ("migrate listen", "give 1-8 peers"),
+                      ("migrate listen from=10.0.0.300", "not an IPv4 address"),
+                      ("migrate cancel", "no migration is in progress")):
+        r = ca.command(cmd)
+        assert not r.ok and want in r.error, (cmd, r.error)
+    assert ca.run("vm create c counter").ok
+    r = ca.command("migrate send c 10.0.0.2 downtime=0")
+    assert not r.ok and "bad option" in r.error
+    r = ca.command("migrate send c 10.0.0.2:0")
+    assert not r.ok and "port" in r.error
