@@ -77,7 +77,7 @@ HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS) $(UNIT_SRCS))
 
-.PHONY: all deps run test unit integration bench clean
+.PHONY: all deps run test unit integration bench clean fuzz fuzz-smoke
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
@@ -230,7 +230,31 @@ $(BUILD)/qemu-multiboot/.built: tools/build-qemu-multiboot.sh | deps
 integration: all $(BUILD)/qemu-multiboot/.built
 	$(PYTEST) -q tests/integration
 
-test: unit integration
+# ---- fuzzing (libFuzzer, clang) ----------------------------------------------
+# Record CRCs are not checked in this build (FUZZING_BUILD_MODE_...), so
+# mutations reach the parsers behind them. 'make fuzz' runs FUZZ_SECONDS;
+# 'make test' runs a short smoke pass.
+FUZZ_SECONDS ?= 60
+FUZZ_LIB := hv/lib/crc32c.c hv/lib/format.c hv/lib/strutil.c migrate/stream.c \
+	migrate/state_codec.c
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+
+$(BUILD)/fuzz/fuzz_mig_stream: tests/fuzz/fuzz_mig_stream.c $(FUZZ_LIB) | deps
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)
+	$(Q)clang $(FUZZ_CFLAGS) $^ -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_mig_stream
+	@mkdir -p $(BUILD)/fuzz/corpus-mig
+	$(PYTHON) tests/fuzz/gen_mig_seeds.py $(BUILD)/fuzz/seeds-mig
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=140000 -print_final_stats=1 \
+		$(BUILD)/fuzz/corpus-mig $(BUILD)/fuzz/seeds-mig
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
+test: unit fuzz-smoke integration
 
 bench: all
 	$(PYTHON) tools/bench.py

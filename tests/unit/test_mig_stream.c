@@ -269,3 +269,20 @@ Test(mig_stream, vm_config_checks_names_and_size)
 	len = mig_vm_config_encode(&c, body);
 	cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), -1);
 }
+
+Test(mig_stream, state_record_sizes_are_the_documented_ones)
+{
+	/* docs/migration-stream.md gives these; a change is a new version. */
+	uint8_t body[MIG_STATE_MAX];
+	struct mig_vm_config c = { .name = "x", .mem_bytes = 4096 };
+	struct mig_vcpu v = { 0 };
+	struct mig_lapic l = { 0 };
+	struct mig_uart u = { 0 };
+	struct mig_platform p = { { 0 } };
+
+	cr_assert_eq(mig_vm_config_encode(&c, body), 328);
+	cr_assert_eq(mig_vcpu_encode(&v, body), 1197);
+	cr_assert_eq(mig_lapic_encode(&l, body), 148);
+	cr_assert_eq(mig_uart_encode(&u, body), 471);
+	cr_assert_eq(mig_platform_encode(&p, body), 2);
+}
