@@ -14,6 +14,7 @@
 #include "migrate/mig_internal.h"
 #include "migrate/migrate.h"
 #include "migrate/vm_state.h"
+#include "migrate/wire.h"
 
 #define RECORDS_PER_POLL 64
 #define IDLE_TIMEOUT_NS (30 * NS_PER_SEC) /* nothing from the source */
@@ -335,6 +336,10 @@ static void handle(const struct mig_record *r)
 		break;
 	case MIG_REC_ABORT:
 		recv_fail("the source gave up");
+		break;
+	case MIG_REC_ROUND:
+		if (r->len >= 4)
+			R.st.round = get_le32(r->body);
 		break;
 	default:
 		if (!(r->type & MIG_TYPE_OPTIONAL))

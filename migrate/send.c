@@ -1,6 +1,7 @@
 /* The source side of a live migration; see migrate.h for the protocol. */
 #include <stdarg.h>
 
+#include "hv/lib/bitmap.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/log.h"
@@ -12,6 +13,7 @@
 #include "migrate/mig_internal.h"
 #include "migrate/migrate.h"
 #include "migrate/vm_state.h"
+#include "migrate/wire.h"
 
 #define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
 #define REPLY_TIMEOUT_NS (60 * NS_PER_SEC)
@@ -244,6 +246,11 @@ static uint64_t take_dirty(void)
 	return n;
 }
 
+static uint64_t dirty_pages_queued(void)
+{
+	return bitmap_count(S.to_send, S.st.pages_total);
+}
+
 /* End of a round: go on pre-copying, or stop and copy the rest. A round
  * ends when the destination has taken its pages in (acknowledged), so
  * rounds measure the link, not lwIP's send buffer. Returns false while
@@ -293,6 +300,11 @@ static bool round_done(void)
 	S.cursor = 0;
 	S.round_start_ns = now;
 	S.round_start_bytes = S.conn.bytes_acked;
+	/* Tell the destination (optional record: for its status only). */
+	uint8_t *body = mig_conn_body(&S.conn);
+	put_le32(body, S.st.round);
+	put_le32(body + 4, (uint32_t)dirty_pages_queued());
+	mig_conn_stage(&S.conn, MIG_REC_ROUND, 8);
 	return true;
 }
 

@@ -31,6 +31,8 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 		  p, (unsigned long)st->pages_total, p, (unsigned long)st->pages_sent, p,
 		  (unsigned long)st->zero_pages, p, (unsigned long)st->poison_pages, p,
 		  (unsigned long)st->bytes, p, ms(end - st->start_ns));
+	if (!outgoing)
+		sh_printf(sh, "%sround: %u\n", p, st->round);
 	if (outgoing) {
 		sh_printf(sh, "round: %u\npages_remaining: %lu\ndirty_pages_per_s: %lu\n"
 			      "throughput_mbit_s: %lu\nexpected_downtime_ms: %lu\n"

@@ -62,6 +62,8 @@ def pytest_runtest_makereport(item, call):
 
 def _test_dir(request, suffix):
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::", 1)[-1])
+    # Unix socket paths are limited to 107 bytes: keep the folder name short.
+    name = name[:40]
     path = os.path.join(INSTANCE_ROOT, f"{name}{suffix}")
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)

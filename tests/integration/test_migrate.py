@@ -94,6 +94,25 @@ def test_writing_guest_arrives_intact_and_goes_back(boot):
     assert ca.run("dirty stats m").fields()["active"] == "no"
 
 
+def test_fast_dirtier_is_throttled_to_the_end(boot):
+    a, b = start_pair(boot)
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    # Writes its 16 MiB as fast as it can; the link is held to 100 Mbit/s.
+    assert ca.run("vm create m memtouch mem=32M pages=4096 rate=0 report=0").ok
+    assert ca.run("vm start m").ok
+    time.sleep(1)
+    st = migrate(ca, "m", B_IP, extra="bandwidth=100 rounds=6", timeout=300)
+    assert st["phase"] == "done", st
+    assert st["converging"] == "no", st
+    assert int(st["throttle_pct"]) > 0, st
+    rounds = [int(x) for x in st["pages_per_round"].split()]
+    assert len(rounds) <= 7, rounds
+    memtouch_says(cb, "m", "v", "verify ok 4096 pages")
+    inc = cb.run("migrate status").fields()
+    assert int(inc["incoming_round"]) == len(rounds) - 1
+
+
 def test_refused_stream_leaves_the_guest_running(boot):
     a, b = start_pair(boot)
     ca, cb = a.console(), b.console()
