@@ -172,6 +172,34 @@ def test_destination_killed_mid_transfer_then_retry(boot):
     memtouch_says(c2, "m", "v", r"verify ok \d+ pages", timeout=120)
 
 
+def test_link_cut_mid_transfer_then_retry(boot):
+    a, b = start_pair(boot)
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run("vm create m memtouch mem=128M rate=0 report=0").ok
+    assert ca.run("vm start m").ok
+    time.sleep(2)
+    assert ca.run(f"migrate send m {B_IP} bandwidth=100").ok
+    wait_field(ca, "migrate status", "phase", "precopy", timeout=30)
+    time.sleep(1)
+    a.monitor("set_link n0 off")  # the cable, as A's NIC sees it
+
+    f = wait_field(ca, "migrate status", "phase", "failed", timeout=60).fields()
+    assert "acknowledging" in f["reason"], f
+    assert vm_state(ca, "m") in ("running", "halted")
+    # The destination gives up on its partial copy too.
+    f = wait_field(cb, "migrate status", "incoming_phase", "failed", timeout=60).fields()
+    assert vm_state(cb, "m") is None, f
+    memtouch_says(ca, "m", "v", r"verify ok \d+ pages", timeout=120)
+
+    a.monitor("set_link n0 on")
+    wait_field(ca, "net", "link", "up")
+    assert ca.run("vm send m p").ok
+    st = migrate(ca, "m", B_IP, timeout=300)
+    assert st["phase"] == "done", st
+    memtouch_says(cb, "m", "v", r"verify ok \d+ pages", timeout=120)
+
+
 def test_console_errors(boot):
     a, b = start_pair(boot)
     ca = a.console()
