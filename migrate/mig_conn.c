@@ -22,6 +22,8 @@ static void on_err(void *arg, err_t err)
 {
 	struct mig_conn *c = arg;
 
+	if (!c)
+		return; /* detached before lwIP gave up the pcb */
 	c->pcb = NULL; /* lwIP freed it */
 	fail(c, err == ERR_RST ? "connection reset by the peer"
 			       : err == ERR_ABRT ? "connection aborted"
@@ -112,6 +114,7 @@ bool mig_conn_connect(struct mig_conn *c, uint32_t dst, uint16_t port)
 	ip_addr_set_ip4_u32_val(addr, lwip_htonl(dst));
 	if (tcp_connect(pcb, &addr, port, on_connected) != ERR_OK) {
 		tcp_arg(pcb, NULL);
+		tcp_err(pcb, NULL); /* tcp_abort calls it */
 		tcp_abort(pcb);
 		c->pcb = NULL;
 		fail(c, "no interface has a route to that address");
@@ -136,6 +139,13 @@ void mig_conn_close(struct mig_conn *c, bool abort)
 		tcp_err(pcb, NULL);
 		tcp_recv(pcb, NULL);
 		tcp_sent(pcb, NULL);
+		/* lwIP resets instead of closing while received data is unread:
+		 * account for everything first so a graceful close stays one. */
+		for (size_t left = c->in_len; !abort && left;) {
+			u16_t n = left > 0xffff ? 0xffff : (u16_t)left;
+			tcp_recved(pcb, n);
+			left -= n;
+		}
 		if (abort || tcp_close(pcb) != ERR_OK)
 			tcp_abort(pcb);
 		c->pcb = NULL;
@@ -143,7 +153,7 @@ void mig_conn_close(struct mig_conn *c, bool abort)
 	kfree(c->out);
 	kfree(c->in);
 	c->out = c->in = NULL;
-	c->out_len = c->out_pos = c->in_len = 0;
+	c->out_len = c->out_pos = c->in_len = c->in_drop = 0;
 }
 
 void mig_conn_stage(struct mig_conn *c, uint32_t type, uint32_t len)

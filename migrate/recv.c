@@ -18,6 +18,7 @@
 
 #define RECORDS_PER_POLL 64
 #define IDLE_TIMEOUT_NS (30 * NS_PER_SEC) /* nothing from the source */
+#define CLOSE_TIMEOUT_NS (10 * NS_PER_SEC)
 
 enum { HAVE_VCPU = 1, HAVE_LAPIC = 2, HAVE_UART = 4, HAVE_PLATFORM = 8 };
 
@@ -32,11 +33,13 @@ static struct receiver {
 	bool have_header;
 	bool ended;               /* END arrived, READY sent */
 	bool closing;             /* reply staged: close once it is out */
+	uint64_t closing_ns;
 	struct vm *vm;
 	uint64_t *written;        /* pages the stream wrote: others are still zero */
 	struct mig_vm_state state;
 	unsigned have;
 	uint64_t last_rx_ns, last_bytes;
+	uint64_t vm_uid;          /* from the stream header: the VM keeps it */
 } R;
 
 const struct mig_status *migrate_incoming(void)
@@ -88,8 +91,9 @@ static bool peer_allowed(uint32_t ip)
 	return false;
 }
 
-/* One-shot refusal on a connection we do not serve. */
-static void refuse(struct tcp_pcb *pcb, const char *why)
+/* One-shot refusal on a connection we do not serve. Returns the value the
+ * accept callback must return: ERR_ABRT when the pcb had to be aborted. */
+static err_t refuse(struct tcp_pcb *pcb, const char *why)
 {
 	uint8_t buf[MIG_RECORD_HDR_LEN + 120];
 	uint32_t len = mig_text_encode(buf + MIG_RECORD_HDR_LEN, 120, why);
@@ -97,8 +101,11 @@ static void refuse(struct tcp_pcb *pcb, const char *why)
 	mig_record_header(buf, MIG_REC_REJECT, buf + MIG_RECORD_HDR_LEN, len);
 	tcp_arg(pcb, NULL);
 	if (tcp_write(pcb, buf, (u16_t)(MIG_RECORD_HDR_LEN + len), TCP_WRITE_FLAG_COPY) != ERR_OK ||
-	    tcp_close(pcb) != ERR_OK)
+	    tcp_close(pcb) != ERR_OK) {
 		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
 }
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
@@ -110,20 +117,21 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (!peer_allowed(ip)) {
 		log_warn("migrate: refused a connection from %u.%u.%u.%u (not a configured peer)",
 			 ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
-		refuse(pcb, "this instance does not accept migrations from you");
-		return ERR_OK;
+		return refuse(pcb, "this instance does not accept migrations from you");
 	}
-	if (R.active) {
-		refuse(pcb, "busy with another incoming migration");
-		return ERR_OK;
+	if (R.active && R.closing && R.st.peer == ip) {
+		/* That peer starts over: it is done with the old connection. */
+		mig_conn_close(&R.conn, true);
+		R.active = false;
 	}
-	if (!mig_conn_init(&R.conn, MIG_CONN_IN_CAP)) {
-		refuse(pcb, "out of memory for the migration buffers");
-		return ERR_OK;
-	}
+	if (R.active)
+		return refuse(pcb, "busy with another incoming migration");
+	if (!mig_conn_init(&R.conn, MIG_CONN_IN_CAP))
+		return refuse(pcb, "out of memory for the migration buffers");
 	mig_conn_attach(&R.conn, pcb);
 	R.active = true;
 	R.have_header = R.ended = R.closing = false;
+	R.closing_ns = 0;
 	R.have = 0;
 	R.vm = NULL;
 	memset(&R.st, 0, sizeof(R.st));
@@ -229,6 +237,7 @@ static void got_config(const struct mig_record *r)
 		recv_fail("%s", err);
 		return;
 	}
+	R.vm->uid = R.vm_uid;
 	R.st.pages_total = c.mem_bytes / MIG_PAGE_SIZE;
 	R.written = kzalloc((R.st.pages_total + 63) / 64 * 8);
 	if (!R.written)
@@ -274,7 +283,11 @@ static void got_go(void)
 
 	mig_vm_restore(vm, &R.state, rdtsc());
 	vm->migrating = false;
-	vm->state = VM_RUNNING;
+	/* As it was on the source: running, paused by the operator, or never
+	 * started. */
+	vm->state = R.state.platform.run_state == MIG_RUN_CREATED  ? VM_CREATED
+		    : R.state.platform.run_state == MIG_RUN_PAUSED ? VM_PAUSED
+								  : VM_RUNNING;
 	vm->started_ns = time_ns();
 	R.vm = NULL;
 	kfree(R.written);
@@ -353,8 +366,12 @@ bool migrate_recv_poll(void)
 	if (!R.active)
 		return false;
 	if (R.closing) {
-		/* The last reply (READY's successor or REJECT) goes out, then close. */
-		if (mig_conn_flush(&R.conn) || R.conn.failed) {
+		/* The last reply (RUNNING or REJECT) must reach the source: close
+		 * only once it is acknowledged (lwIP would drop unsent data). */
+		if (!R.closing_ns)
+			R.closing_ns = time_ns();
+		bool out = mig_conn_flush(&R.conn) && !mig_conn_unacked(&R.conn);
+		if (out || R.conn.failed || time_ns() - R.closing_ns > CLOSE_TIMEOUT_NS) {
 			mig_conn_close(&R.conn, R.conn.failed);
 			R.active = false;
 		}
@@ -371,6 +388,7 @@ bool migrate_recv_poll(void)
 				return true;
 			}
 			R.have_header = true;
+			R.vm_uid = h.vm_uid;
 		}
 	}
 	for (int i = 0; R.have_header && i < RECORDS_PER_POLL && R.active && !R.closing; i++) {
@@ -395,9 +413,11 @@ bool migrate_recv_poll(void)
 		R.st.bytes = R.conn.bytes_in;
 		if (R.conn.failed)
 			recv_fail("%s", R.conn.error);
-		else if (now - R.last_rx_ns > IDLE_TIMEOUT_NS)
+		else if (now - R.last_rx_ns > IDLE_TIMEOUT_NS) {
+			R.conn.failed = true; /* nobody there to read a REJECT */
 			recv_fail("nothing from the source for %u s",
 				  (unsigned)(IDLE_TIMEOUT_NS / NS_PER_SEC));
+		}
 	}
 	return R.active;
 }

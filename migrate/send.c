@@ -3,6 +3,7 @@
 
 #include "hv/lib/bitmap.h"
 #include "hv/lib/format.h"
+#include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
 #include "hv/log.h"
 #include "hv/mm/mm.h"
@@ -78,6 +79,8 @@ static void send_fail(const char *fmt, ...)
 	va_end(ap);
 	vm->migrating = false;
 	vm->throttle_pct = 0;
+	if (S.started_log && vm->dirty.active)
+		dirty_log_stop(vm);
 	if (S.go_sent) {
 		S.st.phase = MIG_OUTCOME_UNKNOWN;
 		fmt_snprintf(vm->reason, sizeof(vm->reason),
@@ -86,8 +89,6 @@ static void send_fail(const char *fmt, ...)
 		log_warn("migrate %s: hand-over interrupted after GO: %s; the VM stays paused here",
 			 vm->name, S.st.error);
 	} else {
-		if (S.started_log && vm->dirty.active)
-			dirty_log_stop(vm);
 		if (S.paused && vm->state == VM_PAUSED)
 			vm->state = VM_RUNNING;
 		S.st.phase = MIG_FAILED;
@@ -269,7 +270,7 @@ static bool round_done(void)
 	uint64_t dirty = take_dirty();
 	/* Bandwidth over the whole transfer: a short round says little. */
 	uint64_t all_ns = now - S.st.start_ns ? now - S.st.start_ns : 1;
-	S.st.throughput_bytes_per_s = S.conn.bytes_acked * NS_PER_SEC / all_ns;
+	S.st.throughput_bytes_per_s = mul_div_u64(S.conn.bytes_acked, NS_PER_SEC, all_ns);
 	S.st.dirty_pages_per_s = dirty * NS_PER_SEC / round_ns;
 	S.st.pages_remaining = dirty;
 	uint64_t bw = S.st.throughput_bytes_per_s ? S.st.throughput_bytes_per_s : 1;
@@ -315,6 +316,10 @@ static void stage_state(void)
 	switch (S.state_part++) {
 	case 0:
 		mig_vm_capture(S.vm, &S.state, rdtsc());
+		S.state.platform.run_state = S.paused ? MIG_RUN_RUNNING
+					     : S.vm->state == VM_PAUSED ? MIG_RUN_PAUSED
+					     : S.vm->state == VM_CREATED ? MIG_RUN_CREATED
+									   : MIG_RUN_RUNNING;
 		mig_conn_stage(&S.conn, MIG_REC_VCPU, mig_vcpu_encode(&S.state.vcpu, body));
 		break;
 	case 1:
@@ -429,6 +434,11 @@ bool migrate_send_poll(void)
 		return false;
 	uint64_t now = time_ns();
 
+	if (S.vm->state == VM_STOPPED || S.vm->state == VM_CRASHED) {
+		/* Nothing to hand over: the destination drops its copy. */
+		send_fail("the VM %s during the migration", vm_state_name(S.vm->state));
+		return false;
+	}
 	/* Replies first: a peer's last record can arrive with its close. */
 	if (S.conn.connected)
 		handle_reply();

@@ -116,7 +116,11 @@ static void walk_vcpu(struct walk *w, struct mig_vcpu *v)
 		f64(w, &v->msr_mtrr[i]);
 	f64(w, &v->msr_tsc_aux);
 	if (w->decode) {
-		if (type > EVENT_SOFT_INT)
+		/* FXRSTOR faults on reserved MXCSR bits: that would be the
+		 * host's #GP, not the guest's. */
+		uint32_t mxcsr = (uint32_t)v->fpu[24] | (uint32_t)v->fpu[25] << 8 |
+				 (uint32_t)v->fpu[26] << 16 | (uint32_t)v->fpu[27] << 24;
+		if (type > EVENT_SOFT_INT || (mxcsr & ~MIG_MXCSR_MASK))
 			w->c.overrun = 1;
 		v->exception.type = (enum vcpu_event_type)type;
 	}
@@ -154,6 +158,9 @@ static void walk_uart(struct walk *w, struct mig_uart *u)
 static void walk_platform(struct walk *w, struct mig_platform *p)
 {
 	fbytes(w, p->pic_imr, sizeof(p->pic_imr));
+	f8(w, &p->run_state);
+	if (w->decode && p->run_state > MIG_RUN_PAUSED)
+		w->c.overrun = 1;
 }
 
 #define ENCODER(name, type, walker)                                                   \

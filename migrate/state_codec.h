@@ -18,6 +18,7 @@
 #define MIG_MTRRS 27
 #define MIG_UART_FIFO 256
 #define MIG_UART_LINE 200
+#define MIG_MXCSR_MASK 0xffbfu /* bits FXRSTOR accepts on every x86-64 CPU (no DAZ) */
 
 struct mig_vm_config {
 	char name[MIG_VM_NAME];
@@ -54,8 +55,11 @@ struct mig_uart {
 	uint8_t line[MIG_UART_LINE];
 };
 
+enum mig_run_state { MIG_RUN_CREATED, MIG_RUN_RUNNING, MIG_RUN_PAUSED };
+
 struct mig_platform {
 	uint8_t pic_imr[2];
+	uint8_t run_state;            /* enum mig_run_state, as on the source */
 };
 
 /* Encoders return the body length; 'body' must hold MIG_STATE_MAX bytes. */
@@ -67,7 +71,7 @@ uint32_t mig_uart_encode(const struct mig_uart *u, uint8_t *body);
 uint32_t mig_platform_encode(const struct mig_platform *p, uint8_t *body);
 
 /* Decoders: 0, or -1 with the reason in err (wrong length, out-of-range
- * values, names not NUL-terminated). */
+ * values, names not NUL-terminated, an MXCSR the CPU would fault on). */
 int mig_vm_config_decode(const uint8_t *body, size_t len, struct mig_vm_config *c, char *err,
 			 size_t errlen);
 int mig_vcpu_decode(const uint8_t *body, size_t len, struct mig_vcpu *v, char *err,

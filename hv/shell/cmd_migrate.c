@@ -152,7 +152,7 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 {
 	struct migrate_opts o;
-	char err[160], host[20];
+	char err[160], host[24];
 	uint32_t dst;
 	uint64_t port = MIGRATE_PORT;
 
@@ -162,6 +162,8 @@ static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;
+	if (strlen(argv[3]) >= sizeof(host))
+		return sh_error(sh, "'%.30s' is not ADDR[:PORT]", argv[3]);
 	str_copy(host, argv[3], sizeof(host));
 	char *colon = strchr(host, ':');
 	if (colon) {

@@ -46,7 +46,7 @@ def main():
     stream = header() + record(1, config)
     stream += record(2, pages([(0, 0, page), (1, 1, b""), (2, 2, b"")]))
     stream += record(0x80000010, struct.pack("<II", 1, 3))
-    for rtype, size in ((3, 1197), (4, 148), (5, 471), (6, 2)):
+    for rtype, size in ((3, 1197), (4, 148), (5, 471), (6, 3)):
         stream += record(rtype, bytes(size))
     stream += record(7, b"")
     with open(os.path.join(out, "stream-v1"), "wb") as f:

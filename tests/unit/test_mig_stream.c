@@ -209,6 +209,8 @@ Test(mig_stream, state_records_round_trip)
 	v.guest_tsc = 123456789;
 	v.guest_tsc_hz = 2100000000;
 	v.fpu[0] = 0x7f;
+	v.fpu[24] = 0x80; /* MXCSR 0x1f80, the reset value */
+	v.fpu[25] = 0x1f;
 	v.fpu[511] = 0x55;
 	v.halted = true;
 	v.pending_exception = true;
@@ -228,6 +230,11 @@ Test(mig_stream, state_records_round_trip)
 	cr_assert_eq(v2.fpu[511], 0x55);
 	cr_assert_eq(v2.msr_mtrr[26], 0x77);
 	cr_assert_eq(mig_vcpu_decode(body, len - 1, &v2, err, sizeof(err)), -1);
+	v.fpu[26] = 0x01; /* MXCSR bit 16: reserved, FXRSTOR would fault */
+	len = mig_vcpu_encode(&v, body);
+	cr_assert_eq(mig_vcpu_decode(body, len, &v2, err, sizeof(err)), -1);
+	v.fpu[26] = 0;
+	len = mig_vcpu_encode(&v, body);
 	cr_assert_eq(mig_vcpu_decode(body, len + 1, &v2, err, sizeof(err)), -1);
 
 	struct mig_lapic l = { .id = 0, .svr = 0x1ff, .lvt_timer = 0x20030, .timer_init = 1000,
@@ -284,5 +291,5 @@ Test(mig_stream, state_record_sizes_are_the_documented_ones)
 	cr_assert_eq(mig_vcpu_encode(&v, body), 1197);
 	cr_assert_eq(mig_lapic_encode(&l, body), 148);
 	cr_assert_eq(mig_uart_encode(&u, body), 471);
-	cr_assert_eq(mig_platform_encode(&p, body), 2);
+	cr_assert_eq(mig_platform_encode(&p, body), 3);
 }
