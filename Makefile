@@ -50,7 +50,7 @@ EFI_CFLAGS := $(EFI_BASE_CFLAGS) $(WARNINGS)
 EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined \
 	-z noexecstack
 
-HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty drivers \
+HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty hv/mce drivers \
 	drivers/pci drivers/virtio drivers/net net net/port migrate
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 
@@ -71,7 +71,7 @@ HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
 	hv/config.c hv/shell/lineedit.c hv/shell/shell.c hv/guest_mem.c hv/multiboot.c \
 	hv/vdev/vlapic.c hv/vdev/vuart.c hv/emul/decode.c hv/emul/gwalk.c hv/vmx/vmx_bits.c \
 	hv/dirty/dirty_track.c hv/lib/stream_sum.c net/net_addr.c drivers/virtio/virtqueue.c \
-	hv/lib/crc32c.c migrate/stream.c migrate/state_codec.c
+	hv/lib/crc32c.c migrate/stream.c migrate/state_codec.c hv/mce/retired_record.c
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -236,7 +236,7 @@ integration: all $(BUILD)/qemu-multiboot/.built
 # 'make test' runs a short smoke pass.
 FUZZ_SECONDS ?= 60
 FUZZ_LIB := hv/lib/crc32c.c hv/lib/format.c hv/lib/strutil.c migrate/stream.c \
-	migrate/state_codec.c
+	migrate/state_codec.c hv/mce/retired_record.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 
@@ -245,14 +245,21 @@ $(BUILD)/fuzz/fuzz_mig_stream: tests/fuzz/fuzz_mig_stream.c $(FUZZ_LIB) | deps
 	$(call say,FUZZCC,$@)
 	$(Q)clang $(FUZZ_CFLAGS) $^ -o $@
 
-fuzz: $(BUILD)/fuzz/fuzz_mig_stream
-	@mkdir -p $(BUILD)/fuzz/corpus-mig
+$(BUILD)/fuzz/fuzz_nvram_record: tests/fuzz/fuzz_nvram_record.c $(FUZZ_LIB) | deps
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)
+	$(Q)clang $(FUZZ_CFLAGS) $^ -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_mig_stream $(BUILD)/fuzz/fuzz_nvram_record
+	@mkdir -p $(BUILD)/fuzz/corpus-mig $(BUILD)/fuzz/corpus-nvram
 	$(PYTHON) tests/fuzz/gen_mig_seeds.py $(BUILD)/fuzz/seeds-mig
-	$< -max_total_time=$(FUZZ_SECONDS) -max_len=140000 -print_final_stats=1 \
-		$(BUILD)/fuzz/corpus-mig $(BUILD)/fuzz/seeds-mig
+	$(BUILD)/fuzz/fuzz_mig_stream -max_total_time=$(FUZZ_SECONDS) -max_len=140000 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus-mig $(BUILD)/fuzz/seeds-mig
+	$(BUILD)/fuzz/fuzz_nvram_record -max_total_time=$(FUZZ_SECONDS) -max_len=33000 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus-nvram
 
 fuzz-smoke:
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
 
 test: unit fuzz-smoke integration
 

@@ -12,6 +12,7 @@
 #include "hv/lib/string.h"
 #include "hv/log.h"
 #include "hv/mainloop.h"
+#include "hv/mce/retired_list.h"
 #include "migrate/migrate.h"
 #include "hv/mm/mm.h"
 #include "hv/panic.h"
@@ -134,7 +135,9 @@ void hv_main(struct boot_info *bi)
 	tsc_calibrate(acpi_facts()->pm_timer_port, acpi_facts()->pm_timer_32bit, bi->boot_tsc);
 	load_config();
 	cpu_features_init();
-	mm_init(bi, NULL, 0);
+	/* Pages retired in earlier boots stay out before anything is handed out. */
+	static uint64_t retired[RETIRED_MAX];
+	mm_init(bi, retired, retired_list_load(bi, retired));
 	pic_disable();
 	start_timer();
 	irq_enable();

@@ -1,4 +1,7 @@
 /* debug: deliberately broken paths, for the tests of the fatal handlers. */
+#include "boot/firmware.h"
+#include "hv/mce/retired_list.h"
+#include "hv/mm/mm.h"
 #include "hv/lib/string.h"
 #include "hv/panic.h"
 #include "hv/shell/commands.h"
@@ -30,5 +33,37 @@ int cmd_debug(struct shell *sh, int argc, char **argv)
 		debug_fault(k);
 		return sh_error(sh, "the fault did not happen");
 	}
-	return sh_error(sh, "usage: debug fault de|ud|gp|pf|bp | debug panic");
+	if (!strcmp(argv[1], "alloc-all") && argc == 2) {
+		/* Takes every free page (chained through the pages themselves),
+		 * counts retired ones handed out (there must be none), frees all. */
+		uint64_t head = 0, pa;
+		size_t n = 0, retired = 0;
+		while ((pa = page_alloc())) {
+			for (size_t i = 0; i < retired_list_count(); i++)
+				retired += retired_list_at(i)->addr == pa;
+			*(uint64_t *)phys_to_virt(pa) = head;
+			head = pa;
+			n++;
+		}
+		while (head) {
+			uint64_t next = *(uint64_t *)phys_to_virt(head);
+			page_free(head);
+			head = next;
+		}
+		sh_printf(sh, "allocated: %zu\nretired_handed_out: %zu\n", n, retired);
+		return SHELL_OK;
+	}
+	if (!strcmp(argv[1], "nvram-corrupt") && argc == 2) {
+		/* A retired-page record with a wrong checksum, for the boot test. */
+		static uint8_t rec[RETIRED_RECORD_HDR + RETIRED_RECORD_ENTRY];
+		struct retired_entry e = { 0x1000000, 0, RETIRE_OPERATOR };
+		size_t len = retired_record_encode(&e, 1, rec);
+		rec[12] ^= 0xff;
+		int s = fw_set_variable("HvRetiredPages", rec, len);
+		if (s != FW_OK)
+			return sh_error(sh, "writing the variable failed: %s", fw_status_name(s));
+		sh_printf(sh, "written: %zu bytes with a bad checksum\n", len);
+		return SHELL_OK;
+	}
+	return sh_error(sh, "usage: debug fault de|ud|gp|pf|bp | debug panic | debug alloc-all | debug nvram-corrupt");
 }

@@ -37,6 +37,9 @@ const struct shell_cmd hv_commands[] = {
 		  "[as=NAME] | listen [PORT] from=ADDR[,ADDR...] | listen off | status | cancel",
 	  .help = "live-migrate a running VM to another instance, or accept them",
 	  .run = cmd_migrate, .min_args = 1, .max_args = 9 },
+	{ .name = "mce", .args = "| retire ADDR | forget ADDR",
+	  .help = "retired memory pages (kept in UEFI NVRAM across reboots)",
+	  .run = cmd_mce, .max_args = 2 },
 	{ .name = "bench", .args = "compute N",
 	  .help = "run the benchmark kernel in the hypervisor (see make bench)",
 	  .run = cmd_bench, .min_args = 2, .max_args = 2 },
@@ -44,7 +47,7 @@ const struct shell_cmd hv_commands[] = {
 	  .run = cmd_reboot },
 	{ .name = "poweroff", .args = "", .help = "switch the machine off through UEFI",
 	  .run = cmd_poweroff },
-	{ .name = "debug", .args = "fault de|ud|gp|pf|bp | panic",
+	{ .name = "debug", .args = "fault de|ud|gp|pf|bp | panic | alloc-all | nvram-corrupt",
 	  .help = "provoke failures to test the fatal paths (debug=1 only)",
 	  .run = cmd_debug, .min_args = 1, .max_args = 2, .debug_only = true },
 };

@@ -25,6 +25,7 @@ int cmd_dirty(struct shell *sh, int argc, char **argv);
 int cmd_net(struct shell *sh, int argc, char **argv);
 int cmd_ping(struct shell *sh, int argc, char **argv);
 int cmd_migrate(struct shell *sh, int argc, char **argv);
+int cmd_mce(struct shell *sh, int argc, char **argv);
 int cmd_bench(struct shell *sh, int argc, char **argv);
 
 #endif

@@ -1,0 +1,112 @@
+/* The retired-page list and its NVRAM copy; see retired_list.h. */
+#include "hv/mce/retired_list.h"
+
+#include "boot/bootinfo.h"
+#include "boot/firmware.h"
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
+#include "hv/log.h"
+
+#define RETIRED_VAR "HvRetiredPages"
+
+static struct retired_entry list[RETIRED_MAX];
+static size_t count;
+static char boot_status[128] = "not loaded";
+static char save_status[96] = "not saved since boot";
+static uint8_t record[RETIRED_RECORD_MAX];
+
+size_t retired_list_load(const struct boot_info *bi, uint64_t *addrs)
+{
+	char err[96];
+
+	count = 0;
+	if (bi->retired_pages_var_status == FW_NOT_FOUND) {
+		str_copy(boot_status, "no record in NVRAM (none retired)", sizeof(boot_status));
+	} else if (bi->retired_pages_var_status != FW_OK) {
+		fmt_snprintf(boot_status, sizeof(boot_status), "NVRAM read failed (%s): ignored",
+			     fw_status_name(bi->retired_pages_var_status));
+		log_warn("mce: retired-page record could not be read (%s); none honoured",
+			 fw_status_name(bi->retired_pages_var_status));
+	} else if (retired_record_decode(bi->retired_pages_var, bi->retired_pages_var_len, list,
+					 &count, err, sizeof(err))) {
+		fmt_snprintf(boot_status, sizeof(boot_status), "record ignored: %s", err);
+		log_warn("mce: retired-page record in NVRAM ignored: %s", err);
+	} else {
+		fmt_snprintf(boot_status, sizeof(boot_status), "%zu page%s from NVRAM", count,
+			     count == 1 ? "" : "s");
+		if (count)
+			log_info("mce: %zu retired page%s from NVRAM kept out of service", count,
+				 count == 1 ? "" : "s");
+	}
+	for (size_t i = 0; i < count; i++)
+		addrs[i] = list[i].addr;
+	return count;
+}
+
+static bool save(void)
+{
+	size_t len = retired_record_encode(list, count, record);
+	int s = fw_set_variable(RETIRED_VAR, record, len);
+
+	if (s != FW_OK) {
+		fmt_snprintf(save_status, sizeof(save_status), "save failed: %s", fw_status_name(s));
+		log_err("mce: saving %zu retired pages to NVRAM failed: %s", count,
+			fw_status_name(s));
+		return false;
+	}
+	fmt_snprintf(save_status, sizeof(save_status), "saved %zu page%s (%zu bytes)", count,
+		     count == 1 ? "" : "s", len);
+	return true;
+}
+
+bool retired_list_add(uint64_t addr, enum retire_reason reason)
+{
+	size_t i = 0;
+
+	addr &= ~0xfffull;
+	while (i < count && list[i].addr < addr)
+		i++;
+	if (i < count && list[i].addr == addr)
+		return true;
+	if (count == RETIRED_MAX) {
+		log_err("mce: retired-page list full (%d): 0x%lx not saved", RETIRED_MAX,
+			(unsigned long)addr);
+		return false;
+	}
+	memmove(&list[i + 1], &list[i], (count - i) * sizeof(list[0]));
+	list[i] = (struct retired_entry){ addr, (uint32_t)fw_time_unix(), (uint16_t)reason };
+	count++;
+	return save();
+}
+
+bool retired_list_remove(uint64_t addr)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (list[i].addr == (addr & ~0xfffull)) {
+			memmove(&list[i], &list[i + 1], (count - i - 1) * sizeof(list[0]));
+			count--;
+			return save();
+		}
+	}
+	return false;
+}
+
+size_t retired_list_count(void)
+{
+	return count;
+}
+
+const struct retired_entry *retired_list_at(size_t i)
+{
+	return i < count ? &list[i] : NULL;
+}
+
+const char *retired_list_boot_status(void)
+{
+	return boot_status;
+}
+
+const char *retired_list_save_status(void)
+{
+	return save_status;
+}

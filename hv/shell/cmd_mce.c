@@ -1,0 +1,75 @@
+/* mce: pages taken out of service and their NVRAM copy. */
+#include "hv/lib/format.h"
+#include "hv/lib/parse.h"
+#include "hv/lib/string.h"
+#include "hv/log.h"
+#include "hv/mce/retired_list.h"
+#include "hv/mm/mm.h"
+#include "hv/shell/commands.h"
+#include "hv/shell/shell.h"
+
+static int mce_show(struct shell *sh)
+{
+	size_t n = retired_list_count();
+
+	sh_printf(sh, "retired_pages: %zu\nnvram_at_boot: %s\nnvram_last_save: %s\n", n,
+		  retired_list_boot_status(), retired_list_save_status());
+	for (size_t i = 0; i < n; i++) {
+		const struct retired_entry *e = retired_list_at(i);
+		sh_printf(sh, "page 0x%lx reason %s when %u\n", (unsigned long)e->addr,
+			  retire_reason_name(e->reason), e->when);
+	}
+	return SHELL_OK;
+}
+
+static bool parse_page(struct shell *sh, const char *s, uint64_t *addr)
+{
+	if (!parse_u64(s, addr) || (*addr & 0xfff) || !*addr) {
+		sh_error(sh, "'%.24s' is not a page address (4 KiB aligned, not 0)", s);
+		return false;
+	}
+	return true;
+}
+
+static int mce_retire(struct shell *sh, uint64_t addr)
+{
+	static const char *const states[] = {
+		[PALLOC_RETIRED_FREE] = "retired (was free)",
+		[PALLOC_RETIRED_IN_USE] = "retired (in use: out of service once freed)",
+		[PALLOC_ALREADY_RETIRED] = "already retired",
+	};
+	enum palloc_retire_result r = palloc_retire(mm_palloc(), addr);
+
+	if (r == PALLOC_NOT_RAM)
+		return sh_error(sh, "0x%lx is not RAM this hypervisor manages", (unsigned long)addr);
+	bool saved = retired_list_add(addr, RETIRE_OPERATOR);
+	log_warn("mce: page 0x%lx retired from the console", (unsigned long)addr);
+	sh_printf(sh, "page: 0x%lx\nstate: %s\nsaved: %s\n", (unsigned long)addr, states[r],
+		  saved ? "yes" : "no");
+	return saved ? SHELL_OK : sh_error(sh, "%s", retired_list_save_status());
+}
+
+static int mce_forget(struct shell *sh, uint64_t addr)
+{
+	bool was_retired = palloc_unretire(mm_palloc(), addr);
+	bool listed = retired_list_remove(addr);
+
+	if (!was_retired && !listed)
+		return sh_error(sh, "page 0x%lx is not retired", (unsigned long)addr);
+	log_warn("mce: page 0x%lx put back into service by the operator", (unsigned long)addr);
+	sh_printf(sh, "page: 0x%lx\nstate: in service\n", (unsigned long)addr);
+	return SHELL_OK;
+}
+
+int cmd_mce(struct shell *sh, int argc, char **argv)
+{
+	uint64_t addr;
+
+	if (argc == 1)
+		return mce_show(sh);
+	if (argc == 3 && !strcmp(argv[1], "retire"))
+		return parse_page(sh, argv[2], &addr) ? mce_retire(sh, addr) : SHELL_FAILED;
+	if (argc == 3 && !strcmp(argv[1], "forget"))
+		return parse_page(sh, argv[2], &addr) ? mce_forget(sh, addr) : SHELL_FAILED;
+	return sh_error(sh, "usage: mce | mce retire ADDR | mce forget ADDR");
+}
