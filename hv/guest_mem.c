@@ -107,6 +107,26 @@ uint64_t gmem_hpa(const struct guest_mem *m, uint64_t gpa)
 	return c->hpa + (gpa % GMEM_CHUNK_SIZE);
 }
 
+uint64_t gmem_gpa_of(const struct guest_mem *m, uint64_t hpa)
+{
+	hpa &= ~(GMEM_PAGE - 1);
+	for (size_t i = 0; i < m->nchunks; i++) {
+		const struct gmem_chunk *c = &m->chunks[i];
+		uint64_t base = i * GMEM_CHUNK_SIZE, gpa = GMEM_NO_GPA;
+		if (!c->pages) {
+			if (hpa >= c->hpa && hpa - c->hpa < GMEM_CHUNK_SIZE)
+				gpa = base + (hpa - c->hpa);
+		} else {
+			for (size_t k = 0; k < GMEM_CHUNK_PAGES && gpa == GMEM_NO_GPA; k++)
+				if (c->pages[k] == hpa)
+					gpa = base + k * GMEM_PAGE;
+		}
+		if (gpa != GMEM_NO_GPA)
+			return gpa < m->size ? gpa : GMEM_NO_GPA;
+	}
+	return GMEM_NO_GPA;
+}
+
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa)
 {
 	uint64_t hpa = gmem_hpa(m, gpa);

@@ -46,6 +46,10 @@ void gmem_free(struct guest_mem *m);
 
 /* Host physical address backing gpa, or 0 when gpa is outside. */
 uint64_t gmem_hpa(const struct guest_mem *m, uint64_t gpa);
+/* The guest-physical address of host page hpa, or GMEM_NO_GPA when the
+ * VM does not use it (a scan: for machine checks, not hot paths). */
+#define GMEM_NO_GPA (~0ull)
+uint64_t gmem_gpa_of(const struct guest_mem *m, uint64_t hpa);
 /* Host pointer to the byte at gpa (valid to the end of its 4 KiB page). */
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa);
 bool gmem_contains(const struct guest_mem *m, uint64_t gpa, uint64_t len);

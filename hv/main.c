@@ -12,6 +12,7 @@
 #include "hv/lib/string.h"
 #include "hv/log.h"
 #include "hv/mainloop.h"
+#include "hv/mce/mca.h"
 #include "hv/mce/retired_list.h"
 #include "migrate/migrate.h"
 #include "hv/mm/mm.h"
@@ -138,6 +139,7 @@ void hv_main(struct boot_info *bi)
 	/* Pages retired in earlier boots stay out before anything is handed out. */
 	static uint64_t retired[RETIRED_MAX];
 	mm_init(bi, retired, retired_list_load(bi, retired));
+	mce_init();
 	pic_disable();
 	start_timer();
 	irq_enable();
@@ -161,6 +163,7 @@ void mainloop_poll(bool may_sleep)
 	bool busy = net_poll();
 
 	busy |= migrate_poll();
+	mce_poll();
 
 	if (!sched_run() && !busy && may_sleep)
 		cpu_idle(); /* nothing to do: sleep until the next interrupt */

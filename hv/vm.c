@@ -6,6 +6,7 @@
 #include "hv/lib/string.h"
 #include "hv/log.h"
 #include "hv/mm/mm.h"
+#include "hv/mce/poison.h"
 #include "hv/msr_policy.h"
 #include "hv/multiboot.h"
 #include "hv/time.h"
@@ -160,6 +161,7 @@ static void release(struct vm *vm)
 	if (vm->slpt.root)
 		pt_destroy(&vm->slpt);
 	gmem_free(&vm->mem);
+	poison_release(vm);
 	fpu_forget(&vm->vcpu);
 	kfree(vm);
 }

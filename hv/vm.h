@@ -69,6 +69,8 @@ struct vm {
 	uint64_t uid;               /* identity that migrations keep */
 	bool migrating;             /* a migration owns its state: no resume/destroy */
 	unsigned throttle_pct;      /* share of each 100 ms the vCPU sits out */
+	uint64_t *poisoned;         /* guest pages lost to memory errors (hv/mce) */
+	uint64_t poisoned_pages;
 	void *vendor;               /* backend per-VM state */
 	bool backend_ready;         /* vm_init succeeded: vm_destroy is due */
 };

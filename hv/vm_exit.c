@@ -2,6 +2,7 @@
  * designated-initialiser table (ACRN style). Vendor backends only decode;
  * everything a guest can ask for is answered here. */
 #include "hv/vm_exit.h"
+#include "hv/mce/poison.h"
 
 #include "hv/cpuid_policy.h"
 #include "hv/emul/mmio.h"
@@ -120,6 +121,14 @@ static enum exit_action on_memory(struct vcpu *v, const struct vm_exit *e)
 		return EXIT_CONTINUE; /* logged and writable again: the write retries */
 	if (e->mem.gpa >= VLAPIC_BASE && e->mem.gpa < VLAPIC_BASE + VLAPIC_SIZE && !e->mem.fetch)
 		return emulate_mmio(v, e);
+	if (vm_page_poisoned(vm, e->mem.gpa)) {
+		/* A real CPU would raise #MC; this platform offers guests no MCA. */
+		vm_crash(vm, "machine check: %s poisoned guest page 0x%lx (GPA 0x%lx, RIP 0x%lx)",
+			 e->mem.fetch ? "instruction fetch from" : e->mem.write ? "write to" : "read of",
+			 (unsigned long)(e->mem.gpa & ~0xfffull), (unsigned long)e->mem.gpa,
+			 (unsigned long)v->regs.rip);
+		return EXIT_STOP;
+	}
 	vm_crash(vm, "%s %s guest memory at GPA 0x%lx (RIP 0x%lx, exit %s, info 0x%lx)",
 		 e->mem.fetch ? "instruction fetch" : e->mem.write ? "write" : "read",
 		 gmem_contains(&vm->mem, e->mem.gpa, 1) ? "denied in" : "outside",

@@ -5,6 +5,7 @@
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/log.h"
+#include "hv/mce/poison.h"
 #include "hv/mm/mm.h"
 #include "hv/time.h"
 #include "hv/vm.h"
@@ -211,10 +212,13 @@ static void apply_pages(const struct mig_record *r)
 			if (R.written[gfn / 64] & bit)
 				memset(dst, 0, MIG_PAGE_SIZE);
 			R.written[gfn / 64] &= ~bit;
-			if (type == MIG_PAGE_ZERO)
+			if (type == MIG_PAGE_ZERO) {
 				R.st.zero_pages++;
-			else
+			} else {
+				/* The same guest page fails here as it did there. */
+				poison_guest_page(R.vm, gfn * MIG_PAGE_SIZE);
 				R.st.poison_pages++;
+			}
 		}
 		R.st.pages_sent++;
 	}

@@ -6,6 +6,7 @@
 #include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
 #include "hv/log.h"
+#include "hv/mce/poison.h"
 #include "hv/mm/mm.h"
 #include "hv/time.h"
 #include "hv/vm.h"
@@ -209,7 +210,11 @@ static bool stage_pages(void)
 		uint64_t gfn = S.cursor++;
 		S.to_send[gfn / 64] &= ~(1ull << (gfn % 64));
 		const uint64_t *page = gmem_ptr(&S.vm->mem, gfn * MIG_PAGE_SIZE);
-		if (page_is_zero(page)) {
+		if (vm_page_poisoned(S.vm, gfn * MIG_PAGE_SIZE)) {
+			/* Never read: the data is gone, the error travels instead. */
+			mig_pages_add(&w, gfn, MIG_PAGE_POISON, NULL);
+			S.st.poison_pages++;
+		} else if (page_is_zero(page)) {
 			mig_pages_add(&w, gfn, MIG_PAGE_ZERO, NULL);
 			S.st.zero_pages++;
 		} else {

@@ -3,7 +3,11 @@
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 #include "hv/log.h"
+#include "hv/mce/mca.h"
 #include "hv/mce/retired_list.h"
+#include "hv/shell/cmd_vm.h"
+#include "hv/time.h"
+#include "hv/vm.h"
 #include "hv/mm/mm.h"
 #include "hv/shell/commands.h"
 #include "hv/shell/shell.h"
@@ -11,6 +15,17 @@
 static int mce_show(struct shell *sh)
 {
 	size_t n = retired_list_count();
+	const struct mce_stats *m = mce_stats();
+
+	sh_printf(sh, "mca: %s\nbanks: %u\nexceptions: %lu\nfound_by_polling: %lu\n"
+		      "corrected: %lu\nuncorrected: %lu\npages_retired_this_boot: %lu\n"
+		      "guest_pages_poisoned: %lu\n", m->available ? "yes" : "no", m->banks,
+		  (unsigned long)m->exceptions, (unsigned long)m->polled,
+		  (unsigned long)m->corrected, (unsigned long)m->uncorrected,
+		  (unsigned long)m->pages_retired, (unsigned long)m->guest_pages_poisoned);
+	if (m->last[0])
+		sh_printf(sh, "last: %s\nlast_error_to_action_us: %lu\n", m->last,
+			  (unsigned long)(m->last_ns / 1000));
 
 	sh_printf(sh, "retired_pages: %zu\nnvram_at_boot: %s\nnvram_last_save: %s\n", n,
 		  retired_list_boot_status(), retired_list_save_status());
@@ -61,6 +76,49 @@ static int mce_forget(struct shell *sh, uint64_t addr)
 	return SHELL_OK;
 }
 
+/* ADDR, or NAME:GPA for a page of a VM. */
+static bool parse_target(struct shell *sh, const char *s, uint64_t *hpa)
+{
+	const char *colon = strchr(s, ':');
+
+	if (!colon)
+		return parse_page(sh, s, hpa);
+	char name[VM_NAME_MAX];
+	uint64_t gpa;
+	size_t n = (size_t)(colon - s);
+	if (n >= sizeof(name)) {
+		sh_error(sh, "no VM named '%.*s'", (int)(n > 31 ? 31 : n), s);
+		return false;
+	}
+	memcpy(name, s, n);
+	name[n] = '\0';
+	struct vm *vm = cmd_vm_lookup(sh, name);
+	if (!vm)
+		return false;
+	if (!parse_u64(colon + 1, &gpa) || !gmem_contains(&vm->mem, gpa, 1)) {
+		sh_error(sh, "'%.24s' is not a guest-physical address of '%s'", colon + 1, name);
+		return false;
+	}
+	*hpa = gmem_hpa(&vm->mem, gpa) & ~0xfffull;
+	return true;
+}
+
+static int mce_inject(struct shell *sh, uint64_t hpa)
+{
+	char what[140];
+	uint64_t t0 = time_ns();
+	enum mce_owner o = mce_handle_page(hpa, RETIRE_INJECTED, what, sizeof(what));
+
+	if (o == MCE_OWNER_NOT_RAM)
+		return sh_error(sh, "%s", what);
+	log_warn("mce: injected error at 0x%lx: %s", (unsigned long)hpa, what);
+	sh_printf(sh, "page: 0x%lx\nowner: %s\naction: %s\nhandling_us: %lu\n",
+		  (unsigned long)hpa,
+		  o == MCE_OWNER_GUEST ? "guest" : o == MCE_OWNER_HV ? "hypervisor" : "free", what,
+		  (unsigned long)((time_ns() - t0) / 1000));
+	return SHELL_OK;
+}
+
 int cmd_mce(struct shell *sh, int argc, char **argv)
 {
 	uint64_t addr;
@@ -71,5 +129,14 @@ int cmd_mce(struct shell *sh, int argc, char **argv)
 		return parse_page(sh, argv[2], &addr) ? mce_retire(sh, addr) : SHELL_FAILED;
 	if (argc == 3 && !strcmp(argv[1], "forget"))
 		return parse_page(sh, argv[2], &addr) ? mce_forget(sh, addr) : SHELL_FAILED;
-	return sh_error(sh, "usage: mce | mce retire ADDR | mce forget ADDR");
+	if (argc == 3 && !strcmp(argv[1], "inject"))
+		return parse_target(sh, argv[2], &addr) ? mce_inject(sh, addr) : SHELL_FAILED;
+	if (argc == 3 && !strcmp(argv[1], "where")) {
+		if (!parse_target(sh, argv[2], &addr))
+			return SHELL_FAILED;
+		sh_printf(sh, "hpa: 0x%lx\n", (unsigned long)addr);
+		return SHELL_OK;
+	}
+	return sh_error(sh, "usage: mce | mce retire ADDR | mce forget ADDR | "
+		       "mce inject ADDR|VM:GPA | mce where VM:GPA");
 }

@@ -75,3 +75,76 @@ def test_console_errors(boot):
                       ("mce frob", "usage: mce")):
         r = con.command(cmd)
         assert not r.ok and want in r.error, (cmd, r.error)
+
+
+# QEMU's monitor `mce CPU BANK STATUS MCGSTATUS ADDR MISC`: an uncorrected,
+# recoverable memory error (VAL UC EN MISCV ADDRV S; RIPV EIPV MCIP).
+UC_STATUS = "0xbd000000000000c0"
+MCG_RIPV = "0x7"
+
+
+def qemu_mce(inst, addr):
+    inst.monitor(f"mce 0 9 {UC_STATUS} {MCG_RIPV} 0x{addr:x} 0x8c")
+
+
+def wait_mce(con, key, value, timeout=20):
+    import time
+    deadline = time.time() + timeout
+    while True:
+        f = con.run("mce").fields()
+        if f.get(key) == value:
+            return f
+        assert time.time() < deadline, f
+        time.sleep(0.2)
+
+
+def test_hardware_errors_at_free_hypervisor_and_guest_pages(boot, tmp_path):
+    inst = boot(vars_file=str(tmp_path / "vars.fd"))
+    con = inst.console()
+    assert con.run("mce").fields()["mca"] == "yes"
+
+    free = memmap_page(con, 80)
+    qemu_mce(inst, free)
+    f = wait_mce(con, "uncorrected", "1")
+    assert f["last"] == f"bank 9: free page 0x{free:x} retired", f
+
+    # A page of the hypervisor's own image: the error is contained (the
+    # restart IP is valid, the processor context is not corrupt), the page
+    # is retired in place and never handed out once freed.
+    image = None
+    for line in inst.read_console_log().splitlines():
+        m = re.search(r"image at 0x([0-9a-f]+)", line)
+        if m:
+            image = int(m.group(1), 16)
+    assert image, "boot log without the image address"
+    qemu_mce(inst, image + 0x3000)
+    f = wait_mce(con, "uncorrected", "2")
+    assert f["last"] == f"bank 9: hypervisor page 0x{image + 0x3000:x} retired", f
+    assert con.run("version").ok
+
+    # A guest's page.
+    assert con.run("vm create c counter interval=20").ok
+    assert con.run("vm start c").ok
+    hpa = int(con.run("mce where c:0x100000").fields()["hpa"], 16)
+    # Inject while the guest is paused: under TCG a #MC during guest
+    # execution goes to the guest, not to the hypervisor.
+    assert con.run("vm pause c").ok
+    qemu_mce(inst, hpa)
+    f = wait_mce(con, "uncorrected", "3")
+    assert f"of VM c (GPA 0x100000) poisoned and retired" in f["last"], f
+    assert int(f["guest_pages_poisoned"]) == 1
+    assert con.run("vm resume c").ok
+    # The guest's code lives in that page: it is stopped, with the reason.
+    import time
+    deadline = time.time() + 20
+    while "crashed" not in con.run("vm list").text():
+        assert time.time() < deadline
+        time.sleep(0.2)
+    reason = con.run("vm info c").fields()["reason"]
+    assert "poisoned guest page 0x100000 " in reason, reason
+    assert con.run("version").ok  # the hypervisor carries on
+    r = con.run("mce")
+    listed = [l for l in r.lines if l.startswith("page ")]
+    assert any(f"0x{free:x} reason uncorrected-error" in l for l in listed), r.text()
+    assert any(f"0x{hpa:x} reason uncorrected-error" in l for l in listed), r.text()
+    assert con.run("vm destroy c").ok

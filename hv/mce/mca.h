@@ -1,0 +1,38 @@
+/* Machine checks: the host's MCA banks, read by the #MC handler and polled
+ * from the main loop (under QEMU TCG a #MC raised while a guest runs goes
+ * to the guest, so polling is how those are found), and what is done
+ * about an uncorrected memory error: the page is retired (and saved to
+ * NVRAM), and a guest that owns it gets that page poisoned. */
+#ifndef HV_MCE_MCA_H
+#define HV_MCE_MCA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/mce/retired_record.h"
+
+struct mce_stats {
+	unsigned banks;
+	bool available;
+	uint64_t exceptions;      /* #MC taken by the hypervisor */
+	uint64_t polled;          /* errors found by polling the banks */
+	uint64_t corrected, uncorrected;
+	uint64_t pages_retired;   /* by this boot's errors and commands */
+	uint64_t guest_pages_poisoned;
+	uint64_t last_ns;         /* error to action, the last time */
+	char last[160];           /* the last action, for `mce` */
+};
+
+void mce_init(void);
+/* Reads and clears the banks; acts on what they report. Main loop only. */
+void mce_poll(void);
+const struct mce_stats *mce_stats(void);
+
+enum mce_owner { MCE_OWNER_FREE, MCE_OWNER_GUEST, MCE_OWNER_HV, MCE_OWNER_NOT_RAM };
+/* Handles an uncorrected error at host page 'pa' (retire, poison the guest
+ * page that maps it, save): the same path for real errors, `mce inject`
+ * and tests. Describes what was done in 'what'. */
+enum mce_owner mce_handle_page(uint64_t pa, enum retire_reason why, char *what, size_t len);
+
+#endif

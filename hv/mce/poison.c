@@ -1,0 +1,45 @@
+/* Poisoned guest pages; see poison.h. */
+#include "hv/mce/poison.h"
+
+#include "hv/log.h"
+#include "hv/mm/mm.h"
+#include "hv/vm.h"
+
+bool poison_guest_page(struct vm *vm, uint64_t gpa)
+{
+	uint64_t pages = vm->mem.size / GMEM_PAGE;
+	uint64_t gfn = gpa / GMEM_PAGE;
+
+	gpa &= ~(GMEM_PAGE - 1);
+	/* Never mapped again: split the 2 MiB leaf around it, drop the 4 KiB. */
+	pt_split(&vm->slpt, gpa & ~(GMEM_CHUNK_SIZE - 1), GMEM_CHUNK_SIZE);
+	pt_unmap(&vm->slpt, gpa, GMEM_PAGE);
+	vcpu_ops->flush_guest_tlb(vm);
+	if (!vm->poisoned)
+		vm->poisoned = kzalloc((pages + 63) / 64 * 8);
+	if (!vm->poisoned) {
+		log_err("vm %s: no memory to record poisoned GPA 0x%lx", vm->name, (unsigned long)gpa);
+		return false;
+	}
+	if (!(vm->poisoned[gfn / 64] & (1ull << (gfn % 64)))) {
+		vm->poisoned[gfn / 64] |= 1ull << (gfn % 64);
+		vm->poisoned_pages++;
+		log_warn("vm %s: GPA 0x%lx poisoned", vm->name, (unsigned long)gpa);
+	}
+	return true;
+}
+
+bool vm_page_poisoned(const struct vm *vm, uint64_t gpa)
+{
+	uint64_t gfn = gpa / GMEM_PAGE;
+
+	return vm->poisoned && gpa < vm->mem.size &&
+	       (vm->poisoned[gfn / 64] & (1ull << (gfn % 64)));
+}
+
+void poison_release(struct vm *vm)
+{
+	kfree(vm->poisoned);
+	vm->poisoned = NULL;
+	vm->poisoned_pages = 0;
+}
