@@ -142,6 +142,7 @@ static const struct {
 	{ "output", cmd_vm_output, 3, 4, "NAME [LINES]" },
 	{ "console", cmd_vm_console, 3, 3, "NAME" },
 	{ "send", cmd_vm_send, 4, 4, "NAME TEXT" },
+	{ "memsum", cmd_vm_memsum, 3, 3, "NAME" },
 };
 
 int cmd_vm(struct shell *sh, int argc, char **argv)

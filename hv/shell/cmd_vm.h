@@ -12,5 +12,6 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv);
 int cmd_vm_output(struct shell *sh, int argc, char **argv);
 int cmd_vm_console(struct shell *sh, int argc, char **argv);
 int cmd_vm_send(struct shell *sh, int argc, char **argv);
+int cmd_vm_memsum(struct shell *sh, int argc, char **argv);
 
 #endif

@@ -58,6 +58,7 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		sh_printf(sh, "exit_code: %u\n", vm->exit_code);
 	sh_printf(sh, "image: %s\ncmdline: %s\nmem: %lu MiB\nhost_pages: %zu\n", vm->image_name,
 		  vm->cmdline, (unsigned long)(vm->mem.size >> 20), vm_host_pages(vm));
+	sh_printf(sh, "poisoned_pages: %lu\n", (unsigned long)vm->poisoned_pages);
 	sh_printf(sh, "halted: %s\nrun_ms: %lu\n", vm->vcpu.halted ? "yes" : "no",
 		  (unsigned long)(time_tsc_to_ns(vm->vcpu.run_tsc) / NS_PER_MS));
 	show_registers(sh, vm);

@@ -216,3 +216,41 @@ def test_console_errors(boot):
     assert not r.ok and "bad option" in r.error
     r = ca.command("migrate send c 10.0.0.2:0")
     assert not r.ok and "port" in r.error
+
+
+def test_guest_with_poisoned_pages_migrates_with_them(boot):
+    a, b = start_pair(boot)
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    # memtouch, idle: its pages are written once and then left alone.
+    assert ca.run("vm create m memtouch mem=64M pages=8192 idle report=0").ok
+    assert ca.run("vm start m").ok
+    m = memtouch_says(ca, "m", "s", r"written .* base (0x[0-9a-f]+) ")
+    base = int(m.group(1), 16)
+    memtouch_says(ca, "m", '"w 0 8192"', "wrote 8192 pages from 0")
+    bad = [base + 100 * 4096, base + 5000 * 4096]
+    for gpa in bad:
+        r = ca.run(f"mce inject m:0x{gpa:x}").fields()
+        assert r["owner"] == "guest", r
+    assert ca.run("vm pause m").ok  # so both checksums see the same memory
+    before = ca.run("vm memsum m").fields()
+    assert before["poisoned"].split() == [f"0x{g:x}" for g in bad]
+
+    st = migrate(ca, "m", B_IP)
+    assert st["phase"] == "done" and st["poison_pages"] == "2", st
+    after = cb.run("vm memsum m").fields()
+    # The same two pages are poisoned there; every other page is the same.
+    assert after["poisoned"] == before["poisoned"]
+    assert after["checksum"] == before["checksum"] and after["pages"] == before["pages"]
+    assert vm_state(cb, "m") == "paused"  # as it was on the source
+    assert cb.run("vm info m").fields()["poisoned_pages"] == "2"
+
+    # Touching one on the destination fails as it would have on the source.
+    assert cb.run("vm resume m").ok
+    cb.run("vm send m \"w 100 1\"")
+    deadline = time.time() + 20
+    while vm_state(cb, "m") != "crashed":
+        assert time.time() < deadline, cb.run("vm list").text()
+        time.sleep(0.2)
+    reason = cb.run("vm info m").fields()["reason"]
+    assert f"poisoned guest page 0x{bad[0]:x} " in reason, reason
