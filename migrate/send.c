@@ -209,9 +209,13 @@ static bool stage_pages(void)
 			break;
 		uint64_t gfn = S.cursor++;
 		S.to_send[gfn / 64] &= ~(1ull << (gfn % 64));
-		const uint64_t *page = gmem_ptr(&S.vm->mem, gfn * MIG_PAGE_SIZE);
-		if (vm_page_poisoned(S.vm, gfn * MIG_PAGE_SIZE)) {
-			/* Never read: the data is gone, the error travels instead. */
+		static uint64_t page[MIG_PAGE_SIZE / 8];
+		const void *src = gmem_ptr(&S.vm->mem, gfn * MIG_PAGE_SIZE);
+		/* Poisoned pages are never read: the error travels instead of the
+		 * data. A page that fails while being read becomes one (the #MC
+		 * is handled from the main loop, which poisons it for good). */
+		if (vm_page_poisoned(S.vm, gfn * MIG_PAGE_SIZE) ||
+		    copy_mc_safe(page, src, MIG_PAGE_SIZE)) {
 			mig_pages_add(&w, gfn, MIG_PAGE_POISON, NULL);
 			S.st.poison_pages++;
 		} else if (page_is_zero(page)) {

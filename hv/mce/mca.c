@@ -65,6 +65,12 @@ static void on_machine_check(struct trap_frame *f)
 
 	stats.exceptions++;
 	collect();
+	if (trap_apply_fixup(f)) {
+		/* Inside copy_mc_safe: the copy fails, the error is handled later. */
+		stats.copies_interrupted++;
+		wrmsr(MSR_MCG_STATUS, 0);
+		return;
+	}
 	if (!(mcg & MCG_RIPV)) {
 		/* The interrupted code cannot resume: save what we know, stop. */
 		for (unsigned i = 0; i < queued; i++)

@@ -16,6 +16,7 @@ struct mce_stats {
 	unsigned banks;
 	bool available;
 	uint64_t exceptions;      /* #MC taken by the hypervisor */
+	uint64_t copies_interrupted; /* of which inside copy_mc_safe */
 	uint64_t polled;          /* errors found by polling the banks */
 	uint64_t corrected, uncorrected;
 	uint64_t pages_retired;   /* by this boot's errors and commands */

@@ -2,6 +2,8 @@
 #include "boot/firmware.h"
 #include "hv/mce/retired_list.h"
 #include "hv/mm/mm.h"
+#include "hv/time.h"
+#include "hv/x86/cpu.h"
 #include "hv/lib/string.h"
 #include "hv/panic.h"
 #include "hv/shell/commands.h"
@@ -32,6 +34,23 @@ int cmd_debug(struct shell *sh, int argc, char **argv)
 			return sh_error(sh, "unknown fault kind '%.10s' (de, ud, gp, pf, bp)", k);
 		debug_fault(k);
 		return sh_error(sh, "the fault did not happen");
+	}
+	if (!strcmp(argv[1], "mc-copy") && argc == 2) {
+		/* Copies 2 MiB with copy_mc_safe over and over for 5 s, so a machine
+		 * check injected meanwhile lands inside it. */
+		uint64_t src = pages_alloc(512, 1), dst = pages_alloc(512, 1);
+		uint64_t end = time_ns() + 5 * NS_PER_SEC, copies = 0, failed = 0;
+		if (!src || !dst)
+			return sh_error(sh, "out of memory");
+		while (time_ns() < end && !failed) {
+			failed += copy_mc_safe(phys_to_virt(dst), phys_to_virt(src), 2u << 20) != 0;
+			copies++;
+		}
+		pages_free(src, 512);
+		pages_free(dst, 512);
+		sh_printf(sh, "copies: %lu\ninterrupted_by_machine_check: %s\n",
+			  (unsigned long)copies, failed ? "yes" : "no");
+		return SHELL_OK;
 	}
 	if (!strcmp(argv[1], "alloc-all") && argc == 2) {
 		/* Takes every free page (chained through the pages themselves),
@@ -65,5 +84,5 @@ int cmd_debug(struct shell *sh, int argc, char **argv)
 		sh_printf(sh, "written: %zu bytes with a bad checksum\n", len);
 		return SHELL_OK;
 	}
-	return sh_error(sh, "usage: debug fault de|ud|gp|pf|bp | debug panic | debug alloc-all | debug nvram-corrupt");
+	return sh_error(sh, "usage: debug fault de|ud|gp|pf|bp | debug panic | debug alloc-all | debug mc-copy | debug nvram-corrupt");
 }

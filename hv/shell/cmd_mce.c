@@ -17,6 +17,7 @@ static int mce_show(struct shell *sh)
 	size_t n = retired_list_count();
 	const struct mce_stats *m = mce_stats();
 
+	sh_printf(sh, "copies_interrupted: %lu\n", (unsigned long)m->copies_interrupted);
 	sh_printf(sh, "mca: %s\nbanks: %u\nexceptions: %lu\nfound_by_polling: %lu\n"
 		      "corrected: %lu\nuncorrected: %lu\npages_retired_this_boot: %lu\n"
 		      "guest_pages_poisoned: %lu\n", m->available ? "yes" : "no", m->banks,

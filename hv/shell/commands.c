@@ -47,7 +47,7 @@ const struct shell_cmd hv_commands[] = {
 	  .run = cmd_reboot },
 	{ .name = "poweroff", .args = "", .help = "switch the machine off through UEFI",
 	  .run = cmd_poweroff },
-	{ .name = "debug", .args = "fault de|ud|gp|pf|bp | panic | alloc-all | nvram-corrupt",
+	{ .name = "debug", .args = "fault de|ud|gp|pf|bp | panic | alloc-all | mc-copy | nvram-corrupt",
 	  .help = "provoke failures to test the fatal paths (debug=1 only)",
 	  .run = cmd_debug, .min_args = 1, .max_args = 2, .debug_only = true },
 };

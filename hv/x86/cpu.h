@@ -3,6 +3,7 @@
 #define HV_X86_CPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cpuid_regs {
@@ -32,6 +33,10 @@ static inline void wrmsr(uint32_t msr, uint64_t value)
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
 			 : "memory");
 }
+
+/* memcpy that returns -1 instead of dying when a machine check hits it
+ * (hv/x86/copy_mc.S); 0 when the copy completed. */
+int copy_mc_safe(void *dst, const void *src, size_t len);
 
 /* rdmsr that reports #GP instead of taking it (see trap fixups). */
 bool rdmsr_safe(uint32_t msr, uint64_t *value);

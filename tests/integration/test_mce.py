@@ -148,3 +148,22 @@ def test_hardware_errors_at_free_hypervisor_and_guest_pages(boot, tmp_path):
     assert any(f"0x{free:x} reason uncorrected-error" in l for l in listed), r.text()
     assert any(f"0x{hpa:x} reason uncorrected-error" in l for l in listed), r.text()
     assert con.run("vm destroy c").ok
+
+
+def test_machine_check_inside_the_safe_copy_is_survived(boot, tmp_path):
+    import threading
+    import time
+    inst = boot(vars_file=str(tmp_path / "vars.fd"), config="debug=1\n")
+    con = inst.console()
+    target = memmap_page(con, 90)
+    out = {}
+    t = threading.Thread(target=lambda: out.update(r=con.command("debug mc-copy", 60)))
+    t.start()
+    time.sleep(1.5)  # the copy loop runs for 5 s
+    qemu_mce(inst, target)
+    t.join(60)
+    r = out["r"]
+    assert r.ok and r.fields()["interrupted_by_machine_check"] == "yes", r
+    f = wait_mce(con, "uncorrected", "1")
+    assert f["copies_interrupted"] == "1" and f["exceptions"] == "1", f
+    assert f["last"] == f"bank 9: free page 0x{target:x} retired", f
