@@ -81,6 +81,7 @@ enum exit_kind {
 	EXIT_XSETBV,
 	EXIT_DIRTY_LOG_FULL,      /* the CPU's page-modification log is full */
 	EXIT_TRIPLE_FAULT,
+	EXIT_MACHINE_CHECK,       /* a host #MC arrived while the guest ran */
 	EXIT_INVALID_STATE,       /* VM entry refused the guest state */
 	EXIT_UNHANDLED,           /* an exit this hypervisor does not support */
 	EXIT_KIND_COUNT

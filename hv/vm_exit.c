@@ -2,6 +2,7 @@
  * designated-initialiser table (ACRN style). Vendor backends only decode;
  * everything a guest can ask for is answered here. */
 #include "hv/vm_exit.h"
+#include "hv/mce/mca.h"
 #include "hv/mce/poison.h"
 
 #include "hv/cpuid_policy.h"
@@ -158,6 +159,18 @@ static enum exit_action on_triple_fault(struct vcpu *v, const struct vm_exit *e)
 	return EXIT_STOP;
 }
 
+static enum exit_action on_machine_check(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	if (!mce_guest_exit()) {
+		vm_crash(v->vm, "machine check while the guest ran, no restart IP (RIP 0x%lx)",
+			 (unsigned long)v->regs.rip);
+		return EXIT_STOP;
+	}
+	/* The main loop retires and poisons the page before this guest runs again. */
+	return EXIT_YIELD;
+}
+
 static enum exit_action on_invalid_state(struct vcpu *v, const struct vm_exit *e)
 {
 	vm_crash(v->vm, "invalid guest state: entry refused (exit %s, info 0x%lx) at RIP 0x%lx",
@@ -187,6 +200,7 @@ static const exit_handler_fn handlers[EXIT_KIND_COUNT] = {
 	[EXIT_XSETBV] = on_xsetbv,
 	[EXIT_DIRTY_LOG_FULL] = on_dirty_log_full,
 	[EXIT_TRIPLE_FAULT] = on_triple_fault,
+	[EXIT_MACHINE_CHECK] = on_machine_check,
 	[EXIT_INVALID_STATE] = on_invalid_state,
 	[EXIT_UNHANDLED] = on_unhandled,
 };
@@ -207,7 +221,7 @@ const char *exit_kind_name(enum exit_kind k)
 		[EXIT_CPUID] = "cpuid", [EXIT_RDMSR] = "rdmsr", [EXIT_WRMSR] = "wrmsr",
 		[EXIT_HLT] = "hlt", [EXIT_HYPERCALL] = "hypercall", [EXIT_MEMORY] = "memory",
 		[EXIT_XSETBV] = "xsetbv", [EXIT_DIRTY_LOG_FULL] = "dirty-log-full",
-		[EXIT_TRIPLE_FAULT] = "triple-fault",
+		[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_MACHINE_CHECK] = "machine-check",
 		[EXIT_INVALID_STATE] = "invalid-state", [EXIT_UNHANDLED] = "unhandled",
 	};
 

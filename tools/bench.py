@@ -3,7 +3,7 @@
 one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
-    tools/bench.py [guests] [dirty] [net] [migrate] [--json FILE]
+    tools/bench.py [guests] [dirty] [net] [migrate] [mce] [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
@@ -23,6 +23,10 @@ through the same driver, per NIC model, two instances on one link).
 migrate: see tools/bench_migrate.py (64 and 256 MiB guests, idle and under
 memtouch load: total time, downtime, wire bytes per guest byte, throughput
 as a ratio to net perf on the same link in the same run).
+
+mce: see tools/bench_mce.py (error to page retirement, hardware-raised vs
+console-asked; copy_mc_safe vs memcpy; a migration's extra cost per
+poisoned page).
 """
 
 import argparse
@@ -38,6 +42,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import hvbochs  # noqa: E402
 import hvlaunch  # noqa: E402
+from bench_mce import bench_mce, print_mce  # noqa: E402
 from bench_migrate import bench_migrate, print_migrate  # noqa: E402
 from bench_net import bench_net, print_net  # noqa: E402
 
@@ -212,7 +217,7 @@ def print_dirty(r):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("suites", nargs="*", default=["guests", "dirty", "net", "migrate"])
+    p.add_argument("suites", nargs="*", default=["guests", "dirty", "net", "migrate", "mce"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
@@ -250,6 +255,9 @@ def main():
     if "migrate" in a.suites:
         results["migrate_qemu"] = bench_migrate(os.path.join(ROOT, "build", "bench"))
         print_migrate(results["migrate_qemu"])
+    if "mce" in a.suites:
+        results["mce_qemu"] = bench_mce(os.path.join(ROOT, "build", "bench"))
+        print_mce(results["mce_qemu"])
     with open(a.json, "w") as f:
         json.dump(results, f, indent=2)
     print(f"results in {os.path.relpath(a.json, ROOT)}")

@@ -6,9 +6,13 @@
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *ret = dst;
+	size_t words = n >> 3, bytes = n & 7;
 
-	/* rep movsb is fast on every CPU we target and keeps the code tiny. */
-	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+	/* Eight bytes a step: emulators (QEMU TCG, Bochs) and CPUs without
+	 * fast rep movsb take a step at a time; `bench copy` measured rep movsb
+	 * at 7x the cost of rep movsq under TCG. */
+	__asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(words) : : "memory");
+	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(bytes) : : "memory");
 	return ret;
 }
 
@@ -29,8 +33,12 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *ret = dst;
+	size_t words = n >> 3, bytes = n & 7;
+	uint64_t pattern = 0x0101010101010101ull * (unsigned char)c;
 
-	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+	/* Eight bytes a step, as in memcpy. */
+	__asm__ volatile("rep stosq" : "+D"(dst), "+c"(words) : "a"(pattern) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(bytes) : "a"(pattern) : "memory");
 	return ret;
 }
 

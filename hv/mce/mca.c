@@ -59,6 +59,19 @@ static unsigned collect(void)
 	return found;
 }
 
+/* An error with processor context corrupt cannot be contained: the page
+ * is saved as retired so the next boot avoids it, then we stop. */
+static void panic_if_context_corrupt(void)
+{
+	for (unsigned i = 0; i < queued; i++)
+		if (queue[i].status & MCI_PCC) {
+			if (queue[i].addr)
+				retired_list_add(queue[i].addr, RETIRE_UNCORRECTED);
+			panic("machine check: processor context corrupt (bank %u, address 0x%lx)",
+			      queue[i].bank, (unsigned long)queue[i].addr);
+		}
+}
+
 static void on_machine_check(struct trap_frame *f)
 {
 	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
@@ -78,13 +91,23 @@ static void on_machine_check(struct trap_frame *f)
 				retired_list_add(queue[i].addr, RETIRE_UNCORRECTED);
 		panic("machine check with no restart IP at RIP 0x%lx", (unsigned long)f->rip);
 	}
-	for (unsigned i = 0; i < queued; i++)
-		if ((queue[i].status & MCI_PCC) && queue[i].addr) {
-			retired_list_add(queue[i].addr, RETIRE_UNCORRECTED);
-			panic("machine check: processor context corrupt (bank %u, address 0x%lx)",
-			      queue[i].bank, (unsigned long)queue[i].addr);
-		}
+	panic_if_context_corrupt();
 	wrmsr(MSR_MCG_STATUS, 0); /* MCIP off: a further #MC is an exception again */
+}
+
+bool mce_guest_exit(void)
+{
+	if (!stats.available)
+		return true;
+	bool irq = irq_save();
+	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
+	stats.guest_exits++;
+	collect();
+	panic_if_context_corrupt();
+	wrmsr(MSR_MCG_STATUS, 0);
+	irq_restore(irq);
+	/* Without RIPV it is the guest's context that cannot resume, not ours. */
+	return mcg & MCG_RIPV;
 }
 
 void mce_init(void)
@@ -141,8 +164,10 @@ enum mce_owner mce_handle_page(uint64_t pa, enum retire_reason why, char *what, 
 			     saved ? "" : " (NVRAM save failed)");
 		return MCE_OWNER_GUEST;
 	}
-	fmt_snprintf(what, len, "%s page 0x%lx retired%s",
-		     r == PALLOC_RETIRED_IN_USE ? "hypervisor" : "free", (unsigned long)pa,
+	fmt_snprintf(what, len, "%s 0x%lx %s%s",
+		     r == PALLOC_RETIRED_IN_USE ? "hypervisor page" :
+		     r == PALLOC_ALREADY_RETIRED ? "page" : "free page", (unsigned long)pa,
+		     r == PALLOC_ALREADY_RETIRED ? "was already retired" : "retired",
 		     saved ? "" : " (NVRAM save failed)");
 	return r == PALLOC_RETIRED_IN_USE ? MCE_OWNER_HV : MCE_OWNER_FREE;
 }

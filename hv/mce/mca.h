@@ -16,6 +16,7 @@ struct mce_stats {
 	unsigned banks;
 	bool available;
 	uint64_t exceptions;      /* #MC taken by the hypervisor */
+	uint64_t guest_exits;     /* #MC intercepted while a guest ran */
 	uint64_t copies_interrupted; /* of which inside copy_mc_safe */
 	uint64_t polled;          /* errors found by polling the banks */
 	uint64_t corrected, uncorrected;
@@ -29,6 +30,11 @@ void mce_init(void);
 /* Reads and clears the banks; acts on what they report. Main loop only. */
 void mce_poll(void);
 const struct mce_stats *mce_stats(void);
+/* A #MC intercepted as a VM exit (the CPU does not run the host's handler
+ * then): reads and clears the banks like the handler, queues the errors
+ * for the main loop. Returns false if the guest's context cannot resume.
+ * @pre called in the exit path, before anything re-enters the guest. */
+bool mce_guest_exit(void);
 
 enum mce_owner { MCE_OWNER_FREE, MCE_OWNER_GUEST, MCE_OWNER_HV, MCE_OWNER_NOT_RAM };
 /* Handles an uncorrected error at host page 'pa' (retire, poison the guest

@@ -6,6 +6,7 @@
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/log.h"
+#include "hv/time.h"
 
 #define RETIRED_VAR "HvRetiredPages"
 
@@ -14,6 +15,7 @@ static size_t count;
 static char boot_status[128] = "not loaded";
 static char save_status[96] = "not saved since boot";
 static uint8_t record[RETIRED_RECORD_MAX];
+static uint64_t last_save_ns;
 
 size_t retired_list_load(const struct boot_info *bi, uint64_t *addrs)
 {
@@ -46,8 +48,10 @@ size_t retired_list_load(const struct boot_info *bi, uint64_t *addrs)
 static bool save(void)
 {
 	size_t len = retired_record_encode(list, count, record);
+	uint64_t t0 = time_ns();
 	int s = fw_set_variable(RETIRED_VAR, record, len);
 
+	last_save_ns = time_ns() - t0;
 	if (s != FW_OK) {
 		fmt_snprintf(save_status, sizeof(save_status), "save failed: %s", fw_status_name(s));
 		log_err("mce: saving %zu retired pages to NVRAM failed: %s", count,
@@ -109,4 +113,9 @@ const char *retired_list_boot_status(void)
 const char *retired_list_save_status(void)
 {
 	return save_status;
+}
+
+uint64_t retired_list_last_save_ns(void)
+{
+	return last_save_ns;
 }

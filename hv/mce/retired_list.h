@@ -29,5 +29,7 @@ const struct retired_entry *retired_list_at(size_t i);
 /* What happened at boot and at the last save, for `mce`. */
 const char *retired_list_boot_status(void);
 const char *retired_list_save_status(void);
+/* How long the last save took (encode excluded: the firmware's SetVariable). */
+uint64_t retired_list_last_save_ns(void);
 
 #endif

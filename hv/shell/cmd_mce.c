@@ -17,19 +17,21 @@ static int mce_show(struct shell *sh)
 	size_t n = retired_list_count();
 	const struct mce_stats *m = mce_stats();
 
-	sh_printf(sh, "copies_interrupted: %lu\n", (unsigned long)m->copies_interrupted);
-	sh_printf(sh, "mca: %s\nbanks: %u\nexceptions: %lu\nfound_by_polling: %lu\n"
+	sh_printf(sh, "mca: %s\nbanks: %u\nexceptions: %lu\ncopies_interrupted: %lu\n"
+		      "intercepted_in_guest: %lu\nfound_by_polling: %lu\n"
 		      "corrected: %lu\nuncorrected: %lu\npages_retired_this_boot: %lu\n"
 		      "guest_pages_poisoned: %lu\n", m->available ? "yes" : "no", m->banks,
-		  (unsigned long)m->exceptions, (unsigned long)m->polled,
+		  (unsigned long)m->exceptions, (unsigned long)m->copies_interrupted,
+		  (unsigned long)m->guest_exits, (unsigned long)m->polled,
 		  (unsigned long)m->corrected, (unsigned long)m->uncorrected,
 		  (unsigned long)m->pages_retired, (unsigned long)m->guest_pages_poisoned);
 	if (m->last[0])
 		sh_printf(sh, "last: %s\nlast_error_to_action_us: %lu\n", m->last,
 			  (unsigned long)(m->last_ns / 1000));
 
-	sh_printf(sh, "retired_pages: %zu\nnvram_at_boot: %s\nnvram_last_save: %s\n", n,
-		  retired_list_boot_status(), retired_list_save_status());
+	sh_printf(sh, "retired_pages: %zu\nnvram_at_boot: %s\nnvram_last_save: %s\n"
+		      "nvram_last_save_us: %lu\n", n, retired_list_boot_status(),
+		  retired_list_save_status(), (unsigned long)(retired_list_last_save_ns() / 1000));
 	for (size_t i = 0; i < n; i++) {
 		const struct retired_entry *e = retired_list_at(i);
 		sh_printf(sh, "page 0x%lx reason %s when %u\n", (unsigned long)e->addr,
@@ -109,14 +111,15 @@ static int mce_inject(struct shell *sh, uint64_t hpa)
 	char what[140];
 	uint64_t t0 = time_ns();
 	enum mce_owner o = mce_handle_page(hpa, RETIRE_INJECTED, what, sizeof(what));
+	uint64_t took = time_ns() - t0;
 
 	if (o == MCE_OWNER_NOT_RAM)
 		return sh_error(sh, "%s", what);
 	log_warn("mce: injected error at 0x%lx: %s", (unsigned long)hpa, what);
-	sh_printf(sh, "page: 0x%lx\nowner: %s\naction: %s\nhandling_us: %lu\n",
+	sh_printf(sh, "page: 0x%lx\nowner: %s\naction: %s\nhandling_us: %lu\nnvram_save_us: %lu\n",
 		  (unsigned long)hpa,
 		  o == MCE_OWNER_GUEST ? "guest" : o == MCE_OWNER_HV ? "hypervisor" : "free", what,
-		  (unsigned long)((time_ns() - t0) / 1000));
+		  (unsigned long)(took / 1000), (unsigned long)(retired_list_last_save_ns() / 1000));
 	return SHELL_OK;
 }
 

@@ -6,6 +6,7 @@
 #include "hv/mm/mm.h"
 #include "hv/vm.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/trap.h"
 #include "hv/x86/cpu_features.h"
 
 #define IOPM_PAGES 3
@@ -128,6 +129,9 @@ static int svm_vcpu_create(struct vcpu *v)
 			     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			     SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_MONITOR | SVM_INTERCEPT_MWAIT |
 			     SVM_INTERCEPT_MWAIT_COND | SVM_INTERCEPT_XSETBV;
+	/* The host must see its machine checks; the CPU then does not call
+	 * the host's handler itself (the exit handler does). */
+	c->intercept_exceptions = 1u << VEC_MC;
 	c->iopm_base_pa = iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;
 	/* Physical interrupts follow the host's IF while the guest runs. */

@@ -166,7 +166,15 @@ static void dec_npf(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 	e->mem.walk = (err >> 33) & 1;
 }
 
+static void dec_machine_check(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
+{
+	(void)v;
+	(void)vmcb;
+	dec_kind(e, EXIT_MACHINE_CHECK);
+}
+
 static const struct svm_exit_desc exits[SLOTS] = {
+	[0x40 + VEC_MC] = { "excp-mc", dec_machine_check, 0 },
 	[0x60] = { "intr", dec_external, 0 },
 	[0x61] = { "nmi", dec_external, 0 },
 	[0x62] = { "smi", dec_external, 0 },

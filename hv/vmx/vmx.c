@@ -5,6 +5,7 @@
 #include "hv/vm.h"
 #include "hv/vmx/vmcs.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/trap.h"
 
 #define VPID_COUNT 64 /* more than VM_MAX vCPUs; VPID 0 belongs to the host */
 
@@ -96,7 +97,8 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_PROC_CONTROLS2, proc2);
 	vmwrite(VMCS_EXIT_CONTROLS, c->exit);
 	vmwrite(VMCS_ENTRY_CONTROLS, c->entry);
-	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	/* Only #MC: the host must see its machine checks, not the guest. */
+	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_MC);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);

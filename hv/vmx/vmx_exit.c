@@ -51,6 +51,8 @@ static void dec_exception(struct vcpu *v, struct vm_exit *e)
 	e->info2 = info;
 	if (((info >> INTR_INFO_TYPE_SHIFT) & 7) == INTR_TYPE_NMI)
 		e->kind = EXIT_EXTERNAL_INTERRUPT;
+	else if ((info & 0xff) == VEC_MC)
+		e->kind = EXIT_MACHINE_CHECK;
 }
 
 static void dec_window(struct vcpu *v, struct vm_exit *e)
@@ -114,6 +116,12 @@ static void dec_invalid(struct vcpu *v, struct vm_exit *e)
 {
 	(void)v;
 	e->kind = EXIT_INVALID_STATE;
+}
+
+static void dec_machine_check(struct vcpu *v, struct vm_exit *e)
+{
+	(void)v;
+	e->kind = EXIT_MACHINE_CHECK;
 }
 
 static void dec_cr(struct vcpu *v, struct vm_exit *e)
@@ -242,7 +250,7 @@ static const struct vmx_exit_desc exits[REASONS] = {
 	[REASON_MTF] = { "monitor-trap", NULL },
 	[REASON_MONITOR] = { "monitor", dec_ud },
 	[REASON_PAUSE] = { "pause", dec_skip },
-	[REASON_MACHINE_CHECK] = { "machine-check", dec_invalid },
+	[REASON_MACHINE_CHECK] = { "machine-check", dec_machine_check },
 	[REASON_EPT_VIOLATION] = { "ept-violation", dec_ept_violation },
 	[REASON_EPT_MISCONFIG] = { "ept-misconfig", dec_ept_misconfig },
 	[REASON_INVEPT] = { "invept", dec_ud },
@@ -283,6 +291,7 @@ const char *vmx_exit_name(uint32_t code)
 	if (code & EXIT_REASON_ENTRY_FAILED)
 		return reason == REASON_INVALID_GUEST_STATE ? "entry-failed-guest-state" :
 		       reason == REASON_MSR_LOADING	    ? "entry-failed-msr-loading" :
+		       reason == REASON_MACHINE_CHECK	    ? "entry-failed-machine-check" :
 							      "entry-failed";
 	return reason < REASONS && exits[reason].name ? exits[reason].name : "other";
 }
@@ -296,7 +305,8 @@ void vmx_decode_exit(struct vcpu *v, struct vm_exit *e)
 	e->info1 = vmread(VMCS_EXIT_QUALIFICATION);
 	e->insn_len = (uint8_t)vmread(VMCS_EXIT_INSN_LEN);
 	if (code & EXIT_REASON_ENTRY_FAILED) {
-		e->kind = EXIT_INVALID_STATE;
+		/* Reason 41: a machine check during VM entry; the guest never ran. */
+		e->kind = reason == REASON_MACHINE_CHECK ? EXIT_MACHINE_CHECK : EXIT_INVALID_STATE;
 		return;
 	}
 	if (reason < REASONS && exits[reason].decode)

@@ -167,3 +167,20 @@ def test_machine_check_inside_the_safe_copy_is_survived(boot, tmp_path):
     f = wait_mce(con, "uncorrected", "1")
     assert f["copies_interrupted"] == "1" and f["exceptions"] == "1", f
     assert f["last"] == f"bank 9: free page 0x{target:x} retired", f
+
+
+def test_inject_twice_and_the_copy_benchmark(boot, tmp_path):
+    con = boot(vars_file=str(tmp_path / "vars.fd")).console()
+    page = memmap_page(con, 70)
+    r = con.run(f"mce inject 0x{page:x}").fields()
+    assert r["owner"] == "free" and r["action"] == f"free page 0x{page:x} retired", r
+    assert int(r["handling_us"]) >= int(r["nvram_save_us"]) > 0, r
+    r = con.run(f"mce inject 0x{page:x}").fields()
+    assert r["action"] == f"page 0x{page:x} was already retired", r
+    f = con.run("mce").fields()
+    assert f["pages_retired_this_boot"] == "1" and f["retired_pages"] == "1", f
+    # Both copies of the same pages run without a machine check.
+    c = con.run("bench copy 200").fields()
+    assert c["pages"] == "200" and int(c["memcpy_tsc"]) > 0 and int(c["copy_mc_safe_tsc"]) > 0
+    r = con.command("bench copy 0")
+    assert not r.ok and "N must be" in r.error
