@@ -151,6 +151,9 @@ static bool spans(const struct guest_mem *m, uint64_t gpa, uint8_t *buf, int byt
 		size_t n = (size_t)(GMEM_PAGE - (gpa % GMEM_PAGE));
 		if (n > len)
 			n = len;
+		uint64_t gfn = gpa / GMEM_PAGE;
+		if (m->poisoned && (m->poisoned[gfn / 64] & (1ull << (gfn % 64))))
+			return false; /* reading it would raise a machine check here */
 		void *host = gmem_ptr(m, gpa);
 		if (op == SPAN_READ)
 			memcpy(buf, host, n);

@@ -37,6 +37,8 @@ struct guest_mem {
 	size_t chunks_pages;
 	size_t host_pages;    /* guest pages + bookkeeping pages */
 	struct gmem_host host;
+	const uint64_t *poisoned; /* bit per page lost to a memory error (hv/mce/poison.c):
+				   * gmem_read/write/fill refuse those pages */
 };
 
 /* Allocates zeroed backing for 'size' bytes. On failure nothing stays

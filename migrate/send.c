@@ -6,6 +6,7 @@
 #include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
 #include "hv/log.h"
+#include "hv/mce/mca.h"
 #include "hv/mce/poison.h"
 #include "hv/mm/mm.h"
 #include "hv/time.h"
@@ -183,6 +184,27 @@ int migrate_cancel(char *err, size_t errlen)
 	return 0;
 }
 
+/* Reads a guest page to send. Poisoned pages are never read: the error
+ * travels instead of the data. When a machine check cuts the read short,
+ * the error is handled at once (retired, poisoned if it is this page); if
+ * it hit elsewhere, the page is read again. @return false if poisoned. */
+static bool read_page(uint64_t gfn, void *page)
+{
+	uint64_t gpa = gfn * MIG_PAGE_SIZE;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (vm_page_poisoned(S.vm, gpa))
+			return false;
+		if (!copy_mc_safe(page, gmem_ptr(&S.vm->mem, gpa), MIG_PAGE_SIZE))
+			return true;
+		mce_poll();
+	}
+	/* It failed twice and no bank named it: treat it as bad here too, so
+	 * both sides agree. */
+	poison_guest_page(S.vm, gpa);
+	return false;
+}
+
 static bool page_is_zero(const uint64_t *p)
 {
 	for (size_t i = 0; i < MIG_PAGE_SIZE / 8; i++)
@@ -210,12 +232,7 @@ static bool stage_pages(void)
 		uint64_t gfn = S.cursor++;
 		S.to_send[gfn / 64] &= ~(1ull << (gfn % 64));
 		static uint64_t page[MIG_PAGE_SIZE / 8];
-		const void *src = gmem_ptr(&S.vm->mem, gfn * MIG_PAGE_SIZE);
-		/* Poisoned pages are never read: the error travels instead of the
-		 * data. A page that fails while being read becomes one (the #MC
-		 * is handled from the main loop, which poisons it for good). */
-		if (vm_page_poisoned(S.vm, gfn * MIG_PAGE_SIZE) ||
-		    copy_mc_safe(page, src, MIG_PAGE_SIZE)) {
+		if (!read_page(gfn, page)) {
 			mig_pages_add(&w, gfn, MIG_PAGE_POISON, NULL);
 			S.st.poison_pages++;
 		} else if (page_is_zero(page)) {

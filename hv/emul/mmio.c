@@ -3,6 +3,7 @@
 #include "hv/emul/decode.h"
 #include "hv/emul/gwalk.h"
 #include "hv/vdev/ports.h"
+#include "hv/mce/poison.h"
 #include "hv/vm.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/trap.h"
@@ -127,6 +128,11 @@ enum exit_action emulate_string_io(struct vcpu *v, const struct vm_exit *e)
 		    !gmem_contains(&vm->mem, gpa, e->io.size)) {
 			vm_crash(vm, "string I/O on port 0x%x with an unmapped buffer at 0x%lx",
 				 e->io.port, (unsigned long)la);
+			return EXIT_STOP;
+		}
+		if (vm_page_poisoned(vm, gpa) || vm_page_poisoned(vm, gpa + e->io.size - 1)) {
+			vm_crash(vm, "machine check: string I/O on port 0x%x with a buffer in poisoned "
+				 "guest page 0x%lx", e->io.port, (unsigned long)(gpa & ~0xfffull));
 			return EXIT_STOP;
 		}
 		if (e->io.in) {

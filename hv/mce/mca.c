@@ -18,58 +18,116 @@
 
 #define MSR_MC_STATUS(i) (0x401 + 4 * (i))
 #define MSR_MC_ADDR(i) (0x402 + 4 * (i))
+#define MSR_MC_MISC(i) (0x403 + 4 * (i))
 #define MCI_VAL (1ull << 63)
 #define MCI_UC (1ull << 61)
 #define MCI_PCC (1ull << 57)
 #define MCI_ADDRV (1ull << 58)
+#define MCI_MISCV (1ull << 59)
+#define MCI_S (1ull << 56)  /* signalled as #MC (software-recoverable format) */
+#define MCI_AR (1ull << 55) /* action required: the interrupted code consumed it */
 #define MCG_RIPV 1ull
+#define MCG_EIPV 2ull
+#define MCG_SER_P (1ull << 24)
 #define POLL_NS (10 * NS_PER_MS)
 #define QUEUE 16
 
 struct mce_error {
-	uint64_t status, addr, seen_ns;
+	uint64_t status, addr, misc, seen_ns;
 	unsigned bank;
 };
 
+/* Errors waiting for the main loop. The #MC handler can interrupt the main
+ * loop anywhere (IF does not mask it) but never the reverse, and cannot
+ * nest (MCIP): so the handler has a ring of its own that only it fills and
+ * only the main loop drains, and the main loop's own reads (polling, VM
+ * exits) go to a second ring that nothing else touches. */
+struct mce_ring {
+	struct mce_error e[QUEUE];
+	volatile unsigned head, tail;
+};
+
+/* What one read of the banks found, judged as it was read (so nothing is
+ * missed when a ring is full). */
+struct mce_scan {
+	unsigned found;
+	uint64_t pcc_addr, consumed_addr, any_addr;
+	bool pcc, consumed;
+};
+
 static struct mce_stats stats;
-static struct mce_error queue[QUEUE];
-static volatile unsigned queued;
+static struct mce_ring from_handler, from_loop;
 static uint64_t next_poll;
+static bool ser_p; /* MCG_CAP.SER_P: MCi_STATUS S and AR are defined */
 
 const struct mce_stats *mce_stats(void)
 {
 	return &stats;
 }
 
-/* Reads every bank with a valid error into the queue and clears it. */
-static unsigned collect(void)
+static void ring_push(struct mce_ring *r, const struct mce_error *e)
 {
-	unsigned found = 0;
+	if (r->head - r->tail >= QUEUE) {
+		stats.dropped++;
+		return;
+	}
+	r->e[r->head % QUEUE] = *e;
+	barrier(); /* the entry is complete before the main loop can see it */
+	r->head++;
+}
+
+/* A page address as the banks give it: bits 51:12 (AMD keeps other
+ * information above bit 55). */
+static uint64_t page_of(uint64_t addr)
+{
+	return addr & 0x000ffffffffff000ull;
+}
+
+/* Reads every bank with a valid error into 'r' and clears it. */
+static struct mce_scan collect(struct mce_ring *r)
+{
+	struct mce_scan scan = { 0 };
 
 	for (unsigned i = 0; i < stats.banks; i++) {
 		uint64_t st = rdmsr(MSR_MC_STATUS(i));
 		if (!(st & MCI_VAL))
 			continue;
-		uint64_t addr = st & MCI_ADDRV ? rdmsr(MSR_MC_ADDR(i)) : 0;
-		if (queued < QUEUE)
-			queue[queued++] = (struct mce_error){ st, addr, time_ns(), i };
+		uint64_t addr = st & MCI_ADDRV ? page_of(rdmsr(MSR_MC_ADDR(i))) : 0;
+		uint64_t misc = st & MCI_MISCV ? rdmsr(MSR_MC_MISC(i)) : 0;
+		ring_push(r, &(struct mce_error){ st, addr, misc, time_ns(), i });
 		wrmsr(MSR_MC_STATUS(i), 0);
-		found++;
+		scan.found++;
+		if (addr && (st & MCI_UC))
+			scan.any_addr = addr;
+		if (st & MCI_PCC) {
+			scan.pcc = true;
+			scan.pcc_addr = addr;
+		}
+		if (ser_p && (st & (MCI_UC | MCI_S | MCI_AR)) == (MCI_UC | MCI_S | MCI_AR)) {
+			scan.consumed = true;
+			scan.consumed_addr = addr;
+		}
 	}
-	return found;
+	return scan;
 }
 
-/* An error with processor context corrupt cannot be contained: the page
- * is saved as retired so the next boot avoids it, then we stop. */
-static void panic_if_context_corrupt(void)
+/* The last thing before a panic: the bad page goes to NVRAM so the next
+ * boot avoids it (unless the main loop was saving when the #MC came: the
+ * firmware's variable services are not reentrant). */
+static void save_before_panic(uint64_t addr)
 {
-	for (unsigned i = 0; i < queued; i++)
-		if (queue[i].status & MCI_PCC) {
-			if (queue[i].addr)
-				retired_list_add(queue[i].addr, RETIRE_UNCORRECTED);
-			panic("machine check: processor context corrupt (bank %u, address 0x%lx)",
-			      queue[i].bank, (unsigned long)queue[i].addr);
-		}
+	if (addr && !retired_list_saving())
+		retired_list_add(addr, RETIRE_UNCORRECTED);
+}
+
+/* An error with processor context corrupt cannot be contained. */
+static void panic_if_context_corrupt(const struct mce_scan *scan)
+{
+	if (scan->pcc) {
+		save_before_panic(scan->pcc_addr);
+		panic("machine check: processor context corrupt (address 0x%lx)",
+		      (unsigned long)scan->pcc_addr);
+	}
 }
 
 static void on_machine_check(struct trap_frame *f)
@@ -77,21 +135,27 @@ static void on_machine_check(struct trap_frame *f)
 	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
 
 	stats.exceptions++;
-	collect();
-	if (trap_apply_fixup(f)) {
-		/* Inside copy_mc_safe: the copy fails, the error is handled later. */
+	struct mce_scan scan = collect(&from_handler);
+	panic_if_context_corrupt(&scan);
+	/* Inside copy_mc_safe, and the error belongs to the copy (the IP is
+	 * the one that met it): the copy fails, the main loop handles the
+	 * error. A #MC with an unrelated IP is judged as anywhere else. */
+	if ((mcg & MCG_EIPV) && scan.any_addr && trap_apply_fixup(f)) {
 		stats.copies_interrupted++;
 		wrmsr(MSR_MCG_STATUS, 0);
 		return;
 	}
+	if (scan.consumed) {
+		/* Our own code consumed the bad data outside a safe copy:
+		 * resuming would consume it again. */
+		save_before_panic(scan.consumed_addr);
+		panic("machine check: the hypervisor consumed poisoned memory at 0x%lx "
+		      "(RIP 0x%lx)", (unsigned long)scan.consumed_addr, (unsigned long)f->rip);
+	}
 	if (!(mcg & MCG_RIPV)) {
-		/* The interrupted code cannot resume: save what we know, stop. */
-		for (unsigned i = 0; i < queued; i++)
-			if (queue[i].addr)
-				retired_list_add(queue[i].addr, RETIRE_UNCORRECTED);
+		save_before_panic(scan.any_addr);
 		panic("machine check with no restart IP at RIP 0x%lx", (unsigned long)f->rip);
 	}
-	panic_if_context_corrupt();
 	wrmsr(MSR_MCG_STATUS, 0); /* MCIP off: a further #MC is an exception again */
 }
 
@@ -99,14 +163,13 @@ bool mce_guest_exit(void)
 {
 	if (!stats.available)
 		return true;
-	bool irq = irq_save();
 	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
 	stats.guest_exits++;
-	collect();
-	panic_if_context_corrupt();
+	struct mce_scan scan = collect(&from_loop);
+	panic_if_context_corrupt(&scan);
 	wrmsr(MSR_MCG_STATUS, 0);
-	irq_restore(irq);
-	/* Without RIPV it is the guest's context that cannot resume, not ours. */
+	/* Without RIPV it is the guest's context that cannot resume, not ours
+	 * (Intel reports a data load that consumed poison so, too). */
 	return mcg & MCG_RIPV;
 }
 
@@ -120,9 +183,10 @@ void mce_init(void)
 	}
 	stats.available = true;
 	stats.banks = f->mca_banks;
+	ser_p = f->mcg_cap & MCG_SER_P;
 	trap_set_handler(VEC_MC, on_machine_check);
 	write_cr4(read_cr4() | CR4_MCE);
-	collect(); /* whatever the firmware left: handled like the rest */
+	collect(&from_loop); /* whatever the firmware left: handled like the rest */
 }
 
 static uint64_t guest_owner(uint64_t pa, struct vm **owner)
@@ -190,26 +254,34 @@ static void act(const struct mce_error *e)
 	mce_handle_page(e->addr, RETIRE_UNCORRECTED, what, sizeof(what));
 	stats.last_ns = time_ns() - e->seen_ns;
 	fmt_snprintf(stats.last, sizeof(stats.last), "bank %u: %s", e->bank, what);
-	log_warn("mce: uncorrected memory error, bank %u, address 0x%lx: %s", e->bank,
-		 (unsigned long)e->addr, what);
+	log_warn("mce: uncorrected memory error, bank %u, address 0x%lx, misc 0x%lx: %s", e->bank,
+		 (unsigned long)e->addr, (unsigned long)e->misc, what);
+	/* MISC[5:0], the address's least significant valid bit (Intel's
+	 * recoverable format): coarser than a page is not acted on in full. */
+	if ((e->status & MCI_S) && (e->misc & 0x3f) > 12)
+		log_warn("mce: the error may span 2^%u bytes; only the reported page was retired",
+			 (unsigned)(e->misc & 0x3f));
+}
+
+static void drain(struct mce_ring *r)
+{
+	while (r->tail != r->head) {
+		struct mce_error e = r->e[r->tail % QUEUE];
+		barrier();
+		r->tail++;
+		act(&e);
+	}
 }
 
 void mce_poll(void)
 {
 	uint64_t now = time_ns();
+	bool waiting = from_handler.head != from_handler.tail || from_loop.head != from_loop.tail;
 
-	if (!stats.available || (now < next_poll && !queued))
+	if (!stats.available || (now < next_poll && !waiting))
 		return;
 	next_poll = now + POLL_NS;
-	bool irq = irq_save();
-	unsigned before = queued;
-	collect();
-	stats.polled += queued - before;
-	struct mce_error batch[QUEUE];
-	unsigned n = queued;
-	memcpy(batch, queue, n * sizeof(batch[0]));
-	queued = 0;
-	irq_restore(irq);
-	for (unsigned i = 0; i < n; i++)
-		act(&batch[i]);
+	stats.polled += collect(&from_loop).found;
+	drain(&from_handler);
+	drain(&from_loop);
 }

@@ -19,6 +19,7 @@ struct mce_stats {
 	uint64_t guest_exits;     /* #MC intercepted while a guest ran */
 	uint64_t copies_interrupted; /* of which inside copy_mc_safe */
 	uint64_t polled;          /* errors found by polling the banks */
+	uint64_t dropped;         /* read while the queue was full (acted on if fatal) */
 	uint64_t corrected, uncorrected;
 	uint64_t pages_retired;   /* by this boot's errors and commands */
 	uint64_t guest_pages_poisoned;

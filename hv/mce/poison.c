@@ -11,15 +11,28 @@ bool poison_guest_page(struct vm *vm, uint64_t gpa)
 	uint64_t gfn = gpa / GMEM_PAGE;
 
 	gpa &= ~(GMEM_PAGE - 1);
-	/* Never mapped again: split the 2 MiB leaf around it, drop the 4 KiB. */
-	pt_split(&vm->slpt, gpa & ~(GMEM_CHUNK_SIZE - 1), GMEM_CHUNK_SIZE);
-	pt_unmap(&vm->slpt, gpa, GMEM_PAGE);
-	vcpu_ops->flush_guest_tlb(vm);
-	if (!vm->poisoned)
-		vm->poisoned = kzalloc((pages + 63) / 64 * 8);
 	if (!vm->poisoned) {
-		log_err("vm %s: no memory to record poisoned GPA 0x%lx", vm->name, (unsigned long)gpa);
-		return false;
+		vm->poisoned = kzalloc((pages + 63) / 64 * 8);
+		vm->mem.poisoned = vm->poisoned;
+	}
+	/* Never mapped again: split the 2 MiB leaf around it, drop the 4 KiB. */
+	bool unmapped = pt_split(&vm->slpt, gpa & ~(GMEM_CHUNK_SIZE - 1), GMEM_CHUNK_SIZE) == 0 &&
+			pt_unmap(&vm->slpt, gpa, GMEM_PAGE) == 0;
+	if (!unmapped) {
+		/* The page table split needs a page: without one, drop the whole
+		 * 2 MiB mapping around it (no allocation needed). */
+		unmapped = pt_unmap(&vm->slpt, gpa & ~(GMEM_CHUNK_SIZE - 1), GMEM_CHUNK_SIZE) == 0;
+	}
+	vcpu_ops->flush_guest_tlb(vm);
+	if (!vm->poisoned || !unmapped) {
+		/* Cannot keep the guest away from it, or not remember it: stop it. */
+		log_err("vm %s: poisoned GPA 0x%lx could not be isolated", vm->name,
+			(unsigned long)gpa);
+		if (vm->state == VM_RUNNING || vm->state == VM_PAUSED)
+			vm_crash(vm, "machine check: poisoned guest page 0x%lx could not be isolated",
+				 (unsigned long)gpa);
+		if (!vm->poisoned)
+			return false;
 	}
 	if (!(vm->poisoned[gfn / 64] & (1ull << (gfn % 64)))) {
 		vm->poisoned[gfn / 64] |= 1ull << (gfn % 64);
@@ -41,5 +54,6 @@ void poison_release(struct vm *vm)
 {
 	kfree(vm->poisoned);
 	vm->poisoned = NULL;
+	vm->mem.poisoned = NULL;
 	vm->poisoned_pages = 0;
 }

@@ -16,6 +16,7 @@ static char boot_status[128] = "not loaded";
 static char save_status[96] = "not saved since boot";
 static uint8_t record[RETIRED_RECORD_MAX];
 static uint64_t last_save_ns;
+static volatile bool saving;
 
 size_t retired_list_load(const struct boot_info *bi, uint64_t *addrs)
 {
@@ -49,7 +50,9 @@ static bool save(void)
 {
 	size_t len = retired_record_encode(list, count, record);
 	uint64_t t0 = time_ns();
+	saving = true;
 	int s = fw_set_variable(RETIRED_VAR, record, len);
+	saving = false;
 
 	last_save_ns = time_ns() - t0;
 	if (s != FW_OK) {
@@ -68,6 +71,11 @@ bool retired_list_add(uint64_t addr, enum retire_reason reason)
 	size_t i = 0;
 
 	addr &= ~0xfffull;
+	if (!addr || addr >= RETIRED_ADDR_LIMIT) {
+		/* The record refuses such entries: one would void the whole list. */
+		log_err("mce: 0x%lx is not a page address to retire", (unsigned long)addr);
+		return false;
+	}
 	while (i < count && list[i].addr < addr)
 		i++;
 	if (i < count && list[i].addr == addr)
@@ -113,6 +121,11 @@ const char *retired_list_boot_status(void)
 const char *retired_list_save_status(void)
 {
 	return save_status;
+}
+
+bool retired_list_saving(void)
+{
+	return saving;
 }
 
 uint64_t retired_list_last_save_ns(void)

@@ -31,5 +31,7 @@ const char *retired_list_boot_status(void);
 const char *retired_list_save_status(void);
 /* How long the last save took (encode excluded: the firmware's SetVariable). */
 uint64_t retired_list_last_save_ns(void);
+/* True while a save is in the firmware: the #MC handler must not start one. */
+bool retired_list_saving(void);
 
 #endif

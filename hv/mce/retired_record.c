@@ -69,7 +69,7 @@ int retired_record_decode(const uint8_t *buf, size_t len, struct retired_entry *
 		const uint8_t *p = buf + RETIRED_RECORD_HDR + (size_t)i * RETIRED_RECORD_ENTRY;
 		uint64_t addr = get_le64(p);
 		uint16_t reason = get_le16(p + 12);
-		if (!addr || (addr & 0xfff) || addr >= (1ull << 52))
+		if (!addr || (addr & 0xfff) || addr >= RETIRED_ADDR_LIMIT)
 			return bad(err, errlen, "entry %lu: not a page address", i);
 		if (i && addr <= prev)
 			return bad(err, errlen, "entry %lu: addresses out of order or repeated", i);

@@ -16,6 +16,7 @@
 #define RETIRED_RECORD_VERSION 1
 #define RETIRED_RECORD_HDR 16
 #define RETIRED_RECORD_ENTRY 16
+#define RETIRED_ADDR_LIMIT (1ull << 52) /* x86-64's physical address width at most */
 #define RETIRED_MAX 2048 /* fits the firmware's ~33 KB variable limit */
 #define RETIRED_RECORD_MAX (RETIRED_RECORD_HDR + RETIRED_MAX * RETIRED_RECORD_ENTRY)
 

@@ -18,11 +18,11 @@ static int mce_show(struct shell *sh)
 	const struct mce_stats *m = mce_stats();
 
 	sh_printf(sh, "mca: %s\nbanks: %u\nexceptions: %lu\ncopies_interrupted: %lu\n"
-		      "intercepted_in_guest: %lu\nfound_by_polling: %lu\n"
+		      "intercepted_in_guest: %lu\nfound_by_polling: %lu\nqueue_full_dropped: %lu\n"
 		      "corrected: %lu\nuncorrected: %lu\npages_retired_this_boot: %lu\n"
 		      "guest_pages_poisoned: %lu\n", m->available ? "yes" : "no", m->banks,
 		  (unsigned long)m->exceptions, (unsigned long)m->copies_interrupted,
-		  (unsigned long)m->guest_exits, (unsigned long)m->polled,
+		  (unsigned long)m->guest_exits, (unsigned long)m->polled, (unsigned long)m->dropped,
 		  (unsigned long)m->corrected, (unsigned long)m->uncorrected,
 		  (unsigned long)m->pages_retired, (unsigned long)m->guest_pages_poisoned);
 	if (m->last[0])

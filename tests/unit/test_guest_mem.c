@@ -126,3 +126,21 @@ Test(guest_mem, split_keeps_contents)
 	gmem_free(&gm);
 	cr_assert_gt(pa.stats.free, free_before_free);
 }
+
+Test(guest_mem, poisoned_pages_are_never_read_or_written)
+{
+	uint64_t poisoned[(4 * MiB / 4096) / 64] = { 0 };
+	uint8_t buf[16];
+
+	cr_assert(gmem_alloc(&gm, 4 * MiB, &host));
+	gm.poisoned = poisoned;
+	poisoned[0] |= 1ull << 5; /* page 5 */
+	cr_assert(gmem_read(&gm, 4 * 4096, buf, 16));
+	cr_assert_not(gmem_read(&gm, 5 * 4096 + 8, buf, 16));
+	cr_assert_not(gmem_read(&gm, 5 * 4096 - 8, buf, 16), "a span reaching into it");
+	cr_assert_not(gmem_write(&gm, 5 * 4096, buf, 1));
+	cr_assert_not(gmem_fill(&gm, 4 * 4096, 0, 2 * 4096));
+	cr_assert(gmem_write(&gm, 6 * 4096, buf, 16));
+	gm.poisoned = NULL;
+	gmem_free(&gm);
+}
