@@ -18,11 +18,11 @@ in one run.
 """
 
 import os
-import re
 import statistics
 import time
 
 import hvlaunch
+from hvconsole import largest_free_region
 from bench_migrate import _fill, _migrate
 from bench_net import _pair
 
@@ -34,17 +34,6 @@ POISONED = 256
 REPEAT = 3
 UC_STATUS = "0xbd000000000000c0"  # VAL UC EN MISCV ADDRV S, as in tests/integration/test_mce.py
 MCG_RIPV = "0x7"
-
-
-def _free_region(con):
-    best = None
-    for line in con.run("memmap").lines:
-        m = re.match(r"\s*0x([0-9a-f]+)-0x([0-9a-f]+)\s+\d+\s+\S+\s+(\S+)", line)
-        if m and m.group(3) == "free":
-            start, end = int(m.group(1), 16), int(m.group(2), 16)
-            if not best or end - start > best[1] - best[0]:
-                best = (start, end)
-    return best
 
 
 def _wait_uncorrected(con, count, timeout=30):
@@ -69,7 +58,7 @@ def _retirement(root):
                            vars_file=vars_file) as inst:
         inst.wait_prompt(120)
         con = inst.console()
-        start, _ = _free_region(con)
+        start, _ = largest_free_region(con)
         page = (start + (64 << 20)) & ~0xfff
         for i in range(ERRORS):
             inst.monitor(f"mce 0 9 {UC_STATUS} {MCG_RIPV} 0x{page:x} 0x8c")

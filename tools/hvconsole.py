@@ -177,6 +177,26 @@ class Console:
         return res
 
 
+def parse_memmap(lines):
+    """The lines of the `memmap` command (a header, then
+    `0xSTART-0xEND PAGES FIRMWARE-TYPE KIND ATTRIBUTES`) as dicts."""
+    regions = []
+    for line in lines[1:]:
+        span, pages, fw_type, kind, _attr = line.split()
+        start, end = (int(x, 16) for x in span.split("-"))
+        regions.append(dict(start=start, end=end, pages=int(pages), fw_type=fw_type, kind=kind))
+    return regions
+
+
+def largest_free_region(con):
+    """(start, end) of the largest region `memmap` reports as free."""
+    free = [r for r in parse_memmap(con.run("memmap").lines) if r["kind"] == "free"]
+    if not free:
+        raise ConsoleError("memmap shows no free region")
+    best = max(free, key=lambda r: r["end"] - r["start"])
+    return best["start"], best["end"]
+
+
 def connect(path, timeout=30.0):
     return Console(path, timeout)
 

@@ -3,22 +3,16 @@ and honoured after a reboot with the same OVMF variable store (the
 allocator never hands them out); a damaged NVRAM record is reported and
 ignored, and the instance still boots."""
 
-import os
 import re
+
+from hvconsole import largest_free_region
+from netpair import wait_field
 
 
 def memmap_page(con, offset_mib):
     """A page inside the largest usable region of the memory map."""
-    best = None
-    for line in con.run("memmap").lines:
-        # 0xSTART-0xEND PAGES FIRMWARE-TYPE KIND ATTRIBUTES
-        m = re.match(r"\s*0x([0-9a-f]+)-0x([0-9a-f]+)\s+\d+\s+\S+\s+(\S+)", line)
-        if m and m.group(3) == "free":
-            start, end = int(m.group(1), 16), int(m.group(2), 16)
-            if not best or end - start > best[1] - best[0]:
-                best = (start, end)
-    assert best, con.run("memmap").text()
-    return (best[0] + (offset_mib << 20) + 0xfff) & ~0xfff
+    start, _ = largest_free_region(con)
+    return (start + (offset_mib << 20) + 0xfff) & ~0xfff
 
 
 def test_retired_pages_survive_a_reboot(boot, tmp_path):
@@ -87,15 +81,8 @@ def qemu_mce(inst, addr):
     inst.monitor(f"mce 0 9 {UC_STATUS} {MCG_RIPV} 0x{addr:x} 0x8c")
 
 
-def wait_mce(con, key, value, timeout=20):
-    import time
-    deadline = time.time() + timeout
-    while True:
-        f = con.run("mce").fields()
-        if f.get(key) == value:
-            return f
-        assert time.time() < deadline, f
-        time.sleep(0.2)
+def wait_mce(con, key, value):
+    return wait_field(con, "mce", key, value).fields()
 
 
 def test_hardware_errors_at_free_hypervisor_and_guest_pages(boot, tmp_path):
@@ -131,7 +118,7 @@ def test_hardware_errors_at_free_hypervisor_and_guest_pages(boot, tmp_path):
     assert con.run("vm pause c").ok
     qemu_mce(inst, hpa)
     f = wait_mce(con, "uncorrected", "3")
-    assert f"of VM c (GPA 0x100000) poisoned and retired" in f["last"], f
+    assert "of VM c (GPA 0x100000) poisoned and retired" in f["last"], f
     assert int(f["guest_pages_poisoned"]) == 1
     assert con.run("vm resume c").ok
     # The guest's code lives in that page: it is stopped, with the reason.

@@ -1,16 +1,9 @@
 """'mem' agrees with the firmware memory map it was built from."""
 
+from hvconsole import parse_memmap
+
 MIB_PAGES = 256
 USABLE_KINDS = {"free", "boot-services", "hypervisor"}
-
-
-def parse_memmap(lines):
-    regions = []
-    for line in lines[1:]:
-        span, pages, fw_type, kind, attr = line.split()
-        start, end = (int(x, 16) for x in span.split("-"))
-        regions.append(dict(start=start, end=end, pages=int(pages), fw_type=fw_type, kind=kind))
-    return regions
 
 
 def test_mem_matches_the_memory_map(hv):

@@ -140,17 +140,22 @@ def test_refused_stream_leaves_the_guest_running(boot):
     assert vm_state(cb, "c2") in ("running", "halted")
 
 
+def start_slow_transfer(ca, cb, mem, mbit_s):
+    """B accepts from A; VM m (memtouch, enough written memory and a
+    bandwidth cap that the transfer takes seconds) is in pre-copy to B."""
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run(f"vm create m memtouch mem={mem} rate=0 report=0").ok
+    assert ca.run("vm start m").ok
+    time.sleep(2)
+    assert ca.run(f"migrate send m {B_IP} bandwidth={mbit_s}").ok
+    wait_field(ca, "migrate status", "phase", "precopy", timeout=30)
+    time.sleep(1)
+
+
 def test_destination_killed_mid_transfer_then_retry(boot):
     a, b = start_pair(boot)
     ca, cb = a.console(), b.console()
-    assert cb.run(f"migrate listen from={A_IP}").ok
-    # Enough written memory that the transfer takes seconds.
-    assert ca.run("vm create m memtouch mem=256M rate=0 report=0").ok
-    assert ca.run("vm start m").ok
-    time.sleep(2)
-    assert ca.run(f"migrate send m {B_IP} bandwidth=200").ok
-    wait_field(ca, "migrate status", "phase", "precopy", timeout=30)
-    time.sleep(1)
+    start_slow_transfer(ca, cb, "256M", 200)
     b.kill()
 
     f = wait_field(ca, "migrate status", "phase", "failed", timeout=120).fields()
@@ -175,13 +180,7 @@ def test_destination_killed_mid_transfer_then_retry(boot):
 def test_link_cut_mid_transfer_then_retry(boot):
     a, b = start_pair(boot)
     ca, cb = a.console(), b.console()
-    assert cb.run(f"migrate listen from={A_IP}").ok
-    assert ca.run("vm create m memtouch mem=128M rate=0 report=0").ok
-    assert ca.run("vm start m").ok
-    time.sleep(2)
-    assert ca.run(f"migrate send m {B_IP} bandwidth=100").ok
-    wait_field(ca, "migrate status", "phase", "precopy", timeout=30)
-    time.sleep(1)
+    start_slow_transfer(ca, cb, "128M", 100)
     a.monitor("set_link n0 off")  # the cable, as A's NIC sees it
 
     f = wait_field(ca, "migrate status", "phase", "failed", timeout=60).fields()
