@@ -50,8 +50,8 @@ EFI_CFLAGS := $(EFI_BASE_CFLAGS) $(WARNINGS)
 EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined \
 	-z noexecstack
 
-HV_DIRS := boot hv hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty hv/mce drivers \
-	drivers/pci drivers/virtio drivers/net net net/port migrate
+HV_DIRS := boot hv hv/core hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty hv/mce \
+	hv/vm drivers/serial drivers/acpi drivers/pci drivers/virtio drivers/net net net/port migrate
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 
 # The parts of lwIP used: IPv4, ARP, ICMP, UDP (DHCP), TCP, raw PCBs.
@@ -68,7 +68,7 @@ HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(LWIP_OBJS) $(BUILD)/efi/g
 # Code that needs no hardware, built for the host as well (unit tests).
 HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
 	hv/mm/palloc.c hv/mm/pagetable.c hv/mm/heap.c hv/mm/memmap.c \
-	hv/config.c hv/shell/lineedit.c hv/shell/shell.c hv/guest_mem.c hv/multiboot.c \
+	hv/core/config.c hv/shell/lineedit.c hv/shell/shell.c hv/vm/guest_mem.c hv/vm/multiboot.c \
 	hv/vdev/vlapic.c hv/vdev/vuart.c hv/emul/decode.c hv/emul/gwalk.c hv/vmx/vmx_bits.c \
 	hv/dirty/dirty_track.c hv/lib/stream_sum.c net/net_addr.c drivers/virtio/virtqueue.c \
 	hv/lib/crc32c.c migrate/stream.c migrate/state_codec.c hv/mce/retired_record.c
@@ -131,6 +131,10 @@ $(BUILD)/hv.so: $(HV_OBJS) $(BUILD)/efi/symtab.o linker.ld
 		{ echo "error: code moved between link passes"; rm -f $@; exit 1; }
 	@if nm $@ | grep -q ' U '; then echo "error: undefined symbols:"; nm $@ | grep ' U '; \
 		rm -f $@; exit 1; fi
+	@# Relocations outside .rela are dropped by objcopy: their pointers would
+	@# stay unrelocated (a new registry section needs a line in linker.ld).
+	@if objdump -h $@ | grep -q ' \.rela[^ ]'; then echo "error: relocations outside .rela:"; \
+		objdump -h $@ | grep ' \.rela[^ ]'; rm -f $@; exit 1; fi
 
 $(BUILD)/hv.efi: $(BUILD)/hv.so
 	$(call say,EFI,$@)

@@ -6,7 +6,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/mm/memmap.h"
+/* The physical memory map: boot/ translates the UEFI map into these kinds
+ * so that hv/ never sees firmware types. */
+enum mem_kind {
+	MEM_FREE,          /* usable now */
+	MEM_BOOT_SERVICES, /* usable once the hypervisor's own page tables,
+			    * stack and descriptor tables are installed */
+	MEM_HV,            /* the hypervisor image and what boot/ allocated */
+	MEM_FW_RUNTIME,    /* UEFI runtime services code and data: keep mapped */
+	MEM_ACPI,          /* ACPI tables and NVS */
+	MEM_RESERVED,      /* reserved, unusable or persistent memory */
+	MEM_MMIO,          /* memory-mapped I/O described by the firmware */
+	MEM_KIND_COUNT
+};
+
+struct mem_region {
+	uint64_t base;   /* page aligned */
+	uint64_t pages;
+	uint32_t kind;   /* enum mem_kind */
+	uint32_t fw_type; /* the firmware's own type number, for display */
+	uint64_t fw_attr;
+};
 
 #define BOOT_CMDLINE_MAX 1024
 #define BOOT_CONFIG_MAX 8192
@@ -67,5 +87,9 @@ struct boot_info {
 	uint32_t fw_revision;
 	uint64_t boot_tsc;         /* TSC when efi_main started */
 };
+
+/* The hypervisor proper (hv/main.c), entered on its own stack once the
+ * firmware is gone. */
+__attribute__((noreturn)) void hv_main(struct boot_info *bi);
 
 #endif

@@ -1,6 +1,5 @@
 /* UEFI entry: gather the boot info, leave the firmware, start hv_main. */
 #include "boot/efi_boot.h"
-#include "hv/hv.h"
 #include "hv/lib/string.h"
 #include "hv/x86/cpu.h"
 

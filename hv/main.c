@@ -1,26 +1,25 @@
 /* hv_main: from the firmware hand-over to the console prompt, then the
- * main loop. Runs on the one CPU the firmware started us on. */
-#include "hv/hv.h"
-
-#include "drivers/acpi.h"
+ * main loop. Runs on the one CPU the firmware started us on. This is the
+ * one file that knows every module: it starts them in order; each one
+ * declares its own settings and registers its own poller. */
+#include "boot/bootinfo.h"
+#include "drivers/acpi/acpi.h"
 #include "drivers/pci/pci.h"
-#include "hv/config.h"
-#include "hv/image.h"
-#include "hv/sched.h"
-#include "hv/console.h"
-#include "hv/lib/parse.h"
-#include "hv/lib/string.h"
-#include "hv/log.h"
-#include "hv/mainloop.h"
+#include "hv/core/backtrace.h"
+#include "hv/core/console.h"
+#include "hv/core/hv.h"
+#include "hv/core/log.h"
+#include "hv/core/mainloop.h"
+#include "hv/core/panic.h"
+#include "hv/core/settings.h"
+#include "hv/core/time.h"
 #include "hv/mce/mca.h"
 #include "hv/mce/retired_list.h"
-#include "migrate/migrate.h"
 #include "hv/mm/mm.h"
-#include "hv/panic.h"
 #include "hv/shell/console_shell.h"
-#include "hv/time.h"
-#include "hv/vcpu.h"
-#include "hv/x86/backtrace.h"
+#include "hv/vm/image.h"
+#include "hv/vm/sched.h"
+#include "hv/vm/vcpu.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
 #include "hv/x86/gdt.h"
@@ -28,76 +27,35 @@
 #include "hv/x86/pic.h"
 #include "hv/x86/trap.h"
 #include "hv/x86/tsc_calibrate.h"
+#include "migrate/migrate.h"
 #include "net/net.h"
 
-#define DEFAULT_TICK_HZ 1000
 #define MIN_TICK_HZ 10
 #define MAX_TICK_HZ 10000
 
-static struct boot_info *boot;
-static struct config config;
+CONFIG_KEY(key_hz, "hz", "1000", "timer tick rate, 10-10000 Hz");
 
-static const char *const known_settings[] = {
-	"name", "debug", "hz", "loglevel", "panic", "ip", "gw", "dhcp", NULL,
-};
-
-const struct boot_info *hv_boot_info(void)
+static void calibrate_tsc(const struct boot_info *bi)
 {
-	return boot;
-}
+	struct tsc_rate r = tsc_calibrate(acpi_facts()->pm_timer_port, acpi_facts()->pm_timer_32bit);
 
-const struct config *hv_config(void);
-const struct config *hv_config(void)
-{
-	return &config;
-}
-
-static void config_error(void *ctx, const char *origin, unsigned line, const char *msg)
-{
-	(void)ctx;
-	if (line)
-		log_warn("config: %s line %u: %s (ignored)", origin, line, msg);
-	else
-		log_warn("config: %s: %s (ignored)", origin, msg);
-}
-
-static void load_config(void)
-{
-	config_init(&config);
-	if (boot->config_len)
-		config_parse(&config, boot->config, boot->config_len, "hv.cfg", true, config_error,
-			     NULL);
-	config_parse(&config, boot->cmdline, strlen(boot->cmdline), "cmdline", false,
-		     config_error, NULL);
-	config_check_known(&config, known_settings, config_error, NULL);
-
-	const char *level = config_get(&config, "loglevel");
-	if (level) {
-		if (!strcmp(level, "debug"))
-			log_set_console_level(LOG_DEBUG);
-		else if (!strcmp(level, "warn"))
-			log_set_console_level(LOG_WARN);
-		else if (!strcmp(level, "error"))
-			log_set_console_level(LOG_ERR);
-		else if (strcmp(level, "info"))
-			log_warn("config: loglevel '%s' unknown (error, warn, info, debug)", level);
+	if (!r.hz) {
+		log_err("time: cannot calibrate the TSC (no timer moves); assuming 1 GHz");
+		r = (struct tsc_rate){ 1000000000ull, "assumed" };
 	}
-	const char *p = config_get(&config, "panic");
-	if (p && !strcmp(p, "reboot"))
-		panic_set_action(PANIC_REBOOT);
-	else if (p && strcmp(p, "halt"))
-		log_warn("config: panic '%s' unknown (halt, reboot)", p);
+	time_set_calibration(r.hz, bi->boot_tsc, r.source);
+	log_info("time: TSC %lu.%03lu MHz (%s)", (unsigned long)(r.hz / 1000000),
+		 (unsigned long)(r.hz / 1000 % 1000), r.source);
 }
 
 static uint32_t tick_hz(void)
 {
-	uint64_t hz = DEFAULT_TICK_HZ;
-	const char *v = config_get(&config, "hz");
+	uint64_t hz;
 
-	if (v && (!parse_u64(v, &hz) || hz < MIN_TICK_HZ || hz > MAX_TICK_HZ)) {
-		log_warn("config: hz '%s' out of range %u-%u; using %u", v, MIN_TICK_HZ,
-			 MAX_TICK_HZ, DEFAULT_TICK_HZ);
-		hz = DEFAULT_TICK_HZ;
+	if (!setting_u64("hz", &hz) || hz < MIN_TICK_HZ || hz > MAX_TICK_HZ) {
+		log_warn("config: hz '%s' out of range %u-%u; using 1000", setting("hz"),
+			 MIN_TICK_HZ, MAX_TICK_HZ);
+		hz = 1000;
 	}
 	return (uint32_t)hz;
 }
@@ -111,30 +69,50 @@ static void timer_interrupt(struct trap_frame *f)
 static void start_timer(void)
 {
 	uint32_t hz = tick_hz();
+	uint64_t mmio = lapic_mmio_base();
 
+	if (mmio)
+		mm_map_mmio(mmio, PAGE_SIZE);
 	lapic_init();
 	trap_set_handler(VEC_TIMER, timer_interrupt);
-	uint64_t lapic_hz = lapic_timer_start(hz, VEC_TIMER);
+	uint64_t lapic_hz = lapic_timer_start(hz, VEC_TIMER, time_tsc_hz());
 	time_set_tick_hz(lapic_hz ? hz : 0);
+	if (!lapic_hz)
+		log_err("lapic: timer does not count; no periodic tick");
 	log_info("timer: local APIC%s id %u, %lu kHz input, %u Hz tick",
 		 lapic_is_x2apic() ? " (x2APIC)" : "", lapic_id(),
 		 (unsigned long)(lapic_hz / 1000), hz);
 }
 
+static void start_network(const struct boot_info *bi)
+{
+	struct net_settings ns = {
+		.fw_nics_released = bi->nics_released,
+		.fw_nics_refused = bi->nics_not_released,
+	};
+
+	pci_init(acpi_facts()->ecam_base, acpi_facts()->ecam_bus_first,
+		 acpi_facts()->ecam_bus_last);
+	net_init(&ns);
+}
+
 void hv_main(struct boot_info *bi)
 {
-	boot = bi;
+	hv_set_boot_info(bi);
 	console_init();
 	gdt_init();
 	idt_init();
+	trap_set_fatal_handler(panic_trap);
 	backtrace_add_stack(bi->stack_top - BOOT_HV_STACK_PAGES * PAGE_SIZE, bi->stack_top);
 	log_info("%s %s: firmware handed over (%u ExitBootServices attempt%s)", HV_NAME,
 		 HV_VERSION, bi->ebs_attempts, bi->ebs_attempts == 1 ? "" : "s");
 
 	/* The firmware's identity map still covers the ACPI tables and ports. */
 	acpi_init(bi->acpi_rsdp);
-	tsc_calibrate(acpi_facts()->pm_timer_port, acpi_facts()->pm_timer_32bit, bi->boot_tsc);
-	load_config();
+	calibrate_tsc(bi);
+	settings_load(bi);
+	log_configure();
+	panic_configure();
 	cpu_features_init();
 	/* Pages retired in earlier boots stay out before anything is handed out. */
 	static uint64_t retired[RETIRED_MAX];
@@ -145,26 +123,15 @@ void hv_main(struct boot_info *bi)
 	irq_enable();
 
 	vcpu_select_backend();
+	sched_init();
 	image_init(bi);
-	pci_init(acpi_facts()->ecam_base, acpi_facts()->ecam_bus_first,
-		 acpi_facts()->ecam_bus_last);
-	net_init(&config);
+	start_network(bi);
+	migrate_init();
 	log_info("console ready after %lu ms", (unsigned long)(time_ns() / NS_PER_MS));
-	console_shell_init(config_get_bool(&config, "debug", false));
+	console_shell_init();
 
 	for (;;) {
 		console_shell_poll();
 		mainloop_poll(true);
 	}
-}
-
-void mainloop_poll(bool may_sleep)
-{
-	bool busy = net_poll();
-
-	busy |= migrate_poll();
-	mce_poll();
-
-	if (!sched_run() && !busy && may_sleep)
-		cpu_idle(); /* nothing to do: sleep until the next interrupt */
 }

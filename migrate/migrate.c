@@ -2,17 +2,24 @@
 #include "migrate/migrate.h"
 
 #include "drivers/net/nic.h"
-#include "hv/config.h"
+#include "hv/core/mainloop.h"
+#include "hv/core/settings.h"
 #include "hv/lib/string.h"
 #include "migrate/mig_internal.h"
 
-const struct config *hv_config(void);
-
-bool migrate_poll(void)
+static bool migrate_poll(void)
 {
 	bool busy = migrate_send_poll();
 
 	return migrate_recv_poll() || busy;
+}
+
+static struct poller migrate_poller = { .name = "migrate", .poll = migrate_poll,
+					.stage = POLL_SERVICES };
+
+void migrate_init(void)
+{
+	mainloop_register(&migrate_poller);
 }
 
 const char *migrate_phase_name(enum mig_phase p)
@@ -30,9 +37,7 @@ const char *migrate_phase_name(enum mig_phase p)
 
 void mig_instance_name(char *out, size_t size)
 {
-	const char *name = config_get(hv_config(), "name");
-
-	str_copy(out, name ? name : "hv", size);
+	str_copy(out, setting("name"), size);
 }
 
 uint64_t mig_instance_id(void)

@@ -1,6 +1,6 @@
 /* Live migration between instances (issue 7): the console's entry points
  * and the status it shows. One outgoing and one incoming migration at a
- * time; both run from the main loop (migrate_poll), so the console, the
+ * time; both run from the main loop (a poller registered by migrate_init), so the console, the
  * network and the guests keep going meanwhile.
  *
  * Source:  connect -> header, VM_CONFIG -> pre-copy rounds (all pages, then
@@ -70,6 +70,7 @@ const struct mig_status *migrate_incoming(void);
 
 const char *migrate_phase_name(enum mig_phase p);
 /* Drives both directions; called from the main loop. */
-bool migrate_poll(void); /* true while work is pending (do not idle) */
+/* Registers the migration poller with the main loop. */
+void migrate_init(void);
 
 #endif

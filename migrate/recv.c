@@ -4,11 +4,11 @@
 
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
-#include "hv/mce/poison.h"
+#include "hv/core/log.h"
+#include "hv/vm/poison.h"
 #include "hv/mm/mm.h"
-#include "hv/time.h"
-#include "hv/vm.h"
+#include "hv/core/time.h"
+#include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 #include "lwip/tcp.h"
 #include "migrate/mig_conn.h"
@@ -66,8 +66,7 @@ static void recv_fail(const char *fmt, ...)
 	fmt_vsnprintf(R.st.error, sizeof(R.st.error), fmt, ap);
 	va_end(ap);
 	if (R.vm) {
-		R.vm->migrating = false;
-		vm_destroy(R.vm);
+		vm_migration_discard(R.vm);
 		R.vm = NULL;
 	}
 	kfree(R.written);
@@ -286,13 +285,11 @@ static void got_go(void)
 	struct vm *vm = R.vm;
 
 	mig_vm_restore(vm, &R.state, rdtsc());
-	vm->migrating = false;
 	/* As it was on the source: running, paused by the operator, or never
 	 * started. */
-	vm->state = R.state.platform.run_state == MIG_RUN_CREATED  ? VM_CREATED
-		    : R.state.platform.run_state == MIG_RUN_PAUSED ? VM_PAUSED
-								  : VM_RUNNING;
-	vm->started_ns = time_ns();
+	vm_migration_arrived(vm, R.state.platform.run_state == MIG_RUN_CREATED  ? VM_CREATED
+				 : R.state.platform.run_state == MIG_RUN_PAUSED ? VM_PAUSED
+										: VM_RUNNING);
 	R.vm = NULL;
 	kfree(R.written);
 	R.written = NULL;

@@ -5,12 +5,12 @@
 #include "hv/lib/format.h"
 #include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/mce/mca.h"
-#include "hv/mce/poison.h"
+#include "hv/vm/poison.h"
 #include "hv/mm/mm.h"
-#include "hv/time.h"
-#include "hv/vm.h"
+#include "hv/core/time.h"
+#include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 #include "migrate/mig_conn.h"
 #include "migrate/mig_internal.h"
@@ -25,7 +25,6 @@
 #define STALL_TIMEOUT_NS (10 * NS_PER_SEC)
 #define POLL_BUDGET_NS (2 * NS_PER_MS) /* per main-loop turn: guests keep running */
 #define THROTTLE_STEP 20
-#define THROTTLE_MAX 90
 
 enum send_step { STEP_HEADER, STEP_CONFIG, STEP_PAGES, STEP_STATE, STEP_WAIT };
 
@@ -40,7 +39,6 @@ static struct sender {
 	size_t words;
 	uint64_t cursor;          /* next gfn to look at */
 	bool started_log;         /* we started the VM's dirty log */
-	bool paused;              /* we paused the VM */
 	bool go_sent;
 	uint64_t phase_ns;        /* when the current wait began */
 	uint64_t round_start_ns, round_start_bytes;
@@ -79,20 +77,15 @@ static void send_fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vsnprintf(S.st.error, sizeof(S.st.error), fmt, ap);
 	va_end(ap);
-	vm->migrating = false;
-	vm->throttle_pct = 0;
 	if (S.started_log && vm->dirty.active)
 		dirty_log_stop(vm);
 	if (S.go_sent) {
 		S.st.phase = MIG_OUTCOME_UNKNOWN;
-		fmt_snprintf(vm->reason, sizeof(vm->reason),
-			     "migration to %s: outcome unknown (%s); it may run there: check "
-			     "before resuming or destroying it here", "the destination", S.st.error);
+		vm_migration_outcome_unknown(vm, S.st.error);
 		log_warn("migrate %s: hand-over interrupted after GO: %s; the VM stays paused here",
 			 vm->name, S.st.error);
 	} else {
-		if (S.paused && vm->state == VM_PAUSED)
-			vm->state = VM_RUNNING;
+		vm_migration_abort(vm);
 		S.st.phase = MIG_FAILED;
 		log_warn("migrate %s: failed: %s; the VM runs on here", vm->name, S.st.error);
 	}
@@ -106,15 +99,8 @@ int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrat
 		fmt_snprintf(err, errlen, "a migration of '%s' is in progress", S.vm->name);
 		return -1;
 	}
-	if (vm->migrating) {
-		fmt_snprintf(err, errlen, "VM '%s' is being migrated", vm->name);
+	if (vm_migration_begin(vm, err, errlen))
 		return -1;
-	}
-	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED && vm->state != VM_CREATED) {
-		fmt_snprintf(err, errlen, "VM '%s' is %s; only a live VM migrates", vm->name,
-			     vm_state_name(vm->state));
-		return -1;
-	}
 	memset(&S, 0, sizeof(S));
 	S.opts = *o;
 	S.words = (vm->mem.size / MIG_PAGE_SIZE + 63) / 64;
@@ -122,6 +108,7 @@ int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrat
 	if (!S.to_send || !mig_conn_init(&S.conn, MIG_CONN_IN_CAP)) {
 		kfree(S.to_send);
 		S.to_send = NULL;
+		vm_migration_abort(vm);
 		fmt_snprintf(err, errlen, "out of memory for the migration buffers");
 		return -1;
 	}
@@ -130,6 +117,7 @@ int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrat
 			mig_conn_close(&S.conn, true);
 			kfree(S.to_send);
 			S.to_send = NULL;
+			vm_migration_abort(vm);
 			return -1;
 		}
 		S.started_log = true;
@@ -142,7 +130,6 @@ int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrat
 		S.to_send[S.words - 1] = (1ull << (vm->mem.size / MIG_PAGE_SIZE % 64)) - 1;
 
 	S.vm = vm;
-	vm->migrating = true;
 	str_copy(S.st.vm, vm->name, sizeof(S.st.vm));
 	S.st.peer = dst;
 	S.st.port = port;
@@ -255,11 +242,7 @@ static bool stage_pages(void)
 
 static void pause_guest(void)
 {
-	if (S.vm->state == VM_RUNNING) {
-		S.vm->state = VM_PAUSED;
-		S.paused = true;
-	}
-	S.vm->throttle_pct = 0;
+	vm_migration_pause(S.vm);
 	S.st.pause_ns = time_ns();
 }
 
@@ -307,10 +290,8 @@ static bool round_done(void)
 	/* Dirtying as fast as the link carries pages: it will not converge. */
 	if (S.st.round >= 2 && dirty * 10 >= S.prev_dirty * 9) {
 		S.st.converging = false;
-		if (S.opts.throttle && S.vm->throttle_pct < THROTTLE_MAX) {
-			S.vm->throttle_pct += THROTTLE_STEP;
-			if (S.vm->throttle_pct > THROTTLE_MAX)
-				S.vm->throttle_pct = THROTTLE_MAX;
+		if (S.opts.throttle && S.vm->throttle_pct < VM_THROTTLE_MAX) {
+			vm_migration_throttle(S.vm, S.vm->throttle_pct + THROTTLE_STEP);
 			S.st.throttle_pct = S.vm->throttle_pct;
 		}
 	} else if (S.st.round >= 2) {
@@ -342,7 +323,7 @@ static void stage_state(void)
 	switch (S.state_part++) {
 	case 0:
 		mig_vm_capture(S.vm, &S.state, rdtsc());
-		S.state.platform.run_state = S.paused ? MIG_RUN_RUNNING
+		S.state.platform.run_state = S.vm->paused_for_migration ? MIG_RUN_RUNNING
 					     : S.vm->state == VM_PAUSED ? MIG_RUN_PAUSED
 					     : S.vm->state == VM_CREATED ? MIG_RUN_CREATED
 									   : MIG_RUN_RUNNING;
@@ -444,9 +425,7 @@ static void handle_reply(void)
 			 (unsigned long)((S.st.resume_ns - S.st.pause_ns) / NS_PER_MS),
 			 (unsigned long)S.st.bytes, S.st.round + 1);
 		finish();
-		vm->migrating = false;
-		vm->out.line_len = 0; /* the half line went along with the VM */
-		vm_destroy(vm);
+		vm_migration_handed_over(vm);
 	} else {
 		char name[24];
 		send_fail("unexpected %s record from the destination",

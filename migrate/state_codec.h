@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/vcpu.h"
+#include "hv/vm/vcpu.h"
 
 #define MIG_VM_NAME 32
 #define MIG_IMAGE_NAME 32

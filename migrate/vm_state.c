@@ -3,8 +3,8 @@
 
 #include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
-#include "hv/time.h"
-#include "hv/vm.h"
+#include "hv/core/time.h"
+#include "hv/vm/vm.h"
 #include "hv/x86/fpu.h"
 
 static void capture_lapic(const struct vlapic *l, struct mig_lapic *m, uint64_t now)
@@ -119,7 +119,7 @@ void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
 	s.tsc_offset = m->guest_tsc - now;
 	vcpu_ops->set_state(v, &s);
 	v->regs = s.regs;
-	fpu_forget(v);
+	fpu_forget(v->fpu);
 	memcpy(v->fpu, m->fpu, sizeof(v->fpu));
 	v->halted = m->halted;
 	v->pending_exception = m->pending_exception;

@@ -1,42 +1,12 @@
-/* Little-endian field access for the migration stream (x86 is little
- * endian, but the format says so explicitly and buffers are unaligned). */
+/* Bounded field access for migration record bodies, little endian as the
+ * stream format says (hv/lib/byteorder.h). */
 #ifndef MIGRATE_WIRE_H
 #define MIGRATE_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-static inline void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static inline uint16_t get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
+#include "hv/lib/byteorder.h"
 
 /* A bounded cursor over a record body: reads past the end set 'short'
  * and return zeros, so a decoder checks once at the end. */

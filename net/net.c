@@ -1,13 +1,12 @@
 /* Network start-up, interface configuration and the poll loop. */
 #include "drivers/net/nic.h"
-#include "boot/bootinfo.h"
-#include "hv/config.h"
-#include "hv/hv.h"
+#include "hv/core/log.h"
+#include "hv/core/mainloop.h"
+#include "hv/core/settings.h"
+#include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
-#include "hv/time.h"
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"
@@ -119,13 +118,17 @@ const char *net_if_dhcp_state(const struct net_if *nif)
 	return dhcp_supplied_address(&nif->netif) ? "bound" : "searching";
 }
 
-static void configure_from_boot(struct net_if *nif, const struct config *cfg)
+CONFIG_KEY(key_ip, "ip", NULL, "static address of eth0, A.B.C.D/PREFIX");
+CONFIG_KEY(key_gw, "gw", NULL, "default gateway (with ip)");
+CONFIG_KEY(key_dhcp, "dhcp", "0", "1: configure eth0 by DHCP at boot (ignored when ip is set)");
+
+static void configure_from_settings(struct net_if *nif)
 {
-	const char *ip = config_get(cfg, "ip");
-	const char *gw = config_get(cfg, "gw");
+	const char *ip = setting("ip");
+	const char *gw = setting("gw");
 	char err[96];
 
-	if (config_get_bool(cfg, "dhcp", false)) {
+	if (setting_bool("dhcp")) {
 		if (!net_if_start_dhcp(nif, err, sizeof(err)))
 			log_warn("net: %s: %s", nif->nic->name, err);
 		return;
@@ -147,13 +150,14 @@ static void configure_from_boot(struct net_if *nif, const struct config *cfg)
 		log_warn("config: ip '%s': %s", ip, err);
 }
 
-void net_init(const struct config *cfg)
+static struct poller net_poller = { .name = "net", .poll = net_poll, .stage = POLL_DEVICES };
+
+void net_init(const struct net_settings *s)
 {
-	const struct boot_info *bi = hv_boot_info();
-	if (bi->nics_released || bi->nics_not_released)
-		log_info("net: firmware drivers released %u network controller%s%s", bi->nics_released,
-			 bi->nics_released == 1 ? "" : "s",
-			 bi->nics_not_released ? " (some refused: their devices are reset now)" : "");
+	if (s->fw_nics_released || s->fw_nics_refused)
+		log_info("net: firmware drivers released %u network controller%s%s",
+			 s->fw_nics_released, s->fw_nics_released == 1 ? "" : "s",
+			 s->fw_nics_refused ? " (some refused: their devices are reset now)" : "");
 	size_t n = nic_probe_all();
 
 	lwip_init();
@@ -166,9 +170,10 @@ void net_init(const struct config *cfg)
 		netif_set_status_callback(&nif->netif, status_changed);
 		nifs++;
 	}
+	mainloop_register(&net_poller);
 	if (nifs)
-		configure_from_boot(&ifs[0], cfg);
-	else if (config_get(cfg, "ip") || config_get_bool(cfg, "dhcp", false))
+		configure_from_settings(&ifs[0]);
+	else if (setting("ip") || setting_bool("dhcp"))
 		log_warn("net: no supported NIC (virtio-net, e1000, e1000e): network settings unused");
 }
 

@@ -10,7 +10,6 @@
 #include "lwip/netif.h"
 
 struct nic;
-struct config;
 
 enum net_addr_mode { NET_ADDR_NONE, NET_ADDR_STATIC, NET_ADDR_DHCP };
 
@@ -24,9 +23,15 @@ struct net_if {
 	uint64_t tx_copied;     /* chains too long for the ring, sent from a copy */
 };
 
-/* Probes NICs, starts lwIP and configures interfaces from the boot
- * settings: ip=ADDR/PREFIX, gw=ADDR, dhcp=1 (for eth0). */
-void net_init(const struct config *cfg);
+/* What the boot path knows about the network controllers. */
+struct net_settings {
+	unsigned fw_nics_released; /* firmware drivers disconnected before the hand-over */
+	unsigned fw_nics_refused;  /* ... or refusing to let go */
+};
+
+/* Probes NICs, starts lwIP, configures eth0 from the settings this module
+ * declares (ip=ADDR/PREFIX, gw=ADDR, dhcp=1) and registers its poller. */
+void net_init(const struct net_settings *s);
 
 /* Moves frames and runs lwIP's timers; true if anything happened (the main
  * loop then does not sleep). */

@@ -5,7 +5,7 @@
  * it under the device). */
 #include "drivers/net/nic.h"
 #include "hv/lib/string.h"
-#include "hv/time.h"
+#include "hv/core/time.h"
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "net/net.h"

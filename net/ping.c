@@ -3,8 +3,8 @@
  * lwIP. */
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "hv/mainloop.h"
-#include "hv/time.h"
+#include "hv/core/mainloop.h"
+#include "hv/core/time.h"
 #include "lwip/inet_chksum.h"
 #include "lwip/ip.h"
 #include "lwip/pbuf.h"

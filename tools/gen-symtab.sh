@@ -1,7 +1,7 @@
 #!/bin/sh
 # Usage: gen-symtab.sh IMAGE.so > symtab.S
 # Emits the hypervisor's function symbol table (offsets from the image base,
-# sorted) for the second link pass; see hv/symbols.c.
+# sorted) for the second link pass; see hv/core/symbols.c.
 set -eu
 nm -n --defined-only "$1" | awk '
 BEGIN { n = 0 }

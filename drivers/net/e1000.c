@@ -6,9 +6,9 @@
 #include "drivers/net/nic_drivers.h"
 #include "drivers/pci/pci.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/mm/mm.h"
-#include "hv/time.h"
+#include "hv/core/time.h"
 
 #define RING_SIZE 256 /* descriptors: one page per ring */
 

@@ -5,7 +5,7 @@
 #include "drivers/pci/pci.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/mm/mm.h"
 
 static struct nic nics[NIC_MAX];

@@ -6,7 +6,7 @@
 #include "drivers/pci/pci.h"
 #include "drivers/virtio/virtio_pci.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/mm/mm.h"
 
 #define VIRTIO_NET_F_MAC (1ull << 5)

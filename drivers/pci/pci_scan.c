@@ -2,7 +2,7 @@
  * sized (the firmware assigned the addresses; the hypervisor keeps them). */
 #include "drivers/pci/pci.h"
 #include "drivers/pci/pci_internal.h"
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/mm/mm.h"
 
 static struct pci_device devices[PCI_MAX_DEVICES];

@@ -3,7 +3,7 @@
 #include "drivers/pci/pci.h"
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
-#include "hv/time.h"
+#include "hv/core/time.h"
 
 #define CAP_COMMON 1
 #define CAP_NOTIFY 2

@@ -116,24 +116,25 @@ static bool harvest_leaf(void *ctx, uint64_t va, uint64_t *entry, uint64_t size)
 	return true;
 }
 
-/* Re-arms one marked unit after it was handed out. */
-static void rearm_unit(struct dirty_track *t, size_t first)
+/* Re-arms one marked unit after it was handed out; PT_OK or the error that
+ * left it writable. */
+static int rearm_unit(struct dirty_track *t, size_t first)
 {
 	uint64_t gpa = first * DIRTY_PAGE;
 
-	if (t->mode == DIRTY_MODE_WP) {
-		pt_protect(t->pt, gpa, unit_bytes(t), RO);
-	} else if (t->mode == DIRTY_MODE_PML) {
+	if (t->mode == DIRTY_MODE_WP)
+		return pt_protect(t->pt, gpa, unit_bytes(t), RO);
+	if (t->mode == DIRTY_MODE_PML) {
 		/* The CPU logs a page when it sets the dirty bit: clear it so the
 		 * next write is logged again. */
 		pt_for_each_leaf(t->pt, gpa, unit_bytes(t), clean_leaf, (void *)t->pt->fmt);
 	}
+	return PT_OK;
 }
 
 size_t dirty_track_harvest(struct dirty_track *t, uint64_t *out)
 {
 	size_t added = 0;
-	size_t per = t->gran == DIRTY_GRAN_2M ? DIRTY_REGION_PAGES : 1;
 
 	if (t->mode == DIRTY_MODE_AD) {
 		struct ad_scan s = { t, t->pt->fmt->dirty };
@@ -141,14 +142,24 @@ size_t dirty_track_harvest(struct dirty_track *t, uint64_t *out)
 	}
 	for (size_t page = bitmap_next_set(t->log, t->npages, 0); page != BITMAP_NONE;
 	     page = bitmap_next_set(t->log, t->npages, page + 1)) {
-		if (page % per == 0)
-			rearm_unit(t, page);
 		if (!bitmap_test(out, page)) {
 			bitmap_set(out, page);
 			added++;
 		}
 	}
-	bitmap_clear_range(t->log, 0, t->npages);
+	/* Marks cover whole units; each one is re-armed and leaves the log. A
+	 * unit that stays writable stays in the log: it is reported in every
+	 * harvest until a re-arm succeeds, so no write is lost. */
+	for (size_t page = bitmap_next_set(t->log, t->npages, 0); page != BITMAP_NONE;) {
+		size_t first, count;
+		unit_of(t, page, &first, &count);
+		if (rearm_unit(t, first) == PT_OK)
+			bitmap_clear_range(t->log, first, count);
+		else
+			t->rearm_failures++;
+		page = first + count < t->npages ? bitmap_next_set(t->log, t->npages, first + count)
+						 : BITMAP_NONE;
+	}
 	return added;
 }
 

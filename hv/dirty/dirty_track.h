@@ -35,6 +35,7 @@ struct dirty_track {
 	uint64_t *log;          /* pages written since the last harvest (faults, PML) */
 	uint64_t faults;        /* write-protect faults taken */
 	uint64_t pml_entries;   /* GPAs read from the PML buffer */
+	uint64_t rearm_failures;/* units a harvest could not re-arm (kept as dirty) */
 };
 
 const char *dirty_mode_name(enum dirty_mode m);
@@ -64,7 +65,9 @@ void dirty_track_pml_entries(struct dirty_track *t, const uint64_t *entries, siz
 
 /* Moves everything written since the last harvest into out (OR-ed in, one
  * bit per 4 KiB page), re-arms what was written, and returns the number of
- * pages added. The caller flushes the guest TLB afterwards. */
+ * pages added. A unit whose re-arm fails (the tables could not be changed)
+ * stays marked, so every later harvest reports it again, and counts in
+ * rearm_failures. The caller flushes the guest TLB afterwards. */
 size_t dirty_track_harvest(struct dirty_track *t, uint64_t *out);
 
 /* Undoes arm: every leaf writable again (A/D bits are left as they are). */

@@ -5,20 +5,19 @@
 
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
-#include "hv/mce/poison.h"
+#include "hv/core/log.h"
+#include "hv/core/mainloop.h"
+#include "hv/vm/poison.h"
 #include "hv/mce/retired_list.h"
 #include "hv/mm/mm.h"
-#include "hv/panic.h"
-#include "hv/time.h"
-#include "hv/vm.h"
+#include "hv/core/panic.h"
+#include "hv/core/time.h"
+#include "hv/vm/vm.h"
+#include "hv/vm/vm_exit.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
 #include "hv/x86/trap.h"
 
-#define MSR_MC_STATUS(i) (0x401 + 4 * (i))
-#define MSR_MC_ADDR(i) (0x402 + 4 * (i))
-#define MSR_MC_MISC(i) (0x403 + 4 * (i))
 #define MCI_VAL (1ull << 63)
 #define MCI_UC (1ull << 61)
 #define MCI_PCC (1ull << 57)
@@ -173,6 +172,14 @@ bool mce_guest_exit(void)
 	return mcg & MCG_RIPV;
 }
 
+static bool poll_banks(void)
+{
+	mce_poll();
+	return false; /* never keeps the loop awake: the banks are read every POLL_NS */
+}
+
+static struct poller mce_poller = { .name = "mce", .poll = poll_banks, .stage = POLL_SERVICES };
+
 void mce_init(void)
 {
 	const struct cpu_features *f = cpu_features();
@@ -187,6 +194,8 @@ void mce_init(void)
 	trap_set_handler(VEC_MC, on_machine_check);
 	write_cr4(read_cr4() | CR4_MCE);
 	collect(&from_loop); /* whatever the firmware left: handled like the rest */
+	mainloop_register(&mce_poller);
+	vm_exit_set_machine_check_reader(mce_guest_exit);
 }
 
 static uint64_t guest_owner(uint64_t pa, struct vm **owner)

@@ -5,8 +5,8 @@
 #include "boot/firmware.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
-#include "hv/time.h"
+#include "hv/core/log.h"
+#include "hv/core/time.h"
 
 #define RETIRED_VAR "HvRetiredPages"
 

@@ -3,7 +3,7 @@
 
 #include "hv/lib/crc32c.h"
 #include "hv/lib/format.h"
-#include "migrate/wire.h"
+#include "hv/lib/byteorder.h"
 
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 #define crc_ok(stored, computed) ((void)(stored), (void)(computed), 1)

@@ -1,12 +1,11 @@
 #include "hv/mm/mm.h"
 
 #include "boot/bootinfo.h"
-#include "hv/guest_mem.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/mm/heap.h"
 #include "hv/mm/pagetable.h"
-#include "hv/panic.h"
+#include "hv/core/panic.h"
 #include "hv/x86/cpu.h"
 
 static struct palloc allocator;
@@ -43,12 +42,6 @@ static uint64_t heap_alloc_cb(void *ctx, size_t pages)
 	return pages_alloc(pages, 1);
 }
 
-static uint64_t contig_alloc_cb(void *ctx, size_t pages, size_t align)
-{
-	(void)ctx;
-	return pages_alloc(pages, align);
-}
-
 static void heap_free_cb(void *ctx, uint64_t pa, size_t pages)
 {
 	(void)ctx;
@@ -62,7 +55,6 @@ static uint64_t v2p_cb(void *ctx, const void *va)
 }
 
 const struct pt_mem_ops mm_pt_ops = { pt_alloc_cb, pt_free_cb, p2v_cb, NULL };
-const struct gmem_host mm_gmem_host = { contig_alloc_cb, heap_free_cb, p2v_cb, NULL };
 
 static void *palloc_p2v(uint64_t pa)
 {

@@ -23,11 +23,9 @@ static inline uint64_t virt_to_phys(const void *va)
 
 struct boot_info;
 struct pt_mem_ops;
-struct gmem_host;
 
-/* The global allocator as page-table and guest-memory backing. */
+/* The global allocator as page-table backing. */
 extern const struct pt_mem_ops mm_pt_ops;
-extern const struct gmem_host mm_gmem_host;
 
 /* Builds the allocator (honouring pages retired in an earlier boot), the
  * host page tables, switches to them and releases boot-services memory. */

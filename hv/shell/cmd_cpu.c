@@ -1,12 +1,21 @@
 /* cpu */
-#include "drivers/acpi.h"
+#include "drivers/acpi/acpi.h"
 #include "hv/shell/commands.h"
-#include "hv/vcpu.h"
+#include "hv/vm/vcpu.h"
 #include "hv/x86/cpu_features.h"
 
 static const char *yn(bool b)
 {
 	return b ? "yes" : "no";
+}
+
+static void print_to_shell(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sh_vprintf(ctx, fmt, ap);
+	va_end(ap);
 }
 
 int cmd_cpu(struct shell *sh, int argc, char **argv)
@@ -20,18 +29,7 @@ int cmd_cpu(struct shell *sh, int argc, char **argv)
 		  f->stepping);
 	sh_printf(sh, "cpus: %d\n", acpi_facts()->cpu_count ? acpi_facts()->cpu_count : 1);
 	sh_printf(sh, "under_hypervisor: %s\n", yn(f->hypervisor_bit));
-	sh_printf(sh, "svm: %s%s\n", yn(f->svm), f->svm_disabled_by_firmware ? " (disabled by firmware)" : "");
-	if (f->svm)
-		sh_printf(sh, "svm_features: npt=%s nrips=%s decode_assists=%s vgif=%s "
-			      "flush_by_asid=%s asids=%u rev=%u\n",
-			  yn(f->npt), yn(f->nrips), yn(f->decode_assists), yn(f->vgif),
-			  yn(f->flush_by_asid), f->svm_asids, f->svm_revision);
-	sh_printf(sh, "vmx: %s%s\n", yn(f->vmx), f->vmx_locked_off ? " (locked off by firmware)" : "");
-	if (f->vmx)
-		sh_printf(sh, "vmx_features: ept=%s ept_ad=%s pml=%s unrestricted_guest=%s "
-			      "vpid=%s ept_2m=%s ept_1g=%s\n",
-			  yn(f->ept), yn(f->ept_ad), yn(f->pml), yn(f->unrestricted_guest),
-			  yn(f->vpid), yn(f->ept_2m), yn(f->ept_1g));
+	vcpu_describe_backends(print_to_shell, sh);
 	sh_printf(sh, "guest_backend: %s\n", vcpu_backend_name());
 	sh_printf(sh, "mca: %s banks=%u mcg_cap=0x%lx\n", yn(f->mca), f->mca_banks,
 		  (unsigned long)f->mcg_cap);

@@ -2,10 +2,10 @@
 #include "boot/firmware.h"
 #include "hv/mce/retired_list.h"
 #include "hv/mm/mm.h"
-#include "hv/time.h"
+#include "hv/core/time.h"
 #include "hv/x86/cpu.h"
 #include "hv/lib/string.h"
-#include "hv/panic.h"
+#include "hv/core/panic.h"
 #include "hv/shell/commands.h"
 
 /* Kept out of line so that backtraces show a recognisable frame. */

@@ -3,7 +3,7 @@
 #include "hv/lib/string.h"
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 
 static const char *const mode_words[] = { "wp", "ad", "pml" };
 
@@ -86,6 +86,7 @@ static int dirty_stats_cmd(struct shell *sh, struct vm *vm)
 	sh_printf(sh, "wp_faults: %lu\npml_full_exits: %lu\npml_entries: %lu\n",
 		  (unsigned long)d->track.faults, (unsigned long)s->log_full_exits,
 		  (unsigned long)d->track.pml_entries);
+	sh_printf(sh, "rearm_failures: %lu\n", (unsigned long)d->track.rearm_failures);
 	return SHELL_OK;
 }
 

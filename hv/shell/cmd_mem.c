@@ -1,5 +1,5 @@
 /* mem, memmap */
-#include "hv/hv.h"
+#include "hv/core/hv.h"
 #include "hv/mm/mm.h"
 #include "hv/shell/commands.h"
 

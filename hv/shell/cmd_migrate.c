@@ -5,8 +5,8 @@
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
 #include "hv/shell/shell.h"
-#include "hv/time.h"
-#include "hv/vm.h"
+#include "hv/core/time.h"
+#include "hv/vm/vm.h"
 #include "migrate/migrate.h"
 #include "net/net_addr.h"
 

@@ -1,18 +1,16 @@
 /* version, uptime, log, config, reboot, poweroff */
-#include "boot/firmware.h"
-#include "hv/config.h"
-#include "hv/hv.h"
+#include "hv/core/settings.h"
+#include "hv/core/hv.h"
 #include "hv/lib/parse.h"
-#include "hv/log.h"
+#include "hv/core/log.h"
+#include "hv/core/reset.h"
 #include "hv/shell/commands.h"
-#include "hv/time.h"
-#include "hv/vcpu.h"
+#include "hv/core/time.h"
+#include "hv/vm/vcpu.h"
 
 #ifndef HV_BUILD_ID
 #define HV_BUILD_ID "unknown"
 #endif
-
-const struct config *hv_config(void);
 
 static const char *source_name(enum boot_source s)
 {
@@ -92,14 +90,17 @@ int cmd_config(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	const struct config *c = hv_config();
 	const struct boot_info *bi = hv_boot_info();
 
 	sh_printf(sh, "config_file: %s\ncmdline: %s\n", bi->config_path[0] ? bi->config_path : "none",
 		  bi->cmdline);
-	for (size_t i = 0; i < c->count; i++)
-		sh_printf(sh, "%s: %s (%s)\n", c->entries[i].key, c->entries[i].value,
-			  c->entries[i].origin);
+	/* Every setting a module declares: as set, or its default. */
+	for (size_t i = 0; i < settings_key_count(); i++) {
+		const char *key = settings_key(i)->name;
+		const char *origin = setting_origin(key);
+		if (origin)
+			sh_printf(sh, "%s: %s (%s)\n", key, setting(key), origin);
+	}
 	return SHELL_OK;
 }
 
@@ -109,9 +110,7 @@ int cmd_reboot(struct shell *sh, int argc, char **argv)
 	(void)argv;
 	sh_printf(sh, "rebooting\n");
 	log_info("reboot requested on the console");
-	vcpu_hw_disable();
-	fw_reset(FW_RESET_COLD);
-	vcpu_hw_reenable();
+	machine_reset(FW_RESET_COLD);
 	return sh_error(sh, "the firmware did not reset the machine");
 }
 
@@ -121,8 +120,6 @@ int cmd_poweroff(struct shell *sh, int argc, char **argv)
 	(void)argv;
 	sh_printf(sh, "powering off\n");
 	log_info("power-off requested on the console");
-	vcpu_hw_disable();
-	fw_reset(FW_RESET_SHUTDOWN);
-	vcpu_hw_reenable();
+	machine_reset(FW_RESET_SHUTDOWN);
 	return sh_error(sh, "the firmware did not power the machine off");
 }

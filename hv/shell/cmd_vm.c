@@ -3,7 +3,7 @@
 #include "hv/lib/string.h"
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 
 struct vm *cmd_vm_lookup(struct shell *sh, const char *name)
 {

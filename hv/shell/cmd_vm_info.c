@@ -3,9 +3,9 @@
 #include "hv/lib/string.h"
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
-#include "hv/time.h"
-#include "hv/vm.h"
-#include "hv/vm_exit.h"
+#include "hv/core/time.h"
+#include "hv/vm/vm.h"
+#include "hv/vm/vm_exit.h"
 
 #define CONSOLE_DETACH 0x1d /* Ctrl-] */
 

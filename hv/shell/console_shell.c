@@ -1,7 +1,8 @@
 /* Connects the shell to the serial console. */
 #include "hv/shell/console_shell.h"
 
-#include "hv/console.h"
+#include "hv/core/console.h"
+#include "hv/core/settings.h"
 #include "hv/shell/commands.h"
 
 #define MAX_BYTES_PER_POLL 256
@@ -24,13 +25,15 @@ static void show(void *ctx)
 	shell_show_input(ctx);
 }
 
-void console_shell_init(bool debug_commands)
+CONFIG_KEY(key_debug, "debug", "0", "1: enable the debug commands (fault and error injection)");
+
+void console_shell_init(void)
 {
 	struct shell_io io = { write_console, NULL };
 	struct console_async_hooks hooks = { hide, show, &shell };
 
 	shell_init(&shell, hv_commands, hv_command_count, &io, true);
-	shell.debug_enabled = debug_commands;
+	shell.debug_enabled = setting_bool("debug");
 	console_set_async_hooks(&hooks);
 	shell_show_prompt(&shell);
 }

@@ -5,7 +5,9 @@
 
 #include "hv/shell/shell.h"
 
-void console_shell_init(bool debug_commands);
+/* Starts the shell on the console; the debug setting enables the debug
+ * commands. */
+void console_shell_init(void);
 /* Feeds pending console input to the shell; true if there was any. */
 bool console_shell_poll(void);
 struct shell *console_shell(void);

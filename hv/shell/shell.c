@@ -30,12 +30,17 @@ static void fmt_sink(char c, void *ctx)
 	sh_write(ctx, &c, 1);
 }
 
+void sh_vprintf(struct shell *sh, const char *fmt, va_list ap)
+{
+	fmt_vformat(fmt_sink, sh, fmt, ap);
+}
+
 void sh_printf(struct shell *sh, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fmt_vformat(fmt_sink, sh, fmt, ap);
+	sh_vprintf(sh, fmt, ap);
 	va_end(ap);
 }
 

@@ -75,6 +75,7 @@ void shell_set_input_hook(struct shell *sh, shell_input_hook hook, void *ctx);
 /* For commands. */
 void sh_write(struct shell *sh, const char *s, size_t n);
 void sh_printf(struct shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sh_vprintf(struct shell *sh, const char *fmt, va_list ap);
 int sh_error(struct shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const struct shell_cmd *shell_find(const struct shell *sh, const char *name);
 

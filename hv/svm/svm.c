@@ -2,12 +2,11 @@
 #include "hv/svm/svm.h"
 
 #include "hv/lib/string.h"
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/mm/mm.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/trap.h"
-#include "hv/x86/cpu_features.h"
 
 #define IOPM_PAGES 3
 #define MSRPM_PAGES 2
@@ -37,9 +36,8 @@ static inline struct svm_vcpu *svm(struct vcpu *v)
 /* MSRs the VMCB holds per guest (VMLOAD/VMSAVE move them): no exit. */
 static const uint32_t passthrough_msrs[] = {
 	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
-	0xc0000081u /* STAR */, 0xc0000082u /* LSTAR */, 0xc0000083u /* CSTAR */,
-	0xc0000084u /* SFMASK */,
-	0x174 /* SYSENTER_CS */, 0x175 /* SYSENTER_ESP */, 0x176 /* SYSENTER_EIP */,
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
+	MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
 };
 
 static void msrpm_allow(uint8_t *pm, uint32_t msr)
@@ -60,8 +58,6 @@ static void msrpm_allow(uint8_t *pm, uint32_t msr)
 
 static int svm_hw_enable(void)
 {
-	const struct cpu_features *f = cpu_features();
-
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	uint64_t hsave = page_alloc();
 	host_vmcb_pa = page_alloc();
@@ -79,9 +75,9 @@ static int svm_hw_enable(void)
 	for (size_t i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++)
 		msrpm_allow(pm, passthrough_msrs[i]);
 
-	asid_limit = f->svm_asids;
+	asid_limit = svm_caps.asids;
 	log_info("svm: enabled, %u ASIDs, nrips %s, flush-by-asid %s", asid_limit,
-		 f->nrips ? "yes" : "no", f->flush_by_asid ? "yes" : "no");
+		 svm_caps.nrips ? "yes" : "no", svm_caps.flush_by_asid ? "yes" : "no");
 	return 0;
 }
 
@@ -331,29 +327,37 @@ static void svm_flush_guest_tlb(struct vm *vm)
 {
 	struct svm_vcpu *sv = svm(&vm->vcpu);
 
-	if (cpu_features()->flush_by_asid)
+	if (svm_caps.flush_by_asid)
 		sv->vmcb->control.tlb_control = SVM_TLB_FLUSH_ASID;
 	else
 		sv->asid_generation = 0; /* a fresh ASID has no stale entries */
 }
 
 /* NPT leaves get accessed/dirty bits from the CPU whenever it walks them
- * (AMD and QEMU TCG alike): nothing to switch. */
-static unsigned svm_dirty_hw_modes(void)
+ * (AMD and QEMU TCG alike): nothing to switch, no log to collect. */
+static unsigned svm_dirty_modes(void)
 {
-	return VCPU_DIRTY_BITS;
+	return 1u << DIRTY_MODE_AD;
 }
 
-static int svm_slpt_dirty_bits(struct vm *vm, bool on)
+static int svm_dirty_start(struct vm *vm, enum dirty_mode mode)
 {
 	(void)vm;
-	(void)on;
-	return 0;
+	return mode == DIRTY_MODE_WP || mode == DIRTY_MODE_AD ? 0 : -1;
 }
 
-const struct vcpu_ops svm_ops = {
+static void svm_dirty_stop(struct vm *vm, enum dirty_mode mode)
+{
+	(void)vm;
+	(void)mode;
+}
+
+static const struct vcpu_ops svm_ops = {
 	.name = "svm",
+	.title = "AMD SVM",
 	.slpt_format = &pt_format_npt,
+	.probe = svm_probe,
+	.describe = svm_describe,
 	.hw_enable = svm_hw_enable,
 	.hw_disable = svm_hw_disable,
 	.hw_reenable = svm_hw_reenable,
@@ -368,9 +372,12 @@ const struct vcpu_ops svm_ops = {
 	.can_take_interrupt = svm_can_take_interrupt,
 	.request_interrupt_window = svm_request_interrupt_window,
 	.flush_guest_tlb = svm_flush_guest_tlb,
-	.dirty_hw_modes = svm_dirty_hw_modes,
-	.slpt_dirty_bits = svm_slpt_dirty_bits,
+	.dirty_modes = svm_dirty_modes,
+	.dirty_start = svm_dirty_start,
+	.dirty_stop = svm_dirty_stop,
 	.exit_name = svm_exit_name,
 	.exit_slot = svm_exit_slot,
 	.slot_code = svm_slot_code,
 };
+
+VCPU_BACKEND(svm_ops);

@@ -3,7 +3,7 @@
 #define HV_SVM_SVM_H
 
 #include "hv/svm/vmcb.h"
-#include "hv/vcpu.h"
+#include "hv/vm/vcpu.h"
 
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -11,10 +11,20 @@ struct svm_vcpu {
 	uint32_t asid_generation;
 };
 
-extern const struct vcpu_ops svm_ops;
+/* What probing found (svm_probe.c), read once at boot. */
+struct svm_caps {
+	bool present, disabled_by_firmware;
+	uint32_t revision, asids;
+	bool npt, nrips, decode_assists, vgif, flush_by_asid, lbr_virt;
+};
+
+extern struct svm_caps svm_caps;
+
+enum vcpu_probe svm_probe(const char **reason);
+void svm_describe(vcpu_print_fn print, void *ctx);
 
 /* Exit decoding (svm_exit.c). */
-void svm_decode_exit(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e);
+void svm_decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e);
 const char *svm_exit_name(uint32_t code);
 unsigned svm_exit_slot(uint32_t code);
 uint32_t svm_slot_code(unsigned slot);

@@ -1,11 +1,10 @@
 /* Decoding SVM exits into generic ones: a designated-initialiser table from
- * exit code to name and decoder (ACRN style). Exits the guest should never
- * cause (SVM instructions; it sees no SVM) raise #UD in the guest. */
+ * exit code to name and kind, or a decoder for exits with operands (ACRN
+ * style). Nothing here decides what the guest gets: see hv/vm/vm_exit.c. */
 #include "hv/svm/svm.h"
 
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
-#include "hv/x86/cpu_features.h"
 #include "hv/x86/trap.h"
 
 #define SLOT_NPF 0xa0u
@@ -15,96 +14,28 @@
 #define CODE_NPF 0x400u
 #define CODE_INVALID 0xffffffffu
 
-typedef void (*svm_decoder)(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e);
+typedef void (*svm_decoder)(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e);
 
+/* An exit is either decoded by a function (it has operands) or maps
+ * straight to a kind, with the intercepted instruction's fixed length. */
 struct svm_exit_desc {
 	const char *name;
 	svm_decoder decode;
-	uint8_t insn_len; /* fixed length of the intercepted instruction */
+	enum exit_kind kind;
+	uint8_t insn_len;
 };
 
 /* Instruction length: nRIP when the CPU provides it (NRIPS), else fixed. */
-static void set_len(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e, uint8_t fixed)
+static void set_len(const struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e,
+		    uint8_t fixed)
 {
-	if (cpu_features()->nrips && vmcb->control.next_rip > v->regs.rip)
+	if (svm_caps.nrips && vmcb->control.next_rip > v->regs.rip)
 		e->insn_len = (uint8_t)(vmcb->control.next_rip - v->regs.rip);
 	else
 		e->insn_len = fixed;
 }
 
-static void dec_kind(struct vm_exit *e, enum exit_kind k)
-{
-	e->kind = k;
-}
-
-static void dec_external(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	(void)v;
-	(void)vmcb;
-	dec_kind(e, EXIT_EXTERNAL_INTERRUPT);
-}
-
-static void dec_window(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	(void)v;
-	(void)vmcb;
-	dec_kind(e, EXIT_INTERRUPT_WINDOW);
-}
-
-static void dec_cpuid(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	set_len(v, vmcb, e, 2);
-	dec_kind(e, EXIT_CPUID);
-}
-
-static void dec_hlt(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	set_len(v, vmcb, e, 1);
-	dec_kind(e, EXIT_HLT);
-}
-
-static void dec_vmmcall(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	set_len(v, vmcb, e, 3);
-	dec_kind(e, EXIT_HYPERCALL);
-}
-
-static void dec_xsetbv(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	set_len(v, vmcb, e, 3);
-	dec_kind(e, EXIT_XSETBV);
-}
-
-/* INVD would drop dirty cache lines the host owns: treat it as a no-op. */
-static void dec_invd(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	set_len(v, vmcb, e, 2);
-	v->regs.rip += e->insn_len;
-	dec_kind(e, EXIT_NONE);
-}
-
-static void dec_ud(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	(void)vmcb;
-	vcpu_queue_exception(v, VEC_UD, false, 0);
-	dec_kind(e, EXIT_NONE);
-}
-
-static void dec_shutdown(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	(void)v;
-	(void)vmcb;
-	dec_kind(e, EXIT_TRIPLE_FAULT);
-}
-
-static void dec_invalid(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	(void)v;
-	(void)vmcb;
-	dec_kind(e, EXIT_INVALID_STATE);
-}
-
-static void dec_io(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
+static void dec_io(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 {
 	uint64_t info = vmcb->control.exit_info1;
 
@@ -120,40 +51,15 @@ static void dec_io(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 	e->insn_len = (uint8_t)(vmcb->control.exit_info2 - v->regs.rip);
 }
 
-/* EFER stays in the backend: SVME must remain set under the guest. */
-static bool efer_access(struct vcpu *v, struct vmcb *vmcb, bool write)
+/* EXITINFO1 bit 0: WRMSR. EFER goes the same way as every other MSR: the
+ * backend keeps SVME set underneath (svm_set_state). */
+static void dec_msr(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 {
-	if (!write) {
-		uint64_t efer = vmcb->save.efer & ~EFER_SVME;
-		v->regs.rax = (uint32_t)efer;
-		v->regs.rdx = efer >> 32;
-		return true;
-	}
-	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-	uint64_t allowed = EFER_SCE | EFER_LME | EFER_NXE;
-	if (value & ~(allowed | EFER_LMA))
-		return false;
-	vmcb->save.efer = (value & allowed) | (vmcb->save.efer & EFER_LMA) | EFER_SVME;
-	return true;
-}
-
-static void dec_msr(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	bool write = vmcb->control.exit_info1 & 1;
-
 	set_len(v, vmcb, e, 2);
-	if ((uint32_t)v->regs.rcx == MSR_EFER) {
-		if (efer_access(v, vmcb, write))
-			v->regs.rip += e->insn_len;
-		else
-			vcpu_queue_exception(v, VEC_GP, true, 0);
-		e->kind = EXIT_NONE;
-		return;
-	}
-	e->kind = write ? EXIT_WRMSR : EXIT_RDMSR;
+	e->kind = (vmcb->control.exit_info1 & 1) ? EXIT_WRMSR : EXIT_RDMSR;
 }
 
-static void dec_npf(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
+static void dec_npf(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 {
 	uint64_t err = vmcb->control.exit_info1;
 
@@ -166,41 +72,37 @@ static void dec_npf(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
 	e->mem.walk = (err >> 33) & 1;
 }
 
-static void dec_machine_check(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
-{
-	(void)v;
-	(void)vmcb;
-	dec_kind(e, EXIT_MACHINE_CHECK);
-}
-
 static const struct svm_exit_desc exits[SLOTS] = {
-	[0x40 + VEC_MC] = { "excp-mc", dec_machine_check, 0 },
-	[0x60] = { "intr", dec_external, 0 },
-	[0x61] = { "nmi", dec_external, 0 },
-	[0x62] = { "smi", dec_external, 0 },
-	[0x63] = { "init", dec_external, 0 },
-	[0x64] = { "vintr", dec_window, 0 },
-	[0x72] = { "cpuid", dec_cpuid, 2 },
-	[0x76] = { "invd", dec_invd, 2 },
-	[0x78] = { "hlt", dec_hlt, 1 },
-	[0x7a] = { "invlpga", dec_ud, 0 },
-	[0x7b] = { "ioio", dec_io, 0 },
-	[0x7c] = { "msr", dec_msr, 2 },
-	[0x7f] = { "shutdown", dec_shutdown, 0 },
-	[0x80] = { "vmrun", dec_ud, 0 },
-	[0x81] = { "vmmcall", dec_vmmcall, 3 },
-	[0x82] = { "vmload", dec_ud, 0 },
-	[0x83] = { "vmsave", dec_ud, 0 },
-	[0x84] = { "stgi", dec_ud, 0 },
-	[0x85] = { "clgi", dec_ud, 0 },
-	[0x86] = { "skinit", dec_ud, 0 },
-	[0x8a] = { "monitor", dec_ud, 0 },
-	[0x8b] = { "mwait", dec_ud, 0 },
-	[0x8c] = { "mwait-cond", dec_ud, 0 },
-	[0x8d] = { "xsetbv", dec_xsetbv, 3 },
-	[SLOT_NPF] = { "npf", dec_npf, 0 },
-	[SLOT_INVALID] = { "invalid", dec_invalid, 0 },
-	[SLOT_OTHER] = { "other", NULL, 0 },
+	[0x40 + VEC_MC] = { "excp-mc", NULL, EXIT_MACHINE_CHECK, 0 },
+	[0x60] = { "intr", NULL, EXIT_EXTERNAL_INTERRUPT, 0 },
+	[0x61] = { "nmi", NULL, EXIT_EXTERNAL_INTERRUPT, 0 },
+	[0x62] = { "smi", NULL, EXIT_EXTERNAL_INTERRUPT, 0 },
+	[0x63] = { "init", NULL, EXIT_EXTERNAL_INTERRUPT, 0 },
+	[0x64] = { "vintr", NULL, EXIT_INTERRUPT_WINDOW, 0 },
+	[0x72] = { "cpuid", NULL, EXIT_CPUID, 2 },
+	[0x73] = { "rsm", NULL, EXIT_RSM, 2 },
+	[0x76] = { "invd", NULL, EXIT_INVD, 2 },
+	[0x77] = { "pause", NULL, EXIT_PAUSE, 2 },
+	[0x78] = { "hlt", NULL, EXIT_HLT, 1 },
+	[0x7a] = { "invlpga", NULL, EXIT_VIRT_INSN, 3 },
+	[0x7b] = { "ioio", dec_io, EXIT_IO, 0 },
+	[0x7c] = { "msr", dec_msr, EXIT_RDMSR, 0 },
+	[0x7f] = { "shutdown", NULL, EXIT_TRIPLE_FAULT, 0 },
+	[0x80] = { "vmrun", NULL, EXIT_VIRT_INSN, 3 },
+	[0x81] = { "vmmcall", NULL, EXIT_HYPERCALL, 3 },
+	[0x82] = { "vmload", NULL, EXIT_VIRT_INSN, 3 },
+	[0x83] = { "vmsave", NULL, EXIT_VIRT_INSN, 3 },
+	[0x84] = { "stgi", NULL, EXIT_VIRT_INSN, 3 },
+	[0x85] = { "clgi", NULL, EXIT_VIRT_INSN, 3 },
+	[0x86] = { "skinit", NULL, EXIT_VIRT_INSN, 3 },
+	[0x89] = { "wbinvd", NULL, EXIT_WBINVD, 2 },
+	[0x8a] = { "monitor", NULL, EXIT_MONITOR, 3 },
+	[0x8b] = { "mwait", NULL, EXIT_MWAIT, 3 },
+	[0x8c] = { "mwait-cond", NULL, EXIT_MWAIT, 3 },
+	[0x8d] = { "xsetbv", NULL, EXIT_XSETBV, 3 },
+	[SLOT_NPF] = { "npf", dec_npf, EXIT_MEMORY, 0 },
+	[SLOT_INVALID] = { "invalid", NULL, EXIT_INVALID_STATE, 0 },
+	[SLOT_OTHER] = { "other", NULL, EXIT_UNHANDLED, 0 },
 };
 
 unsigned svm_exit_slot(uint32_t code)
@@ -230,14 +132,19 @@ const char *svm_exit_name(uint32_t code)
 	return slot < SLOTS && exits[slot].name ? exits[slot].name : "other";
 }
 
-void svm_decode_exit(struct vcpu *v, struct vmcb *vmcb, struct vm_exit *e)
+void svm_decode_exit(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 {
 	uint32_t code = (uint32_t)vmcb->control.exit_code; /* VMEXIT_INVALID is -1 */
 	unsigned slot = svm_exit_slot(code);
+	const struct svm_exit_desc *d = slot < SLOTS && exits[slot].name ? &exits[slot] : NULL;
 
 	*e = (struct vm_exit){ .kind = EXIT_UNHANDLED, .code = code };
 	e->info1 = vmcb->control.exit_info1;
 	e->info2 = vmcb->control.exit_info2;
-	if (slot < SLOTS && exits[slot].decode)
-		exits[slot].decode(v, vmcb, e);
+	if (d && d->decode) {
+		d->decode(v, vmcb, e);
+	} else if (d) {
+		e->kind = d->kind;
+		set_len(v, vmcb, e, d->insn_len);
+	}
 }

@@ -146,6 +146,5 @@ _Static_assert(offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 #define SVM_EVENT_ERROR_VALID (1ull << 11)
 #define SVM_EVENT_TYPE_SHIFT 8
 
-#define MSR_VM_HSAVE_PA 0xc0010117u
 
 #endif

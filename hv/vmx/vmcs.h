@@ -162,20 +162,6 @@ enum vmcs_field {
 #define EPTP_AD (1ull << 6)
 
 /* Capability MSRs */
-#define MSR_VMX_BASIC 0x480u
-#define MSR_VMX_PINBASED_CTLS 0x481u
-#define MSR_VMX_PROCBASED_CTLS 0x482u
-#define MSR_VMX_EXIT_CTLS 0x483u
-#define MSR_VMX_ENTRY_CTLS 0x484u
-#define MSR_VMX_CR0_FIXED0 0x486u
-#define MSR_VMX_CR0_FIXED1 0x487u
-#define MSR_VMX_CR4_FIXED0 0x488u
-#define MSR_VMX_CR4_FIXED1 0x489u
-#define MSR_VMX_PROCBASED_CTLS2 0x48bu
-#define MSR_VMX_TRUE_PINBASED_CTLS 0x48du
-#define MSR_VMX_TRUE_PROCBASED_CTLS 0x48eu
-#define MSR_VMX_TRUE_EXIT_CTLS 0x48fu
-#define MSR_VMX_TRUE_ENTRY_CTLS 0x490u
 #define VMX_BASIC_TRUE_CTLS (1ull << 55)
 #define VMX_BASIC_INOUT_INFO (1ull << 54)
 

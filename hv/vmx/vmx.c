@@ -2,7 +2,7 @@
 #include "hv/vmx/vmx.h"
 
 #include "hv/mm/mm.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/vmx/vmcs.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/trap.h"
@@ -252,9 +252,12 @@ static void vmx_flush_guest_tlb(struct vm *vm)
 	vmx_invept(((struct vmx_vm *)vm->vendor)->eptp);
 }
 
-const struct vcpu_ops vmx_ops = {
+static const struct vcpu_ops vmx_ops = {
 	.name = "vmx",
+	.title = "Intel VMX",
 	.slpt_format = &pt_format_ept,
+	.probe = vmx_probe,
+	.describe = vmx_describe,
 	.hw_enable = vmx_hw_enable,
 	.hw_disable = vmx_hw_disable,
 	.hw_reenable = vmx_hw_reenable,
@@ -269,11 +272,13 @@ const struct vcpu_ops vmx_ops = {
 	.can_take_interrupt = vmx_can_take_interrupt,
 	.request_interrupt_window = vmx_request_interrupt_window,
 	.flush_guest_tlb = vmx_flush_guest_tlb,
-	.dirty_hw_modes = vmx_dirty_hw_modes,
-	.slpt_dirty_bits = vmx_slpt_dirty_bits,
-	.pml_enable = vmx_pml_enable,
-	.pml_drain = vmx_pml_drain,
+	.dirty_modes = vmx_dirty_modes,
+	.dirty_start = vmx_dirty_start,
+	.dirty_stop = vmx_dirty_stop,
+	.dirty_collect = vmx_dirty_collect,
 	.exit_name = vmx_exit_name,
 	.exit_slot = vmx_exit_slot,
 	.slot_code = vmx_slot_code,
 };
+
+VCPU_BACKEND(vmx_ops);

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hv/vcpu.h"
+#include "hv/vm/vcpu.h"
 #include "hv/vmx/vmx_bits.h"
 
 /* What VMXON found, negotiated once at boot (vmx_caps.c). */
@@ -33,8 +33,18 @@ struct vmx_vm {
 	uint64_t eptp;
 };
 
-extern const struct vcpu_ops vmx_ops;
+/* What probing found (vmx_probe.c), read once at boot. */
+struct vmx_features {
+	bool present, locked_off;
+	bool ept, vpid, unrestricted_guest, ept_ad, pml, ept_2m, ept_1g, ept_wb, ept_4level;
+	uint64_t basic, ept_vpid_cap;
+};
+
+extern struct vmx_features vmx_features;
 extern struct vmx_caps vmx_caps;
+
+enum vcpu_probe vmx_probe(const char **reason);
+void vmx_describe(vcpu_print_fn print, void *ctx);
 
 /* vmx_on.c: VMXON on this CPU. */
 int vmx_hw_enable(void);
@@ -65,10 +75,8 @@ void vmx_msr_switch_to(struct vcpu *v);
 void vmx_msr_sync(struct vcpu *v);
 void vmx_msr_forget(struct vcpu *v);
 
-/* vmx_cr.c: MOV to CR0/CR4, LMSW, CLTS that touched host-owned bits, and
- * guest EFER accesses. */
+/* vmx_cr.c: MOV to CR0/CR4, LMSW, CLTS that touched host-owned bits. */
 void vmx_handle_cr_access(struct vcpu *v, struct vm_exit *e, uint64_t qualification);
-bool vmx_efer_access(struct vcpu *v, bool write);
 /* Loads PAE PDPTEs from guest memory when the guest uses PAE paging. */
 void vmx_load_pdptes(struct vcpu *v);
 
@@ -82,11 +90,11 @@ uint32_t vmx_slot_code(unsigned slot);
 /* vmx_entry.S: 0 after a VM exit, 1 when the entry instruction failed. */
 int vmx_enter(struct vcpu_regs *regs, int launched);
 
-/* vmx_dirty.c: EPT A/D bits and PML for hv/dirty. */
-unsigned vmx_dirty_hw_modes(void);
-int vmx_slpt_dirty_bits(struct vm *vm, bool on);
-int vmx_pml_enable(struct vm *vm, bool on);
-size_t vmx_pml_drain(struct vm *vm, uint64_t *entries);
+/* vmx_dirty.c: EPT A/D bits and PML behind the dirty-log operations. */
+unsigned vmx_dirty_modes(void);
+int vmx_dirty_start(struct vm *vm, enum dirty_mode mode);
+void vmx_dirty_stop(struct vm *vm, enum dirty_mode mode);
+void vmx_dirty_collect(struct vm *vm, struct dirty_track *track);
 
 /* INVEPT/INVVPID wrappers (vmx_tlb.c). */
 void vmx_invept(uint64_t eptp);

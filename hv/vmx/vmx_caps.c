@@ -2,12 +2,10 @@
  * says which bits must be 1 and which may be 1; nothing is hard-coded. */
 #include "hv/vmx/vmx.h"
 
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/vmx/vmcs.h"
 #include "hv/x86/cpu.h"
-#include "hv/x86/cpu_features.h"
 
-#define MSR_VMX_EPT_VPID_CAP 0x48cu
 #define CAP_INVEPT_SINGLE (1ull << 25)
 #define CAP_INVVPID_SINGLE (1ull << 41)
 
@@ -25,7 +23,7 @@ static bool negotiate(const char *what, uint32_t msr, uint32_t want, uint32_t ne
 
 const char *vmx_caps_init(void)
 {
-	const struct cpu_features *f = cpu_features();
+	const struct vmx_features *f = &vmx_features;
 	uint64_t basic = rdmsr(MSR_VMX_BASIC);
 	bool true_ctls = basic & VMX_BASIC_TRUE_CTLS;
 	uint64_t ept_cap = rdmsr(MSR_VMX_EPT_VPID_CAP);

@@ -1,10 +1,10 @@
-/* Control-register and EFER accesses the CPU hands to the hypervisor.
+/* Control-register accesses the CPU hands to the hypervisor.
  * Writes exit only when they touch host-owned bits of CR0/CR4 (those VMX
  * forces, see vmx_caps), CR3 when the CPU insists on CR3 exiting, and CR8
  * always: it is the local APIC's TPR, which belongs to the virtual APIC. */
 #include "hv/vmx/vmx.h"
 
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/vmx/vmcs.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/trap.h"
@@ -137,24 +137,4 @@ void vmx_handle_cr_access(struct vcpu *v, struct vm_exit *e, uint64_t qualificat
 		v->regs.rip += e->insn_len;
 	else
 		vcpu_queue_exception(v, VEC_GP, true, 0);
-}
-
-bool vmx_efer_access(struct vcpu *v, bool write)
-{
-	uint64_t efer = vmread(VMCS_GUEST_EFER);
-	const uint64_t allowed = EFER_SCE | EFER_LME | EFER_NXE;
-
-	if (!write) {
-		v->regs.rax = (uint32_t)efer;
-		v->regs.rdx = efer >> 32;
-		return true;
-	}
-	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-	if (value & ~(allowed | EFER_LMA))
-		return false;
-	/* LME cannot change while paging is on. */
-	if (((value ^ efer) & EFER_LME) && (guest_cr0() & CR0_PG))
-		return false;
-	vmwrite(VMCS_GUEST_EFER, (value & allowed) | (efer & EFER_LMA));
-	return true;
 }

@@ -5,40 +5,33 @@
 #include "hv/vmx/vmx.h"
 
 #include "hv/mm/mm.h"
-#include "hv/vm.h"
+#include "hv/vm/vm.h"
 #include "hv/vmx/vmcs.h"
-#include "hv/x86/cpu_features.h"
 
 #define PML_LAST_INDEX 511u
+#define PML_ENTRIES 512u
 
-unsigned vmx_dirty_hw_modes(void)
+unsigned vmx_dirty_modes(void)
 {
-	const struct cpu_features *f = cpu_features();
-
 	if (!vmx_caps.ept_ad)
 		return 0;
-	return VCPU_DIRTY_BITS | (f->pml ? VCPU_DIRTY_PML : 0);
+	return 1u << DIRTY_MODE_AD | (vmx_features.pml ? 1u << DIRTY_MODE_PML : 0);
 }
 
-int vmx_slpt_dirty_bits(struct vm *vm, bool on)
+static void ept_dirty_bits(struct vm *vm, bool on)
 {
 	struct vmx_vm *xv = vm->vendor;
 
-	if (!vmx_caps.ept_ad)
-		return -1;
 	xv->eptp = on ? xv->eptp | EPTP_AD : xv->eptp & ~EPTP_AD;
 	vmx_load_vmcs(&vm->vcpu);
 	vmwrite(VMCS_EPT_POINTER, xv->eptp);
 	vmx_invept(xv->eptp);
-	return 0;
 }
 
-int vmx_pml_enable(struct vm *vm, bool on)
+static int pml_enable(struct vm *vm, bool on)
 {
 	struct vmx_vcpu *vx = vm->vcpu.vendor;
 
-	if (!(vmx_dirty_hw_modes() & VCPU_DIRTY_PML))
-		return -1;
 	vmx_load_vmcs(&vm->vcpu);
 	uint32_t proc2 = (uint32_t)vmread(VMCS_PROC_CONTROLS2);
 	if (on) {
@@ -56,12 +49,37 @@ int vmx_pml_enable(struct vm *vm, bool on)
 	return 0;
 }
 
-size_t vmx_pml_drain(struct vm *vm, uint64_t *entries)
+int vmx_dirty_start(struct vm *vm, enum dirty_mode mode)
+{
+	if (mode == DIRTY_MODE_WP)
+		return 0;
+	if (!(vmx_dirty_modes() & (1u << mode)))
+		return -1;
+	ept_dirty_bits(vm, true);
+	if (mode == DIRTY_MODE_PML && pml_enable(vm, true)) {
+		ept_dirty_bits(vm, false);
+		return -1;
+	}
+	return 0;
+}
+
+void vmx_dirty_stop(struct vm *vm, enum dirty_mode mode)
+{
+	if (mode == DIRTY_MODE_WP)
+		return;
+	if (mode == DIRTY_MODE_PML)
+		pml_enable(vm, false);
+	ept_dirty_bits(vm, false);
+}
+
+/* Empties the page-modification log into the tracker. */
+void vmx_dirty_collect(struct vm *vm, struct dirty_track *track)
 {
 	struct vmx_vcpu *vx = vm->vcpu.vendor;
+	uint64_t entries[PML_ENTRIES];
 
 	if (!vx->pml_pa)
-		return 0;
+		return;
 	vmx_load_vmcs(&vm->vcpu);
 	/* The index points at the next free entry; past 0 it wraps to 0xffff. */
 	uint16_t index = (uint16_t)vmread(VMCS_GUEST_PML_INDEX);
@@ -72,5 +90,5 @@ size_t vmx_pml_drain(struct vm *vm, uint64_t *entries)
 	for (size_t i = first; i <= PML_LAST_INDEX; i++)
 		entries[n++] = log[i];
 	vmwrite(VMCS_GUEST_PML_INDEX, PML_LAST_INDEX);
-	return n;
+	dirty_track_pml_entries(track, entries, n);
 }

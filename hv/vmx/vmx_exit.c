@@ -1,6 +1,7 @@
 /* Decoding VMX exits into generic ones: a designated-initialiser table from
- * basic exit reason to name and decoder (ACRN style). VMX instructions the
- * guest cannot have (it sees no VMX) raise #UD in the guest. */
+ * basic exit reason to name and kind, or a decoder for exits with operands
+ * (ACRN style). Nothing here decides what the guest gets (hv/vm/vm_exit.c),
+ * except MOV CR, which only the backend can apply (vmx_cr.c). */
 #include "hv/vmx/vmx.h"
 
 #include "hv/vmx/vmcs.h"
@@ -31,16 +32,13 @@ enum {
 
 typedef void (*vmx_decoder)(struct vcpu *v, struct vm_exit *e);
 
+/* An exit is either decoded by a function (it has operands) or maps
+ * straight to a kind; VMX reports every instruction's length. */
 struct vmx_exit_desc {
 	const char *name;
 	vmx_decoder decode;
+	enum exit_kind kind;
 };
-
-static void dec_external(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_EXTERNAL_INTERRUPT;
-}
 
 /* NMIs exit (the host's, not the guest's); exceptions only if intercepted. */
 static void dec_exception(struct vcpu *v, struct vm_exit *e)
@@ -55,75 +53,8 @@ static void dec_exception(struct vcpu *v, struct vm_exit *e)
 		e->kind = EXIT_MACHINE_CHECK;
 }
 
-static void dec_window(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_INTERRUPT_WINDOW;
-}
-
-static void dec_triple_fault(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_TRIPLE_FAULT;
-}
-
-/* INIT and SIPI come from other CPUs' IPIs, never meant for a guest. */
-static void dec_ignore(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_NONE;
-}
-
-static void dec_cpuid(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_CPUID;
-}
-
-static void dec_hlt(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_HLT;
-}
-
-static void dec_vmcall(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_HYPERCALL;
-}
-
-static void dec_xsetbv(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_XSETBV;
-}
-
-/* INVD would drop dirty lines the host owns; INVLPG only exits when the
- * CPU forces it, and EPT makes it a guest-only matter: both are no-ops. */
-static void dec_skip(struct vcpu *v, struct vm_exit *e)
-{
-	v->regs.rip += e->insn_len;
-	e->kind = EXIT_NONE;
-}
-
-static void dec_ud(struct vcpu *v, struct vm_exit *e)
-{
-	vcpu_queue_exception(v, VEC_UD, false, 0);
-	e->kind = EXIT_NONE;
-}
-
-static void dec_invalid(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_INVALID_STATE;
-}
-
-static void dec_machine_check(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_MACHINE_CHECK;
-}
-
+/* CR accesses touch state only the backend holds (read shadows, forced
+ * bits, PDPTEs): vmx_cr.c applies them as the SDM defines MOV CR. */
 static void dec_cr(struct vcpu *v, struct vm_exit *e)
 {
 	vmx_handle_cr_access(v, e, e->info1);
@@ -161,29 +92,6 @@ static void dec_io(struct vcpu *v, struct vm_exit *e)
 		io_string_operands(e);
 }
 
-static void dec_msr(struct vcpu *v, struct vm_exit *e, bool write)
-{
-	if ((uint32_t)v->regs.rcx == MSR_EFER) {
-		if (vmx_efer_access(v, write))
-			v->regs.rip += e->insn_len;
-		else
-			vcpu_queue_exception(v, VEC_GP, true, 0);
-		e->kind = EXIT_NONE;
-		return;
-	}
-	e->kind = write ? EXIT_WRMSR : EXIT_RDMSR;
-}
-
-static void dec_rdmsr(struct vcpu *v, struct vm_exit *e)
-{
-	dec_msr(v, e, false);
-}
-
-static void dec_wrmsr(struct vcpu *v, struct vm_exit *e)
-{
-	dec_msr(v, e, true);
-}
-
 static void dec_ept_violation(struct vcpu *v, struct vm_exit *e)
 {
 	uint64_t q = e->info1;
@@ -199,70 +107,67 @@ static void dec_ept_violation(struct vcpu *v, struct vm_exit *e)
 	e->mem.walk = ((q >> 7) & 1) && !((q >> 8) & 1);
 }
 
+/* A misconfigured EPT entry is a hypervisor bug: the VM is stopped with
+ * the GPA as an unsupported exit. */
 static void dec_ept_misconfig(struct vcpu *v, struct vm_exit *e)
 {
 	(void)v;
 	e->info2 = vmread(VMCS_GUEST_PHYS_ADDR);
-	e->kind = EXIT_UNHANDLED; /* a hypervisor bug: the VM is stopped with the GPA */
-}
-
-/* The log is full; the write that needs an entry happens on re-entry. */
-static void dec_pml_full(struct vcpu *v, struct vm_exit *e)
-{
-	(void)v;
-	e->kind = EXIT_DIRTY_LOG_FULL;
+	e->kind = EXIT_UNHANDLED;
 }
 
 static const struct vmx_exit_desc exits[REASONS] = {
-	[REASON_EXCEPTION_NMI] = { "exception-nmi", dec_exception },
-	[REASON_EXTERNAL_INTERRUPT] = { "external-interrupt", dec_external },
-	[REASON_TRIPLE_FAULT] = { "triple-fault", dec_triple_fault },
-	[REASON_INIT] = { "init", dec_ignore },
-	[REASON_SIPI] = { "sipi", dec_ignore },
-	[REASON_INTERRUPT_WINDOW] = { "interrupt-window", dec_window },
-	[REASON_TASK_SWITCH] = { "task-switch", NULL },
-	[REASON_CPUID] = { "cpuid", dec_cpuid },
-	[REASON_GETSEC] = { "getsec", dec_ud },
-	[REASON_HLT] = { "hlt", dec_hlt },
-	[REASON_INVD] = { "invd", dec_skip },
-	[REASON_INVLPG] = { "invlpg", dec_skip },
-	[REASON_RDPMC] = { "rdpmc", NULL },
-	[REASON_RDTSC] = { "rdtsc", NULL },
-	[REASON_RSM] = { "rsm", dec_ud },
-	[REASON_VMCALL] = { "vmcall", dec_vmcall },
-	[REASON_VMCLEAR] = { "vmclear", dec_ud },
-	[REASON_VMLAUNCH] = { "vmlaunch", dec_ud },
-	[REASON_VMPTRLD] = { "vmptrld", dec_ud },
-	[REASON_VMPTRST] = { "vmptrst", dec_ud },
-	[REASON_VMREAD] = { "vmread", dec_ud },
-	[REASON_VMRESUME] = { "vmresume", dec_ud },
-	[REASON_VMWRITE] = { "vmwrite", dec_ud },
-	[REASON_VMXOFF] = { "vmxoff", dec_ud },
-	[REASON_VMXON] = { "vmxon", dec_ud },
-	[REASON_CR_ACCESS] = { "cr-access", dec_cr },
-	[REASON_DR_ACCESS] = { "dr-access", NULL },
-	[REASON_IO] = { "io", dec_io },
-	[REASON_RDMSR] = { "rdmsr", dec_rdmsr },
-	[REASON_WRMSR] = { "wrmsr", dec_wrmsr },
-	[REASON_INVALID_GUEST_STATE] = { "invalid-guest-state", dec_invalid },
-	[REASON_MSR_LOADING] = { "msr-loading", dec_invalid },
-	[REASON_MWAIT] = { "mwait", dec_ud },
-	[REASON_MTF] = { "monitor-trap", NULL },
-	[REASON_MONITOR] = { "monitor", dec_ud },
-	[REASON_PAUSE] = { "pause", dec_skip },
-	[REASON_MACHINE_CHECK] = { "machine-check", dec_machine_check },
-	[REASON_EPT_VIOLATION] = { "ept-violation", dec_ept_violation },
-	[REASON_EPT_MISCONFIG] = { "ept-misconfig", dec_ept_misconfig },
-	[REASON_INVEPT] = { "invept", dec_ud },
-	[REASON_RDTSCP] = { "rdtscp", NULL },
-	[REASON_INVVPID] = { "invvpid", dec_ud },
-	[REASON_WBINVD] = { "wbinvd", dec_skip },
-	[REASON_XSETBV] = { "xsetbv", dec_xsetbv },
-	[REASON_RDRAND] = { "rdrand", NULL },
-	[REASON_INVPCID] = { "invpcid", NULL },
-	[REASON_VMFUNC] = { "vmfunc", dec_ud },
-	[REASON_RDSEED] = { "rdseed", NULL },
-	[REASON_PML_FULL] = { "pml-full", dec_pml_full },
+	[REASON_EXCEPTION_NMI] = { "exception-nmi", dec_exception, EXIT_UNHANDLED },
+	[REASON_EXTERNAL_INTERRUPT] = { "external-interrupt", NULL, EXIT_EXTERNAL_INTERRUPT },
+	[REASON_TRIPLE_FAULT] = { "triple-fault", NULL, EXIT_TRIPLE_FAULT },
+	/* INIT and SIPI come from other CPUs' IPIs, never meant for a guest. */
+	[REASON_INIT] = { "init", NULL, EXIT_NONE },
+	[REASON_SIPI] = { "sipi", NULL, EXIT_NONE },
+	[REASON_INTERRUPT_WINDOW] = { "interrupt-window", NULL, EXIT_INTERRUPT_WINDOW },
+	[REASON_TASK_SWITCH] = { "task-switch", NULL, EXIT_UNHANDLED },
+	[REASON_CPUID] = { "cpuid", NULL, EXIT_CPUID },
+	[REASON_GETSEC] = { "getsec", NULL, EXIT_GETSEC },
+	[REASON_HLT] = { "hlt", NULL, EXIT_HLT },
+	[REASON_INVD] = { "invd", NULL, EXIT_INVD },
+	[REASON_INVLPG] = { "invlpg", NULL, EXIT_INVLPG },
+	[REASON_RDPMC] = { "rdpmc", NULL, EXIT_UNHANDLED },
+	[REASON_RDTSC] = { "rdtsc", NULL, EXIT_UNHANDLED },
+	[REASON_RSM] = { "rsm", NULL, EXIT_RSM },
+	[REASON_VMCALL] = { "vmcall", NULL, EXIT_HYPERCALL },
+	[REASON_VMCLEAR] = { "vmclear", NULL, EXIT_VIRT_INSN },
+	[REASON_VMLAUNCH] = { "vmlaunch", NULL, EXIT_VIRT_INSN },
+	[REASON_VMPTRLD] = { "vmptrld", NULL, EXIT_VIRT_INSN },
+	[REASON_VMPTRST] = { "vmptrst", NULL, EXIT_VIRT_INSN },
+	[REASON_VMREAD] = { "vmread", NULL, EXIT_VIRT_INSN },
+	[REASON_VMRESUME] = { "vmresume", NULL, EXIT_VIRT_INSN },
+	[REASON_VMWRITE] = { "vmwrite", NULL, EXIT_VIRT_INSN },
+	[REASON_VMXOFF] = { "vmxoff", NULL, EXIT_VIRT_INSN },
+	[REASON_VMXON] = { "vmxon", NULL, EXIT_VIRT_INSN },
+	[REASON_CR_ACCESS] = { "cr-access", dec_cr, EXIT_NONE },
+	[REASON_DR_ACCESS] = { "dr-access", NULL, EXIT_UNHANDLED },
+	[REASON_IO] = { "io", dec_io, EXIT_IO },
+	[REASON_RDMSR] = { "rdmsr", NULL, EXIT_RDMSR },
+	[REASON_WRMSR] = { "wrmsr", NULL, EXIT_WRMSR },
+	[REASON_INVALID_GUEST_STATE] = { "invalid-guest-state", NULL, EXIT_INVALID_STATE },
+	[REASON_MSR_LOADING] = { "msr-loading", NULL, EXIT_INVALID_STATE },
+	[REASON_MWAIT] = { "mwait", NULL, EXIT_MWAIT },
+	[REASON_MTF] = { "monitor-trap", NULL, EXIT_UNHANDLED },
+	[REASON_MONITOR] = { "monitor", NULL, EXIT_MONITOR },
+	[REASON_PAUSE] = { "pause", NULL, EXIT_PAUSE },
+	[REASON_MACHINE_CHECK] = { "machine-check", NULL, EXIT_MACHINE_CHECK },
+	[REASON_EPT_VIOLATION] = { "ept-violation", dec_ept_violation, EXIT_MEMORY },
+	[REASON_EPT_MISCONFIG] = { "ept-misconfig", dec_ept_misconfig, EXIT_UNHANDLED },
+	[REASON_INVEPT] = { "invept", NULL, EXIT_VIRT_INSN },
+	[REASON_RDTSCP] = { "rdtscp", NULL, EXIT_UNHANDLED },
+	[REASON_INVVPID] = { "invvpid", NULL, EXIT_VIRT_INSN },
+	[REASON_WBINVD] = { "wbinvd", NULL, EXIT_WBINVD },
+	[REASON_XSETBV] = { "xsetbv", NULL, EXIT_XSETBV },
+	[REASON_RDRAND] = { "rdrand", NULL, EXIT_UNHANDLED },
+	[REASON_INVPCID] = { "invpcid", NULL, EXIT_UNHANDLED },
+	[REASON_VMFUNC] = { "vmfunc", NULL, EXIT_VIRT_INSN },
+	[REASON_RDSEED] = { "rdseed", NULL, EXIT_UNHANDLED },
+	/* The log is full; the write that needs an entry happens on re-entry. */
+	[REASON_PML_FULL] = { "pml-full", NULL, EXIT_DIRTY_LOG_FULL },
 };
 
 unsigned vmx_exit_slot(uint32_t code)
@@ -309,6 +214,9 @@ void vmx_decode_exit(struct vcpu *v, struct vm_exit *e)
 		e->kind = reason == REASON_MACHINE_CHECK ? EXIT_MACHINE_CHECK : EXIT_INVALID_STATE;
 		return;
 	}
-	if (reason < REASONS && exits[reason].decode)
-		exits[reason].decode(v, e);
+	const struct vmx_exit_desc *d = reason < REASONS && exits[reason].name ? &exits[reason] : NULL;
+	if (d && d->decode)
+		d->decode(v, e);
+	else if (d)
+		e->kind = d->kind;
 }

@@ -67,9 +67,9 @@ void vmx_write_host_state(void)
 	vmwrite(VMCS_HOST_TR_BASE, tss_base(gdt.base, tr));
 	vmwrite(VMCS_HOST_GDTR_BASE, gdt.base);
 	vmwrite(VMCS_HOST_IDTR_BASE, idt.base);
-	vmwrite(VMCS_HOST_SYSENTER_CS, rdmsr(0x174));
-	vmwrite(VMCS_HOST_SYSENTER_ESP, rdmsr(0x175));
-	vmwrite(VMCS_HOST_SYSENTER_EIP, rdmsr(0x176));
+	vmwrite(VMCS_HOST_SYSENTER_CS, rdmsr(MSR_SYSENTER_CS));
+	vmwrite(VMCS_HOST_SYSENTER_ESP, rdmsr(MSR_SYSENTER_ESP));
+	vmwrite(VMCS_HOST_SYSENTER_EIP, rdmsr(MSR_SYSENTER_EIP));
 	vmwrite(VMCS_HOST_PAT, rdmsr(MSR_PAT));
 	vmwrite(VMCS_HOST_EFER, rdmsr(MSR_EFER));
 }

@@ -1,15 +1,11 @@
 /* Turning VMX on for this CPU: the firmware's IA32_FEATURE_CONTROL (OVMF
  * leaves it unlocked at 0), the CR0/CR4 bits VMX operation requires, and
  * VMXON with a region stamped with the VMCS revision. */
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/mm/mm.h"
 #include "hv/vmx/vmcs.h"
 #include "hv/vmx/vmx.h"
 #include "hv/x86/cpu.h"
-#include "hv/x86/cpu_features.h"
-
-#define FEATURE_CONTROL_LOCK 1ull
-#define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 
 static int allow_vmx_in_feature_control(void)
 {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/x86/msr.h"
+
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
 };
@@ -166,21 +168,6 @@ __attribute__((noreturn)) static inline void cpu_halt_forever(void)
 		__asm__ volatile("cli; hlt");
 }
 
-#define MSR_EFER 0xc0000080u
-#define EFER_SCE (1ull << 0)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
-#define EFER_SVME (1ull << 12)
-#define MSR_APIC_BASE 0x1bu
-#define MSR_FS_BASE 0xc0000100u
-#define MSR_GS_BASE 0xc0000101u
-#define MSR_KERNEL_GS_BASE 0xc0000102u
-#define MSR_PAT 0x277u
-#define MSR_FEATURE_CONTROL 0x3au
-#define MSR_MCG_CAP 0x179u
-#define MSR_MCG_STATUS 0x17au
-#define MSR_MCG_CTL 0x17bu
 
 #define CR0_PE (1ull << 0)
 #define CR0_MP (1ull << 1)

@@ -1,5 +1,6 @@
-/* What the host CPU offers, read once at boot: identity, virtualization
- * extensions and their features, machine-check banks. */
+/* What the host CPU offers, read once at boot: identity, paging and APIC
+ * features, machine-check banks. Virtualization extensions are probed by
+ * their backends (hv/svm, hv/vmx). */
 #ifndef HV_X86_CPU_FEATURES_H
 #define HV_X86_CPU_FEATURES_H
 
@@ -16,16 +17,6 @@ struct cpu_features {
 	bool hypervisor_bit;   /* running under another hypervisor */
 	bool page_1g, nx, x2apic, xsave, pcid, invariant_tsc;
 
-	/* AMD SVM */
-	bool svm, svm_disabled_by_firmware;
-	uint32_t svm_revision, svm_asids;
-	bool npt, nrips, decode_assists, vgif, flush_by_asid, lbr_virt;
-
-	/* Intel VMX */
-	bool vmx, vmx_locked_off;
-	bool ept, vpid, unrestricted_guest, ept_ad, pml, ept_2m, ept_1g, ept_wb, ept_4level;
-	uint64_t vmx_basic, vmx_ept_vpid_cap;
-
 	/* Machine checks */
 	bool mca, mce;
 	uint32_t mca_banks;
@@ -34,6 +25,5 @@ struct cpu_features {
 
 void cpu_features_init(void);
 const struct cpu_features *cpu_features(void);
-const char *cpu_vendor_name(enum cpu_vendor v);
 
 #endif

@@ -1,33 +1,34 @@
 #include "hv/x86/fpu.h"
 
+#include <stddef.h>
+
 #include "hv/lib/string.h"
-#include "hv/vcpu.h"
 
 #define FXSAVE_FCW 0
 #define FXSAVE_MXCSR 24
 
-static struct vcpu *owner;
+static uint8_t *owner;
 
-void fpu_init_state(struct vcpu *v)
+void fpu_init_area(uint8_t *area)
 {
-	memset(v->fpu, 0, sizeof(v->fpu));
-	*(uint16_t *)&v->fpu[FXSAVE_FCW] = 0x037f;   /* FNINIT default */
-	*(uint32_t *)&v->fpu[FXSAVE_MXCSR] = 0x1f80; /* all exceptions masked */
+	memset(area, 0, FPU_AREA_SIZE);
+	*(uint16_t *)&area[FXSAVE_FCW] = 0x037f;   /* FNINIT default */
+	*(uint32_t *)&area[FXSAVE_MXCSR] = 0x1f80; /* all exceptions masked */
 }
 
-static void save(struct vcpu *v)
+static void save(uint8_t *area)
 {
-	__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])v->fpu));
+	__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[FPU_AREA_SIZE])area));
 }
 
-void fpu_switch_to(struct vcpu *v)
+void fpu_switch_to(uint8_t *area)
 {
-	if (owner == v)
+	if (owner == area)
 		return;
 	if (owner)
 		save(owner);
-	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])v->fpu));
-	owner = v;
+	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[FPU_AREA_SIZE])area));
+	owner = area;
 }
 
 void fpu_save_live(void)
@@ -37,8 +38,8 @@ void fpu_save_live(void)
 	owner = NULL;
 }
 
-void fpu_forget(struct vcpu *v)
+void fpu_forget(const uint8_t *area)
 {
-	if (owner == v)
+	if (owner == area)
 		owner = NULL;
 }

@@ -1,17 +1,21 @@
-/* Guest FPU/SSE state. The hypervisor itself never uses the FPU (it is
- * built without SSE), so the registers hold the state of the vCPU that ran
- * last; it is saved only when another vCPU, or the firmware, needs them. */
+/* Guest FPU/SSE state in FXSAVE areas. The hypervisor itself never uses the
+ * FPU (it is built without SSE), so the registers hold the area of the vCPU
+ * that ran last; it is saved only when another one, or the firmware, needs
+ * the registers. */
 #ifndef HV_X86_FPU_H
 #define HV_X86_FPU_H
 
-struct vcpu;
+#include <stdint.h>
 
-void fpu_init_state(struct vcpu *v);
-/* Makes the registers hold v's state before it runs. */
-void fpu_switch_to(struct vcpu *v);
-/* Saves the live guest state, e.g. before calling UEFI runtime services. */
+#define FPU_AREA_SIZE 512 /* the FXSAVE image; 16-byte aligned */
+
+/* The power-on state: FNINIT's control word, every SSE exception masked. */
+void fpu_init_area(uint8_t *area);
+/* Makes the registers hold 'area' before its owner runs. */
+void fpu_switch_to(uint8_t *area);
+/* Saves the live state into its area, e.g. before UEFI runtime calls. */
 void fpu_save_live(void);
-/* v goes away: drop it as the owner without saving. */
-void fpu_forget(struct vcpu *v);
+/* The area goes away: drop it as the owner without saving. */
+void fpu_forget(const uint8_t *area);
 
 #endif

@@ -1,12 +1,7 @@
 #include "hv/x86/lapic.h"
 
-#include "hv/log.h"
-#include "hv/mm/mm.h"
-#include "hv/time.h"
 #include "hv/x86/cpu.h"
 
-#define APIC_BASE_X2APIC (1ull << 10)
-#define APIC_BASE_ENABLE (1ull << 11)
 #define APIC_BASE_ADDR_MASK 0xffffff000ull
 
 enum {
@@ -20,25 +15,31 @@ enum {
 #define LVT_MASKED 0x10000
 #define LVT_PERIODIC 0x20000
 #define TIMER_DIV_16 0x3
-#define CALIBRATION_NS (10 * NS_PER_MS)
+#define CALIBRATION_PER_SECOND 100 /* counted for 10 ms */
 
 static volatile uint32_t *mmio;
 static bool x2apic;
-static uint64_t timer_hz;
 
 static uint32_t lapic_read(uint32_t reg)
 {
 	if (x2apic)
-		return (uint32_t)rdmsr(0x800 + (reg >> 4));
+		return (uint32_t)rdmsr(MSR_X2APIC_FIRST + (reg >> 4));
 	return mmio[reg / 4];
 }
 
 static void lapic_write(uint32_t reg, uint32_t v)
 {
 	if (x2apic)
-		wrmsr(0x800 + (reg >> 4), v);
+		wrmsr(MSR_X2APIC_FIRST + (reg >> 4), v);
 	else
 		mmio[reg / 4] = v;
+}
+
+uint64_t lapic_mmio_base(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	return base & APIC_BASE_X2APIC ? 0 : base & APIC_BASE_ADDR_MASK;
 }
 
 void lapic_init(void)
@@ -48,9 +49,8 @@ void lapic_init(void)
 	x2apic = base & APIC_BASE_X2APIC;
 	if (!(base & APIC_BASE_ENABLE))
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
-	mmio = phys_to_virt(base & APIC_BASE_ADDR_MASK);
-	if (!x2apic)
-		mm_map_mmio(base & APIC_BASE_ADDR_MASK, 4096);
+	/* Identity mapped: the caller mapped the page (lapic_mmio_base). */
+	mmio = (volatile uint32_t *)(uintptr_t)(base & APIC_BASE_ADDR_MASK);
 
 	lapic_write(REG_TPR, 0);
 	lapic_write(REG_LVT_TIMER, LVT_MASKED);
@@ -76,31 +76,24 @@ void lapic_eoi(void)
 		lapic_write(REG_EOI, 0);
 }
 
-uint64_t lapic_timer_start(uint32_t hz, uint8_t vector)
+uint64_t lapic_timer_start(uint32_t hz, uint8_t vector, uint64_t tsc_hz)
 {
 	lapic_write(REG_TIMER_DIV, TIMER_DIV_16);
 	lapic_write(REG_LVT_TIMER, LVT_MASKED);
 	lapic_write(REG_TIMER_INIT, 0xffffffffu);
 
 	uint64_t t0 = rdtsc();
-	uint64_t wait = time_ns_to_tsc(CALIBRATION_NS);
+	uint64_t wait = tsc_hz / CALIBRATION_PER_SECOND;
 	while (rdtsc() - t0 < wait)
 		cpu_relax();
 	uint32_t elapsed = 0xffffffffu - lapic_read(REG_TIMER_CUR);
 	uint64_t t1 = rdtsc();
 
-	timer_hz = (uint64_t)elapsed * time_tsc_hz() / (t1 - t0);
-	if (!timer_hz || !hz) {
-		log_err("lapic: timer does not count; no periodic tick");
+	uint64_t timer_hz = (uint64_t)elapsed * tsc_hz / (t1 - t0);
+	if (!timer_hz || !hz)
 		return 0;
-	}
 	uint64_t count = timer_hz / hz;
 	lapic_write(REG_LVT_TIMER, LVT_PERIODIC | vector);
 	lapic_write(REG_TIMER_INIT, count ? (uint32_t)count : 1);
-	return timer_hz;
-}
-
-uint64_t lapic_timer_hz(void)
-{
 	return timer_hz;
 }

@@ -6,14 +6,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The xAPIC register page to map before lapic_init(); 0 in x2APIC mode. */
+uint64_t lapic_mmio_base(void);
 void lapic_init(void);
 bool lapic_is_x2apic(void);
 uint32_t lapic_id(void);
 void lapic_eoi(void);
 
-/* Measures the timer's input clock against the TSC, then starts a
- * periodic interrupt at 'hz' on 'vector'. Returns the timer clock in Hz. */
-uint64_t lapic_timer_start(uint32_t hz, uint8_t vector);
-uint64_t lapic_timer_hz(void);
+/* Measures the timer's input clock against the TSC (running at tsc_hz),
+ * then starts a periodic interrupt at 'hz' on 'vector'. Returns the timer
+ * clock in Hz, or 0 when the timer does not count (no tick then). */
+uint64_t lapic_timer_start(uint32_t hz, uint8_t vector, uint64_t tsc_hz);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "hv/x86/cpu.h"
 #include "hv/x86/lapic.h"
 
 struct ex_table_entry {
@@ -13,7 +14,7 @@ extern const struct ex_table_entry __start_ex_table[];
 extern const struct ex_table_entry __stop_ex_table[];
 
 static trap_handler_fn handlers[256];
-static uint64_t counts[256];
+static trap_fatal_fn fatal;
 
 void trap_set_handler(unsigned vector, trap_handler_fn fn)
 {
@@ -21,9 +22,9 @@ void trap_set_handler(unsigned vector, trap_handler_fn fn)
 		handlers[vector] = fn;
 }
 
-uint64_t trap_count(unsigned vector)
+void trap_set_fatal_handler(trap_fatal_fn fn)
 {
-	return vector < 256 ? counts[vector] : 0;
+	fatal = fn;
 }
 
 bool trap_apply_fixup(struct trap_frame *f)
@@ -65,7 +66,6 @@ void trap_dispatch(struct trap_frame *f)
 {
 	unsigned v = (unsigned)f->vector & 0xff;
 
-	counts[v]++;
 	if (v < 32) {
 		if (handlers[v]) {
 			handlers[v](f); /* NMI and #MC owners decide what is fatal */
@@ -73,7 +73,9 @@ void trap_dispatch(struct trap_frame *f)
 		}
 		if (trap_apply_fixup(f))
 			return;
-		trap_fatal(f);
+		if (fatal)
+			fatal(f);
+		cpu_halt_forever();
 	}
 	if (v == VEC_SPURIOUS)
 		return; /* spurious interrupts must not be acknowledged */

@@ -36,10 +36,9 @@ bool trap_apply_fixup(struct trap_frame *f);
 
 const char *trap_vector_name(unsigned vector);
 
-/* Prints a register dump and backtrace for a fatal exception and halts. */
-__attribute__((noreturn)) void trap_fatal(struct trap_frame *f);
-
-/* Counts of interrupts taken, per vector. */
-uint64_t trap_count(unsigned vector);
+/* Called for an exception nobody handles or fixes up (the panic report,
+ * registered by hv/core); it must not return. Without one the CPU halts. */
+typedef void (*trap_fatal_fn)(struct trap_frame *f);
+void trap_set_fatal_handler(trap_fatal_fn fn);
 
 #endif

@@ -1,7 +1,5 @@
 #include "hv/x86/tsc_calibrate.h"
 
-#include "hv/log.h"
-#include "hv/time.h"
 #include "hv/x86/cpu.h"
 
 #define PM_TIMER_HZ 3579545ull
@@ -55,26 +53,13 @@ static uint64_t against_pit(void)
 	return (t1 - t0) * PIT_HZ / count;
 }
 
-bool tsc_calibrate(uint16_t pm_port, bool pm_32bit, uint64_t tsc_zero)
+struct tsc_rate tsc_calibrate(uint16_t pm_port, bool pm_32bit)
 {
-	uint64_t hz = from_cpuid();
-	const char *source = "cpuid";
+	struct tsc_rate r = { from_cpuid(), "cpuid" };
 
-	if (!hz && pm_port) {
-		hz = against_pm_timer(pm_port, pm_32bit);
-		source = "acpi-pm-timer";
-	}
-	if (!hz) {
-		hz = against_pit();
-		source = "pit";
-	}
-	if (!hz) {
-		log_err("time: cannot calibrate the TSC (no timer moves); assuming 1 GHz");
-		hz = 1000000000ull;
-		source = "assumed";
-	}
-	time_set_calibration(hz, tsc_zero, source);
-	log_info("time: TSC %lu.%03lu MHz (%s)", (unsigned long)(hz / 1000000),
-		 (unsigned long)(hz / 1000 % 1000), source);
-	return true;
+	if (!r.hz && pm_port)
+		r = (struct tsc_rate){ against_pm_timer(pm_port, pm_32bit), "acpi-pm-timer" };
+	if (!r.hz)
+		r = (struct tsc_rate){ against_pit(), "pit" };
+	return r;
 }

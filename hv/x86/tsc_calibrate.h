@@ -6,7 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* tsc_zero: the TSC value that time_ns() reports as 0 (the boot). */
-bool tsc_calibrate(uint16_t pm_timer_port, bool pm_timer_32bit, uint64_t tsc_zero);
+struct tsc_rate {
+	uint64_t hz;        /* 0: no timer moved */
+	const char *source; /* "cpuid", "acpi-pm-timer" or "pit" */
+};
+
+/* pm_timer_port 0: the firmware describes no ACPI PM timer. */
+struct tsc_rate tsc_calibrate(uint16_t pm_timer_port, bool pm_timer_32bit);
 
 #endif

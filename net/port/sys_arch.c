@@ -5,10 +5,10 @@
 
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "hv/log.h"
+#include "hv/core/log.h"
 #include "hv/mm/mm.h"
-#include "hv/panic.h"
-#include "hv/time.h"
+#include "hv/core/panic.h"
+#include "hv/core/time.h"
 #include "hv/x86/cpu.h"
 #include "lwip/arch.h"
 #include "lwip/sys.h"

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/config.h"
+#include "hv/core/config.h"
 
 static struct config cfg;
 static char errors[1024];
@@ -71,12 +71,33 @@ Test(config, limits)
 
 Test(config, unknown_keys)
 {
-	static const char *const known[] = { "name", "debug", NULL };
+	static const struct config_key keys[] = { { "name", "hv", "" }, { "debug", "0", "" } };
 	const char *cmd = "name=x debgu=1";
 
 	config_parse(&cfg, cmd, strlen(cmd), "cmdline", false, collect, NULL);
-	cr_assert_eq(config_check_known(&cfg, known, collect, NULL), 1);
-	cr_assert(strstr(errors, "unknown setting 'debgu'"), "%s", errors);
+	cr_assert_eq(config_check_keys(&cfg, keys, 2, collect, NULL), 1);
+	cr_assert(strstr(errors, "cmdline:0:unknown setting 'debgu'"), "%s", errors);
+	cr_assert_null(strstr(errors, "'name'"), "%s", errors);
+}
+
+/* Declarations made with CONFIG_KEY land in one contiguous array, as the
+ * hypervisor's link collects them. */
+CONFIG_KEY(test_key_a, "test-a", "1", "first");
+CONFIG_KEY(test_key_b, "test-b", NULL, "second");
+
+extern const struct config_key __start_config_keys[], __stop_config_keys[];
+
+Test(config, declared_keys_are_collected)
+{
+	size_t n = (size_t)(__stop_config_keys - __start_config_keys);
+	const struct config_key *a = config_key_find(__start_config_keys, n, "test-a");
+	const struct config_key *b = config_key_find(__start_config_keys, n, "test-b");
+
+	cr_assert_not_null(a);
+	cr_assert_not_null(b);
+	cr_assert_str_eq(a->fallback, "1");
+	cr_assert_null(b->fallback);
+	cr_assert_null(config_key_find(__start_config_keys, n, "test-c"));
 }
 
 Test(config, binary_input_does_not_crash)

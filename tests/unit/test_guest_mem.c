@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "hv/guest_mem.h"
+#include "hv/vm/guest_mem.h"
 #include "hv/mm/palloc.h"
 #include "sim_mem.h"
 

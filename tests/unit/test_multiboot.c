@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/multiboot.h"
+#include "hv/vm/multiboot.h"
 
 #define MiB (1ull << 20)
 

@@ -1,0 +1,155 @@
+#include "drivers/acpi/acpi.h"
+
+#include "hv/lib/string.h"
+#include "hv/core/log.h"
+
+struct rsdp {
+	char signature[8];
+	uint8_t checksum;
+	char oem_id[6];
+	uint8_t revision;
+	uint32_t rsdt;
+	uint32_t length;
+	uint64_t xsdt;
+	uint8_t ext_checksum;
+	uint8_t reserved[3];
+} __attribute__((packed));
+
+#define MAX_TABLES 64
+#define TABLE_MAX_LEN (16u << 20)
+
+static const struct acpi_sdt_header *tables[MAX_TABLES];
+static int ntables;
+static struct acpi_facts facts;
+
+static uint8_t sum_bytes(const void *p, uint32_t len)
+{
+	const uint8_t *b = p;
+	uint8_t s = 0;
+
+	for (uint32_t i = 0; i < len; i++)
+		s += b[i];
+	return s;
+}
+
+static const struct acpi_sdt_header *valid_table(uint64_t addr)
+{
+	const struct acpi_sdt_header *h = (const void *)(uintptr_t)addr;
+
+	if (!addr || h->length < sizeof(*h) || h->length > TABLE_MAX_LEN)
+		return NULL;
+	if (sum_bytes(h, h->length) != 0) {
+		log_warn("acpi: table %.4s at 0x%lx has a bad checksum, ignored", h->signature,
+			 (unsigned long)addr);
+		return NULL;
+	}
+	return h;
+}
+
+const struct acpi_sdt_header *acpi_find_table(const char *sig, int n)
+{
+	for (int i = 0; i < ntables; i++)
+		if (memcmp(tables[i]->signature, sig, 4) == 0 && n-- == 0)
+			return tables[i];
+	return NULL;
+}
+
+static void parse_madt(const struct acpi_sdt_header *madt)
+{
+	const uint8_t *p = (const uint8_t *)madt + 44;
+	const uint8_t *end = (const uint8_t *)madt + madt->length;
+
+	facts.lapic_base = *(const uint32_t *)((const uint8_t *)madt + 36);
+	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+		uint8_t type = p[0], len = p[1];
+		if (type == 0 && len >= 8 && (*(const uint32_t *)(p + 4) & 1))
+			facts.cpu_count++; /* processor local APIC, enabled */
+		else if (type == 9 && len >= 16 && (*(const uint32_t *)(p + 8) & 1))
+			facts.cpu_count++; /* processor local x2APIC, enabled */
+		else if (type == 5 && len >= 12)
+			facts.lapic_base = *(const uint64_t *)(p + 4);
+		p += len;
+	}
+}
+
+static void parse_fadt(const struct acpi_sdt_header *fadt)
+{
+	const uint8_t *f = (const uint8_t *)fadt;
+
+	if (fadt->length >= 80)
+		facts.pm_timer_port = (uint16_t) * (const uint32_t *)(f + 76);
+	/* X_PM_TMR_BLK: a GAS; use it when it names I/O space (id 1). */
+	if (fadt->length >= 220 && f[208] == 1 && *(const uint64_t *)(f + 212))
+		facts.pm_timer_port = (uint16_t) * (const uint64_t *)(f + 212);
+	if (fadt->length >= 116)
+		facts.pm_timer_32bit = (*(const uint32_t *)(f + 112) >> 8) & 1;
+}
+
+static void parse_mcfg(const struct acpi_sdt_header *mcfg)
+{
+	/* The first allocation entry for segment 0 is all we use. */
+	if (mcfg->length < 44 + 16)
+		return;
+	const uint8_t *e = (const uint8_t *)mcfg + 44;
+	if (*(const uint16_t *)(e + 8) != 0)
+		return;
+	facts.ecam_base = *(const uint64_t *)e;
+	facts.ecam_bus_first = e[10];
+	facts.ecam_bus_last = e[11];
+}
+
+bool acpi_init(uint64_t rsdp_addr)
+{
+	const struct rsdp *rsdp = (const void *)(uintptr_t)rsdp_addr;
+
+	if (!rsdp_addr || memcmp(rsdp->signature, "RSD PTR ", 8) != 0 || sum_bytes(rsdp, 20)) {
+		log_warn("acpi: no valid RSDP");
+		return false;
+	}
+	facts.revision = rsdp->revision;
+	memcpy(facts.oem_id, rsdp->oem_id, 6);
+
+	const struct acpi_sdt_header *root = NULL;
+	int entry_size = 4;
+	if (rsdp->revision >= 2 && rsdp->xsdt && sum_bytes(rsdp, rsdp->length) == 0) {
+		root = valid_table(rsdp->xsdt);
+		entry_size = 8;
+	}
+	if (!root) {
+		root = valid_table(rsdp->rsdt);
+		entry_size = 4;
+	}
+	if (!root) {
+		log_warn("acpi: no valid RSDT/XSDT");
+		return false;
+	}
+
+	uint32_t n = (root->length - sizeof(*root)) / (uint32_t)entry_size;
+	const uint8_t *entries = (const uint8_t *)(root + 1);
+	for (uint32_t i = 0; i < n && ntables < MAX_TABLES; i++) {
+		uint64_t addr = entry_size == 8 ? *(const uint64_t *)(entries + i * 8) :
+						  *(const uint32_t *)(entries + i * 4);
+		const struct acpi_sdt_header *t = valid_table(addr);
+		if (t)
+			tables[ntables++] = t;
+	}
+	facts.table_count = ntables;
+
+	const struct acpi_sdt_header *t;
+	if ((t = acpi_find_table("APIC", 0)))
+		parse_madt(t);
+	if ((t = acpi_find_table("FACP", 0)))
+		parse_fadt(t);
+	if ((t = acpi_find_table("MCFG", 0)))
+		parse_mcfg(t);
+	facts.present = true;
+	log_info("acpi: rev %u oem '%s', %d tables, %d cpus, pm timer 0x%x, ecam 0x%lx",
+		 facts.revision, facts.oem_id, ntables, facts.cpu_count, facts.pm_timer_port,
+		 (unsigned long)facts.ecam_base);
+	return true;
+}
+
+const struct acpi_facts *acpi_facts(void)
+{
+	return &facts;
+}

@@ -1,0 +1,38 @@
+#include "hv/core/mainloop.h"
+
+#include <stddef.h>
+
+#include "hv/x86/cpu.h"
+
+static struct poller *first;
+
+void mainloop_register(struct poller *p)
+{
+	struct poller **at = &first;
+
+	/* Stable: pollers of one stage keep their registration order. */
+	while (*at && (*at)->stage <= p->stage)
+		at = &(*at)->next;
+	p->next = *at;
+	*at = p;
+}
+
+void mainloop_poll(bool may_sleep)
+{
+	bool busy = false;
+
+	for (struct poller *p = first; p; p = p->next) {
+		p->runs++;
+		if (p->poll()) {
+			p->busy++;
+			busy = true;
+		}
+	}
+	if (!busy && may_sleep)
+		cpu_idle(); /* nothing to do: sleep until the next interrupt */
+}
+
+const struct poller *mainloop_pollers(void)
+{
+	return first;
+}

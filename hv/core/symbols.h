@@ -1,0 +1,14 @@
+/* The hypervisor's own symbol table, generated at link time (see the
+ * Makefile's second link pass) so backtraces show function names. */
+#ifndef HV_CORE_SYMBOLS_H
+#define HV_CORE_SYMBOLS_H
+
+#include <stdint.h>
+
+uint64_t symbol_image_base(void);
+/* Name of the function containing addr and the offset into it, or NULL. */
+const char *symbol_lookup(uint64_t addr, uint64_t *offset);
+/* Address of a function by name, or 0. */
+uint64_t symbol_address(const char *name);
+
+#endif

@@ -1,0 +1,28 @@
+/* What CPUID tells a guest: the host's answers with virtualization and
+ * features the hypervisor does not virtualize hidden, the hypervisor bit
+ * set, and the hypervisor's own leaves at 0x40000000. */
+#ifndef HV_VM_CPUID_POLICY_H
+#define HV_VM_CPUID_POLICY_H
+
+#include <stdint.h>
+
+#include "hv/x86/cpu.h"
+
+#define HV_CPUID_BASE 0x40000000u
+#define HV_CPUID_VENDOR "HvResearchV1" /* 12 characters */
+
+/* Where the host's answers come from: the CPU, or a table in the tests. */
+struct cpuid_host {
+	struct cpuid_regs (*query)(const struct cpuid_host *host, uint32_t leaf, uint32_t sub);
+	uint64_t tsc_hz; /* reported in leaf 0x40000001 */
+};
+
+/* The guest's answer for (leaf, subleaf), derived from the host's.
+ * Leaf 0x40000001: EAX TSC kHz, EBX local APIC timer kHz. */
+struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint32_t subleaf,
+			      uint32_t apic_id);
+
+/* The running CPU's answers, with the TSC at tsc_hz. */
+struct cpuid_host cpuid_host_of_cpu(uint64_t tsc_hz);
+
+#endif

@@ -1,0 +1,169 @@
+#include "hv/vm/dirty_log.h"
+
+#include "hv/lib/bitmap.h"
+#include "hv/lib/string.h"
+#include "hv/core/log.h"
+#include "hv/mm/mm.h"
+#include "hv/core/time.h"
+#include "hv/vm/vm.h"
+
+static int fail(char *err, size_t len, const char *msg)
+{
+	str_copy(err, msg, len);
+	return -1;
+}
+
+bool dirty_mode_available(enum dirty_mode m)
+{
+	switch (m) {
+	case DIRTY_MODE_WP:
+		return true;
+	case DIRTY_MODE_AD:
+	case DIRTY_MODE_PML:
+		return vcpu_ops->dirty_modes() & (1u << m);
+	default:
+		return false;
+	}
+}
+
+static enum dirty_mode best_mode(void)
+{
+	if (dirty_mode_available(DIRTY_MODE_PML))
+		return DIRTY_MODE_PML;
+	return dirty_mode_available(DIRTY_MODE_AD) ? DIRTY_MODE_AD : DIRTY_MODE_WP;
+}
+
+static size_t bitmap_bytes(size_t words)
+{
+	return (words * sizeof(uint64_t) + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+}
+
+static uint64_t *bitmap_alloc(size_t words)
+{
+	uint64_t pa = pages_alloc(bitmap_bytes(words) / PAGE_SIZE, 1);
+
+	return pa ? phys_to_virt(pa) : NULL;
+}
+
+static void bitmap_free(uint64_t *map, size_t words)
+{
+	if (map)
+		pages_free(virt_to_phys(map), bitmap_bytes(words) / PAGE_SIZE);
+}
+
+int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran, char *err,
+		    size_t errlen)
+{
+	struct dirty_log *d = &vm->dirty;
+
+	if (d->active)
+		return fail(err, errlen, "dirty tracking is running already");
+	if (mode == DIRTY_MODE_BEST)
+		mode = best_mode();
+	if (!dirty_mode_available(mode))
+		return fail(err, errlen, mode == DIRTY_MODE_PML ?
+			    "PML needs Intel VMX with EPT A/D bits and page-modification logging" :
+			    "this CPU does not set dirty bits in its second-level tables");
+	dirty_log_release(vm);
+	d->track = (struct dirty_track){ .pt = &vm->slpt, .size = vm->mem.size, .mode = mode,
+					 .gran = gran, .npages = (size_t)(vm->mem.size / DIRTY_PAGE) };
+	d->words = dirty_track_words(&d->track);
+	d->track.log = bitmap_alloc(d->words);
+	d->harvested = bitmap_alloc(d->words);
+	if (!d->track.log || !d->harvested) {
+		dirty_log_release(vm);
+		return fail(err, errlen, "out of memory for the dirty bitmaps");
+	}
+	if (dirty_track_arm(&d->track) || vcpu_ops->dirty_start(vm, mode)) {
+		dirty_track_disarm(&d->track);
+		vcpu_ops->flush_guest_tlb(vm);
+		dirty_log_release(vm);
+		return fail(err, errlen, "could not arm the second-level tables");
+	}
+	vcpu_ops->flush_guest_tlb(vm);
+	memset(&d->stats, 0, sizeof(d->stats));
+	d->active = true;
+	return 0;
+}
+
+/* What a CPU-written log holds goes into the tracker. */
+static void collect(struct vm *vm)
+{
+	if (vcpu_ops->dirty_collect)
+		vcpu_ops->dirty_collect(vm, &vm->dirty.track);
+}
+
+size_t dirty_log_harvest(struct vm *vm)
+{
+	struct dirty_log *d = &vm->dirty;
+	uint64_t t0 = time_ns();
+
+	collect(vm);
+	memset(d->harvested, 0, d->words * sizeof(uint64_t));
+	uint64_t failures = d->track.rearm_failures;
+	size_t n = dirty_track_harvest(&d->track, d->harvested);
+	if (d->track.rearm_failures != failures)
+		log_warn("vm %s: dirty log: %lu unit%s could not be write-protected again; they "
+			 "are reported as written in every harvest until they can",
+			 vm->name, (unsigned long)(d->track.rearm_failures - failures),
+			 d->track.rearm_failures - failures == 1 ? "" : "s");
+	vcpu_ops->flush_guest_tlb(vm);
+	uint64_t dt = time_ns() - t0;
+	d->stats.harvests++;
+	d->stats.last_pages = n;
+	d->stats.total_pages += n;
+	d->stats.last_ns = dt;
+	d->stats.total_ns += dt;
+	return n;
+}
+
+const uint64_t *dirty_log_pages(const struct vm *vm)
+{
+	return vm->dirty.harvested;
+}
+
+void dirty_log_stop(struct vm *vm)
+{
+	struct dirty_log *d = &vm->dirty;
+
+	if (!d->active)
+		return;
+	collect(vm);
+	vcpu_ops->dirty_stop(vm, d->track.mode);
+	dirty_track_disarm(&d->track);
+	vcpu_ops->flush_guest_tlb(vm);
+	d->active = false;
+}
+
+void dirty_log_release(struct vm *vm)
+{
+	struct dirty_log *d = &vm->dirty;
+
+	if (d->active)
+		dirty_log_stop(vm);
+	bitmap_free(d->track.log, d->words);
+	bitmap_free(d->harvested, d->words);
+	d->track.log = d->harvested = NULL;
+}
+
+bool dirty_log_write_fault(struct vm *vm, uint64_t gpa)
+{
+	if (!vm->dirty.active || !dirty_track_write_fault(&vm->dirty.track, gpa))
+		return false;
+	vcpu_ops->flush_guest_tlb(vm);
+	return true;
+}
+
+void dirty_log_buffer_full(struct vm *vm)
+{
+	vm->dirty.stats.log_full_exits++;
+	collect(vm);
+}
+
+void dirty_log_mark(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (!vm->dirty.active || !len)
+		return;
+	for (uint64_t p = gpa & ~(DIRTY_PAGE - 1); p < gpa + len; p += DIRTY_PAGE)
+		dirty_track_mark(&vm->dirty.track, p);
+}

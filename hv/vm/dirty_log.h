@@ -1,0 +1,61 @@
+/* A VM's dirty log: which guest pages were written since the last look.
+ * Live migration harvests it round after round; the console shows it.
+ *
+ *   dirty_log_start  -> arm tracking (mode and granularity chosen here)
+ *   dirty_log_harvest-> pages written since the previous harvest, re-armed
+ *   dirty_log_stop   -> mappings writable again, memory untouched
+ *
+ * Harvests run on the hypervisor's only CPU between vCPU runs, so the
+ * guest never runs while its log is read and re-armed. */
+#ifndef HV_VM_DIRTY_LOG_H
+#define HV_VM_DIRTY_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/dirty/dirty_track.h"
+
+struct vm;
+
+#define DIRTY_MODE_BEST DIRTY_MODE_COUNT /* start(): the best the CPU has */
+
+struct dirty_stats {
+	uint64_t harvests;
+	uint64_t last_pages, total_pages; /* pages reported by harvests */
+	uint64_t last_ns, total_ns;       /* time spent harvesting */
+	uint64_t log_full_exits;          /* PML buffer full */
+};
+
+struct dirty_log {
+	bool active;
+	struct dirty_track track;
+	uint64_t *harvested;   /* the last harvest's pages (console, tests) */
+	size_t words;
+	struct dirty_stats stats;
+};
+
+/* @return 0, or -1 with the reason in err (mode not available, already
+ * running, out of memory). */
+int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran, char *err,
+		    size_t errlen);
+/* Pages written since the last harvest into the log's own bitmap (see
+ * dirty_log_pages); returns how many.
+ * @pre the log is active */
+size_t dirty_log_harvest(struct vm *vm);
+const uint64_t *dirty_log_pages(const struct vm *vm);
+void dirty_log_stop(struct vm *vm);
+/* Frees what the log holds (VM destruction). */
+void dirty_log_release(struct vm *vm);
+
+/* Whether the backend offers a mode on this CPU. */
+bool dirty_mode_available(enum dirty_mode m);
+
+/* Exit paths: a write to a write-protected leaf (true when tracking caused
+ * it and the guest should simply retry), a full PML buffer, and writes the
+ * hypervisor itself makes into guest memory. */
+bool dirty_log_write_fault(struct vm *vm, uint64_t gpa);
+void dirty_log_buffer_full(struct vm *vm);
+void dirty_log_mark(struct vm *vm, uint64_t gpa, uint64_t len);
+
+#endif

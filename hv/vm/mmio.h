@@ -1,0 +1,12 @@
+/* Emulation of guest instructions that touch emulated devices: MMIO
+ * accesses to the local APIC page and string port I/O (INS/OUTS). */
+#ifndef HV_VM_MMIO_H
+#define HV_VM_MMIO_H
+
+#include "hv/vm/vcpu.h"
+#include "hv/vm/vm_exit.h"
+
+enum exit_action emulate_mmio(struct vcpu *v, const struct vm_exit *e);
+enum exit_action emulate_string_io(struct vcpu *v, const struct vm_exit *e);
+
+#endif

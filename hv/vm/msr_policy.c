@@ -1,0 +1,159 @@
+/* The MSRs a guest reaches: emulated here from their SDM/APM definitions;
+ * everything else raises #GP, as on a CPU without the MSR. The backends
+ * pass through only the MSRs the hardware keeps per guest (FS/GS bases,
+ * the syscall and sysenter MSRs) and send every other access here. */
+#include "hv/vm/msr_policy.h"
+
+#include "hv/vdev/vlapic.h"
+#include "hv/vm/cpuid_policy.h"
+#include "hv/vm/vcpu.h"
+#include "hv/vm/vm.h"
+#include "hv/x86/cpu.h"
+
+#define MTRR_DEF_ENABLED_WB 0xc06ull
+#define MTRR_DEF_VALID 0xcffull      /* type, FE, E; the rest is reserved */
+#define MTRR_CAP_FIXED_WC 0x500ull   /* fixed ranges + WC, no variable ranges */
+#define FEATURE_CONTROL_LOCKED_OFF 1ull
+#define MISC_ENABLE_FAST_STRINGS 1ull
+#define CPUID_E1_EDX_NX (1u << 20)
+#define CPUID_E1_EDX_LM (1u << 29)
+
+static int mtrr_slot(uint32_t index)
+{
+	if (index >= MSR_MTRR_PHYS_FIRST && index <= MSR_MTRR_PHYS_LAST)
+		return (int)(index - MSR_MTRR_PHYS_FIRST);
+	if (index == MSR_MTRR_FIX64K_00000)
+		return 16;
+	if (index == MSR_MTRR_FIX16K_80000 || index == MSR_MTRR_FIX16K_A0000)
+		return 17 + (int)(index - MSR_MTRR_FIX16K_80000);
+	if (index >= MSR_MTRR_FIX4K_FIRST && index <= MSR_MTRR_FIX4K_LAST)
+		return 19 + (int)(index - MSR_MTRR_FIX4K_FIRST);
+	return -1;
+}
+
+static struct vcpu_state state_of(struct vcpu *v)
+{
+	struct vcpu_state s;
+
+	vcpu_ops->get_state(v, &s);
+	return s;
+}
+
+void msr_guest_init(struct vcpu *v)
+{
+	v->msr_mtrr_def = MTRR_DEF_ENABLED_WB;
+}
+
+uint64_t efer_guest_allowed(const struct cpuid_host *host)
+{
+	uint32_t e1 = cpuid_guest(host, 0x80000001u, 0, 0).edx;
+
+	/* SCE is there on every CPU that has EFER; LME and NXE as CPUID says. */
+	return EFER_SCE | (e1 & CPUID_E1_EDX_LM ? EFER_LME : 0) |
+	       (e1 & CPUID_E1_EDX_NX ? EFER_NXE : 0);
+}
+
+enum msr_verdict efer_guest_write(uint64_t current, uint64_t value, uint64_t cr0,
+				  uint64_t allowed, uint64_t *result)
+{
+	/* LMA is the CPU's to set: writes keep it as it is. */
+	if (value & ~(allowed | EFER_LMA))
+		return MSR_FAULT; /* reserved, or a feature the guest does not have */
+	if (((value ^ current) & EFER_LME) && (cr0 & CR0_PG))
+		return MSR_FAULT; /* LME cannot change while paging is on */
+	*result = (value & allowed) | (current & EFER_LMA);
+	return MSR_OK;
+}
+
+bool msr_guest_read(struct vcpu *v, uint32_t index, uint64_t *value)
+{
+	int slot = mtrr_slot(index);
+
+	if (slot >= 0) {
+		*value = v->msr_mtrr[slot];
+		return true;
+	}
+	switch (index) {
+	case MSR_TSC: *value = rdtsc() + state_of(v).tsc_offset; return true;
+	case MSR_PLATFORM_ID: *value = 0; return true;
+	case MSR_APIC_BASE: *value = VLAPIC_BASE | APIC_BASE_BSP | APIC_BASE_ENABLE; return true;
+	case MSR_FEATURE_CONTROL: *value = FEATURE_CONTROL_LOCKED_OFF; return true;
+	case MSR_BIOS_SIGN_ID: *value = 0; return true;
+	case MSR_MTRR_CAP: *value = MTRR_CAP_FIXED_WC; return true;
+	case MSR_MCG_CAP: *value = 0; return true;
+	case MSR_MCG_STATUS: *value = 0; return true;
+	case MSR_MISC_ENABLE: *value = MISC_ENABLE_FAST_STRINGS; return true;
+	case MSR_MTRR_DEF_TYPE: *value = v->msr_mtrr_def; return true;
+	case MSR_PAT: *value = state_of(v).pat; return true;
+	case MSR_EFER: *value = state_of(v).efer; return true;
+	case MSR_TSC_AUX: *value = v->msr_tsc_aux; return true;
+	}
+	return false;
+}
+
+static bool valid_pat(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(pat >> (8 * i));
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+static bool write_efer(struct vcpu *v, uint64_t value)
+{
+	struct vcpu_state s = state_of(v);
+	uint64_t allowed = efer_guest_allowed(&v->vm->cpuid);
+
+	if (efer_guest_write(s.efer, value, s.cr0, allowed, &s.efer) != MSR_OK)
+		return false;
+	vcpu_ops->set_state(v, &s);
+	return true;
+}
+
+bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
+{
+	int slot = mtrr_slot(index);
+
+	if (slot >= 0) {
+		v->msr_mtrr[slot] = value; /* kept for reads; EPT/NPT decide types */
+		return true;
+	}
+	switch (index) {
+	case MSR_TSC: {
+		struct vcpu_state s = state_of(v);
+		s.tsc_offset = value - rdtsc();
+		vcpu_ops->set_state(v, &s);
+		return true;
+	}
+	case MSR_APIC_BASE:
+		/* Relocating or disabling the APIC is not supported. */
+		return (value & ~APIC_BASE_BSP) == (VLAPIC_BASE | APIC_BASE_ENABLE);
+	case MSR_BIOS_SIGN_ID:
+	case MSR_MISC_ENABLE:
+	case MSR_MCG_STATUS:
+		return true;
+	case MSR_MTRR_DEF_TYPE:
+		if (value & ~MTRR_DEF_VALID)
+			return false;
+		v->msr_mtrr_def = value;
+		return true;
+	case MSR_PAT: {
+		if (!valid_pat(value))
+			return false;
+		struct vcpu_state s = state_of(v);
+		s.pat = value;
+		vcpu_ops->set_state(v, &s);
+		return true;
+	}
+	case MSR_EFER:
+		return write_efer(v, value);
+	case MSR_TSC_AUX:
+		if (value >> 32)
+			return false;
+		v->msr_tsc_aux = value;
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,380 @@
+#include "hv/vm/vm.h"
+
+#include <stdarg.h>
+
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
+#include "hv/core/log.h"
+#include "hv/mm/mm.h"
+#include "hv/vm/poison.h"
+#include "hv/vm/msr_policy.h"
+#include "hv/vm/multiboot.h"
+#include "hv/core/time.h"
+#include "hv/x86/cpu.h"
+#include "hv/x86/fpu.h"
+
+/* Creating VMs never takes the last pages: the hypervisor needs some for
+ * its own tables and buffers. */
+#define HOST_RESERVE_PAGES 2048 /* 8 MiB */
+
+static struct vm *vms[VM_MAX];
+
+static uint64_t gmem_alloc_pages(void *ctx, size_t pages, size_t align)
+{
+	(void)ctx;
+	return pages_alloc(pages, align);
+}
+
+static void gmem_free_pages(void *ctx, uint64_t pa, size_t pages)
+{
+	(void)ctx;
+	pages_free(pa, pages);
+}
+
+static void *gmem_p2v(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+/* Guest RAM comes from the global allocator. */
+static const struct gmem_host gmem_backing = { gmem_alloc_pages, gmem_free_pages, gmem_p2v, NULL };
+static unsigned next_id = 1;
+
+const char *vm_state_name(enum vm_state s)
+{
+	static const char *const names[] = {
+		[VM_CREATED] = "created", [VM_RUNNING] = "running", [VM_PAUSED] = "paused",
+		[VM_STOPPED] = "stopped", [VM_CRASHED] = "crashed",
+	};
+
+	return names[s];
+}
+
+struct vm *vm_slot(unsigned i)
+{
+	return i < VM_MAX ? vms[i] : NULL;
+}
+
+unsigned vm_count(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < VM_MAX; i++)
+		n += vms[i] != NULL;
+	return n;
+}
+
+struct vm *vm_find(const char *name)
+{
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (vms[i] && !strcmp(vms[i]->name, name))
+			return vms[i];
+	return NULL;
+}
+
+bool vm_is_runnable(const struct vm *vm)
+{
+	return vm->state == VM_RUNNING && !vm->vcpu.halted;
+}
+
+size_t vm_host_pages(const struct vm *vm)
+{
+	return vm->mem.host_pages + vm->slpt.table_pages;
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= VM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static void vm_uart_tx(void *ctx, uint8_t byte)
+{
+	vm_output_byte(ctx, byte);
+}
+
+/* Splits "IMAGE args..." into the image name and its command line. */
+static const struct guest_image *module_image(const char *spec, char *name, size_t size)
+{
+	size_t n = 0;
+
+	while (spec[n] && spec[n] != ' ' && n + 1 < size) {
+		name[n] = spec[n];
+		n++;
+	}
+	name[n] = '\0';
+	return image_find(name);
+}
+
+static int load_image(struct vm *vm, const struct guest_image *img,
+		      const struct vm_create_args *a, char *err, size_t errlen)
+{
+	struct mb_module mods[VM_MAX_MODULES];
+	struct mb_result r;
+	char name[IMAGE_NAME_MAX];
+
+	for (size_t i = 0; i < a->nmodules; i++) {
+		const struct guest_image *mod = module_image(a->modules[i], name, sizeof(name));
+		if (!mod)
+			return fail(err, errlen, "no guest image '%s' for a module", name);
+		mods[i] = (struct mb_module){ mod->data, mod->size, a->modules[i] };
+	}
+	char loader_err[160];
+	if (multiboot_load(&vm->mem, img->data, img->size, vm->cmdline, mods, a->nmodules, &r,
+			   loader_err, sizeof(loader_err)))
+		return fail(err, errlen, "cannot load '%s': %s", img->name, loader_err);
+
+	struct vcpu_state s;
+	memset(&s, 0, sizeof(s));
+	s.regs.rax = r.eax;
+	s.regs.rbx = r.ebx;
+	s.regs.rip = r.entry;
+	s.regs.rflags = RFLAGS_RESERVED1;
+	/* Multiboot: flat 32-bit protected mode, paging off. */
+	struct vcpu_segment code = { (uint16_t)r.code_selector, 0xc9b, 0xffffffffu, 0 };
+	struct vcpu_segment data = { (uint16_t)r.data_selector, 0xc93, 0xffffffffu, 0 };
+	s.seg[SEG_CS] = code;
+	s.seg[SEG_DS] = s.seg[SEG_ES] = s.seg[SEG_FS] = s.seg[SEG_GS] = s.seg[SEG_SS] = data;
+	s.seg[SEG_TR] = (struct vcpu_segment){ 0, 0x8b, 0x67, 0 };
+	s.seg[SEG_LDTR] = (struct vcpu_segment){ 0, 0x82, 0xffff, 0 };
+	s.gdt = (struct vcpu_dtable){ r.gdt_base, r.gdt_limit };
+	s.idt = (struct vcpu_dtable){ 0, 0x3ff };
+	s.cr0 = CR0_PE | CR0_ET;
+	s.dr6 = 0xffff0ff0;
+	s.dr7 = 0x400;
+	s.pat = 0x0007040600070406ull;
+	s.tsc_offset = (uint64_t)0 - rdtsc(); /* the guest's TSC starts near 0 */
+	vcpu_ops->set_state(&vm->vcpu, &s);
+	vm->vcpu.regs = s.regs;
+	vm->entry = r.entry;
+	return 0;
+}
+
+static void release(struct vm *vm)
+{
+	if (vm->vcpu.vendor)
+		dirty_log_release(vm); /* needs the vCPU to switch PML off */
+	if (vm->vcpu.vendor)
+		vcpu_ops->vcpu_destroy(&vm->vcpu);
+	if (vm->backend_ready)
+		vcpu_ops->vm_destroy(vm);
+	if (vm->slpt.root)
+		pt_destroy(&vm->slpt);
+	gmem_free(&vm->mem);
+	poison_release(vm);
+	fpu_forget(vm->vcpu.fpu);
+	kfree(vm);
+}
+
+/* Everything but the guest's contents: checks, memory, tables, backend. */
+static struct vm *vm_alloc(const char *name, uint64_t mem, const char *image,
+			   const char *cmdline, char *err, size_t errlen)
+{
+	if (!vcpu_ops) {
+		fail(err, errlen, "guests cannot run here: %s", vcpu_unavailable_reason());
+		return NULL;
+	}
+	if (!valid_name(name)) {
+		fail(err, errlen, "invalid VM name '%.40s' (1-31 of A-Z a-z 0-9 - _ .)", name);
+		return NULL;
+	}
+	if (vm_find(name)) {
+		fail(err, errlen, "a VM named '%s' exists already", name);
+		return NULL;
+	}
+	if (mem < VM_MIN_MEM || mem > VM_MAX_MEM || (mem & (GMEM_PAGE - 1))) {
+		fail(err, errlen, "memory must be 2 MiB to 3 GiB in 4 KiB steps");
+		return NULL;
+	}
+	if (cmdline && strlen(cmdline) >= VM_CMDLINE_MAX) {
+		fail(err, errlen, "guest command line too long");
+		return NULL;
+	}
+	unsigned slot = 0;
+	while (slot < VM_MAX && vms[slot])
+		slot++;
+	if (slot == VM_MAX) {
+		fail(err, errlen, "too many VMs (at most %d)", VM_MAX);
+		return NULL;
+	}
+	/* Guest pages plus about 1% for tables and bookkeeping. */
+	uint64_t need = mem / GMEM_PAGE + mem / GMEM_PAGE / 100 + 64;
+	uint64_t free_pages = mm_palloc()->stats.free;
+	if (need + HOST_RESERVE_PAGES > free_pages) {
+		fail(err, errlen, "not enough memory: the VM needs %lu MiB, %lu MiB are free "
+			"(%u MiB kept for the hypervisor)", (unsigned long)(need >> 8),
+			(unsigned long)(free_pages >> 8), HOST_RESERVE_PAGES >> 8);
+		return NULL;
+	}
+
+	struct vm *vm = kzalloc(sizeof(*vm));
+	if (!vm) {
+		fail(err, errlen, "out of memory for the VM structure");
+		return NULL;
+	}
+	str_copy(vm->name, name, sizeof(vm->name));
+	str_copy(vm->image_name, image, sizeof(vm->image_name));
+	str_copy(vm->cmdline, cmdline ? cmdline : "", sizeof(vm->cmdline));
+	vm->vcpu.vm = vm;
+	vm->cpuid = cpuid_host_of_cpu(time_tsc_hz());
+	fpu_init_area(vm->vcpu.fpu);
+	msr_guest_init(&vm->vcpu);
+	vm->pic_imr[0] = vm->pic_imr[1] = 0xff;
+	vuart_init(&vm->uart, vm_uart_tx, vm);
+	vlapic_init(&vm->lapic, 0, time_tsc_hz());
+
+	if (!gmem_alloc(&vm->mem, mem, &gmem_backing)) {
+		fail(err, errlen, "not enough memory for %lu MiB of guest RAM",
+		     (unsigned long)(mem >> 20));
+		goto undo;
+	}
+	if (pt_init(&vm->slpt, vcpu_ops->slpt_format, &mm_pt_ops) ||
+	    gmem_map_all(&vm->mem, &vm->slpt)) {
+		fail(err, errlen, "not enough memory for the second-level page tables");
+		goto undo;
+	}
+	vm->backend_ready = vcpu_ops->vm_init(vm) == 0;
+	if (!vm->backend_ready || vcpu_ops->vcpu_create(&vm->vcpu)) {
+		fail(err, errlen, "the %s backend could not set up the VM", vcpu_ops->name);
+		goto undo;
+	}
+	vm->id = next_id++;
+	vm->state = VM_CREATED;
+	vm->created_ns = time_ns();
+	vm->uid = ((uint64_t)vm->id << 48) ^ rdtsc();
+	return vm;
+undo:
+	release(vm);
+	return NULL;
+}
+
+static void vm_register(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (!vms[i]) {
+			vms[i] = vm;
+			return;
+		}
+}
+
+struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
+{
+	const struct guest_image *img = image_find(a->image);
+
+	if (!img) {
+		fail(err, errlen, "no guest image '%.40s' (see 'vm images')", a->image);
+		return NULL;
+	}
+	struct vm *vm = vm_alloc(a->name, a->mem ? a->mem : VM_DEFAULT_MEM, img->name,
+				 a->cmdline, err, errlen);
+	if (!vm)
+		return NULL;
+	if (load_image(vm, img, a, err, errlen)) {
+		release(vm);
+		return NULL;
+	}
+	vm_register(vm);
+	log_info("vm %s: created from %s, %lu MiB, entry 0x%lx", vm->name, img->name,
+		 (unsigned long)(vm->mem.size >> 20), (unsigned long)vm->entry);
+	return vm;
+}
+
+struct vm *vm_create_incoming(const char *name, uint64_t mem, const char *image,
+			      const char *cmdline, char *err, size_t errlen)
+{
+	struct vm *vm = vm_alloc(name, mem, image, cmdline, err, errlen);
+
+	if (!vm)
+		return NULL;
+	vm->migrating = true;
+	vm_register(vm);
+	return vm;
+}
+
+int vm_start(struct vm *vm, char *err, size_t errlen)
+{
+	if (vm->state != VM_CREATED)
+		return fail(err, errlen, "VM '%s' is %s; only a created VM can start", vm->name,
+			    vm_state_name(vm->state));
+	vm->state = VM_RUNNING;
+	vm->started_ns = time_ns();
+	return 0;
+}
+
+int vm_pause(struct vm *vm, char *err, size_t errlen)
+{
+	if (vm->state != VM_RUNNING)
+		return fail(err, errlen, "VM '%s' is %s, not running", vm->name,
+			    vm_state_name(vm->state));
+	vm->state = VM_PAUSED;
+	return 0;
+}
+
+int vm_resume(struct vm *vm, char *err, size_t errlen)
+{
+	if (vm->state != VM_PAUSED)
+		return fail(err, errlen, "VM '%s' is %s, not paused", vm->name,
+			    vm_state_name(vm->state));
+	vm->state = VM_RUNNING;
+	return 0;
+}
+
+static void end(struct vm *vm, enum vm_state state, const char *fmt, va_list ap)
+{
+	vm_output_flush(vm);
+	fmt_vsnprintf(vm->reason, sizeof(vm->reason), fmt, ap);
+	vm->state = state;
+	if (state == VM_CRASHED)
+		log_err("vm %s: crashed: %s", vm->name, vm->reason);
+	else
+		log_info("vm %s: stopped: %s", vm->name, vm->reason);
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	end(vm, VM_STOPPED, fmt, ap);
+	va_end(ap);
+}
+
+void vm_crash(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	end(vm, VM_CRASHED, fmt, ap);
+	va_end(ap);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX; i++)
+		if (vms[i] == vm)
+			vms[i] = NULL;
+	vm_output_flush(vm);
+	log_info("vm %s: destroyed", vm->name);
+	release(vm);
+}

@@ -1,0 +1,138 @@
+/* Virtual machines: one vCPU each, guest memory, second-level page tables
+ * and the guest platform devices. States:
+ *
+ *   created --start--> running <--pause/resume--> paused
+ *   running/paused --stop, debug-exit, reset--> stopped
+ *   running --fault, triple fault, bad exit--> crashed (reason kept)
+ *
+ * A crashed or stopped VM keeps its memory for inspection until destroyed. */
+#ifndef HV_VM_VM_H
+#define HV_VM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/vm/dirty_log.h"
+#include "hv/vm/cpuid_policy.h"
+#include "hv/vm/guest_mem.h"
+#include "hv/vm/image.h"
+#include "hv/mm/pagetable.h"
+#include "hv/vm/vcpu.h"
+#include "hv/vdev/vlapic.h"
+#include "hv/vdev/vuart.h"
+
+#define VM_NAME_MAX 32
+#define VM_MAX 32
+#define VM_CMDLINE_MAX 256
+#define VM_REASON_MAX 200
+#define VM_OUTPUT_RING 8192
+#define VM_LINE_MAX 200
+#define VM_DEFAULT_MEM (64ull << 20)
+#define VM_MIN_MEM (2ull << 20)
+#define VM_MAX_MEM (3ull << 30) /* RAM stays below the local APIC page */
+#define VM_MAX_MODULES 8
+
+enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED, VM_CRASHED };
+
+struct vm_output {
+	char ring[VM_OUTPUT_RING];  /* recent guest output, for `vm output` */
+	uint64_t written;
+	char line[VM_LINE_MAX];     /* the line being assembled for the console */
+	size_t line_len;
+	bool attached;              /* `vm console` shows raw output */
+};
+
+struct vm {
+	char name[VM_NAME_MAX];
+	unsigned id;
+	enum vm_state state;
+	char reason[VM_REASON_MAX]; /* why it stopped or crashed */
+	bool has_exit_code;
+	uint32_t exit_code;         /* value written to the debug-exit port */
+
+	char image_name[IMAGE_NAME_MAX]; /* what it was created from */
+	char cmdline[VM_CMDLINE_MAX];
+	uint64_t entry;
+
+	struct guest_mem mem;
+	struct pagetable slpt;      /* NPT or EPT */
+	struct dirty_log dirty;     /* written pages, while tracking */
+	struct vcpu vcpu;
+	struct vlapic lapic;
+	struct vuart uart;
+	struct vm_output out;
+	uint8_t pic_imr[2];
+
+	uint64_t created_ns, started_ns;
+	uint64_t ports_unhandled;   /* accesses to ports no device claims */
+	uint64_t mmio_emulated;
+	uint64_t uid;               /* identity that migrations keep */
+	bool migrating;             /* a migration owns its state: no resume/destroy */
+	bool paused_for_migration;  /* paused by the migration, not by the operator */
+	unsigned throttle_pct;      /* share of each 100 ms the vCPU sits out */
+	uint64_t *poisoned;         /* guest pages lost to memory errors (hv/mce) */
+	uint64_t poisoned_pages;
+	struct cpuid_host cpuid;    /* where the guest's CPUID answers come from */
+	void *vendor;               /* backend per-VM state */
+	bool backend_ready;         /* vm_init succeeded: vm_destroy is due */
+};
+
+struct vm_create_args {
+	const char *name;
+	const char *image;
+	uint64_t mem;               /* bytes; 0: default */
+	const char *cmdline;        /* for the guest; NULL: "" */
+	const char *modules[VM_MAX_MODULES]; /* "IMAGE" or "IMAGE args" */
+	size_t nmodules;
+};
+
+/* Creates a VM ready to start. On failure returns NULL with the reason in
+ * err and leaves no memory allocated. */
+struct vm *vm_create(const struct vm_create_args *args, char *err, size_t errlen);
+/* A VM with zeroed memory and no image loaded, for an incoming migration:
+ * state 'created' and 'migrating' set; the migration fills it in. */
+struct vm *vm_create_incoming(const char *name, uint64_t mem, const char *image,
+			      const char *cmdline, char *err, size_t errlen);
+int vm_start(struct vm *vm, char *err, size_t errlen);
+int vm_pause(struct vm *vm, char *err, size_t errlen);
+int vm_resume(struct vm *vm, char *err, size_t errlen);
+void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Frees everything the VM holds. */
+void vm_destroy(struct vm *vm);
+
+struct vm *vm_find(const char *name);
+/* Iteration over existing VMs: index 0..VM_MAX-1, NULL slots skipped. */
+struct vm *vm_slot(unsigned i);
+unsigned vm_count(void);
+const char *vm_state_name(enum vm_state s);
+bool vm_is_runnable(const struct vm *vm);
+
+/* A migration's hold on the VM (vm_migration.c); see the diagram there.
+ * @pre the VM is the one the caller's migration began with */
+#define VM_THROTTLE_MAX 90
+int vm_migration_begin(struct vm *vm, char *err, size_t errlen);
+/* Auto-converge: the vCPU sits out pct % of every 100 ms. */
+void vm_migration_throttle(struct vm *vm, unsigned pct);
+/* Stop-and-copy: a running VM is paused (remembered as the migration's). */
+void vm_migration_pause(struct vm *vm);
+/* Failure before the destination may run it: back as it was. */
+void vm_migration_abort(struct vm *vm);
+/* Failure after GO: the VM stays paused here, with the reason. */
+void vm_migration_outcome_unknown(struct vm *vm, const char *why);
+/* The destination runs it: the source's copy goes. */
+void vm_migration_handed_over(struct vm *vm);
+/* Destination: the complete VM takes the run state it had on the source. */
+void vm_migration_arrived(struct vm *vm, enum vm_state run_state);
+/* Destination: a partial copy is dropped. */
+void vm_migration_discard(struct vm *vm);
+
+/* Host pages a VM holds (guest memory, tables, bookkeeping). */
+size_t vm_host_pages(const struct vm *vm);
+
+/* Guest output (UART, debug console port). */
+void vm_output_byte(struct vm *vm, uint8_t byte);
+void vm_output_flush(struct vm *vm);
+
+#endif

@@ -1,0 +1,262 @@
+/* Generic handling of decoded VM exits: one handler per exit kind, in a
+ * designated-initialiser table (ACRN style). Vendor backends only decode;
+ * everything a guest can ask for is answered here. */
+#include "hv/vm/vm_exit.h"
+#include "hv/vm/poison.h"
+
+#include "hv/vm/cpuid_policy.h"
+#include "hv/vm/mmio.h"
+#include "hv/core/log.h"
+#include "hv/vm/msr_policy.h"
+#include "hv/vm/ports.h"
+#include "hv/vm/vm.h"
+#include "hv/x86/trap.h"
+
+#define HYPERCALL_NOP 0
+#define HYPERCALL_UNKNOWN ((uint64_t)-1)
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, const struct vm_exit *e);
+
+static void skip_instruction(struct vcpu *v, const struct vm_exit *e)
+{
+	v->regs.rip += e->insn_len;
+}
+
+static enum exit_action on_none(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_external_interrupt(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	return EXIT_YIELD; /* the host's tick: let the main loop run */
+}
+
+static enum exit_action on_interrupt_window(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vcpu_ops->request_interrupt_window(v, false);
+	return EXIT_CONTINUE; /* the pending interrupt goes in on entry */
+}
+
+static enum exit_action on_io(struct vcpu *v, const struct vm_exit *e)
+{
+	if (e->io.string)
+		return emulate_string_io(v, e);
+	uint64_t mask = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;
+	if (e->io.in) {
+		uint32_t value = port_read(v->vm, e->io.port, e->io.size);
+		v->regs.rax = (v->regs.rax & ~mask) | (value & mask);
+	} else if (port_write(v->vm, e->io.port, e->io.size, (uint32_t)(v->regs.rax & mask)) ==
+		   PORT_VM_STOPPED) {
+		skip_instruction(v, e);
+		return EXIT_STOP;
+	}
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_cpuid(struct vcpu *v, const struct vm_exit *e)
+{
+	struct cpuid_regs r = cpuid_guest(&v->vm->cpuid, (uint32_t)v->regs.rax,
+					  (uint32_t)v->regs.rcx, v->vm->lapic.id);
+
+	v->regs.rax = r.eax;
+	v->regs.rbx = r.ebx;
+	v->regs.rcx = r.ecx;
+	v->regs.rdx = r.edx;
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_rdmsr(struct vcpu *v, const struct vm_exit *e)
+{
+	uint64_t value;
+
+	if (!msr_guest_read(v, (uint32_t)v->regs.rcx, &value)) {
+		vcpu_queue_exception(v, VEC_GP, true, 0);
+		return EXIT_CONTINUE;
+	}
+	v->regs.rax = (uint32_t)value;
+	v->regs.rdx = value >> 32;
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_wrmsr(struct vcpu *v, const struct vm_exit *e)
+{
+	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+
+	if (!msr_guest_write(v, (uint32_t)v->regs.rcx, value)) {
+		vcpu_queue_exception(v, VEC_GP, true, 0);
+		return EXIT_CONTINUE;
+	}
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_hlt(struct vcpu *v, const struct vm_exit *e)
+{
+	skip_instruction(v, e);
+	v->halted = true; /* until an interrupt it can take arrives */
+	return EXIT_YIELD;
+}
+
+static enum exit_action on_hypercall(struct vcpu *v, const struct vm_exit *e)
+{
+	v->regs.rax = v->regs.rax == HYPERCALL_NOP ? 0 : HYPERCALL_UNKNOWN;
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_memory(struct vcpu *v, const struct vm_exit *e)
+{
+	struct vm *vm = v->vm;
+
+	if (e->mem.write && e->mem.present && dirty_log_write_fault(vm, e->mem.gpa))
+		return EXIT_CONTINUE; /* logged and writable again: the write retries */
+	if (e->mem.gpa >= VLAPIC_BASE && e->mem.gpa < VLAPIC_BASE + VLAPIC_SIZE && !e->mem.fetch)
+		return emulate_mmio(v, e);
+	if (vm_page_poisoned(vm, e->mem.gpa)) {
+		/* A real CPU would raise #MC; this platform offers guests no MCA. */
+		vm_crash(vm, "machine check: %s poisoned guest page 0x%lx (GPA 0x%lx, RIP 0x%lx)",
+			 e->mem.fetch ? "instruction fetch from" : e->mem.write ? "write to" : "read of",
+			 (unsigned long)(e->mem.gpa & ~0xfffull), (unsigned long)e->mem.gpa,
+			 (unsigned long)v->regs.rip);
+		return EXIT_STOP;
+	}
+	vm_crash(vm, "%s %s guest memory at GPA 0x%lx (RIP 0x%lx, exit %s, info 0x%lx)",
+		 e->mem.fetch ? "instruction fetch" : e->mem.write ? "write" : "read",
+		 gmem_contains(&vm->mem, e->mem.gpa, 1) ? "denied in" : "outside",
+		 (unsigned long)e->mem.gpa, (unsigned long)v->regs.rip,
+		 vcpu_ops->exit_name(e->code), (unsigned long)e->info1);
+	return EXIT_STOP;
+}
+
+/* Instructions of features the guest is not offered raise #UD, as on a CPU
+ * without them: XSAVE (hidden in CPUID), MONITOR/MWAIT (hidden), SVM and
+ * VMX (hidden: no nesting), RSM (the guest never runs in SMM), GETSEC (it
+ * cannot set CR4.SMXE). */
+static enum exit_action on_absent_feature(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vcpu_queue_exception(v, VEC_UD, false, 0);
+	return EXIT_CONTINUE;
+}
+
+/* Cache and TLB maintenance has nothing to do for a guest: INVD would drop
+ * dirty lines the host owns, so it runs as a no-op, like WBINVD (second-level
+ * tables keep guest memory write-back); INVLPG only exits when the CPU forces
+ * it, and EPT/NPT make guest TLB entries the guest's own business; PAUSE
+ * exits only as a spin hint. */
+static enum exit_action on_no_op(struct vcpu *v, const struct vm_exit *e)
+{
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_dirty_log_full(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	dirty_log_buffer_full(v->vm);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action on_triple_fault(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	vm_crash(v->vm, "triple fault at RIP 0x%lx", (unsigned long)v->regs.rip);
+	return EXIT_STOP;
+}
+
+static bool (*machine_check_reader)(void);
+
+void vm_exit_set_machine_check_reader(bool (*reader)(void))
+{
+	machine_check_reader = reader;
+}
+
+static enum exit_action on_machine_check(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)e;
+	if (machine_check_reader && !machine_check_reader()) {
+		vm_crash(v->vm, "machine check while the guest ran, no restart IP (RIP 0x%lx)",
+			 (unsigned long)v->regs.rip);
+		return EXIT_STOP;
+	}
+	/* The main loop retires and poisons the page before this guest runs again. */
+	return EXIT_YIELD;
+}
+
+static enum exit_action on_invalid_state(struct vcpu *v, const struct vm_exit *e)
+{
+	vm_crash(v->vm, "invalid guest state: entry refused (exit %s, info 0x%lx) at RIP 0x%lx",
+		 vcpu_ops->exit_name(e->code), (unsigned long)e->info1, (unsigned long)v->regs.rip);
+	return EXIT_STOP;
+}
+
+static enum exit_action on_unhandled(struct vcpu *v, const struct vm_exit *e)
+{
+	vm_crash(v->vm, "unhandled exit %s (code 0x%x, info 0x%lx/0x%lx) at RIP 0x%lx",
+		 vcpu_ops->exit_name(e->code), e->code, (unsigned long)e->info1,
+		 (unsigned long)e->info2, (unsigned long)v->regs.rip);
+	return EXIT_STOP;
+}
+
+static const exit_handler_fn handlers[EXIT_KIND_COUNT] = {
+	[EXIT_NONE] = on_none,
+	[EXIT_EXTERNAL_INTERRUPT] = on_external_interrupt,
+	[EXIT_INTERRUPT_WINDOW] = on_interrupt_window,
+	[EXIT_IO] = on_io,
+	[EXIT_CPUID] = on_cpuid,
+	[EXIT_RDMSR] = on_rdmsr,
+	[EXIT_WRMSR] = on_wrmsr,
+	[EXIT_HLT] = on_hlt,
+	[EXIT_HYPERCALL] = on_hypercall,
+	[EXIT_MEMORY] = on_memory,
+	[EXIT_XSETBV] = on_absent_feature,
+	[EXIT_INVD] = on_no_op,
+	[EXIT_WBINVD] = on_no_op,
+	[EXIT_INVLPG] = on_no_op,
+	[EXIT_PAUSE] = on_no_op,
+	[EXIT_MONITOR] = on_absent_feature,
+	[EXIT_MWAIT] = on_absent_feature,
+	[EXIT_VIRT_INSN] = on_absent_feature,
+	[EXIT_RSM] = on_absent_feature,
+	[EXIT_GETSEC] = on_absent_feature,
+	[EXIT_DIRTY_LOG_FULL] = on_dirty_log_full,
+	[EXIT_TRIPLE_FAULT] = on_triple_fault,
+	[EXIT_MACHINE_CHECK] = on_machine_check,
+	[EXIT_INVALID_STATE] = on_invalid_state,
+	[EXIT_UNHANDLED] = on_unhandled,
+};
+
+enum exit_action vm_handle_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	exit_handler_fn fn = e->kind < EXIT_KIND_COUNT ? handlers[e->kind] : NULL;
+
+	v->exits_by_kind[e->kind < EXIT_KIND_COUNT ? e->kind : EXIT_UNHANDLED]++;
+	return fn ? fn(v, e) : on_unhandled(v, e);
+}
+
+const char *exit_kind_name(enum exit_kind k)
+{
+	static const char *const names[EXIT_KIND_COUNT] = {
+		[EXIT_NONE] = "internal", [EXIT_EXTERNAL_INTERRUPT] = "host-interrupt",
+		[EXIT_INTERRUPT_WINDOW] = "interrupt-window", [EXIT_IO] = "io",
+		[EXIT_CPUID] = "cpuid", [EXIT_RDMSR] = "rdmsr", [EXIT_WRMSR] = "wrmsr",
+		[EXIT_HLT] = "hlt", [EXIT_HYPERCALL] = "hypercall", [EXIT_MEMORY] = "memory",
+		[EXIT_XSETBV] = "xsetbv", [EXIT_INVD] = "invd", [EXIT_WBINVD] = "wbinvd",
+		[EXIT_INVLPG] = "invlpg", [EXIT_PAUSE] = "pause", [EXIT_MONITOR] = "monitor",
+		[EXIT_MWAIT] = "mwait", [EXIT_VIRT_INSN] = "virtualization-insn", [EXIT_RSM] = "rsm",
+		[EXIT_GETSEC] = "getsec", [EXIT_DIRTY_LOG_FULL] = "dirty-log-full",
+		[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_MACHINE_CHECK] = "machine-check",
+		[EXIT_INVALID_STATE] = "invalid-state", [EXIT_UNHANDLED] = "unhandled",
+	};
+
+	return k < EXIT_KIND_COUNT ? names[k] : "?";
+}

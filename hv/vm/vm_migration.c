@@ -1,0 +1,82 @@
+/* A VM's life cycle while a migration owns it. Migration (migrate/) moves
+ * state through these calls only, so the rules of vm.h's state diagram
+ * stay in one module:
+ *
+ *   source:      begin -> [throttle] -> pause -> handed_over (destroyed)
+ *                      \-> abort (running again if it was) or outcome_unknown
+ *   destination: vm_create_incoming -> arrived (created/paused/running)
+ *                                   \-> discard (destroyed) */
+#include "hv/core/log.h"
+#include "hv/core/time.h"
+#include "hv/lib/format.h"
+#include "hv/vm/vm.h"
+
+int vm_migration_begin(struct vm *vm, char *err, size_t errlen)
+{
+	if (vm->migrating) {
+		fmt_snprintf(err, errlen, "VM '%s' is being migrated", vm->name);
+		return -1;
+	}
+	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED && vm->state != VM_CREATED) {
+		fmt_snprintf(err, errlen, "VM '%s' is %s; only a live VM migrates", vm->name,
+			     vm_state_name(vm->state));
+		return -1;
+	}
+	vm->migrating = true;
+	vm->paused_for_migration = false;
+	return 0;
+}
+
+void vm_migration_throttle(struct vm *vm, unsigned pct)
+{
+	vm->throttle_pct = pct > VM_THROTTLE_MAX ? VM_THROTTLE_MAX : pct;
+}
+
+void vm_migration_pause(struct vm *vm)
+{
+	if (vm->state == VM_RUNNING) {
+		vm->state = VM_PAUSED;
+		vm->paused_for_migration = true;
+	}
+	vm->throttle_pct = 0;
+}
+
+void vm_migration_abort(struct vm *vm)
+{
+	vm->migrating = false;
+	vm->throttle_pct = 0;
+	/* Only what migration paused runs again; an operator's pause stays. */
+	if (vm->paused_for_migration && vm->state == VM_PAUSED)
+		vm->state = VM_RUNNING;
+	vm->paused_for_migration = false;
+}
+
+void vm_migration_outcome_unknown(struct vm *vm, const char *why)
+{
+	vm->migrating = false;
+	vm->throttle_pct = 0;
+	vm->paused_for_migration = false;
+	fmt_snprintf(vm->reason, sizeof(vm->reason),
+		     "migration to %s: outcome unknown (%s); it may run there: check "
+		     "before resuming or destroying it here", "the destination", why);
+}
+
+void vm_migration_handed_over(struct vm *vm)
+{
+	vm->migrating = false;
+	vm->out.line_len = 0; /* the half-written line went along with the VM */
+	vm_destroy(vm);
+}
+
+void vm_migration_arrived(struct vm *vm, enum vm_state run_state)
+{
+	vm->migrating = false;
+	vm->state = run_state == VM_PAUSED || run_state == VM_CREATED ? run_state : VM_RUNNING;
+	vm->started_ns = time_ns();
+}
+
+void vm_migration_discard(struct vm *vm)
+{
+	vm->migrating = false;
+	vm_destroy(vm);
+}

@@ -1,0 +1,71 @@
+#include "hv/vm/vm_run.h"
+
+#include "hv/vm/vm.h"
+#include "hv/vm/vm_exit.h"
+#include "hv/x86/cpu.h"
+#include "hv/x86/fpu.h"
+
+/* Exceptions queued by emulation go first; then the local APIC's highest
+ * pending interrupt, if the guest can take it now, else an interrupt-window
+ * exit is requested. */
+static void deliver_events(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	if (v->pending_exception) {
+		vcpu_ops->inject(v, &v->exception);
+		v->pending_exception = false;
+		return;
+	}
+	int vector = vlapic_pending(&vm->lapic);
+	if (vector < 0)
+		return;
+	if (vcpu_ops->can_take_interrupt(v)) {
+		struct vcpu_event ev = { EVENT_INTERRUPT, (uint8_t)vector, false, 0 };
+		vcpu_ops->inject(v, &ev);
+		vlapic_accept(&vm->lapic, vector);
+	} else {
+		vcpu_ops->request_interrupt_window(v, true);
+	}
+}
+
+bool vm_wake_if_due(struct vm *vm, uint64_t now)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	if (!v->halted)
+		return true;
+	vlapic_tick(&vm->lapic, now);
+	/* HLT with interrupts off sleeps for good (only an NMI would wake it). */
+	if ((v->regs.rflags & RFLAGS_IF) && vlapic_pending(&vm->lapic) >= 0)
+		v->halted = false;
+	return !v->halted;
+}
+
+void vm_run(struct vm *vm, uint64_t until)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	fpu_switch_to(v->fpu);
+	while (vm->state == VM_RUNNING && !v->halted) {
+		struct vm_exit e;
+
+		vlapic_tick(&vm->lapic, rdtsc());
+		deliver_events(vm);
+		uint64_t t0 = rdtsc();
+		vcpu_ops->run(v, &e);
+		v->run_tsc += rdtsc() - t0;
+		v->exits++;
+		v->exits_by_code[vcpu_ops->exit_slot(e.code) % VCPU_EXIT_STATS]++;
+		v->last_exit = e;
+		enum exit_action a = vm_handle_exit(v, &e);
+		if (a != EXIT_CONTINUE || rdtsc() >= until)
+			break;
+	}
+}
+
+void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	v->exception = (struct vcpu_event){ EVENT_EXCEPTION, vector, has_error, error };
+	v->pending_exception = true;
+}
