@@ -71,13 +71,13 @@ HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
 	hv/core/config.c hv/shell/lineedit.c hv/shell/shell.c hv/vm/guest_mem.c hv/vm/multiboot.c \
 	hv/vdev/vlapic.c hv/vdev/vuart.c hv/emul/decode.c hv/emul/gwalk.c hv/vmx/vmx_bits.c \
 	hv/dirty/dirty_track.c hv/lib/stream_sum.c net/net_addr.c drivers/virtio/virtqueue.c \
-	hv/lib/crc32c.c migrate/stream.c migrate/state_codec.c hv/mce/retired_record.c
+	hv/lib/crc32c.c hv/lib/table.c migrate/stream.c migrate/state_codec.c hv/mce/retired_record.c
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS) $(UNIT_SRCS))
 
-.PHONY: all deps run test unit integration bench clean fuzz fuzz-smoke
+.PHONY: all deps run test layers unit integration bench clean fuzz fuzz-smoke
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
@@ -265,7 +265,12 @@ fuzz: $(BUILD)/fuzz/fuzz_mig_stream $(BUILD)/fuzz/fuzz_nvram_record
 fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
 
-test: unit fuzz-smoke integration
+# The include graph follows the layers of docs/architecture.md.
+layers:
+	$(PYTHON) tools/check-layers.py
+	$(PYTEST) -q tests/tools
+
+test: layers unit fuzz-smoke integration
 
 bench: all
 	$(PYTHON) tools/bench.py

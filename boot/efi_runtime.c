@@ -98,11 +98,6 @@ int fw_set_variable(const char *name, const void *data, size_t len)
 	return map_status(s);
 }
 
-int fw_delete_variable(const char *name)
-{
-	return fw_set_variable(name, NULL, 0);
-}
-
 static uint64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	/* Howard Hinnant's days-from-civil algorithm (proleptic Gregorian). */

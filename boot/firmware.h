@@ -27,7 +27,6 @@ enum fw_status {
  * *len: buffer size in, variable size out. */
 int fw_get_variable(const char *name, void *buf, size_t *len);
 int fw_set_variable(const char *name, const void *data, size_t len);
-int fw_delete_variable(const char *name);
 const char *fw_status_name(int status);
 
 /* Wall-clock time from the RTC through the firmware, as seconds since

@@ -14,6 +14,7 @@
 #ifndef MIGRATE_MIGRATE_H
 #define MIGRATE_MIGRATE_H
 
+#include "hv/dirty/dirty_track.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,11 +33,13 @@ struct migrate_opts {
 	uint32_t bandwidth_mbps; /* 0: as fast as the link goes */
 	uint32_t max_rounds;     /* pre-copy rounds before stopping anyway */
 	bool throttle;           /* slow the guest when it dirties too fast */
+	enum dirty_mode dirty_mode; /* how written pages are found; DIRTY_MODE_BEST default */
 	char as_name[32];        /* name on the destination; "" keeps it */
 };
 
 struct mig_status {
 	enum mig_phase phase;
+	enum dirty_mode dirty_mode; /* outgoing: the tracking mode in use */
 	char vm[32];
 	uint32_t peer;
 	uint16_t port;

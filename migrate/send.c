@@ -55,7 +55,8 @@ const struct mig_status *migrate_outgoing(void)
 
 void migrate_default_opts(struct migrate_opts *o)
 {
-	*o = (struct migrate_opts){ .downtime_ms = 300, .max_rounds = 30, .throttle = true };
+	*o = (struct migrate_opts){ .downtime_ms = 300, .max_rounds = 30, .throttle = true,
+				    .dirty_mode = DIRTY_MODE_BEST };
 }
 
 static void finish(void)
@@ -92,6 +93,44 @@ static void send_fail(const char *fmt, ...)
 	finish();
 }
 
+/* The buffers and the dirty log a migration of vm needs: 0, or -1 with
+ * the reason in err and nothing left allocated. */
+static int prepare(struct vm *vm, const struct migrate_opts *o, char *err, size_t errlen)
+{
+	S.words = (vm->mem.size / MIG_PAGE_SIZE + 63) / 64;
+	S.to_send = kmalloc(S.words * 8);
+	if (!S.to_send || !mig_conn_init(&S.conn, MIG_CONN_IN_CAP)) {
+		kfree(S.to_send);
+		S.to_send = NULL;
+		fmt_snprintf(err, errlen, "out of memory for the migration buffers");
+		return -1;
+	}
+	if (vm->dirty.active && o->dirty_mode != DIRTY_MODE_BEST &&
+	    o->dirty_mode != vm->dirty.track.mode) {
+		fmt_snprintf(err, errlen, "dirty tracking runs in mode %s already (dirty stop %s, or "
+			     "mode=%s)", dirty_mode_name(vm->dirty.track.mode), vm->name,
+			     dirty_mode_name(vm->dirty.track.mode));
+		goto undo;
+	}
+	if (vm->dirty.active) {
+		dirty_log_harvest(vm); /* what the user's log had is not ours to send */
+	} else {
+		if (dirty_log_start(vm, o->dirty_mode, DIRTY_GRAN_4K, err, errlen))
+			goto undo;
+		S.started_log = true;
+	}
+	/* Round 0 sends every page. */
+	memset(S.to_send, 0xff, S.words * 8);
+	if (vm->mem.size / MIG_PAGE_SIZE % 64)
+		S.to_send[S.words - 1] = (1ull << (vm->mem.size / MIG_PAGE_SIZE % 64)) - 1;
+	return 0;
+undo:
+	mig_conn_close(&S.conn, true);
+	kfree(S.to_send);
+	S.to_send = NULL;
+	return -1;
+}
+
 int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrate_opts *o,
 		 char *err, size_t errlen)
 {
@@ -103,34 +142,13 @@ int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrat
 		return -1;
 	memset(&S, 0, sizeof(S));
 	S.opts = *o;
-	S.words = (vm->mem.size / MIG_PAGE_SIZE + 63) / 64;
-	S.to_send = kmalloc(S.words * 8);
-	if (!S.to_send || !mig_conn_init(&S.conn, MIG_CONN_IN_CAP)) {
-		kfree(S.to_send);
-		S.to_send = NULL;
+	if (prepare(vm, o, err, errlen)) {
 		vm_migration_abort(vm);
-		fmt_snprintf(err, errlen, "out of memory for the migration buffers");
 		return -1;
 	}
-	if (!vm->dirty.active) {
-		if (dirty_log_start(vm, DIRTY_MODE_BEST, DIRTY_GRAN_4K, err, errlen)) {
-			mig_conn_close(&S.conn, true);
-			kfree(S.to_send);
-			S.to_send = NULL;
-			vm_migration_abort(vm);
-			return -1;
-		}
-		S.started_log = true;
-	} else {
-		dirty_log_harvest(vm); /* what the user's log had is not ours to send */
-	}
-	/* Round 0 sends every page. */
-	memset(S.to_send, 0xff, S.words * 8);
-	if (vm->mem.size / MIG_PAGE_SIZE % 64)
-		S.to_send[S.words - 1] = (1ull << (vm->mem.size / MIG_PAGE_SIZE % 64)) - 1;
-
 	S.vm = vm;
 	str_copy(S.st.vm, vm->name, sizeof(S.st.vm));
+	S.st.dirty_mode = vm->dirty.track.mode;
 	S.st.peer = dst;
 	S.st.port = port;
 	S.st.phase = MIG_CONNECTING;

@@ -7,6 +7,7 @@
 #include "hv/lib/format.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
+#include "hv/lib/table.h"
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"
@@ -19,40 +20,42 @@
 #define RX_BUDGET 64
 
 static struct net_if ifs[NIC_MAX];
-static size_t nifs;
+static struct table attached = TABLE_OF(ifs);
 
 size_t net_if_count(void)
 {
-	return nifs;
+	return table_count(&attached);
 }
 
 struct net_if *net_if_at(size_t i)
 {
-	return i < nifs ? &ifs[i] : NULL;
+	return table_at(&attached, i);
 }
 
 struct net_if *net_if_by_name(const char *name)
 {
-	for (size_t i = 0; i < nifs; i++)
-		if (!strcmp(ifs[i].nic->name, name))
-			return &ifs[i];
+	struct net_if *nif;
+
+	for (size_t i = 0; (nif = net_if_at(i)); i++)
+		if (!strcmp(nif->nic->name, name))
+			return nif;
 	return NULL;
 }
 
 struct net_if *net_if_for(uint32_t dst)
 {
-	struct net_if *fallback = NULL;
+	struct net_if *fallback = NULL, *nif;
 
-	for (size_t i = 0; i < nifs; i++) {
-		struct netif *n = &ifs[i].netif;
+	for (size_t i = 0; (nif = net_if_at(i)); i++) {
+		struct netif *n = &nif->netif;
 		uint32_t addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(n)));
 		uint32_t mask = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(n)));
 		if (!addr)
 			continue;
 		if ((dst & mask) == (addr & mask))
-			return &ifs[i];
+			return nif;
 		if (!fallback && ip4_addr_get_u32(netif_ip4_gw(n)))
-			fallback = &ifs[i];
+			fallback = nif;
 	}
 	return fallback;
 }
@@ -161,18 +164,18 @@ void net_init(const struct net_settings *s)
 	size_t n = nic_probe_all();
 
 	lwip_init();
-	for (size_t i = 0; i < n && nifs < NIC_MAX; i++) {
-		struct net_if *nif = &ifs[nifs];
+	struct net_if *nif;
+	for (size_t i = 0; i < n && (nif = table_add(&attached)); i++) {
 		if (!net_if_attach(nif, nic_at(i))) {
 			log_warn("net: %s: could not start (out of memory?)", nic_at(i)->name);
+			table_drop_last(&attached);
 			continue;
 		}
 		netif_set_status_callback(&nif->netif, status_changed);
-		nifs++;
 	}
 	mainloop_register(&net_poller);
-	if (nifs)
-		configure_from_settings(&ifs[0]);
+	if (net_if_count())
+		configure_from_settings(net_if_at(0));
 	else if (setting("ip") || setting_bool("dhcp"))
 		log_warn("net: no supported NIC (virtio-net, e1000, e1000e): network settings unused");
 }
@@ -201,13 +204,14 @@ bool net_poll(void)
 	bool busy = false;
 	uint64_t now = time_ns();
 
-	for (size_t i = 0; i < nifs; i++) {
-		struct net_if *nif = &ifs[i];
+	struct net_if *nif;
+
+	for (size_t i = 0; (nif = net_if_at(i)); i++) {
 		if (nif->nic->ops->poll(nif->nic, RX_BUDGET) > 0)
 			busy = true;
 		check_link(nif, now);
 	}
-	if (nifs)
+	if (net_if_count())
 		sys_check_timeouts();
 	return busy;
 }

@@ -207,40 +207,46 @@ static void fill_window(struct sender *s, struct stream_sum *sum)
 		tcp_output(s->pcb);
 }
 
+/* Opens the connection, waiting up to CONNECT_TIMEOUT_NS: NULL, or why not
+ * (nothing is left open then). */
+static const char *open_connection(struct sender *s, uint32_t dst, uint16_t port)
+{
+	ip_addr_t addr;
+
+	ip_addr_set_ip4_u32_val(addr, lwip_htonl(dst));
+	s->pcb = tcp_new();
+	if (!s->pcb)
+		return "out of memory";
+	tcp_arg(s->pcb, s);
+	tcp_err(s->pcb, sender_error);
+	tcp_sent(s->pcb, sender_sent);
+	tcp_nagle_disable(s->pcb);
+	if (tcp_connect(s->pcb, &addr, port, sender_connected) != ERR_OK) {
+		tcp_abort(s->pcb);
+		return "no interface has a route to that address";
+	}
+	uint64_t deadline = time_ns() + CONNECT_TIMEOUT_NS;
+	while (!s->connected && !s->failed && time_ns() < deadline)
+		mainloop_poll(true);
+	if (s->connected)
+		return NULL;
+	if (s->pcb)
+		tcp_abort(s->pcb);
+	return s->failed ? s->why : "connection timed out";
+}
+
 void net_perf_send(uint32_t dst, uint16_t port, unsigned seconds, struct perf_result *out)
 {
 	struct sender s = { 0 };
 	struct stream_sum sum;
-	ip_addr_t addr;
 
 	*out = (struct perf_result){ .peer = dst };
 	make_pattern();
 	stream_sum_init(&sum);
-	ip_addr_set_ip4_u32_val(addr, lwip_htonl(dst));
-	s.pcb = tcp_new();
-	if (!s.pcb) {
+	const char *why = open_connection(&s, dst, port);
+	if (why) {
 		out->failed = out->done = true;
-		str_copy(out->error, "out of memory", sizeof(out->error));
-		return;
-	}
-	tcp_arg(s.pcb, &s);
-	tcp_err(s.pcb, sender_error);
-	tcp_sent(s.pcb, sender_sent);
-	tcp_nagle_disable(s.pcb);
-	if (tcp_connect(s.pcb, &addr, port, sender_connected) != ERR_OK) {
-		tcp_abort(s.pcb);
-		out->failed = out->done = true;
-		str_copy(out->error, "no interface has a route to that address", sizeof(out->error));
-		return;
-	}
-	uint64_t deadline = time_ns() + CONNECT_TIMEOUT_NS;
-	while (!s.connected && !s.failed && time_ns() < deadline)
-		mainloop_poll(true);
-	if (!s.connected) {
-		if (s.pcb)
-			tcp_abort(s.pcb);
-		out->failed = out->done = true;
-		str_copy(out->error, s.failed ? s.why : "connection timed out", sizeof(out->error));
+		str_copy(out->error, why, sizeof(out->error));
 		return;
 	}
 
@@ -251,7 +257,7 @@ void net_perf_send(uint32_t dst, uint16_t port, unsigned seconds, struct perf_re
 		mainloop_poll(false);
 	}
 	/* Everything written must be acknowledged before we call it done. */
-	deadline = time_ns() + DRAIN_TIMEOUT_NS;
+	uint64_t deadline = time_ns() + DRAIN_TIMEOUT_NS;
 	while (!s.failed && s.acked < s.written && time_ns() < deadline) {
 		if (s.pcb)
 			tcp_output(s.pcb);

@@ -12,17 +12,17 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOC = os.path.join(ROOT, "docs", "architecture.md")
 SOURCE_DIRS = ("boot", "hv", "drivers", "net", "migrate")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 # | layer | `module/` | ...
 ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*((?:`[^`]+`(?:,\s*)?)+)\s*\|")
 
 
-def read_layers():
+def read_layers(root):
+    doc = os.path.join(root, "docs", "architecture.md")
     layers = {}
     in_map = False
-    for line in open(DOC, encoding="utf-8"):
+    for line in open(doc, encoding="utf-8"):
         if line.startswith("## "):
             in_map = line.strip() == "## Module map"
             continue
@@ -31,7 +31,7 @@ def read_layers():
             for mod in re.findall(r"`([^`]+)`", m.group(2)):
                 layers[mod.rstrip("/")] = int(m.group(1))
     if not layers:
-        sys.exit(f"check-layers: no layer table under '## Module map' in {DOC}")
+        sys.exit(f"check-layers: no layer table under '## Module map' in {doc}")
     return layers
 
 
@@ -43,27 +43,28 @@ def module_of(path, layers):
     return best
 
 
-def sources():
+def sources(root):
     for top in SOURCE_DIRS:
-        for d, dirs, files in os.walk(os.path.join(ROOT, top)):
+        for d, dirs, files in os.walk(os.path.join(root, top)):
             dirs.sort()
             for f in sorted(files):
                 if f.endswith((".c", ".h", ".S")):
-                    yield os.path.relpath(os.path.join(d, f), ROOT)
+                    yield os.path.relpath(os.path.join(d, f), root)
 
 
-def main():
-    layers = read_layers()
+def check(root):
+    """Returns (problems, number of modules, number of dependencies)."""
+    layers = read_layers(root)
     problems = []
     edges = set()
-    for path in sources():
+    for path in sources(root):
         mod = module_of(path, layers)
         if mod is None:
             problems.append(f"{path}: folder not in the module map")
             continue
-        text = open(os.path.join(ROOT, path), encoding="utf-8").read()
+        text = open(os.path.join(root, path), encoding="utf-8").read()
         for inc in INCLUDE.findall(text):
-            if not os.path.exists(os.path.join(ROOT, inc)):
+            if not os.path.exists(os.path.join(root, inc)):
                 continue  # a system or third-party header, or a sibling by bare name
             target = module_of(inc, layers)
             if target is None or target == mod:
@@ -72,12 +73,17 @@ def main():
             if layers[target] >= layers[mod]:
                 problems.append(f"{path}: includes {inc}: {mod} (layer {layers[mod]}) may not "
                                 f"use {target} (layer {layers[target]})")
+    return problems, len(layers), len(edges)
+
+
+def main():
+    problems, modules, edges = check(sys.argv[1] if len(sys.argv) > 1 else ROOT)
     for p in problems:
         print(p)
     if problems:
         print(f"check-layers: {len(problems)} problem(s); see docs/architecture.md, Module map")
         return 1
-    print(f"check-layers: {len(layers)} modules, {len(edges)} dependencies, all downward")
+    print(f"check-layers: {modules} modules, {edges} dependencies, all downward")
     return 0
 
 

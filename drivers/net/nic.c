@@ -5,39 +5,27 @@
 #include "drivers/pci/pci.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
+#include "hv/lib/table.h"
 #include "hv/core/log.h"
 #include "hv/mm/mm.h"
 
 static struct nic nics[NIC_MAX];
-static size_t nnics;
-
-size_t nic_count(void)
-{
-	return nnics;
-}
+static struct table registered = TABLE_OF(nics);
 
 struct nic *nic_at(size_t i)
 {
-	return i < nnics ? &nics[i] : NULL;
-}
-
-struct nic *nic_by_name(const char *name)
-{
-	for (size_t i = 0; i < nnics; i++)
-		if (!strcmp(nics[i].name, name))
-			return &nics[i];
-	return NULL;
+	return table_at(&registered, i);
 }
 
 struct nic *nic_register(const char *model, struct pci_device *pci, const struct nic_ops *ops,
 			 void *priv)
 {
-	if (nnics == NIC_MAX)
+	struct nic *n = table_add(&registered);
+
+	if (!n)
 		return NULL;
-	struct nic *n = &nics[nnics];
 	*n = (struct nic){ .model = model, .ops = ops, .pci = pci, .priv = priv };
-	fmt_snprintf(n->name, sizeof(n->name), "eth%zu", nnics);
-	nnics++;
+	fmt_snprintf(n->name, sizeof(n->name), "eth%zu", table_index(&registered, n));
 	return n;
 }
 
@@ -87,7 +75,7 @@ size_t nic_probe_all(void)
 				 n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
 		}
 	}
-	return nnics;
+	return table_count(&registered);
 }
 
 const char *nic_driver_match(const struct nic_driver *drv, const struct pci_device *pci)

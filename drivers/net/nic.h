@@ -89,9 +89,7 @@ struct nic {
 
 /* Probes every PCI function for a driver; returns the number of NICs. */
 size_t nic_probe_all(void);
-size_t nic_count(void);
 struct nic *nic_at(size_t i);
-struct nic *nic_by_name(const char *name);
 
 /* Allocates and registers a NIC for a driver's probe; NULL when full. */
 struct nic *nic_register(const char *model, struct pci_device *pci, const struct nic_ops *ops,

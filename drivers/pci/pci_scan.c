@@ -3,19 +3,20 @@
 #include "drivers/pci/pci.h"
 #include "drivers/pci/pci_internal.h"
 #include "hv/core/log.h"
+#include "hv/lib/table.h"
 #include "hv/mm/mm.h"
 
 static struct pci_device devices[PCI_MAX_DEVICES];
-static size_t ndevices;
+static struct table found = TABLE_OF(devices);
 
 size_t pci_device_count(void)
 {
-	return ndevices;
+	return table_count(&found);
 }
 
 struct pci_device *pci_device_at(size_t i)
 {
-	return i < ndevices ? &devices[i] : NULL;
+	return table_at(&found, i);
 }
 
 const char *pci_access_method(void)
@@ -63,12 +64,13 @@ static int size_bar(struct pci_device *d, int i)
 
 static void add_function(uint8_t bus, uint8_t dev, uint8_t fn, uint32_t id)
 {
-	if (ndevices == PCI_MAX_DEVICES) {
+	struct pci_device *d = table_add(&found);
+
+	if (!d) {
 		log_warn("pci: more than %d functions; %02x:%02x.%x and later ignored",
 			 PCI_MAX_DEVICES, bus, dev, fn);
 		return;
 	}
-	struct pci_device *d = &devices[ndevices++];
 	*d = (struct pci_device){ .bus = bus, .dev = dev, .fn = fn,
 				  .vendor = (uint16_t)id, .device = (uint16_t)(id >> 16) };
 	uint32_t cls = pci_read32(d, PCI_CFG_CLASS);
@@ -113,7 +115,7 @@ void pci_init(uint64_t ecam_base, uint8_t bus_first, uint8_t bus_last)
 	}
 	for (unsigned bus = bus_first; bus <= bus_last; bus++)
 		scan_bus((uint8_t)bus);
-	log_info("pci: %zu functions on buses %u-%u (%s)", ndevices, bus_first, bus_last,
+	log_info("pci: %zu functions on buses %u-%u (%s)", table_count(&found), bus_first, bus_last,
 		 pci_access_method());
 }
 

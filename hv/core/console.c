@@ -14,11 +14,6 @@ void console_init(void)
 	uart_init(&com1, UART_COM1);
 }
 
-bool console_present(void)
-{
-	return com1.present;
-}
-
 void con_putc(char c)
 {
 	if (c == '\n')

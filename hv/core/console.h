@@ -11,7 +11,6 @@
 #include <stddef.h>
 
 void console_init(void);
-bool console_present(void);
 
 void con_putc(char c);
 void con_write(const char *s, size_t n);

@@ -41,11 +41,3 @@ const char *symbol_lookup(uint64_t addr, uint64_t *offset)
 	*offset = rel - hv_symtab[lo].offset;
 	return &hv_symstr[hv_symtab[lo].name];
 }
-
-uint64_t symbol_address(const char *name)
-{
-	for (uint64_t i = 0; i < hv_symtab_count; i++)
-		if (strcmp(&hv_symstr[hv_symtab[i].name], name) == 0)
-			return symbol_image_base() + hv_symtab[i].offset;
-	return 0;
-}

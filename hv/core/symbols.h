@@ -8,7 +8,5 @@
 uint64_t symbol_image_base(void);
 /* Name of the function containing addr and the offset into it, or NULL. */
 const char *symbol_lookup(uint64_t addr, uint64_t *offset);
-/* Address of a function by name, or 0. */
-uint64_t symbol_address(const char *name);
 
 #endif

@@ -1,6 +1,7 @@
 #include "hv/dirty/dirty_track.h"
 
 #include "hv/lib/bitmap.h"
+#include "hv/lib/string.h"
 
 #define RO (PT_R | PT_X)
 
@@ -11,6 +12,16 @@ const char *dirty_mode_name(enum dirty_mode m)
 	};
 
 	return m < DIRTY_MODE_COUNT ? names[m] : "?";
+}
+
+bool dirty_mode_parse(const char *word, enum dirty_mode *out)
+{
+	for (int m = 0; m < DIRTY_MODE_COUNT; m++)
+		if (!strcmp(word, dirty_mode_name((enum dirty_mode)m))) {
+			*out = (enum dirty_mode)m;
+			return true;
+		}
+	return false;
 }
 
 const char *dirty_gran_name(enum dirty_gran g)

@@ -39,6 +39,8 @@ struct dirty_track {
 };
 
 const char *dirty_mode_name(enum dirty_mode m);
+/* "wp", "ad" or "pml" into *out; false for anything else. */
+bool dirty_mode_parse(const char *word, enum dirty_mode *out);
 const char *dirty_gran_name(enum dirty_gran g);
 
 /* Words a bitmap over t's pages needs. */

@@ -148,11 +148,6 @@ bool mm_map_mmio(uint64_t pa, uint64_t size)
 	return true;
 }
 
-uint64_t mm_identity_limit(void)
-{
-	return identity_limit;
-}
-
 size_t mm_host_table_pages(void)
 {
 	return host_pt.table_pages;

@@ -42,8 +42,7 @@ void pages_free(uint64_t pa, size_t n);
  * covered by the identity map. */
 bool mm_map_mmio(uint64_t pa, uint64_t size);
 
-/* Top of the identity map and the host page-table footprint. */
-uint64_t mm_identity_limit(void);
+/* Pages the host page tables take. */
 size_t mm_host_table_pages(void);
 
 void *kmalloc(size_t size);

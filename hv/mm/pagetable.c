@@ -264,37 +264,39 @@ int pt_map(struct pagetable *pt, uint64_t va, uint64_t pa, uint64_t size, unsign
 	return PT_OK;
 }
 
-enum range_op { OP_UNMAP, OP_PROTECT, OP_SPLIT };
+/* One walk over the present entries that cover [start, end), level by
+ * level: a visitor sees each entry with the part of the range it covers
+ * and says whether to go on, to descend into the table it points to (after
+ * splitting a leaf, if it wanted), to stop, or returns an error. */
+enum { VISIT_DESCEND = 1, VISIT_STOP = 2 };
 
-static int apply(struct pagetable *pt, uint64_t table_pa, int level, uint64_t start,
-		 uint64_t end, enum range_op op, unsigned prot)
+struct visit {
+	uint64_t *e;
+	int level;
+	uint64_t va, stop;     /* the part of the range under this entry */
+	uint64_t base, size;   /* the entry's own span */
+};
+
+typedef int (*entry_visitor)(struct pagetable *pt, const struct visit *v, void *ctx);
+
+static int walk_range(struct pagetable *pt, uint64_t table_pa, int level, uint64_t start,
+		      uint64_t end, entry_visitor visit, void *ctx)
 {
 	uint64_t *t = table_at(pt, table_pa);
 	uint64_t size = level_size(level);
 
 	for (uint64_t va = start; va < end;) {
-		uint64_t entry_base = va & ~(size - 1);
-		uint64_t next = entry_base + size;
-		uint64_t stop = next < end ? next : end;
-		uint64_t *e = &t[index_of(va, level)];
+		uint64_t base = va & ~(size - 1);
+		uint64_t next = base + size;
+		struct visit v = { &t[index_of(va, level)], level, va, next < end ? next : end, base,
+				   size };
 
-		if (present(pt->fmt, *e)) {
-			bool whole = va == entry_base && stop == next;
-			if (is_leaf(pt->fmt, *e, level) && (level == 0 || (whole && op != OP_SPLIT))) {
-				if (op == OP_UNMAP)
-					*e = 0;
-				else if (op == OP_PROTECT)
-					*e = pt_entry_set_prot(pt->fmt, *e, prot);
-			} else {
-				if (is_leaf(pt->fmt, *e, level)) {
-					int err = split_leaf(pt, e, level);
-					if (err)
-						return err;
-				}
-				int err = apply(pt, *e, level - 1, va, stop, op, prot);
-				if (err)
-					return err;
-			}
+		if (present(pt->fmt, *v.e)) {
+			int r = visit(pt, &v, ctx);
+			if (r == VISIT_DESCEND)
+				r = walk_range(pt, *v.e, level - 1, va, v.stop, visit, ctx);
+			if (r != PT_OK)
+				return r;
 		}
 		if (next == 0)
 			break; /* wrapped at the top of the address space */
@@ -303,11 +305,46 @@ static int apply(struct pagetable *pt, uint64_t table_pa, int level, uint64_t st
 	return PT_OK;
 }
 
+enum range_op { OP_UNMAP, OP_PROTECT, OP_SPLIT };
+
+struct range_change {
+	enum range_op op;
+	unsigned prot;
+};
+
+/* A leaf wholly inside the range changes in place; a leaf partly inside
+ * (or any leaf, when splitting) is split first and its table visited. */
+static int change_entry(struct pagetable *pt, const struct visit *v, void *ctx)
+{
+	const struct range_change *c = ctx;
+	bool whole = v->va == v->base && v->stop == v->base + v->size;
+
+	if (!is_leaf(pt->fmt, *v->e, v->level))
+		return VISIT_DESCEND;
+	if (v->level == 0 || (whole && c->op != OP_SPLIT)) {
+		if (c->op == OP_UNMAP)
+			*v->e = 0;
+		else if (c->op == OP_PROTECT)
+			*v->e = pt_entry_set_prot(pt->fmt, *v->e, c->prot);
+		return PT_OK;
+	}
+	int err = split_leaf(pt, v->e, v->level);
+	return err ? err : VISIT_DESCEND;
+}
+
+static int apply(struct pagetable *pt, uint64_t start, uint64_t end, enum range_op op,
+		 unsigned prot)
+{
+	struct range_change c = { op, prot };
+
+	return walk_range(pt, pt->root, PT_LEVELS - 1, start, end, change_entry, &c);
+}
+
 int pt_unmap(struct pagetable *pt, uint64_t va, uint64_t size)
 {
 	if (!range_ok(va, size))
 		return PT_EINVAL;
-	return apply(pt, pt->root, PT_LEVELS - 1, va, va + size, OP_UNMAP, 0);
+	return apply(pt, va, va + size, OP_UNMAP, 0);
 }
 
 int pt_protect(struct pagetable *pt, uint64_t va, uint64_t size, unsigned prot)
@@ -316,14 +353,14 @@ int pt_protect(struct pagetable *pt, uint64_t va, uint64_t size, unsigned prot)
 	 * callers that mean that must say pt_unmap. */
 	if (!range_ok(va, size) || !(prot & PT_R))
 		return PT_EINVAL;
-	return apply(pt, pt->root, PT_LEVELS - 1, va, va + size, OP_PROTECT, prot);
+	return apply(pt, va, va + size, OP_PROTECT, prot);
 }
 
 int pt_split(struct pagetable *pt, uint64_t va, uint64_t size)
 {
 	if (!range_ok(va, size))
 		return PT_EINVAL;
-	return apply(pt, pt->root, PT_LEVELS - 1, va, va + size, OP_SPLIT, 0);
+	return apply(pt, va, va + size, OP_SPLIT, 0);
 }
 
 bool pt_lookup(const struct pagetable *pt, uint64_t va, struct pt_mapping *out)
@@ -349,29 +386,18 @@ bool pt_lookup(const struct pagetable *pt, uint64_t va, struct pt_mapping *out)
 	return false;
 }
 
-static bool walk_leaves(const struct pagetable *pt, uint64_t table_pa, int level, uint64_t start,
-			uint64_t end, pt_leaf_fn fn, void *ctx)
+struct leaf_walk {
+	pt_leaf_fn fn;
+	void *ctx;
+};
+
+static int visit_leaf(struct pagetable *pt, const struct visit *v, void *ctx)
 {
-	uint64_t *t = table_at(pt, table_pa);
-	uint64_t size = level_size(level);
+	const struct leaf_walk *w = ctx;
 
-	for (uint64_t va = start; va < end;) {
-		uint64_t entry_base = va & ~(size - 1);
-		uint64_t next = entry_base + size;
-		uint64_t stop = next < end ? next : end;
-		uint64_t *e = &t[index_of(va, level)];
-
-		if (present(pt->fmt, *e)) {
-			if (is_leaf(pt->fmt, *e, level)) {
-				if (!fn(ctx, entry_base, e, size))
-					return false;
-			} else if (!walk_leaves(pt, *e, level - 1, va, stop, fn, ctx)) {
-				return false;
-			}
-		}
-		va = next;
-	}
-	return true;
+	if (!is_leaf(pt->fmt, *v->e, v->level))
+		return VISIT_DESCEND;
+	return w->fn(w->ctx, v->base, v->e, v->size) ? PT_OK : VISIT_STOP;
 }
 
 void pt_for_each_leaf(const struct pagetable *pt, uint64_t va, uint64_t size, pt_leaf_fn fn,
@@ -380,5 +406,8 @@ void pt_for_each_leaf(const struct pagetable *pt, uint64_t va, uint64_t size, pt
 	if (!size || va >= VA_LIMIT)
 		return;
 	uint64_t end = size > VA_LIMIT - va ? VA_LIMIT : va + size;
-	walk_leaves(pt, pt->root, PT_LEVELS - 1, va, end, fn, ctx);
+	struct leaf_walk w = { fn, ctx };
+
+	/* The walk itself changes nothing; fn may change the leaves it is given. */
+	walk_range((struct pagetable *)pt, pt->root, PT_LEVELS - 1, va, end, visit_leaf, &w);
 }

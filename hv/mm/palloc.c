@@ -281,13 +281,6 @@ bool palloc_is_retired(const struct palloc *pa, uint64_t addr)
 	return f < pa->npages && bitmap_test(pa->retired, f);
 }
 
-bool palloc_is_ram(const struct palloc *pa, uint64_t addr)
-{
-	size_t f = pfn(addr);
-
-	return f < pa->npages && bitmap_test(pa->ram, f);
-}
-
 bool palloc_is_free(const struct palloc *pa, uint64_t addr)
 {
 	size_t f = pfn(addr);

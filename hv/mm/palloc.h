@@ -75,7 +75,6 @@ enum palloc_retire_result palloc_retire(struct palloc *pa, uint64_t addr);
  * if it was not retired. A page retired while in use comes back as in use. */
 bool palloc_unretire(struct palloc *pa, uint64_t addr);
 bool palloc_is_retired(const struct palloc *pa, uint64_t addr);
-bool palloc_is_ram(const struct palloc *pa, uint64_t addr);
 bool palloc_is_free(const struct palloc *pa, uint64_t addr);
 
 /* Retired page addresses in ascending order; returns the total count (which

@@ -5,8 +5,6 @@
 #include "hv/shell/commands.h"
 #include "hv/vm/vm.h"
 
-static const char *const mode_words[] = { "wp", "ad", "pml" };
-
 /* dirty start NAME [mode=wp|ad|pml] [gran=4k|2m] */
 static int dirty_start_cmd(struct shell *sh, struct vm *vm, int argc, char **argv)
 {
@@ -17,11 +15,7 @@ static int dirty_start_cmd(struct shell *sh, struct vm *vm, int argc, char **arg
 	for (int i = 3; i < argc; i++) {
 		const char *w = argv[i];
 		if (!strncmp(w, "mode=", 5)) {
-			mode = DIRTY_MODE_COUNT + 1;
-			for (int m = 0; m < DIRTY_MODE_COUNT; m++)
-				if (!strcmp(w + 5, mode_words[m]))
-					mode = (enum dirty_mode)m;
-			if (mode > DIRTY_MODE_COUNT)
+			if (!dirty_mode_parse(w + 5, &mode))
 				return sh_error(sh, "unknown mode '%.10s' (wp, ad or pml)", w + 5);
 		} else if (!strcmp(w, "gran=4k")) {
 			gran = DIRTY_GRAN_4K;

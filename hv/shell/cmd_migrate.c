@@ -42,6 +42,7 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 			  (unsigned long)(st->throughput_bytes_per_s * 8 / 1000000),
 			  ms(st->expected_downtime_ns), st->downtime_limit_ms,
 			  st->converging ? "yes" : "no", st->throttle_pct);
+		sh_printf(sh, "dirty_mode: %s\n", dirty_mode_name(st->dirty_mode));
 		sh_printf(sh, "pages_per_round:");
 		for (unsigned i = 0; i <= st->round && i < MIGRATE_ROUNDS_KEPT; i++)
 			sh_printf(sh, " %u", st->pages_per_round[i]);
@@ -141,9 +142,11 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 		o->throttle = !strcmp(val, "on");
 	else if (klen == 2 && !strncmp(arg, "as", 2) && *val && strlen(val) < sizeof(o->as_name))
 		str_copy(o->as_name, val, sizeof(o->as_name));
+	else if (klen == 4 && !strncmp(arg, "mode", 4) && dirty_mode_parse(val, &o->dirty_mode))
+		;
 	else {
 		fmt_snprintf(err, errlen, "bad option '%.30s' (downtime=1-60000, bandwidth=MBPS, "
-			     "rounds=1-1000, throttle=on|off, as=NAME)", arg);
+			     "rounds=1-1000, throttle=on|off, mode=wp|ad|pml, as=NAME)", arg);
 		return false;
 	}
 	return true;
@@ -158,7 +161,8 @@ static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 
 	if (argc < 4)
 		return sh_error(sh, "usage: migrate send NAME ADDR[:PORT] [downtime=MS] "
-			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [as=NAME]");
+			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [mode=wp|ad|pml] "
+			       "[as=NAME]");
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;

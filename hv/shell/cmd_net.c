@@ -144,72 +144,96 @@ static bool parse_seconds(const char *s, unsigned *out)
 	return true;
 }
 
+static int perf_show(struct shell *sh)
+{
+	uint16_t port;
+	bool on = net_perf_listening(&port);
+
+	sh_printf(sh, "listening: %s\n", on ? "yes" : "no");
+	if (on)
+		sh_printf(sh, "port: %u\n", port);
+	show_result(sh, "tcp_", net_perf_tcp_received());
+	const struct perf_result *raw = net_perf_raw_received();
+	show_result(sh, "raw_", raw);
+	sh_printf(sh, "raw_frames: %lu\nraw_frames_announced: %lu\n", (unsigned long)raw->frames,
+		  (unsigned long)raw->frames_announced);
+	return SHELL_OK;
+}
+
+/* net perf listen [PORT] */
+static int perf_listen(struct shell *sh, int argc, char **argv)
+{
+	uint16_t port = NET_PERF_PORT;
+	uint64_t v;
+	char err[96];
+
+	if (argc > 4 || (argc == 4 && (!parse_u64(argv[3], &v) || !v || v > 65535)))
+		return sh_error(sh, "usage: net perf listen [PORT] (1-65535)");
+	if (argc == 4)
+		port = (uint16_t)v;
+	if (!net_perf_listen(port, err, sizeof(err)))
+		return sh_error(sh, "%s", err);
+	sh_printf(sh, "listening: yes\nport: %u\n", port);
+	return SHELL_OK;
+}
+
+/* net perf send ADDR [SECONDS] [port=P] */
+static int perf_send(struct shell *sh, int argc, char **argv)
+{
+	uint32_t dst;
+	unsigned seconds = 5;
+	uint16_t port = NET_PERF_PORT;
+	uint64_t v;
+
+	if (argc < 4 || argc > 6 || !parse_ipv4(argv[3], &dst))
+		return sh_error(sh, "usage: net perf send ADDR [SECONDS] [port=P]");
+	for (int i = 4; i < argc; i++) {
+		if (!strncmp(argv[i], "port=", 5)) {
+			if (!parse_u64(argv[i] + 5, &v) || !v || v > 65535)
+				return sh_error(sh, "port must be 1-65535");
+			port = (uint16_t)v;
+		} else if (!parse_seconds(argv[i], &seconds)) {
+			return sh_error(sh, "seconds must be 1-%u", PERF_MAX_SECONDS);
+		}
+	}
+	struct perf_result r;
+	net_perf_send(dst, port, seconds, &r);
+	show_result(sh, "", &r);
+	return r.failed ? sh_error(sh, "%s", r.error) : SHELL_OK;
+}
+
+/* net perf raw [SECONDS] [IF] */
+static int perf_raw(struct shell *sh, int argc, char **argv)
+{
+	unsigned seconds = 3;
+	const char *ifname = NULL;
+	char err[96];
+
+	for (int i = 3; i < argc; i++) {
+		if (!strncmp(argv[i], "eth", 3))
+			ifname = argv[i];
+		else if (!parse_seconds(argv[i], &seconds))
+			return sh_error(sh, "usage: net perf raw [SECONDS] [IF]");
+	}
+	struct perf_result r;
+	if (!net_perf_send_raw(ifname, seconds, &r, err, sizeof(err)))
+		return sh_error(sh, "%s", err);
+	show_result(sh, "", &r);
+	sh_printf(sh, "frames: %lu\n", (unsigned long)r.frames);
+	return SHELL_OK;
+}
+
 /* net perf [listen [PORT] | send ADDR [SECONDS] [port=P] | raw [SECONDS] [IF]] */
 static int net_perf_cmd(struct shell *sh, int argc, char **argv)
 {
-	char err[96];
-	uint64_t v;
-
-	if (argc == 2) {
-		uint16_t port;
-		bool on = net_perf_listening(&port);
-		sh_printf(sh, "listening: %s\n", on ? "yes" : "no");
-		if (on)
-			sh_printf(sh, "port: %u\n", port);
-		show_result(sh, "tcp_", net_perf_tcp_received());
-		const struct perf_result *raw = net_perf_raw_received();
-		show_result(sh, "raw_", raw);
-		sh_printf(sh, "raw_frames: %lu\nraw_frames_announced: %lu\n",
-			  (unsigned long)raw->frames, (unsigned long)raw->frames_announced);
-		return SHELL_OK;
-	}
-	if (!strcmp(argv[2], "listen")) {
-		uint16_t port = NET_PERF_PORT;
-		if (argc > 4 || (argc == 4 && (!parse_u64(argv[3], &v) || !v || v > 65535)))
-			return sh_error(sh, "usage: net perf listen [PORT] (1-65535)");
-		if (argc == 4)
-			port = (uint16_t)v;
-		if (!net_perf_listen(port, err, sizeof(err)))
-			return sh_error(sh, "%s", err);
-		sh_printf(sh, "listening: yes\nport: %u\n", port);
-		return SHELL_OK;
-	}
-	if (!strcmp(argv[2], "send")) {
-		uint32_t dst;
-		unsigned seconds = 5;
-		uint16_t port = NET_PERF_PORT;
-		if (argc < 4 || argc > 6 || !parse_ipv4(argv[3], &dst))
-			return sh_error(sh, "usage: net perf send ADDR [SECONDS] [port=P]");
-		for (int i = 4; i < argc; i++) {
-			if (!strncmp(argv[i], "port=", 5)) {
-				if (!parse_u64(argv[i] + 5, &v) || !v || v > 65535)
-					return sh_error(sh, "port must be 1-65535");
-				port = (uint16_t)v;
-			} else if (!parse_seconds(argv[i], &seconds)) {
-				return sh_error(sh, "seconds must be 1-%u", PERF_MAX_SECONDS);
-			}
-		}
-		struct perf_result r;
-		net_perf_send(dst, port, seconds, &r);
-		show_result(sh, "", &r);
-		return r.failed ? sh_error(sh, "%s", r.error) : SHELL_OK;
-	}
-	if (!strcmp(argv[2], "raw")) {
-		unsigned seconds = 3;
-		const char *ifname = NULL;
-		for (int i = 3; i < argc; i++) {
-			if (!strncmp(argv[i], "eth", 3))
-				ifname = argv[i];
-			else if (!parse_seconds(argv[i], &seconds))
-				return sh_error(sh, "usage: net perf raw [SECONDS] [IF]");
-		}
-		struct perf_result r;
-		if (!net_perf_send_raw(ifname, seconds, &r, err, sizeof(err)))
-			return sh_error(sh, "%s", err);
-		show_result(sh, "", &r);
-		sh_printf(sh, "frames: %lu\n", (unsigned long)r.frames);
-		return SHELL_OK;
-	}
+	if (argc == 2)
+		return perf_show(sh);
+	if (!strcmp(argv[2], "listen"))
+		return perf_listen(sh, argc, argv);
+	if (!strcmp(argv[2], "send"))
+		return perf_send(sh, argc, argv);
+	if (!strcmp(argv[2], "raw"))
+		return perf_raw(sh, argc, argv);
 	return sh_error(sh, "unknown 'net perf %.16s' (listen, send, raw)", argv[2]);
 }
 

@@ -56,26 +56,12 @@ struct vm *vm_slot(unsigned i)
 	return i < VM_MAX ? vms[i] : NULL;
 }
 
-unsigned vm_count(void)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < VM_MAX; i++)
-		n += vms[i] != NULL;
-	return n;
-}
-
 struct vm *vm_find(const char *name)
 {
 	for (unsigned i = 0; i < VM_MAX; i++)
 		if (vms[i] && !strcmp(vms[i]->name, name))
 			return vms[i];
 	return NULL;
-}
-
-bool vm_is_runnable(const struct vm *vm)
-{
-	return vm->state == VM_RUNNING && !vm->vcpu.halted;
 }
 
 size_t vm_host_pages(const struct vm *vm)
@@ -187,47 +173,54 @@ static void release(struct vm *vm)
 	kfree(vm);
 }
 
+/* Whether a VM with these parameters may be created now: 0, or -1 with
+ * the reason in err. Nothing is allocated. */
+static int check_new(const char *name, uint64_t mem, const char *cmdline, char *err,
+		     size_t errlen)
+{
+	if (!vcpu_ops)
+		return fail(err, errlen, "guests cannot run here: %s", vcpu_unavailable_reason());
+	if (!valid_name(name))
+		return fail(err, errlen, "invalid VM name '%.40s' (1-31 of A-Z a-z 0-9 - _ .)", name);
+	if (vm_find(name))
+		return fail(err, errlen, "a VM named '%s' exists already", name);
+	if (mem < VM_MIN_MEM || mem > VM_MAX_MEM || (mem & (GMEM_PAGE - 1)))
+		return fail(err, errlen, "memory must be 2 MiB to 3 GiB in 4 KiB steps");
+	if (cmdline && strlen(cmdline) >= VM_CMDLINE_MAX)
+		return fail(err, errlen, "guest command line too long");
+	unsigned slot = 0;
+	while (slot < VM_MAX && vms[slot])
+		slot++;
+	if (slot == VM_MAX)
+		return fail(err, errlen, "too many VMs (at most %d)", VM_MAX);
+	/* Guest pages plus about 1% for tables and bookkeeping. */
+	uint64_t need = mem / GMEM_PAGE + mem / GMEM_PAGE / 100 + 64;
+	uint64_t free_pages = mm_palloc()->stats.free;
+	if (need + HOST_RESERVE_PAGES > free_pages)
+		return fail(err, errlen, "not enough memory: the VM needs %lu MiB, %lu MiB are free "
+			    "(%u MiB kept for the hypervisor)", (unsigned long)(need >> 8),
+			    (unsigned long)(free_pages >> 8), HOST_RESERVE_PAGES >> 8);
+	return 0;
+}
+
+/* The vCPU and the platform devices at their power-on state. */
+static void init_devices(struct vm *vm)
+{
+	vm->vcpu.vm = vm;
+	vm->cpuid = cpuid_host_of_cpu(time_tsc_hz());
+	fpu_init_area(vm->vcpu.fpu);
+	msr_guest_init(&vm->vcpu);
+	vm->pic_imr[0] = vm->pic_imr[1] = 0xff;
+	vuart_init(&vm->uart, vm_uart_tx, vm);
+	vlapic_init(&vm->lapic, 0, time_tsc_hz());
+}
+
 /* Everything but the guest's contents: checks, memory, tables, backend. */
 static struct vm *vm_alloc(const char *name, uint64_t mem, const char *image,
 			   const char *cmdline, char *err, size_t errlen)
 {
-	if (!vcpu_ops) {
-		fail(err, errlen, "guests cannot run here: %s", vcpu_unavailable_reason());
+	if (check_new(name, mem, cmdline, err, errlen))
 		return NULL;
-	}
-	if (!valid_name(name)) {
-		fail(err, errlen, "invalid VM name '%.40s' (1-31 of A-Z a-z 0-9 - _ .)", name);
-		return NULL;
-	}
-	if (vm_find(name)) {
-		fail(err, errlen, "a VM named '%s' exists already", name);
-		return NULL;
-	}
-	if (mem < VM_MIN_MEM || mem > VM_MAX_MEM || (mem & (GMEM_PAGE - 1))) {
-		fail(err, errlen, "memory must be 2 MiB to 3 GiB in 4 KiB steps");
-		return NULL;
-	}
-	if (cmdline && strlen(cmdline) >= VM_CMDLINE_MAX) {
-		fail(err, errlen, "guest command line too long");
-		return NULL;
-	}
-	unsigned slot = 0;
-	while (slot < VM_MAX && vms[slot])
-		slot++;
-	if (slot == VM_MAX) {
-		fail(err, errlen, "too many VMs (at most %d)", VM_MAX);
-		return NULL;
-	}
-	/* Guest pages plus about 1% for tables and bookkeeping. */
-	uint64_t need = mem / GMEM_PAGE + mem / GMEM_PAGE / 100 + 64;
-	uint64_t free_pages = mm_palloc()->stats.free;
-	if (need + HOST_RESERVE_PAGES > free_pages) {
-		fail(err, errlen, "not enough memory: the VM needs %lu MiB, %lu MiB are free "
-			"(%u MiB kept for the hypervisor)", (unsigned long)(need >> 8),
-			(unsigned long)(free_pages >> 8), HOST_RESERVE_PAGES >> 8);
-		return NULL;
-	}
-
 	struct vm *vm = kzalloc(sizeof(*vm));
 	if (!vm) {
 		fail(err, errlen, "out of memory for the VM structure");
@@ -236,13 +229,7 @@ static struct vm *vm_alloc(const char *name, uint64_t mem, const char *image,
 	str_copy(vm->name, name, sizeof(vm->name));
 	str_copy(vm->image_name, image, sizeof(vm->image_name));
 	str_copy(vm->cmdline, cmdline ? cmdline : "", sizeof(vm->cmdline));
-	vm->vcpu.vm = vm;
-	vm->cpuid = cpuid_host_of_cpu(time_tsc_hz());
-	fpu_init_area(vm->vcpu.fpu);
-	msr_guest_init(&vm->vcpu);
-	vm->pic_imr[0] = vm->pic_imr[1] = 0xff;
-	vuart_init(&vm->uart, vm_uart_tx, vm);
-	vlapic_init(&vm->lapic, 0, time_tsc_hz());
+	init_devices(vm);
 
 	if (!gmem_alloc(&vm->mem, mem, &gmem_backing)) {
 		fail(err, errlen, "not enough memory for %lu MiB of guest RAM",

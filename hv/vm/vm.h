@@ -105,9 +105,7 @@ void vm_destroy(struct vm *vm);
 struct vm *vm_find(const char *name);
 /* Iteration over existing VMs: index 0..VM_MAX-1, NULL slots skipped. */
 struct vm *vm_slot(unsigned i);
-unsigned vm_count(void);
 const char *vm_state_name(enum vm_state s);
-bool vm_is_runnable(const struct vm *vm);
 
 /* A migration's hold on the VM (vm_migration.c); see the diagram there.
  * @pre the VM is the one the caller's migration began with */
