@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from guests import create_and_start, wait_state
+from guests import create_and_start
 
 MODES = ("wp", "ad", "pml")
 

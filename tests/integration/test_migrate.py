@@ -200,7 +200,7 @@ def test_link_cut_mid_transfer_then_retry(boot):
 
 
 def test_console_errors(boot):
-    a, b = start_pair(boot)
+    a, _ = start_pair(boot)
     ca = a.console()
     for cmd, want in (("migrate", "usage: migrate"),
                       ("migrate send nosuch 10.0.0.2", "no VM named"),

@@ -5,7 +5,6 @@ targets (SVM under QEMU, VMX under Bochs). They print on
 the debug console port (0xe9) and report through isa-debug-exit (0xf4)."""
 
 import os
-import re
 
 import pytest
 
