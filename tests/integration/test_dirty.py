@@ -140,8 +140,9 @@ def test_pages_written_again_are_reported_again(guest_hv, con, mode, gran):
     in that round are. A re-arm that skips units, or leaves a page writable
     (wp), dirty (ad) or unlogged (pml), fails here (checked with seeded bugs:
     re-arm skipping odd units, dirty bits of odd pages left set). A missing
-    TLB flush after the harvest did not fail it: QEMU TCG and Bochs dropped
-    the stale translations on their own at the next VM exit or entry."""
+    TLB flush after the harvest (seeded too) did not fail it, nor any other
+    test here: QEMU TCG and Bochs apparently drop cached guest translations
+    on VM exit or entry by themselves, so no test here can prove that flush."""
     if not supports(guest_hv, mode):
         pytest.skip("PML is VMX-only (refusal checked in test_harvests_are_exact_at_4k)")
     base, npages = start_memtouch(con, "dr", "idle")
