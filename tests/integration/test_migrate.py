@@ -1,6 +1,6 @@
 """Live migration between two QEMU instances on one link: a counter goes on
 counting on the destination, a guest writing its memory arrives with every
-page right, and failures (refused stream, destination killed mid-transfer)
+page right (with the default dirty log and with each mode QEMU has), and failures (refused stream, destination killed mid-transfer)
 leave the guest running on the source, after which a retry works; and the
 way back."""
 

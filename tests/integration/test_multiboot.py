@@ -220,8 +220,9 @@ def test_aout_kludge_invalid_layouts_are_refused_as_qemu_does(mbhv, scenario):
     assert not res.ok and res.error.split(": ")[-1] == message, (res.error, message)
 
 
-def test_aout_kludge_bss_beyond_4g_is_refused(mbhv):
-    # QEMU words this one "kernel does not fit in address space"; what is
-    # wrong is the bss end, and we say so.
+def test_aout_kludge_kernel_beyond_4g_is_refused(mbhv):
+    # load_addr 0xfffff000 plus the file's size passes 4 GiB. QEMU says
+    # "kernel does not fit in address space"; we check bss_end_addr first,
+    # which (0xfffff001) lies below the end of the loaded file.
     res = mbhv.console().command("vm create bad9 aout_kludge_9.bin")
     assert not res.ok and res.error.endswith("invalid bss_end_addr address"), res.error
