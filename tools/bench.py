@@ -32,7 +32,6 @@ poisoned page).
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import time

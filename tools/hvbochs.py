@@ -15,19 +15,14 @@ Examples:
 
 import argparse
 import os
+import select
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-import hvconsole  # noqa: E402
-import hvlaunch  # noqa: E402
+from hvinstance import DEFAULT_ESP, EmulatorInstance, free_port, read_files  # noqa: E402
 
 OVMF_PARTS = ("/usr/share/OVMF/OVMF_VARS.fd", "/usr/share/OVMF/OVMF_CODE.fd")
 VGA_BIOS = "/usr/share/vgabios/vgabios.bin"
@@ -48,31 +43,29 @@ def _ovmf_rom(workdir):
     return rom
 
 
-class BochsInstance:
+class BochsInstance(EmulatorInstance):
     """One Bochs process running hv.efi from a FAT boot disk."""
 
+    EMULATOR = "Bochs"
+    DIR_PREFIX = "hvbochs"
+    CMD_FILE = "bochs.cmd"
+    OUTPUT_FILE = "bochs.out"
+    CONNECT_TIMEOUT = 60.0
+    PROMPT_TIMEOUT = 300.0
+    POPEN_IN_DIR = True
+
     def __init__(self, workdir=None, name="hv", megs=512, cpu=DEFAULT_CPU, ips=100_000_000,
-                 config=None, guests=(), esp=hvlaunch.DEFAULT_ESP, timeout=None):
-        self.name = name
-        self.own_dir = workdir is None
-        self.dir = workdir or tempfile.mkdtemp(prefix=f"hvbochs-{name}-")
-        os.makedirs(self.dir, exist_ok=True)
+                 config=None, guests=(), esp=DEFAULT_ESP, timeout=None):
+        super().__init__(workdir=workdir, name=name, config=config, guests=guests, esp=esp)
         self.megs = megs
         self.cpu = cpu
         self.ips = ips
-        self.config = config
-        self.guests = list(guests)
-        self.esp = esp
         self.timeout = timeout
-        self.port = hvlaunch.free_port()
+        self.port = free_port()
         self.bochs_log = os.path.join(self.dir, "bochs.log")
-        self.output_log = os.path.join(self.dir, "bochs.out")
-        self.proc = None
-        self._console = None
-        self.started_at = None
 
     def bochsrc(self):
-        esp = hvlaunch.prepare_esp(self.esp, self.dir, self.config, self.guests)
+        esp = self.prepare_esp()
         lock = esp + ".lock"  # left behind by a killed run, refused by the next
         if os.path.exists(lock):
             os.unlink(lock)
@@ -96,7 +89,7 @@ class BochsInstance:
             "",
         ])
 
-    def start(self):
+    def command_line(self):
         rc_path = os.path.join(self.dir, "bochsrc")
         with open(rc_path, "w") as f:
             f.write(self.bochsrc())
@@ -107,73 +100,18 @@ class BochsInstance:
         args = [BOCHS, "-q", "-rc", dbg, "-f", rc_path]
         if self.timeout:
             args = ["timeout", "-s", "KILL", str(int(self.timeout))] + args
-        with open(os.path.join(self.dir, "bochs.cmd"), "w") as f:
-            f.write(" ".join(args) + "\n")
-        out = open(self.output_log, "wb")
-        self.proc = subprocess.Popen(args, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        self.started_at = time.monotonic()
-        return self
+        return args
 
-    def console(self, timeout=60.0):
-        if self._console is None:
-            if self.proc.poll() is not None:
-                raise hvlaunch.LaunchError(f"Bochs exited with {self.proc.returncode}: "
-                                           f"{self.read_bochs_output()[-2000:]}")
-            self._console = hvconsole.connect(("127.0.0.1", self.port), timeout)
-        return self._console
+    def console_address(self):
+        # Bochs listens once it runs and serves one connection: there is
+        # nothing to look at before trying to connect.
+        return ("127.0.0.1", self.port)
 
-    def wait_prompt(self, timeout=300.0):
-        """Connects and waits for the first prompt; returns seconds since start."""
-        con = self.console()
-        con.wait_prompt(timeout)
-        return time.monotonic() - self.started_at
-
-    def monitor(self, command, timeout=10.0):
-        raise hvlaunch.LaunchError("Bochs has no QEMU monitor")
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def wait_exit(self, timeout=30.0):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self):
-        if self._console is not None:
-            self._console.close()
-        if self.alive():
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.proc.kill()
-            self.proc.wait(10)
-
-    def read_console_log(self):
-        return self._console.text() if self._console is not None else ""
+    def read_emulator_output(self):
+        return read_files(self.output_log, self.bochs_log)
 
     def read_bochs_output(self):
-        text = ""
-        for path in (self.output_log, self.bochs_log):
-            try:
-                with open(path, "rb") as f:
-                    text += f.read().decode("latin-1")
-            except FileNotFoundError:
-                pass
-        return text
-
-    def cleanup(self):
-        self.kill()
-        if self.own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
+        return self.read_emulator_output()
 
 
 def _interactive(con):
@@ -185,7 +123,6 @@ def _interactive(con):
             sys.stdout.write(text[seen:])
             sys.stdout.flush()
             seen = len(text)
-            import select
             r, _, _ = select.select([sys.stdin], [], [], 0.2)
             if r:
                 line = sys.stdin.readline()

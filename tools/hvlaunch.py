@@ -17,54 +17,27 @@ Examples:
 import argparse
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import hvconsole  # noqa: E402
+import hvinstance  # noqa: E402
+from hvinstance import (DEFAULT_ESP, DEFAULT_IMAGE, EmulatorInstance,  # noqa: E402
+                        LaunchError, read_files)
+
+free_port = hvinstance.free_port  # the tests and benchmarks use hvlaunch.free_port
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
-DEFAULT_IMAGE = os.path.join(ROOT, "build", "hv.efi")
-DEFAULT_ESP = os.path.join(ROOT, "build", "esp.img")
 NIC_MODELS = {"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e"}
 
 
-class LaunchError(Exception):
-    pass
-
-
-def _copy_sparse(src, dst):
-    subprocess.run(["cp", "--sparse=always", src, dst], check=True)
-
-
-def _write_config_into_esp(esp, config_text, workdir):
-    path = os.path.join(workdir, "hv.cfg")
-    with open(path, "w") as f:
-        f.write(config_text)
-    subprocess.run(["mcopy", "-o", "-i", esp, path, "::/EFI/BOOT/hv.cfg"], check=True)
-
-
-def prepare_esp(template, workdir, config=None, guests=()):
-    """A private copy of the boot disk image with hv.cfg and guests/ added."""
-    esp = os.path.join(workdir, "esp.img")
-    _copy_sparse(template, esp)
-    if config is not None:
-        _write_config_into_esp(esp, config, workdir)
-    if guests:
-        subprocess.run(["mmd", "-i", esp, "::/EFI/BOOT/guests"], check=True)
-        subprocess.run(["mcopy", "-i", esp] + list(guests) + ["::/EFI/BOOT/guests/"],
-                       check=True)
-    return esp
-
-
-class Instance:
+class Instance(EmulatorInstance):
     """One QEMU process running hv.efi.
 
     net: None, "user", "listen:PORT" or "connect:PORT" (a back-to-back
@@ -75,37 +48,35 @@ class Instance:
     or "pxe" (OVMF's PXE over user-mode networking and TFTP).
     """
 
+    EMULATOR = "QEMU"
+    DIR_PREFIX = "hv"
+    CMD_FILE = "qemu.cmd"
+    OUTPUT_FILE = "qemu.log"
+    CONNECT_TIMEOUT = 30.0
+    PROMPT_TIMEOUT = 90.0
+
     def __init__(self, workdir=None, name="hv", mem="512M", cpus=1, vars_file=None,
                  boot="disk", cmdline="", config=None, net=None, nic="virtio",
                  mac=None, disk=None, image=DEFAULT_IMAGE, esp=DEFAULT_ESP,
                  extra_args=(), console="socket", allow_reboot=False, guests=()):
-        self.name = name
-        self.own_dir = workdir is None
-        self.dir = workdir or tempfile.mkdtemp(prefix=f"hv-{name}-")
-        os.makedirs(self.dir, exist_ok=True)
+        super().__init__(workdir=workdir, name=name, config=config, guests=guests, esp=esp)
         self.mem = mem
         self.cpus = cpus
         self.vars_file = vars_file or os.path.join(self.dir, "vars.fd")
         self.boot = boot
         self.cmdline = cmdline
-        self.config = config
         self.net = net
         self.nic = nic
         self.mac = mac
         self.disk = disk
         self.image = image
-        self.esp = esp
         self.extra_args = list(extra_args)
         self.console_mode = console
         self.allow_reboot = allow_reboot
-        self.guests = list(guests)
         self.console_sock = os.path.join(self.dir, "console.sock")
         self.monitor_sock = os.path.join(self.dir, "monitor.sock")
         self.console_log = os.path.join(self.dir, "console.log")
-        self.qemu_log = os.path.join(self.dir, "qemu.log")
-        self.proc = None
-        self._console = None
-        self.started_at = None
+        self.qemu_log = self.output_log
 
     # ---- command line -------------------------------------------------
 
@@ -116,7 +87,7 @@ class Instance:
                 args += ["-append", self.cmdline]
             return args
         if self.boot == "disk":
-            esp = prepare_esp(self.esp, self.dir, self.config, self.guests)
+            esp = self.prepare_esp()
             return ["-drive", f"if=none,id=esp,format=raw,file={esp}",
                     "-device", "ide-hd,drive=esp,bootindex=0"]
         if self.boot == "pxe":
@@ -189,55 +160,30 @@ class Instance:
                      "-device", "virtio-blk-pci,drive=disk0"]
         return args + self.extra_args
 
-    # ---- lifecycle ----------------------------------------------------
-
-    def start(self):
+    def command_line(self):
         for path in (self.console_sock, self.monitor_sock):
             if os.path.exists(path):
                 os.unlink(path)
-        args = self.qemu_args()
-        with open(os.path.join(self.dir, "qemu.cmd"), "w") as f:
-            f.write(" ".join(args) + "\n")
+        return self.qemu_args()
+
+    # ---- lifecycle ----------------------------------------------------
+
+    def spawn(self, args):
         if self.console_mode == "stdio":
-            self.proc = subprocess.Popen(args)
-        else:
-            log = open(self.qemu_log, "wb")
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        self.started_at = time.monotonic()
-        return self
+            return subprocess.Popen(args)
+        return super().spawn(args)
 
-    def console(self, timeout=30.0):
-        if self._console is None:
-            deadline = time.monotonic() + timeout
-            while not os.path.exists(self.console_sock):
-                if self.proc.poll() is not None:
-                    raise LaunchError(f"QEMU exited with {self.proc.returncode}: "
-                                      f"{self.read_qemu_log()}")
-                if time.monotonic() > deadline:
-                    raise LaunchError("console socket did not appear")
-                time.sleep(0.05)
-            self._console = hvconsole.connect(self.console_sock, timeout)
-        return self._console
+    def console_address(self):
+        return self.console_sock if os.path.exists(self.console_sock) else None
 
-    def wait_prompt(self, timeout=90.0):
-        """Connects and waits for the first prompt; returns seconds since start."""
-        deadline = time.monotonic() + timeout
-        con = self.console(timeout)
-        nudged = False
-        while True:
-            try:
-                con.wait_prompt(min(1.0, max(0.0, deadline - time.monotonic())))
-                return time.monotonic() - self.started_at
-            except hvconsole.ConsoleError:
-                if con.closed or time.monotonic() >= deadline:
-                    raise
-            # The socket drops what the UART sends while no client is
-            # connected (wait=off); the log file keeps it. A prompt that came
-            # before we connected is asked for again with an empty line.
-            if not nudged and "\nhv> " in self.read_console_log():
-                con.send("\r")
-                nudged = True
+    def prompt_came_unseen(self):
+        # The socket drops what the UART sends while no client is
+        # connected (wait=off); the log file keeps it. A prompt that came
+        # before we connected is asked for again with an empty line.
+        return "\nhv> " in self.read_console_log()
+
+    def exit_report(self):
+        return self.read_qemu_log()
 
     def monitor(self, command, timeout=10.0):
         """Runs an HMP monitor command and returns its output."""
@@ -263,57 +209,12 @@ class Instance:
         # The first line is the echo of the command.
         return "\n".join(lines[1:] if lines and command in lines[0] else lines)
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def wait_exit(self, timeout=30.0):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self):
-        if self._console is not None:
-            self._console.close()
-            self._console = None
-        if self.alive():
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.proc.kill()
-            self.proc.wait(10)
-
     def read_console_log(self):
-        try:
-            with open(self.console_log, "rb") as f:
-                return hvconsole.clean(f.read().decode("latin-1"))
-        except FileNotFoundError:
-            return ""
+        """Everything the UART sent, also before a client connected."""
+        return hvconsole.clean(read_files(self.console_log))
 
     def read_qemu_log(self):
-        try:
-            with open(self.qemu_log, "rb") as f:
-                return f.read().decode("latin-1")
-        except FileNotFoundError:
-            return ""
-
-    def cleanup(self):
-        self.kill()
-        if self.own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.cleanup()
-
-
-def free_port():
-    """A TCP port free right now on 127.0.0.1 (for -netdev socket links)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return self.read_emulator_output()
 
 
 def main():

@@ -28,6 +28,8 @@ def guest_lines(con, name, since=0):
 
 
 def counter_values(con, name, since=0):
+    """The numbers the counter guest 'name' printed on con after text offset
+    'since', in order (used by test_guests and test_migrate)."""
     vals = []
     for l in guest_lines(con, name, since):
         m = re.fullmatch(r"counter: (\d+)", l)

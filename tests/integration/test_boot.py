@@ -1,7 +1,5 @@
 """Boot paths (disk, -kernel, PXE), configuration, power control."""
 
-import re
-
 
 def test_kernel_boot_takes_load_options(boot):
     inst = boot(boot="kernel", cmdline="name=kernel-test hz=250 bogus=1")

@@ -1,6 +1,5 @@
 """The serial console: prompt, commands, status lines, bad input."""
 
-import os
 import random
 import re
 import time

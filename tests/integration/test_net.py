@@ -13,7 +13,6 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import hvlaunch  # noqa: E402
 
 NICS = ("virtio", "e1000", "e1000e")
 MODEL = {"virtio": "virtio-net", "e1000": "e1000", "e1000e": "e1000e"}

@@ -3,8 +3,6 @@ needs (the hypervisor must say why and keep its console), and leaving VMX
 operation before the firmware powers the machine off. The guest suites
 themselves run on both targets (test_guests.py, test_multiboot.py)."""
 
-import time
-
 import pytest
 
 from conftest import shared_instance
