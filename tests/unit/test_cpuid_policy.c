@@ -227,6 +227,8 @@ Test(cpuid_policy, leaf_7_keeps_listed_features_and_reports_no_subleaves)
 	 * SMAP, CLFLUSHOPT, SHA; EAX (max subleaf), ECX, EDX are zero. */
 	assert_regs(ask(&intel, 7, 0), 0, 0x009c0789, 0, 0, "intel leaf 7.0");
 	assert_regs(ask(&amd, 7, 0), 0, 0x209c0189, 0, 0, "amd leaf 7.0");
+	assert_zero(&intel, 7, 1); /* the host has AVX-VNNI and AVX512-BF16 there */
+	assert_zero(&intel, 7, 2);
 }
 
 Test(cpuid_policy, passed_through_leaves_report_one_core)
