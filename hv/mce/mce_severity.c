@@ -16,13 +16,17 @@ void mce_scan_bank(struct mce_scan *scan, const struct mce_bank_record *bank, bo
 		scan->uncorrected = true;
 	if (bank->addr && (st & MCI_UC))
 		scan->any_addr = bank->addr;
+	/* A later bank without an address must not lose the page an earlier
+	 * one gave: it is what gets saved before the panic. */
 	if (st & MCI_PCC) {
 		scan->pcc = true;
-		scan->pcc_addr = bank->addr;
+		if (bank->addr)
+			scan->pcc_addr = bank->addr;
 	}
 	if (ser_p && (st & (MCI_UC | MCI_S | MCI_AR)) == (MCI_UC | MCI_S | MCI_AR)) {
 		scan->consumed = true;
-		scan->consumed_addr = bank->addr;
+		if (bank->addr)
+			scan->consumed_addr = bank->addr;
 	}
 }
 

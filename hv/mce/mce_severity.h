@@ -47,9 +47,9 @@ struct mce_scan {
 	unsigned found;          /* valid banks */
 	bool uncorrected;        /* any with UC */
 	bool pcc, consumed;      /* any with PCC; any UC+S+AR under SER_P */
-	uint64_t pcc_addr;       /* the page of the last PCC bank (0: none) */
-	uint64_t consumed_addr;  /* the page of the last consumed one */
-	uint64_t any_addr;       /* the last uncorrected page reported */
+	uint64_t pcc_addr;       /* the last page a PCC bank gave (0: none) */
+	uint64_t consumed_addr;  /* the last page a consumed one gave */
+	uint64_t any_addr;       /* the last page an uncorrected one gave */
 };
 
 /* Where the #MC arrived. */
