@@ -17,6 +17,14 @@
 
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, const struct vm_exit *e);
 
+/* Delivered by vm_run before the next entry (an exception queued by the
+ * backend's own emulation, vmx_cr.c, goes the same way). */
+void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	v->exception = (struct vcpu_event){ EVENT_EXCEPTION, vector, has_error, error };
+	v->pending_exception = true;
+}
+
 static void skip_instruction(struct vcpu *v, const struct vm_exit *e)
 {
 	v->regs.rip += e->insn_len;

@@ -1,6 +1,13 @@
 #include "stub_vm.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "hv/vm/dirty_log.h"
+#include "hv/vm/mmio.h"
+#include "hv/vm/poison.h"
+#include "hv/vm/vm.h"
 
 struct stub_vm stub;
 
@@ -53,3 +60,69 @@ static const struct vcpu_ops stub_ops = {
 };
 
 const struct vcpu_ops *vcpu_ops = &stub_ops;
+
+uint32_t port_read(struct vm *vm, uint16_t port, unsigned size)
+{
+	(void)vm;
+	stub.port_reads++;
+	stub.port = port;
+	stub.port_size = size;
+	return stub.port_value;
+}
+
+enum port_result port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+	(void)vm;
+	stub.port_writes++;
+	stub.port = port;
+	stub.port_size = size;
+	stub.port_value = value;
+	return stub.port_write_result;
+}
+
+enum exit_action emulate_mmio(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	stub.mmio_calls++;
+	return stub.mmio_result;
+}
+
+enum exit_action emulate_string_io(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	stub.string_io_calls++;
+	return stub.string_io_result;
+}
+
+bool vm_page_poisoned(const struct vm *vm, uint64_t gpa)
+{
+	(void)vm;
+	return stub.poisoned_gpa && (gpa & ~0xfffull) == stub.poisoned_gpa;
+}
+
+bool dirty_log_write_fault(struct vm *vm, uint64_t gpa)
+{
+	(void)vm;
+	stub.dirty_faults++;
+	stub.dirty_fault_gpa = gpa;
+	return stub.dirty_fault_result;
+}
+
+void dirty_log_buffer_full(struct vm *vm)
+{
+	(void)vm;
+	stub.dirty_buffer_full++;
+}
+
+void vm_crash(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)vm;
+	stub.crashes++;
+	va_start(ap, fmt);
+	vsnprintf(stub.crash_reason, sizeof(stub.crash_reason), fmt, ap);
+	va_end(ap);
+}
