@@ -235,8 +235,12 @@ Test(vm_exit, port_in_merges_by_size_and_out_masks)
 	e.io.size = 2;
 	cr_assert_eq(vm_handle_exit(v, &e), EXIT_CONTINUE);
 	cr_assert_eq(v->regs.rax, 0x112233445566fe41ull);
-	cr_assert_eq(v->regs.rip, RIP0 + 2);
-	cr_assert_eq(stub.port_reads, 2);
+	e.io.size = 4;
+	cr_assert_eq(vm_handle_exit(v, &e), EXIT_CONTINUE);
+	cr_assert_eq(v->regs.rax, 0xfffffe41ull, "IN EAX zero-extends into RAX: 0x%lx",
+		     (unsigned long)v->regs.rax);
+	cr_assert_eq(v->regs.rip, RIP0 + 3);
+	cr_assert_eq(stub.port_reads, 3);
 
 	e.io.in = false;
 	e.io.port = 0xe9;
@@ -246,7 +250,7 @@ Test(vm_exit, port_in_merges_by_size_and_out_masks)
 	cr_assert_eq(stub.port_writes, 1);
 	cr_assert_eq(stub.port, 0xe9);
 	cr_assert_eq(stub.port_value, 0x6789);
-	cr_assert_eq(v->regs.rip, RIP0 + 3);
+	cr_assert_eq(v->regs.rip, RIP0 + 4);
 }
 
 Test(vm_exit, port_write_that_stops_the_vm_completes_and_stops)
