@@ -344,11 +344,12 @@ Test(vmx_exit, unknown_reasons_are_unhandled)
  * slot names the code back (or "other" for codes that share one). */
 Test(vmx_exit, slots_and_codes_round_trip)
 {
-	uint32_t codes[100];
+	uint32_t codes[300];
 	size_t n = 0;
 
-	for (uint32_t r = 0; r < 70; r++)
+	for (uint32_t r = 0; r < 0x90; r++)
 		codes[n++] = r;
+	codes[n++] = 0xffff;
 	codes[n++] = VMX_EXIT_VMFAIL;
 	codes[n++] = (1u << 31) | 33;
 	codes[n++] = (1u << 31) | 34;
@@ -357,9 +358,15 @@ Test(vmx_exit, slots_and_codes_round_trip)
 	for (size_t i = 0; i < n; i++) {
 		unsigned slot = vmx_exit_slot(codes[i]);
 		cr_assert_lt(slot, VCPU_EXIT_STATS);
-		cr_assert_eq(vmx_slot_code(slot), codes[i], "code 0x%x, slot 0x%x", codes[i], slot);
-		cr_assert_str_eq(vmx_exit_name(vmx_slot_code(slot)), vmx_exit_name(codes[i]));
+		cr_assert_str_eq(vmx_exit_name(vmx_slot_code(slot)), vmx_exit_name(codes[i]),
+				 "code 0x%x, slot 0x%x", codes[i], slot);
+		if (codes[i] < 70 || codes[i] == VMX_EXIT_VMFAIL || (codes[i] >> 31))
+			cr_assert_eq(vmx_slot_code(slot), codes[i], "code 0x%x", codes[i]);
 	}
+	unsigned other = vmx_exit_slot(70);
+	cr_assert_eq(vmx_exit_slot(0x8f), other, "reasons past the table share one slot");
+	cr_assert_eq(vmx_exit_slot(0xffff), other);
+	cr_assert_eq(vmx_exit_slot(vmx_slot_code(other)), other);
 	cr_assert_neq(vmx_exit_slot((1u << 31) | 33), vmx_exit_slot(33),
 		      "a failed entry is not counted as the exit of the same number");
 }
