@@ -2,6 +2,7 @@
  * mca.h. The #MC handler does the minimum (read, clear, queue); the main
  * loop does the rest with the allocator and VMs in a consistent state. */
 #include "hv/mce/mca.h"
+#include "hv/mce/mce_severity.h"
 
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
@@ -18,16 +19,6 @@
 #include "hv/x86/cpu_features.h"
 #include "hv/x86/trap.h"
 
-#define MCI_VAL (1ull << 63)
-#define MCI_UC (1ull << 61)
-#define MCI_PCC (1ull << 57)
-#define MCI_ADDRV (1ull << 58)
-#define MCI_MISCV (1ull << 59)
-#define MCI_S (1ull << 56)  /* signalled as #MC (software-recoverable format) */
-#define MCI_AR (1ull << 55) /* action required: the interrupted code consumed it */
-#define MCG_RIPV 1ull
-#define MCG_EIPV 2ull
-#define MCG_SER_P (1ull << 24)
 #define POLL_NS (10 * NS_PER_MS)
 #define QUEUE 16
 
@@ -44,14 +35,6 @@ struct mce_error {
 struct mce_ring {
 	struct mce_error e[QUEUE];
 	volatile unsigned head, tail;
-};
-
-/* What one read of the banks found, judged as it was read (so nothing is
- * missed when a ring is full). */
-struct mce_scan {
-	unsigned found;
-	uint64_t pcc_addr, consumed_addr, any_addr;
-	bool pcc, consumed;
 };
 
 static struct mce_stats stats;
@@ -75,14 +58,8 @@ static void ring_push(struct mce_ring *r, const struct mce_error *e)
 	r->head++;
 }
 
-/* A page address as the banks give it: bits 51:12 (AMD keeps other
- * information above bit 55). */
-static uint64_t page_of(uint64_t addr)
-{
-	return addr & 0x000ffffffffff000ull;
-}
-
-/* Reads every bank with a valid error into 'r' and clears it. */
+/* Reads every bank with a valid error into 'r', clears it, and judges it
+ * as it goes (so nothing is missed when the ring is full). */
 static struct mce_scan collect(struct mce_ring *r)
 {
 	struct mce_scan scan = { 0 };
@@ -91,21 +68,14 @@ static struct mce_scan collect(struct mce_ring *r)
 		uint64_t st = rdmsr(MSR_MC_STATUS(i));
 		if (!(st & MCI_VAL))
 			continue;
-		uint64_t addr = st & MCI_ADDRV ? page_of(rdmsr(MSR_MC_ADDR(i))) : 0;
-		uint64_t misc = st & MCI_MISCV ? rdmsr(MSR_MC_MISC(i)) : 0;
-		ring_push(r, &(struct mce_error){ st, addr, misc, time_ns(), i });
+		struct mce_bank_record b = {
+			.status = st,
+			.addr = st & MCI_ADDRV ? mce_page_of(rdmsr(MSR_MC_ADDR(i))) : 0,
+			.misc = st & MCI_MISCV ? rdmsr(MSR_MC_MISC(i)) : 0,
+		};
+		ring_push(r, &(struct mce_error){ b.status, b.addr, b.misc, time_ns(), i });
 		wrmsr(MSR_MC_STATUS(i), 0);
-		scan.found++;
-		if (addr && (st & MCI_UC))
-			scan.any_addr = addr;
-		if (st & MCI_PCC) {
-			scan.pcc = true;
-			scan.pcc_addr = addr;
-		}
-		if (ser_p && (st & (MCI_UC | MCI_S | MCI_AR)) == (MCI_UC | MCI_S | MCI_AR)) {
-			scan.consumed = true;
-			scan.consumed_addr = addr;
-		}
+		mce_scan_bank(&scan, &b, ser_p);
 	}
 	return scan;
 }
@@ -119,41 +89,39 @@ static void save_before_panic(uint64_t addr)
 		retired_list_add(addr, RETIRE_UNCORRECTED);
 }
 
-/* An error with processor context corrupt cannot be contained. */
-static void panic_if_context_corrupt(const struct mce_scan *scan)
+static __attribute__((noreturn)) void panic_context_corrupt(uint64_t addr)
 {
-	if (scan->pcc) {
-		save_before_panic(scan->pcc_addr);
-		panic("machine check: processor context corrupt (address 0x%lx)",
-		      (unsigned long)scan->pcc_addr);
-	}
+	save_before_panic(addr);
+	panic("machine check: processor context corrupt (address 0x%lx)", (unsigned long)addr);
 }
 
+/* The handler: the verdict (mce_severity.h) says whether the hypervisor
+ * can resume, and how. */
 static void on_machine_check(struct trap_frame *f)
 {
 	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
 
 	stats.exceptions++;
 	struct mce_scan scan = collect(&from_handler);
-	panic_if_context_corrupt(&scan);
-	/* Inside copy_mc_safe, and the error belongs to the copy (the IP is
-	 * the one that met it): the copy fails, the main loop handles the
-	 * error. A #MC with an unrelated IP is judged as anywhere else. */
-	if ((mcg & MCG_EIPV) && scan.any_addr && trap_apply_fixup(f)) {
+	struct mce_context ctx = { .mcg_status = mcg, .ip_has_fixup = trap_has_fixup(f->rip) };
+	struct mce_judgement j = mce_judge(&scan, &ctx);
+
+	switch (j.verdict) {
+	case MCE_PANIC_CONTEXT_CORRUPT:
+		panic_context_corrupt(j.save_addr);
+	case MCE_TAKE_COPY_FIXUP:
+		trap_apply_fixup(f);
 		stats.copies_interrupted++;
-		wrmsr(MSR_MCG_STATUS, 0);
-		return;
-	}
-	if (scan.consumed) {
-		/* Our own code consumed the bad data outside a safe copy:
-		 * resuming would consume it again. */
-		save_before_panic(scan.consumed_addr);
+		break;
+	case MCE_PANIC_CONSUMED:
+		save_before_panic(j.save_addr);
 		panic("machine check: the hypervisor consumed poisoned memory at 0x%lx "
-		      "(RIP 0x%lx)", (unsigned long)scan.consumed_addr, (unsigned long)f->rip);
-	}
-	if (!(mcg & MCG_RIPV)) {
-		save_before_panic(scan.any_addr);
+		      "(RIP 0x%lx)", (unsigned long)j.save_addr, (unsigned long)f->rip);
+	case MCE_PANIC_NO_RESTART_IP:
+		save_before_panic(j.save_addr);
 		panic("machine check with no restart IP at RIP 0x%lx", (unsigned long)f->rip);
+	default:
+		break; /* queued by collect() for the main loop */
 	}
 	wrmsr(MSR_MCG_STATUS, 0); /* MCIP off: a further #MC is an exception again */
 }
@@ -165,11 +133,12 @@ bool mce_guest_exit(void)
 	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
 	stats.guest_exits++;
 	struct mce_scan scan = collect(&from_loop);
-	panic_if_context_corrupt(&scan);
+	struct mce_context ctx = { .mcg_status = mcg, .in_guest = true };
+	struct mce_judgement j = mce_judge(&scan, &ctx);
+	if (j.verdict == MCE_PANIC_CONTEXT_CORRUPT)
+		panic_context_corrupt(j.save_addr);
 	wrmsr(MSR_MCG_STATUS, 0);
-	/* Without RIPV it is the guest's context that cannot resume, not ours
-	 * (Intel reports a data load that consumed poison so, too). */
-	return mcg & MCG_RIPV;
+	return j.verdict != MCE_GUEST_CANNOT_RESUME;
 }
 
 static bool poll_banks(void)

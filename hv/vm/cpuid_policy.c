@@ -65,12 +65,12 @@ struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint
 		r.eax &= 0x03ffffffu; /* one core per package */
 		break;
 	case 7:
-		if (sub == 0) {
-			r.eax = 0;
-			r.ebx &= L7_EBX_KEEP;
-		} else {
-			r.ebx = 0;
-		}
+		/* Subleaf 0 reports no others (EAX = 0), so they read as zero:
+		 * subleaf 1's EAX lists AVX-VNNI and the like. */
+		if (sub != 0)
+			return (struct cpuid_regs){ 0, 0, 0, 0 };
+		r.eax = 0;
+		r.ebx &= L7_EBX_KEEP;
 		r.ecx = r.edx = 0;
 		break;
 	case 0x80000001u:

@@ -2,46 +2,12 @@
 
 #include "hv/core/mainloop.h"
 #include "hv/core/time.h"
+#include "hv/vm/sched_policy.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_run.h"
 #include "hv/x86/cpu.h"
 
-static unsigned current;
-
-/* A throttled VM (migration's auto-converge) sits out the first
- * throttle_pct ms of every 100 ms. */
-static bool throttled(const struct vm *vm)
-{
-	return vm->throttle_pct && time_ns() / NS_PER_MS % 100 < vm->throttle_pct;
-}
-static uint64_t slice_end;
-
-/* A vCPU that was halted and now has an interrupt to take runs at once:
- * it usually handles it and halts again, so guests waiting on timers keep
- * their pace while others spin through whole slices. */
-static struct vm *woken_vm(uint64_t now)
-{
-	for (unsigned n = 1; n <= VM_MAX; n++) {
-		struct vm *vm = vm_slot((current + n) % VM_MAX);
-		if (vm && vm->state == VM_RUNNING && vm->vcpu.halted && !throttled(vm) &&
-		    vm_wake_if_due(vm, now))
-			return vm;
-	}
-	return NULL;
-}
-
-static struct vm *next_runnable(uint64_t now)
-{
-	for (unsigned n = 1; n <= VM_MAX; n++) {
-		unsigned i = (current + n) % VM_MAX;
-		struct vm *vm = vm_slot(i);
-		if (vm && vm->state == VM_RUNNING && !throttled(vm) && vm_wake_if_due(vm, now)) {
-			current = i;
-			return vm;
-		}
-	}
-	return NULL;
-}
+static struct sched sched;
 
 static struct poller guests = { .name = "guests", .poll = sched_run, .stage = POLL_GUESTS };
 
@@ -50,25 +16,29 @@ void sched_init(void)
 	mainloop_register(&guests);
 }
 
+/* The policy asks about halted vCPUs one by one: ticking a VM's APIC timer
+ * is what can wake it. */
+static bool wake_if_due(void *ctx, unsigned slot)
+{
+	return vm_wake_if_due(vm_slot(slot), *(const uint64_t *)ctx);
+}
+
 bool sched_run(void)
 {
-	uint64_t now = rdtsc();
-	struct vm *vm = woken_vm(now);
+	struct sched_vm vms[VM_MAX];
 
-	if (vm) {
-		/* Runs until it halts or the next host tick; the slice in progress
-		 * carries on afterwards. */
-		vm_run(vm, now + time_ns_to_tsc(SCHED_SLICE_MS * NS_PER_MS));
-		return true;
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		const struct vm *vm = vm_slot(i);
+		vms[i] = vm ? (struct sched_vm){ vm->state == VM_RUNNING, vm->vcpu.halted,
+						 vm->throttle_pct } :
+			      (struct sched_vm){ false, false, 0 };
 	}
-	vm = vm_slot(current);
-	if (!vm || vm->state != VM_RUNNING || throttled(vm) || !vm_wake_if_due(vm, now) ||
-	    now >= slice_end) {
-		vm = next_runnable(now);
-		slice_end = now + time_ns_to_tsc(SCHED_SLICE_MS * NS_PER_MS);
-	}
-	if (!vm)
+	uint64_t now = rdtsc();
+	struct sched_clock clock = { now, time_ns() / NS_PER_MS,
+				     time_ns_to_tsc(SCHED_SLICE_MS * NS_PER_MS) };
+	struct sched_choice c = sched_choose(&sched, vms, VM_MAX, &clock, wake_if_due, &now);
+	if (c.slot == SCHED_IDLE)
 		return false;
-	vm_run(vm, slice_end);
+	vm_run(vm_slot((unsigned)c.slot), c.until);
 	return true;
 }

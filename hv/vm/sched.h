@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#define SCHED_SLICE_MS 10
+#include "hv/vm/sched_policy.h" /* SCHED_SLICE_MS */
 
 /* Registers the scheduler as the main loop's last poller. */
 void sched_init(void);

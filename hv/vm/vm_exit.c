@@ -17,6 +17,14 @@
 
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, const struct vm_exit *e);
 
+/* Delivered by vm_run before the next entry (an exception queued by the
+ * backend's own emulation, vmx_cr.c, goes the same way). */
+void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	v->exception = (struct vcpu_event){ EVENT_EXCEPTION, vector, has_error, error };
+	v->pending_exception = true;
+}
+
 static void skip_instruction(struct vcpu *v, const struct vm_exit *e)
 {
 	v->regs.rip += e->insn_len;
@@ -50,7 +58,9 @@ static enum exit_action on_io(struct vcpu *v, const struct vm_exit *e)
 	uint64_t mask = e->io.size == 4 ? 0xffffffffull : e->io.size == 2 ? 0xffff : 0xff;
 	if (e->io.in) {
 		uint32_t value = port_read(v->vm, e->io.port, e->io.size);
-		v->regs.rax = (v->regs.rax & ~mask) | (value & mask);
+		/* IN AL/AX merge into RAX; IN EAX, like every write to a 32-bit
+		 * register, zero-extends (SDM vol. 1, 3.4.1.1). */
+		v->regs.rax = e->io.size == 4 ? value : (v->regs.rax & ~mask) | (value & mask);
 	} else if (port_write(v->vm, e->io.port, e->io.size, (uint32_t)(v->regs.rax & mask)) ==
 		   PORT_VM_STOPPED) {
 		skip_instruction(v, e);

@@ -63,9 +63,3 @@ void vm_run(struct vm *vm, uint64_t until)
 			break;
 	}
 }
-
-void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
-{
-	v->exception = (struct vcpu_event){ EVENT_EXCEPTION, vector, has_error, error };
-	v->pending_exception = true;
-}

@@ -13,6 +13,7 @@
 #define SLOT_VMFAIL 0xfeu
 #define SLOT_OTHER 0xffu
 #define EXIT_REASON_ENTRY_FAILED (1u << 31)
+#define REASON_OTHER 0xffffu /* a basic reason no table entry has */
 
 enum {
 	REASON_EXCEPTION_NMI = 0, REASON_EXTERNAL_INTERRUPT = 1, REASON_TRIPLE_FAULT = 2,
@@ -185,7 +186,9 @@ uint32_t vmx_slot_code(unsigned slot)
 		return slot;
 	if (slot >= SLOT_ENTRY_FAILED && slot < SLOT_ENTRY_FAILED + REASONS)
 		return EXIT_REASON_ENTRY_FAILED | (slot - SLOT_ENTRY_FAILED);
-	return slot == SLOT_VMFAIL ? VMX_EXIT_VMFAIL : 0xfffffffeu;
+	/* Any reason past the table stands for the shared slot; it must not
+	 * have bit 31 set, or it would read as a failed entry. */
+	return slot == SLOT_VMFAIL ? VMX_EXIT_VMFAIL : REASON_OTHER;
 }
 
 const char *vmx_exit_name(uint32_t code)

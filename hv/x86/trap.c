@@ -27,16 +27,29 @@ void trap_set_fatal_handler(trap_fatal_fn fn)
 	fatal = fn;
 }
 
-bool trap_apply_fixup(struct trap_frame *f)
+static const struct ex_table_entry *fixup_for(uint64_t rip)
 {
 	for (const struct ex_table_entry *e = __start_ex_table; e < __stop_ex_table; e++) {
 		uint64_t fault = (uint64_t)(uintptr_t)&e->fault + (int64_t)e->fault;
-		if (fault == f->rip) {
-			f->rip = (uint64_t)(uintptr_t)&e->fixup + (int64_t)e->fixup;
-			return true;
-		}
+		if (fault == rip)
+			return e;
 	}
-	return false;
+	return NULL;
+}
+
+bool trap_has_fixup(uint64_t rip)
+{
+	return fixup_for(rip) != NULL;
+}
+
+bool trap_apply_fixup(struct trap_frame *f)
+{
+	const struct ex_table_entry *e = fixup_for(f->rip);
+
+	if (!e)
+		return false;
+	f->rip = (uint64_t)(uintptr_t)&e->fixup + (int64_t)e->fixup;
+	return true;
 }
 
 const char *trap_vector_name(unsigned v)

@@ -33,6 +33,8 @@ void trap_set_handler(unsigned vector, trap_handler_fn fn);
 /* Exception fixups: an instruction listed in the ex_table section that
  * faults resumes at its fixup address instead of being fatal. */
 bool trap_apply_fixup(struct trap_frame *f);
+/* Whether an instruction at rip has a fixup (nothing is changed). */
+bool trap_has_fixup(uint64_t rip);
 
 const char *trap_vector_name(unsigned vector);
 

@@ -220,3 +220,124 @@ Test(dirty, disarm_leaves_everything_writable, .fini = teardown)
 		cr_assert(m.prot & PT_W, "0x%lx still read-only", gpa);
 	}
 }
+
+/* Every mode must re-arm what a harvest handed out: pages written in two
+ * rounds, the same pages each time, at odd and even unit indexes, are
+ * reported in full by both harvests (a re-arm that skipped some units
+ * would lose the second round's writes to them). */
+struct rearm_case {
+	bool ept;
+	enum dirty_mode mode;
+	enum dirty_gran gran;
+};
+
+static struct rearm_case rearm_cases[] = {
+	{ true, DIRTY_MODE_WP, DIRTY_GRAN_4K },   { true, DIRTY_MODE_AD, DIRTY_GRAN_4K },
+	{ true, DIRTY_MODE_PML, DIRTY_GRAN_4K },  { false, DIRTY_MODE_WP, DIRTY_GRAN_4K },
+	{ false, DIRTY_MODE_AD, DIRTY_GRAN_4K },  { true, DIRTY_MODE_WP, DIRTY_GRAN_2M },
+	{ true, DIRTY_MODE_AD, DIRTY_GRAN_2M },   { true, DIRTY_MODE_PML, DIRTY_GRAN_2M },
+	{ false, DIRTY_MODE_WP, DIRTY_GRAN_2M },  { false, DIRTY_MODE_AD, DIRTY_GRAN_2M },
+};
+
+ParameterizedTestParameters(dirty, every_mode_rearms_odd_and_even_units)
+{
+	return cr_make_param_array(struct rearm_case, rearm_cases,
+				   sizeof(rearm_cases) / sizeof(rearm_cases[0]));
+}
+
+ParameterizedTest(struct rearm_case *c, dirty, every_mode_rearms_odd_and_even_units,
+		  .fini = teardown)
+{
+	/* 4 KiB: pages 2, 3, 10, 11, 1001, 2046. 2 MiB: regions 0, 1 and 3,
+	 * written at one page each, reported as 512 pages each. */
+	static const size_t pages_4k[] = { 2, 3, 10, 11, 1001, 2046 };
+	static const size_t written_2m[] = { 7, 512 + 300, 1536 + 1 };
+	static size_t expect_2m[3 * 512];
+	bool large = c->gran == DIRTY_GRAN_2M;
+	const size_t *written = large ? written_2m : pages_4k;
+	size_t nwritten = large ? 3 : 6;
+	const size_t *expect = large ? expect_2m : pages_4k;
+	size_t nexpect = large ? 3 * 512 : 6;
+
+	for (size_t r = 0, k = 0; r < 3; r++)
+		for (size_t p = 0; p < 512; p++)
+			expect_2m[k++] = (written_2m[r] / 512) * 512 + p;
+	setup_tables(c->ept ? &pt_format_ept : &pt_format_npt, c->mode, c->gran);
+	for (int round = 1; round <= 2; round++) {
+		for (size_t i = 0; i < nwritten; i++)
+			cpu_write(written[i] * 4096 + 64);
+		cr_assert_eq(harvest(), nexpect, "round %d: %zu pages", round,
+			     bitmap_count(out, NPAGES));
+		assert_exactly(expect, nexpect);
+		if (c->mode == DIRTY_MODE_WP)
+			cr_assert_eq(t.faults, (uint64_t)(round * nwritten),
+				     "round %d: every unit faulted again, %lu faults", round,
+				     (unsigned long)t.faults);
+	}
+	cr_assert_eq(harvest(), 0, "nothing written in a third round");
+	cr_assert_eq(t.rearm_failures, 0);
+}
+
+/* Page-table pages for the re-arm failure test: refused while 'refuse' is
+ * set, as a hypervisor out of memory would. */
+static bool refuse_tables;
+
+static uint64_t gated_alloc(void *ctx)
+{
+	return refuse_tables ? 0 : sim_pool_alloc_zeroed(ctx);
+}
+
+/* A re-arm can fail when write-protecting a unit means splitting a larger
+ * leaf and no table page is left. Here: 2 MiB units over one 1 GiB leaf,
+ * armed whole (no split needed), and a unit the hypervisor wrote on the
+ * guest's behalf (marked, no fault, so no split happened either). The
+ * unit stays in the log, is reported by every harvest and counted, until
+ * a harvest can split the leaf and protect it. */
+Test(dirty, a_unit_that_cannot_be_rearmed_is_reported_until_it_can, .fini = teardown)
+{
+	enum { GIB_PAGES = (1u << 30) / 4096 };
+	static uint64_t got[BITMAP_WORDS(GIB_PAGES)];
+	struct pt_mapping m;
+
+	sim_init(&mem, 8 * MiB);
+	sim_pool_init(&mem, 4096);
+	refuse_tables = false;
+	struct pt_mem_ops ops = { gated_alloc, sim_pool_free, sim_pool_p2v, &mem };
+	cr_assert_eq(pt_init(&pt, &pt_format_ept, &ops), PT_OK);
+	cr_assert_eq(pt_map(&pt, 0, 0x40000000ull, 1ull << 30, PT_RWX, PT_MT_WB, PT_MAP_ANY), PT_OK);
+	t = (struct dirty_track){ .pt = &pt, .size = 1ull << 30, .mode = DIRTY_MODE_WP,
+				  .gran = DIRTY_GRAN_2M };
+	t.log = calloc(BITMAP_WORDS(GIB_PAGES), sizeof(uint64_t));
+	cr_assert_eq(dirty_track_arm(&t), PT_OK);
+	cr_assert(pt_lookup(&pt, 5 * MiB, &m));
+	cr_assert_eq(m.page_size, 1ull << 30, "armed without splitting");
+	size_t tables = pt.table_pages;
+
+	dirty_track_mark(&t, 5 * MiB + 8); /* region 2: pages 1024..1535 */
+	refuse_tables = true;
+	for (int h = 1; h <= 2; h++) {
+		memset(got, 0, sizeof(got));
+		cr_assert_eq(dirty_track_harvest(&t, got), 512, "harvest %d", h);
+		cr_assert_eq(bitmap_count(got, GIB_PAGES), 512);
+		cr_assert(bitmap_test(got, 1024) && bitmap_test(got, 1535));
+		cr_assert_eq(t.rearm_failures, (uint64_t)h, "harvest %d: %lu failures", h,
+			     (unsigned long)t.rearm_failures);
+		cr_assert_eq(pt.table_pages, tables, "nothing was split");
+	}
+
+	refuse_tables = false;
+	memset(got, 0, sizeof(got));
+	cr_assert_eq(dirty_track_harvest(&t, got), 512, "still in the log until re-armed");
+	cr_assert(bitmap_test(got, 1024) && bitmap_test(got, 1535));
+	cr_assert_eq(t.rearm_failures, 2, "this re-arm worked");
+	cr_assert(pt_lookup(&pt, 5 * MiB, &m));
+	cr_assert_eq(m.page_size, 2 * MiB, "the 1 GiB leaf was split");
+	cr_assert_eq(m.prot & PT_W, 0, "and the unit write-protected");
+
+	memset(got, 0, sizeof(got));
+	cr_assert_eq(dirty_track_harvest(&t, got), 0, "re-armed: no longer reported");
+	cr_assert_eq(bitmap_count(got, GIB_PAGES), 0);
+	cr_assert_eq(t.rearm_failures, 2);
+	cr_assert(dirty_track_write_fault(&t, 5 * MiB), "a guest write faults again");
+	cr_assert_eq(t.faults, 1);
+}

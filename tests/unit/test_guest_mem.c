@@ -80,26 +80,59 @@ Test(guest_mem, reads_and_writes_across_chunk_boundaries)
 	gmem_free(&gm);
 }
 
+/* A page retired out of every 2 MiB block (below 1 MiB the allocator keeps
+ * pages for itself) leaves no aligned 2 MiB run: every chunk must take the
+ * per-page form, built from pages around the holes, never a hole. */
 Test(guest_mem, fragmented_memory_falls_back_to_pages)
 {
-	/* Punch a page out of every 2 MiB block so no aligned run exists. */
-	uint64_t holes[40];
+	enum { BLOCKS = 64 / 2, GUEST_PAGES = (4 * MiB) / 4096 };
+	uint64_t holes[BLOCKS];
 	int n = 0;
-	for (uint64_t a = 2 * MiB; a < 64 * MiB && n < 40; a += 2 * MiB) {
-		if (palloc_is_free(&pa, a + 4096) && palloc_retire(&pa, a + 4096) == PALLOC_RETIRED_FREE)
-			holes[n++] = a + 4096;
+	for (uint64_t a = 2 * MiB; a < 64 * MiB; a += 2 * MiB) {
+		cr_assert(palloc_is_free(&pa, a + 4096), "0x%lx", a + 4096);
+		cr_assert_eq(palloc_retire(&pa, a + 4096), PALLOC_RETIRED_FREE);
+		holes[n++] = a + 4096;
 	}
+	cr_assert_eq(n, BLOCKS - 1, "blocks 1..31 punched; block 0 holds the low reserve");
+	cr_assert_eq(palloc_alloc_contig(&pa, 512, 512), 0, "an aligned 2 MiB run is left");
 	uint64_t free0 = pa.stats.free;
+
 	cr_assert(gmem_alloc(&gm, 4 * MiB, &host));
-	cr_assert_not_null(gm.chunks[0].pages, "expected per-page chunks");
+	/* chunk array + per chunk: its page array and 512 pages */
+	cr_assert_eq(gm.host_pages, 1 + 2 * (1 + 512), "%zu", gm.host_pages);
+	cr_assert_eq(pa.stats.free, free0 - gm.host_pages);
+	for (size_t c = 0; c < gm.nchunks; c++) {
+		cr_assert_not_null(gm.chunks[c].pages, "chunk %zu is not in per-page form", c);
+		for (size_t i = 0; i < 512; i++) {
+			uint64_t hpa = gm.chunks[c].pages[i];
+			uint64_t gpa = c * 2 * MiB + i * 4096;
+			cr_assert_neq(hpa, 0);
+			cr_assert_not(palloc_is_retired(&pa, hpa), "hole 0x%lx handed to the guest", hpa);
+			cr_assert_eq(gmem_hpa(&gm, gpa + 123), hpa + 123, "GPA 0x%lx", gpa);
+			cr_assert_eq(gmem_gpa_of(&gm, hpa + 5), gpa);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(gmem_gpa_of(&gm, holes[i]), GMEM_NO_GPA, "hole 0x%lx mapped", holes[i]);
+
+	/* A write across a page boundary lands in the two separate host pages. */
 	uint32_t v = 0x12345678;
 	cr_assert(gmem_write(&gm, 3 * MiB - 2, &v, 4));
+	uint8_t *lo = sim_global_p2v(gm.chunks[1].pages[255]);
+	uint8_t *hi = sim_global_p2v(gm.chunks[1].pages[256]);
+	cr_assert_eq(lo[4094], 0x78);
+	cr_assert_eq(lo[4095], 0x56);
+	cr_assert_eq(hi[0], 0x34);
+	cr_assert_eq(hi[1], 0x12);
 	uint32_t r = 0;
 	cr_assert(gmem_read(&gm, 3 * MiB - 2, &r, 4));
 	cr_assert_eq(r, v);
+
 	gmem_free(&gm);
-	cr_assert_eq(pa.stats.free, free0);
-	(void)holes;
+	cr_assert_eq(gm.host_pages, 0);
+	cr_assert_eq(pa.stats.free, free0, "pages lost: %ld", (long)(free0 - pa.stats.free));
+	for (int i = 0; i < n; i++)
+		cr_assert_not(palloc_is_free(&pa, holes[i]), "a retired hole came back");
 }
 
 Test(guest_mem, failure_leaves_nothing_allocated)
@@ -113,6 +146,8 @@ Test(guest_mem, failure_leaves_nothing_allocated)
 
 Test(guest_mem, split_keeps_contents)
 {
+	uint64_t free0 = pa.stats.free;
+
 	cr_assert(gmem_alloc(&gm, 4 * MiB, &host));
 	cr_assert_null(gm.chunks[1].pages);
 	uint64_t v = 0xfeedfacecafebeefull;
@@ -122,9 +157,10 @@ Test(guest_mem, split_keeps_contents)
 	uint64_t r;
 	cr_assert(gmem_read(&gm, 2 * MiB + 4096 * 7 + 8, &r, 8));
 	cr_assert_eq(r, v);
-	uint64_t free_before_free = pa.stats.free;
+	cr_assert_eq(gm.host_pages, 1 + 2 * 512 + 1, "chunk array, two blocks, one page array");
+	cr_assert_eq(pa.stats.free, free0 - gm.host_pages);
 	gmem_free(&gm);
-	cr_assert_gt(pa.stats.free, free_before_free);
+	cr_assert_eq(pa.stats.free, free0, "pages lost: %ld", (long)(free0 - pa.stats.free));
 }
 
 Test(guest_mem, poisoned_pages_are_never_read_or_written)

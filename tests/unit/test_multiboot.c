@@ -43,6 +43,17 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static void str_fill_marker(char *s, size_t size)
+{
+	memset(s, '#', size - 1);
+	s[size - 1] = 0;
+}
+
 /* An a.out-kludge kernel: header at offset 16, loaded at 1 MiB. */
 static size_t make_aout(uint8_t *img, uint32_t load, uint32_t load_end, uint32_t bss_end)
 {
@@ -56,6 +67,27 @@ static size_t make_aout(uint8_t *img, uint32_t load, uint32_t load_end, uint32_t
 	put32(img + 40, bss_end);
 	put32(img + 44, load + 64);  /* entry */
 	return 4096;
+}
+
+/* Loading must fail (-1) with a message containing 'why'. The buffer is
+ * filled with a marker first, so a message left from an earlier case or no
+ * message at all cannot pass. */
+static void refused_with(const uint8_t *img, size_t n, const char *cmdline,
+			 const struct mb_module *mods, size_t nmods, const char *why)
+{
+	struct mb_result r;
+	char err[160];
+
+	memset(err, 0, sizeof(err));
+	str_fill_marker(err, sizeof(err));
+	cr_assert_eq(multiboot_load(&gm, img, n, cmdline, mods, nmods, &r, err, sizeof(err)), -1,
+		     "loaded, expected a refusal with '%s'", why);
+	cr_assert(strstr(err, why), "refused with '%s', expected '%s'", err, why);
+}
+
+static void refused(const uint8_t *img, size_t n, const char *why)
+{
+	refused_with(img, n, "", NULL, 0, why);
 }
 
 Test(multiboot, aout_kludge_loads_and_clears_bss)
@@ -99,54 +131,71 @@ Test(multiboot, aout_kludge_loads_and_clears_bss)
 Test(multiboot, qemu_style_bad_headers_are_refused)
 {
 	uint8_t img[4096];
-	struct mb_result r;
-	char err[160];
 
 	make_aout(img, 0x100000, 0x100000 + 2048, 0);
 	put32(img + 28, 0x10000); /* header_addr below load_addr */
-	cr_assert_neq(multiboot_load(&gm, img, 4096, "", NULL, 0, &r, err, sizeof(err)), 0);
-	cr_assert_str_eq(err, "invalid load_addr address");
+	refused(img, 4096, "invalid load_addr address");
 
 	make_aout(img, 0x100000, 0x10000, 0);
-	cr_assert_neq(multiboot_load(&gm, img, 4096, "", NULL, 0, &r, err, sizeof(err)), 0);
-	cr_assert_str_eq(err, "invalid load_end_addr address");
+	refused(img, 4096, "invalid load_end_addr address");
 
 	make_aout(img, 0x100000, 0x100000 + 2048, 0x100000 + 1024);
-	cr_assert_neq(multiboot_load(&gm, img, 4096, "", NULL, 0, &r, err, sizeof(err)), 0);
-	cr_assert_str_eq(err, "invalid bss_end_addr address");
+	refused(img, 4096, "invalid bss_end_addr address");
 
 	/* QEMU's scenario 9: the image would end beyond 4 GiB (QEMU only
 	 * accepts it through 32-bit overflow). */
 	make_aout(img, 0xfffff000, 0, 0xfffff001);
-	cr_assert_neq(multiboot_load(&gm, img, 4096, "", NULL, 0, &r, err, sizeof(err)), 0);
-	cr_assert_str_eq(err, "invalid bss_end_addr address");
+	refused(img, 4096, "invalid bss_end_addr address");
 	make_aout(img, 0xfffff000, 0, 0);
-	cr_assert_neq(multiboot_load(&gm, img, 4096, "", NULL, 0, &r, err, sizeof(err)), 0);
-	cr_assert(strstr(err, "outside guest memory"), "%s", err);
+	refused(img, 4096, "kernel image at 0xfffff000-0x100000000 is outside guest memory (16 MiB)");
 
 	make_aout(img, 0x7000, 0, 0); /* over the loader's own area */
-	cr_assert_neq(multiboot_load(&gm, img, 4096, "", NULL, 0, &r, err, sizeof(err)), 0);
-	cr_assert(strstr(err, "boot information area"), "%s", err);
+	refused(img, 4096, "kernel image at 0x7000 overlaps the boot information area 0x7000-0xa000");
+}
+
+Test(multiboot, aout_header_fields_outside_the_image_are_refused)
+{
+	uint8_t img[4096];
+
+	/* The header claims to sit 32 bytes into the load, but only 16 bytes
+	 * of the file precede it. */
+	make_aout(img, 0x100000, 0, 0);
+	put32(img + 32, 0x100000 - 16);
+	refused(img, 4096, "invalid header_addr address");
+
+	make_aout(img, 0x100000, 0x100000 + 8192, 0); /* the file has 4096 bytes */
+	refused(img, 4096, "load_end_addr beyond the end of the image");
+
+	make_aout(img, 0x100000, 0, 0); /* the header's load fields are cut off */
+	refused(img, 40, "truncated multiboot header");
 }
 
 Test(multiboot, no_header_or_bad_checksum)
 {
 	uint8_t img[9000];
-	struct mb_result r;
-	char err[160];
 
 	memset(img, 0, sizeof(img));
-	cr_assert_neq(multiboot_load(&gm, img, sizeof(img), "", NULL, 0, &r, err, sizeof(err)), 0);
-	cr_assert(strstr(err, "not a multiboot kernel"));
+	refused(img, sizeof(img), "not a multiboot kernel (no header in the first 8 KiB)");
 	put32(img + 8192, 0x1badb002); /* beyond the 8 KiB search window */
 	put32(img + 8196, 0);
 	put32(img + 8200, -0x1badb002u);
-	cr_assert_neq(multiboot_load(&gm, img, sizeof(img), "", NULL, 0, &r, err, sizeof(err)), 0);
+	refused(img, sizeof(img), "not a multiboot kernel");
 	put32(img + 0, 0x1badb002);
+	put32(img + 4, 0);
+	put32(img + 8, -0x1badb002u + 1); /* checksum off by one */
+	refused(img, sizeof(img), "not a multiboot kernel");
 	put32(img + 4, 0x4); /* video mode: unsupported required feature */
 	put32(img + 8, -(0x1badb002u + 4));
-	cr_assert_neq(multiboot_load(&gm, img, sizeof(img), "", NULL, 0, &r, err, sizeof(err)), 0);
-	cr_assert(strstr(err, "unsupported"), "%s", err);
+	refused(img, sizeof(img), "kernel requires unsupported multiboot features (flags 0x4)");
+}
+
+Test(multiboot, guest_memory_below_2_mib_is_refused)
+{
+	uint8_t img[4096];
+
+	make_aout(img, 0x100000, 0, 0);
+	gm.size = (2u << 20) - 4096;
+	refused(img, 4096, "guest memory below 2 MiB is too small");
 }
 
 /* A minimal ELF32 with one PT_LOAD segment and the header in it. */
@@ -187,8 +236,92 @@ Test(multiboot, elf_segments_load_at_physical_addresses)
 	cr_assert_eq(r.entry, 0x200100, "entry translated to physical: 0x%x", r.entry);
 
 	make_elf(img, 0x200000, 0x200000, 9000, 9000); /* filesz past the file end */
-	cr_assert_neq(multiboot_load(&gm, img, n, "", NULL, 0, &r, err, sizeof(err)), 0);
-	cr_assert(strstr(err, "outside the file"), "%s", err);
+	refused(img, n, "ELF segment 0 lies outside the file");
+}
+
+/* An ELF64 image with one PT_LOAD segment at 2 MiB and the given entry. */
+static size_t make_elf64(uint8_t *img, uint64_t entry)
+{
+	memset(img, 0, 8192);
+	memcpy(img, "\x7f" "ELF\x02\x01\x01", 7);
+	put64(img + 24, entry);
+	put64(img + 32, 64);                  /* e_phoff */
+	img[54] = 56;                         /* e_phentsize */
+	img[56] = 1;                          /* e_phnum */
+	uint8_t *ph = img + 64;
+	put32(ph, 1);                         /* PT_LOAD */
+	put64(ph + 8, 0);                     /* p_offset */
+	put64(ph + 16, 0x200000);             /* p_vaddr */
+	put64(ph + 24, 0x200000);             /* p_paddr */
+	put64(ph + 32, 4096);                 /* p_filesz */
+	put64(ph + 40, 4096);                 /* p_memsz */
+	put32(img + 128, 0x1badb002);
+	put32(img + 132, 0);
+	put32(img + 136, -0x1badb002u);
+	return 8192;
+}
+
+Test(multiboot, elf64_loads_and_its_entry_must_be_below_4_gib)
+{
+	uint8_t img[8192];
+	struct mb_result r;
+	char err[160];
+	size_t n = make_elf64(img, 0x200040);
+
+	cr_assert_eq(multiboot_load(&gm, img, n, "", NULL, 0, &r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(r.entry, 0x200040);
+	cr_assert_eq(r.kernel_start, 0x200000);
+	cr_assert_eq(r.kernel_end, 0x201000);
+
+	make_elf64(img, 0x100000000ull); /* outside the segment: taken as physical */
+	refused(img, n, "entry point 0x100000000 is not reachable from 32-bit mode");
+	/* 60 bytes: an ELF64 header needs 64. The multiboot header must be in
+	 * them, so it overlaps the ELF header's tail. */
+	make_elf64(img, 0x200040);
+	put32(img + 44, 0x1badb002);
+	put32(img + 48, 0);
+	put32(img + 52, -0x1badb002u);
+	refused(img, 60, "truncated ELF header");
+}
+
+/* Each malformed ELF header, and the reason given for it. */
+Test(multiboot, malformed_elf_headers_are_refused)
+{
+	uint8_t img[8192];
+	size_t n = make_elf(img, 0x200000, 0x200000, 4096, 4096);
+
+	img[0] = 'X';
+	refused(img, n, "not an ELF file and no a.out kludge in the multiboot header");
+
+	make_elf(img, 0x200000, 0x200000, 4096, 4096);
+	img[4] = 3; /* no such class */
+	refused(img, n, "unsupported ELF class or byte order");
+	make_elf(img, 0x200000, 0x200000, 4096, 4096);
+	img[5] = 2; /* big endian */
+	refused(img, n, "unsupported ELF class or byte order");
+
+	make_elf(img, 0x200000, 0x200000, 4096, 4096);
+	img[44] = 0; /* e_phnum */
+	refused(img, n, "ELF file has no usable program headers");
+	make_elf(img, 0x200000, 0x200000, 4096, 4096);
+	img[42] = 16; /* e_phentsize shorter than a program header */
+	refused(img, n, "ELF file has no usable program headers");
+
+	make_elf(img, 0x200000, 0x200000, 4096, 4096);
+	put32(img + 28, 8192 - 16); /* e_phoff: the header runs off the end */
+	refused(img, n, "truncated ELF program header 0");
+
+	make_elf(img, 0x200000, 0x200000, 4096, 4096);
+	put32(img + 52, 2); /* PT_DYNAMIC: nothing to load */
+	refused(img, n, "ELF file has no loadable segments");
+
+	make_elf(img, 0x200000, 0x200000, 4096, 2048); /* filesz > memsz */
+	refused(img, n, "ELF segment 0 lies outside the file");
+
+	make_elf(img, 0xfff000, 0xfff000, 4096, 8192); /* ends 4 KiB past 16 MiB */
+	refused(img, n, "ELF segment at 0xfff000-0x1001000 is outside guest memory (16 MiB)");
+	make_elf(img, 0x6000, 0x6000, 4096, 8192);
+	refused(img, n, "ELF segment at 0x6000 overlaps the boot information area");
 }
 
 Test(multiboot, modules_follow_the_kernel)
@@ -215,4 +348,38 @@ Test(multiboot, modules_follow_the_kernel)
 	/* Header flag 0 (page-align modules) is clear here: packed. */
 	cr_assert_eq(m[4], m[1]);
 	cr_assert_str_eq((char *)ram + m[6], "second");
+}
+
+Test(multiboot, command_line_and_modules_that_do_not_fit_are_refused)
+{
+	uint8_t img[4096];
+	static char cmdline[0xe01]; /* 0xe01 bytes with its NUL: one too many */
+	size_t n = make_aout(img, 0x100000, 0x100000 + 2048, 0x100000 + 8192);
+
+	memset(cmdline, 'c', sizeof(cmdline) - 1);
+	refused_with(img, n, cmdline, NULL, 0, "command line too long (3585 bytes, at most 3584)");
+	cmdline[sizeof(cmdline) - 2] = 0;
+	struct mb_result r;
+	char err[160];
+	cr_assert_eq(multiboot_load(&gm, img, n, cmdline, NULL, 0, &r, err, sizeof(err)), 0,
+		     "3584 bytes fit: %s", err);
+
+	static const uint8_t data[16];
+	struct mb_module mods[MB_MAX_MODULES + 1];
+	for (size_t i = 0; i < MB_MAX_MODULES + 1; i++)
+		mods[i] = (struct mb_module){ data, sizeof(data), "m" };
+	refused_with(img, n, "", mods, MB_MAX_MODULES + 1, "too many modules (at most 16)");
+	cr_assert_eq(multiboot_load(&gm, img, n, "", mods, MB_MAX_MODULES, &r, err, sizeof(err)), 0,
+		     "16 modules fit: %s", err);
+
+	static uint8_t big[15 << 20]; /* 16 MiB of guest memory minus the kernel */
+	struct mb_module too_big[2] = { { data, sizeof(data), "a" }, { big, sizeof(big), "b" } };
+	refused_with(img, n, "", too_big, 2, "module 2 (15728640 bytes) does not fit in guest memory");
+
+	/* Module strings share 0x9600-0xa000 (2560 bytes). */
+	static char s1[1300], s2[1300];
+	memset(s1, 'x', sizeof(s1) - 1);
+	memset(s2, 'y', sizeof(s2) - 1);
+	struct mb_module long_strings[2] = { { data, sizeof(data), s1 }, { data, sizeof(data), s2 } };
+	refused_with(img, n, "", long_strings, 2, "module command lines are too long");
 }

@@ -142,34 +142,78 @@ Test(virtqueue, publish_reports_whether_the_device_wants_a_kick, .init = setup)
 	cr_assert_eq(dev_take() >= 0 && dev_take() >= 0, true, "both chains are still published");
 }
 
+/* The device's side of one chain: the cookie the driver gave it is
+ * recovered from the head descriptor's address (add_one encodes it there),
+ * so a completion names the chain it means. */
+static uintptr_t dev_cookie_of(int head)
+{
+	return (uintptr_t)(desc[head].addr / 0x1000u) - 1;
+}
+
+/* The completion length the device reports for a chain: derived from the
+ * cookie, so the reaped (cookie, len) pair shows the two were not mixed up. */
+static uint32_t dev_len_for(uintptr_t cookie)
+{
+	return (uint32_t)(cookie * 2654435761u) | 1u;
+}
+
+/* 70,000+ chains through an 8-entry ring: both 16-bit indexes wrap (more
+ * than twice), and at every step they equal the counts mod 2^16. The device
+ * completes chains in random order; each reap must return the cookie of
+ * the oldest completion not yet reaped, with its length. */
 Test(virtqueue, indexes_wrap_over_many_rounds, .init = setup)
 {
-	srand(11);
-	uint64_t bad = 0, added = 0, reaped = 0;
-	uintptr_t next_cookie = 1;
+	enum { CHAINS = 140000 };
+	uintptr_t done_fifo[QSIZE]; /* completed, not yet reaped: device order */
+	unsigned done_head = 0, done_tail = 0;
 	int pending[QSIZE], npending = 0;
+	uint64_t bad = 0, added = 0, completed = 0, reaped = 0;
+	bool avail_wrapped = false, used_wrapped = false;
 
-	for (int round = 0; round < 100000; round++) {
-		int n = 1 + rand() % 3;
-		if (add_one(next_cookie, n)) {
-			next_cookie++;
+	srand(11);
+	while (reaped < CHAINS) {
+		if (added < CHAINS && add_one(added + 1, 1 + rand() % 3)) {
 			added++;
+			vq_publish(&vq);
 		}
-		vq_publish(&vq);
+		cr_assert_eq(vq.avail->idx, (uint16_t)added, "avail idx %u after %lu chains",
+			     vq.avail->idx, (unsigned long)added);
 		int h;
 		while ((h = dev_take()) >= 0)
 			pending[npending++] = h;
-		if (npending && rand() % 2) {
+		/* Complete one at random (sometimes none, so chains pile up). */
+		if (npending && (rand() % 3 || added == CHAINS)) {
 			int k = rand() % npending;
-			dev_complete((uint32_t)pending[k], 1);
+			uintptr_t cookie = dev_cookie_of(pending[k]);
+			dev_complete((uint32_t)pending[k], dev_len_for(cookie));
+			done_fifo[done_head++ % QSIZE] = cookie;
+			completed++;
 			pending[k] = pending[--npending];
 		}
+		cr_assert_eq(vq.used->idx, (uint16_t)completed);
+		avail_wrapped |= added > 65536 && vq.avail->idx < 1000;
+		used_wrapped |= completed > 65536 && vq.used->idx < 1000;
+
 		uint32_t len;
-		while (vq_reap(&vq, &len, &bad))
+		void *c;
+		while ((c = vq_reap(&vq, &len, &bad))) {
+			cr_assert_neq(done_tail, done_head, "reaped a chain nobody completed");
+			uintptr_t want = done_fifo[done_tail++ % QSIZE];
+			cr_assert_eq((uintptr_t)c, want, "reap %lu: cookie %lu, expected %lu",
+				     (unsigned long)reaped, (unsigned long)(uintptr_t)c,
+				     (unsigned long)want);
+			cr_assert_eq(len, dev_len_for(want), "reap %lu: wrong length",
+				     (unsigned long)reaped);
 			reaped++;
+		}
+		cr_assert_eq(done_tail, done_head, "a completion was not reaped");
 	}
-	cr_assert_gt(added, 40000);
-	cr_assert_eq(added - reaped, (uint64_t)npending);
+	cr_assert_eq(added, CHAINS);
+	cr_assert_eq(completed, CHAINS);
 	cr_assert_eq(bad, 0);
-	cr_assert_gt(vq.avail->idx, 0, "the 16-bit index wrapped at least once");
+	cr_assert(avail_wrapped && used_wrapped, "both indexes passed 65535 and wrapped");
+	cr_assert_eq(vq.avail->idx, 8928, "140000 mod 2^16, got %u", vq.avail->idx);
+	cr_assert_eq(vq.used->idx, 8928);
+	cr_assert_eq(vq.last_used, 8928);
+	cr_assert_eq(vq.num_free, QSIZE, "every descriptor came back");
 }
