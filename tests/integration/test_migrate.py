@@ -97,23 +97,28 @@ def test_writing_guest_arrives_intact_and_goes_back(boot):
 QEMU_DIRTY_MODES = ("wp", "ad")
 
 
-@pytest.mark.parametrize("mode", QEMU_DIRTY_MODES)
-def test_writing_guest_migrates_intact_with_each_dirty_mode(boot, mode):
-    """The source's dirty log is chosen with 'dirty start NAME mode=M' before
-    'migrate send': migrate/send.c uses a log that is already running (it
-    harvests it once and goes on from there) and starts the best mode only
-    when none is. The guest keeps writing, in random order, all along."""
+@pytest.mark.parametrize("mode,chosen_by", [(m, "option") for m in QEMU_DIRTY_MODES] +
+                         [("wp", "dirty-start")])
+def test_writing_guest_migrates_intact_with_each_dirty_mode(boot, mode, chosen_by):
+    """The source's dirty log runs in the mode asked for: with 'migrate send
+    ... mode=M', or by a log the operator started ('dirty start NAME
+    mode=M'), which the migration then uses (it harvests it once and goes on
+    from there). The guest keeps writing, in random order, all along."""
     a, b = start_pair(boot)
     ca, cb = a.console(), b.console()
     assert cb.run(f"migrate listen from={A_IP}").ok
     assert ca.run("vm create m memtouch mem=64M pages=4096 rate=2000 mode=rand report=0").ok
     assert ca.run("vm start m").ok
     time.sleep(1)
-    f = ca.run(f"dirty start m mode={mode}").fields()
-    assert f["mode"] == mode, f
+    if chosen_by == "dirty-start":
+        f = ca.run(f"dirty start m mode={mode}").fields()
+        assert f["mode"] == mode, f
+        option = ""
+    else:
+        option = f" mode={mode}"
 
     # Capped so the pre-copy lasts long enough to look at the log it uses.
-    assert ca.run(f"migrate send m {B_IP} bandwidth=100").ok
+    assert ca.run(f"migrate send m {B_IP} bandwidth=100{option}").ok
     seen = []
     deadline = time.time() + 180
     while True:
@@ -127,9 +132,10 @@ def test_writing_guest_migrates_intact_with_each_dirty_mode(boot, mode):
         assert time.time() < deadline, f"migration did not end: {st}"
         time.sleep(0.2)
     assert st["phase"] == "done", st
+    assert st["dirty_mode"] == mode, st
     rounds = [int(x) for x in st["pages_per_round"].split()]
     assert len(rounds) >= 2 and rounds[1] > 0, rounds  # it wrote during pre-copy
-    # The migration ran on our log, in our mode, harvesting it round after round.
+    # The migration ran on a log in that mode, harvesting it round after round.
     assert seen, "the pre-copy ended before 'dirty stats' could be read"
     assert all(d["active"] == "yes" and d["mode"] == mode for d in seen), seen
     assert int(seen[-1]["harvests"]) >= 2, seen[-1]
@@ -268,6 +274,18 @@ def test_console_errors(boot):
     assert not r.ok and "bad option" in r.error
     r = ca.command("migrate send c 10.0.0.2:0")
     assert not r.ok and "port" in r.error
+    r = ca.command("migrate send c 10.0.0.2 mode=bogus")
+    assert not r.ok and "bad option" in r.error and "mode=wp|ad|pml" in r.error
+    # Refused before anything starts: the VM is left as it was, free to go.
+    r = ca.command("migrate send c 10.0.0.2 mode=pml")
+    assert not r.ok and "PML needs Intel VMX" in r.error, r.error
+    assert ca.run("dirty start c mode=wp").ok
+    r = ca.command("migrate send c 10.0.0.2 mode=ad")
+    assert not r.ok and "runs in mode wp already" in r.error, r.error
+    assert ca.run("dirty stats c").fields()["mode"] == "wp"
+    assert ca.run("vm start c").ok and vm_state(ca, "c") == "running"
+    r = ca.command("migrate cancel")
+    assert not r.ok and "no migration is in progress" in r.error
 
 
 def test_guest_with_poisoned_pages_migrates_with_them(boot):
