@@ -1,7 +1,6 @@
 /* Migration connections over lwIP; see mig_conn.h. */
 #include "migrate/mig_conn.h"
 
-#include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "lwip/tcp.h"

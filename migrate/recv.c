@@ -2,12 +2,12 @@
  * built paused from the stream and runs only after the source's GO. */
 #include <stdarg.h>
 
+#include "hv/core/log.h"
+#include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "hv/core/log.h"
-#include "hv/vm/poison.h"
 #include "hv/mm/mm.h"
-#include "hv/core/time.h"
+#include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 #include "lwip/tcp.h"

@@ -1,15 +1,15 @@
 /* The source side of a live migration; see migrate.h for the protocol. */
 #include <stdarg.h>
 
+#include "hv/core/log.h"
+#include "hv/core/time.h"
 #include "hv/lib/bitmap.h"
 #include "hv/lib/format.h"
 #include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
-#include "hv/core/log.h"
 #include "hv/mce/mca.h"
-#include "hv/vm/poison.h"
 #include "hv/mm/mm.h"
-#include "hv/core/time.h"
+#include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 #include "migrate/mig_conn.h"

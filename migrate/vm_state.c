@@ -1,9 +1,9 @@
 /* Capture and restore of a VM's state for migration; see vm_state.h. */
 #include "migrate/vm_state.h"
 
+#include "hv/core/time.h"
 #include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
-#include "hv/core/time.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/fpu.h"
 

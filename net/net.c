@@ -13,8 +13,8 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/timeouts.h"
 #include "net/net.h"
-#include "net/net_internal.h"
 #include "net/net_addr.h"
+#include "net/net_internal.h"
 
 #define LINK_CHECK_NS (100 * NS_PER_MS)
 #define RX_BUDGET 64

@@ -1,5 +1,6 @@
 /* IPv4 address helpers; see net_addr.h. */
 #include "net/net_addr.h"
+
 #include "hv/lib/format.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"

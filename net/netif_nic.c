@@ -4,8 +4,8 @@
  * done (lwIP's TCP then leaves a busy segment alone instead of rewriting
  * it under the device). */
 #include "drivers/net/nic.h"
-#include "hv/lib/string.h"
 #include "hv/core/time.h"
+#include "hv/lib/string.h"
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "net/net.h"

@@ -3,10 +3,10 @@
  * them before lwIP sees them. The last frame announces how many were sent,
  * so the receiver can tell loss from a short test. */
 #include "drivers/net/nic.h"
-#include "hv/lib/format.h"
-#include "hv/lib/string.h"
 #include "hv/core/mainloop.h"
 #include "hv/core/time.h"
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
 #include "net/net.h"
 #include "net/net_internal.h"
 #include "net/perf.h"

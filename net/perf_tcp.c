@@ -1,12 +1,11 @@
 /* TCP bulk throughput: a sink that counts and checksums what arrives, and
  * a sender that streams a fixed pseudo-random pattern (sent without a copy:
  * lwIP references the static pattern until it is acknowledged). */
+#include "hv/core/mainloop.h"
+#include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/lib/stream_sum.h"
 #include "hv/lib/string.h"
-#include "hv/core/log.h"
-#include "hv/core/mainloop.h"
-#include "hv/core/time.h"
 #include "lwip/tcp.h"
 #include "net/net.h"
 #include "net/perf.h"

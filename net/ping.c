@@ -1,10 +1,10 @@
 /* ping over a raw ICMP PCB: echo requests carry our identifier, a sequence
  * number and the send time; replies with another identifier are left to
  * lwIP. */
-#include "hv/lib/format.h"
-#include "hv/lib/string.h"
 #include "hv/core/mainloop.h"
 #include "hv/core/time.h"
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
 #include "lwip/inet_chksum.h"
 #include "lwip/ip.h"
 #include "lwip/pbuf.h"

@@ -1,7 +1,7 @@
 #include "drivers/acpi/acpi.h"
 
-#include "hv/lib/string.h"
 #include "hv/core/log.h"
+#include "hv/lib/string.h"
 
 struct rsdp {
 	char signature[8];

@@ -5,10 +5,10 @@
 #include "drivers/net/nic.h"
 #include "drivers/net/nic_drivers.h"
 #include "drivers/pci/pci.h"
-#include "hv/lib/string.h"
 #include "hv/core/log.h"
-#include "hv/mm/mm.h"
 #include "hv/core/time.h"
+#include "hv/lib/string.h"
+#include "hv/mm/mm.h"
 
 #define RING_SIZE 256 /* descriptors: one page per ring */
 

@@ -1,13 +1,13 @@
 /* The NIC registry and what every driver shares: probing by PCI ID,
  * received-frame checks and counters. */
 #include "drivers/net/nic.h"
+
 #include "drivers/net/nic_drivers.h"
 #include "drivers/pci/pci.h"
+#include "hv/core/log.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/lib/table.h"
-#include "hv/core/log.h"
-#include "hv/mm/mm.h"
 
 static struct nic nics[NIC_MAX];
 static struct table registered = TABLE_OF(nics);

@@ -5,8 +5,8 @@
 #include "drivers/net/nic_drivers.h"
 #include "drivers/pci/pci.h"
 #include "drivers/virtio/virtio_pci.h"
-#include "hv/lib/string.h"
 #include "hv/core/log.h"
+#include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 
 #define VIRTIO_NET_F_MAC (1ull << 5)

@@ -1,9 +1,10 @@
 /* virtio 1.x over PCI; see virtio_pci.h. */
 #include "drivers/virtio/virtio_pci.h"
+
 #include "drivers/pci/pci.h"
+#include "hv/core/time.h"
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
-#include "hv/core/time.h"
 
 #define CAP_COMMON 1
 #define CAP_NOTIFY 2

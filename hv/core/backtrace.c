@@ -3,8 +3,8 @@
 #include <stdbool.h>
 
 #include "hv/core/console.h"
-#include "hv/lib/format.h"
 #include "hv/core/symbols.h"
+#include "hv/lib/format.h"
 #include "hv/x86/gdt.h"
 
 #define MAX_STACKS 8

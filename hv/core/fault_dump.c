@@ -1,7 +1,7 @@
 /* What a fatal exception in the hypervisor prints before it halts. */
+#include "hv/core/backtrace.h"
 #include "hv/core/console.h"
 #include "hv/core/panic.h"
-#include "hv/core/backtrace.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/trap.h"
 

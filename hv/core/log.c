@@ -5,9 +5,9 @@
 
 #include "hv/core/console.h"
 #include "hv/core/settings.h"
-#include "hv/lib/string.h"
-#include "hv/lib/format.h"
 #include "hv/core/time.h"
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
 #include "hv/x86/cpu.h"
 
 #define LOG_RING_SIZE (64 * 1024)

@@ -2,17 +2,17 @@
  * mca.h. The #MC handler does the minimum (read, clear, queue); the main
  * loop does the rest with the allocator and VMs in a consistent state. */
 #include "hv/mce/mca.h"
-#include "hv/mce/mce_severity.h"
 
-#include "hv/lib/format.h"
-#include "hv/lib/string.h"
 #include "hv/core/log.h"
 #include "hv/core/mainloop.h"
-#include "hv/vm/poison.h"
-#include "hv/mce/retired_list.h"
-#include "hv/mm/mm.h"
 #include "hv/core/panic.h"
 #include "hv/core/time.h"
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
+#include "hv/mce/mce_severity.h"
+#include "hv/mce/retired_list.h"
+#include "hv/mm/mm.h"
+#include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
 #include "hv/x86/cpu.h"

@@ -3,10 +3,10 @@
 
 #include "boot/bootinfo.h"
 #include "boot/firmware.h"
-#include "hv/lib/format.h"
-#include "hv/lib/string.h"
 #include "hv/core/log.h"
 #include "hv/core/time.h"
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
 
 #define RETIRED_VAR "HvRetiredPages"
 

@@ -1,9 +1,9 @@
 /* NVRAM record of retired pages; see retired_record.h. */
 #include "hv/mce/retired_record.h"
 
+#include "hv/lib/byteorder.h"
 #include "hv/lib/crc32c.h"
 #include "hv/lib/format.h"
-#include "hv/lib/byteorder.h"
 
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 #define crc_ok(stored, computed) ((void)(stored), (void)(computed), 1)

@@ -1,11 +1,11 @@
 #include "hv/mm/mm.h"
 
 #include "boot/bootinfo.h"
-#include "hv/lib/string.h"
 #include "hv/core/log.h"
+#include "hv/core/panic.h"
+#include "hv/lib/string.h"
 #include "hv/mm/heap.h"
 #include "hv/mm/pagetable.h"
-#include "hv/core/panic.h"
 #include "hv/x86/cpu.h"
 
 static struct palloc allocator;

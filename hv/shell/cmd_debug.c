@@ -1,12 +1,12 @@
 /* debug: deliberately broken paths, for the tests of the fatal handlers. */
 #include "boot/firmware.h"
+#include "hv/core/panic.h"
+#include "hv/core/time.h"
+#include "hv/lib/string.h"
 #include "hv/mce/retired_list.h"
 #include "hv/mm/mm.h"
-#include "hv/core/time.h"
-#include "hv/x86/cpu.h"
-#include "hv/lib/string.h"
-#include "hv/core/panic.h"
 #include "hv/shell/commands.h"
+#include "hv/x86/cpu.h"
 
 /* Kept out of line so that backtraces show a recognisable frame. */
 __attribute__((noinline)) static void debug_fault(const char *kind)

@@ -1,16 +1,15 @@
 /* mce: pages taken out of service and their NVRAM copy. */
-#include "hv/lib/format.h"
+#include "hv/core/log.h"
+#include "hv/core/time.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
-#include "hv/core/log.h"
 #include "hv/mce/mca.h"
 #include "hv/mce/retired_list.h"
-#include "hv/shell/cmd_vm.h"
-#include "hv/core/time.h"
-#include "hv/vm/vm.h"
 #include "hv/mm/mm.h"
+#include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
 #include "hv/shell/shell.h"
+#include "hv/vm/vm.h"
 
 static int mce_show(struct shell *sh)
 {

@@ -1,11 +1,11 @@
 /* migrate: live migration from the console (see migrate/migrate.h). */
+#include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
 #include "hv/shell/shell.h"
-#include "hv/core/time.h"
 #include "hv/vm/vm.h"
 #include "migrate/migrate.h"
 #include "net/net_addr.h"

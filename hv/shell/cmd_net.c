@@ -1,11 +1,11 @@
 /* net, ping: the hypervisor's own network interfaces from the console. */
 #include "drivers/net/nic.h"
 #include "drivers/pci/pci.h"
+#include "hv/core/mainloop.h"
+#include "hv/core/time.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
-#include "hv/core/mainloop.h"
 #include "hv/shell/commands.h"
-#include "hv/core/time.h"
 #include "net/net.h"
 #include "net/net_addr.h"
 #include "net/perf.h"

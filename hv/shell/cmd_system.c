@@ -1,12 +1,11 @@
 /* version, uptime, log, config, reboot, poweroff */
-#include "hv/core/settings.h"
 #include "hv/core/hv.h"
-#include "hv/lib/parse.h"
 #include "hv/core/log.h"
 #include "hv/core/reset.h"
-#include "hv/shell/commands.h"
+#include "hv/core/settings.h"
 #include "hv/core/time.h"
-#include "hv/vm/vcpu.h"
+#include "hv/lib/parse.h"
+#include "hv/shell/commands.h"
 
 #ifndef HV_BUILD_ID
 #define HV_BUILD_ID "unknown"

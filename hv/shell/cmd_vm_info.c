@@ -1,9 +1,9 @@
 /* vm info | output | console | send */
+#include "hv/core/time.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
-#include "hv/core/time.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
 

@@ -2,9 +2,9 @@
  * tests (and people) can compare a VM before and after a migration without
  * the guest reading its own memory. Poisoned pages are skipped and listed. */
 #include "hv/lib/stream_sum.h"
-#include "hv/vm/poison.h"
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/shell.h"
+#include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
 
 int cmd_vm_memsum(struct shell *sh, int argc, char **argv)

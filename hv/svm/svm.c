@@ -1,8 +1,8 @@
 /* AMD SVM backend: VMCB setup, VMRUN, state access, event injection. */
 #include "hv/svm/svm.h"
 
-#include "hv/lib/string.h"
 #include "hv/core/log.h"
+#include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"

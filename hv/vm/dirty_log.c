@@ -1,10 +1,10 @@
 #include "hv/vm/dirty_log.h"
 
+#include "hv/core/log.h"
+#include "hv/core/time.h"
 #include "hv/lib/bitmap.h"
 #include "hv/lib/string.h"
-#include "hv/core/log.h"
 #include "hv/mm/mm.h"
-#include "hv/core/time.h"
 #include "hv/vm/vm.h"
 
 static int fail(char *err, size_t len, const char *msg)

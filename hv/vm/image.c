@@ -1,8 +1,8 @@
 #include "hv/vm/image.h"
 
 #include "boot/bootinfo.h"
-#include "hv/lib/string.h"
 #include "hv/core/log.h"
+#include "hv/lib/string.h"
 
 #define MAX_IMAGES 64
 

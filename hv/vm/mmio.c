@@ -2,8 +2,8 @@
 
 #include "hv/emul/decode.h"
 #include "hv/emul/gwalk.h"
-#include "hv/vm/ports.h"
 #include "hv/vm/poison.h"
+#include "hv/vm/ports.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/trap.h"

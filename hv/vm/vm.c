@@ -2,14 +2,14 @@
 
 #include <stdarg.h>
 
+#include "hv/core/log.h"
+#include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "hv/core/log.h"
 #include "hv/mm/mm.h"
-#include "hv/vm/poison.h"
 #include "hv/vm/msr_policy.h"
 #include "hv/vm/multiboot.h"
-#include "hv/core/time.h"
+#include "hv/vm/poison.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/fpu.h"
 

@@ -13,14 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/vm/dirty_log.h"
-#include "hv/vm/cpuid_policy.h"
-#include "hv/vm/guest_mem.h"
-#include "hv/vm/image.h"
 #include "hv/mm/pagetable.h"
-#include "hv/vm/vcpu.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/vdev/vuart.h"
+#include "hv/vm/cpuid_policy.h"
+#include "hv/vm/dirty_log.h"
+#include "hv/vm/guest_mem.h"
+#include "hv/vm/image.h"
+#include "hv/vm/vcpu.h"
 
 #define VM_NAME_MAX 32
 #define VM_MAX 32

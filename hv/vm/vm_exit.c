@@ -2,12 +2,11 @@
  * designated-initialiser table (ACRN style). Vendor backends only decode;
  * everything a guest can ask for is answered here. */
 #include "hv/vm/vm_exit.h"
-#include "hv/vm/poison.h"
 
 #include "hv/vm/cpuid_policy.h"
 #include "hv/vm/mmio.h"
-#include "hv/core/log.h"
 #include "hv/vm/msr_policy.h"
+#include "hv/vm/poison.h"
 #include "hv/vm/ports.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/trap.h"

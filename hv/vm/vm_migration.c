@@ -6,7 +6,6 @@
  *                      \-> abort (running again if it was) or outcome_unknown
  *   destination: vm_create_incoming -> arrived (created/paused/running)
  *                                   \-> discard (destroyed) */
-#include "hv/core/log.h"
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/vm/vm.h"

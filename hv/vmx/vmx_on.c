@@ -3,7 +3,6 @@
  * VMXON with a region stamped with the VMCS revision. */
 #include "hv/core/log.h"
 #include "hv/mm/mm.h"
-#include "hv/vmx/vmcs.h"
 #include "hv/vmx/vmx.h"
 #include "hv/x86/cpu.h"
 

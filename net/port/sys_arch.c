@@ -3,12 +3,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-#include "hv/lib/format.h"
-#include "hv/lib/string.h"
 #include "hv/core/log.h"
-#include "hv/mm/mm.h"
 #include "hv/core/panic.h"
 #include "hv/core/time.h"
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
+#include "hv/mm/mm.h"
 #include "hv/x86/cpu.h"
 #include "lwip/arch.h"
 #include "lwip/sys.h"

@@ -1,8 +1,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "hv/vm/guest_mem.h"
 #include "hv/mm/palloc.h"
+#include "hv/vm/guest_mem.h"
 #include "sim_mem.h"
 
 #define MiB (1ull << 20)
