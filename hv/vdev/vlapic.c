@@ -1,97 +1,136 @@
+/* The local APIC's registers, reset states and IA32_APIC_BASE; the timer is
+ * in vlapic_timer.c, interrupt acceptance in vlapic_irq.c. */
 #include "hv/vdev/vlapic.h"
 
-#include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
+#include "hv/vdev/vlapic_priv.h"
 
-#define APIC_VERSION_VALUE 0x00050014u /* version 0x14, 6 LVT entries */
+/* Version 0x14 (integrated APIC), max LVT entry 5 (six entries). Bit 24
+ * (EOI-broadcast suppression) clear: SVR bit 12 is then reserved, and the
+ * EOI of every level-triggered vector is broadcast to the IOAPIC. */
+#define APIC_VERSION_VALUE 0x00050014u
+#define APIC_SVR_WRITABLE 0x3ffu /* vector, enable, focus checking */
 #define ICR_DELIVERY_STATUS (1u << 12)
 #define ICR_SHORTHAND_SELF (1u << 18)
-#define ICR_FIXED 0u
 
-static void set_bit(uint32_t *v, int bit)
-{
-	v[bit / 32] |= 1u << (bit % 32);
-}
+/* Writable bits of the LVT entries (SDM figure 10-8); delivery status and
+ * remote IRR are read-only. */
+#define APIC_LVT_POLARITY (1u << 13)
+#define APIC_LVT_LEVEL (1u << 15)
+#define LVT_TIMER_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_MASKED | APIC_LVT_TIMER_MODE)
+#define LVT_LOCAL_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_DM | APIC_LVT_MASKED)
+#define LVT_LINT_WRITABLE (LVT_LOCAL_WRITABLE | APIC_LVT_POLARITY | APIC_LVT_LEVEL)
+#define LVT_ERROR_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_MASKED)
 
-static void clear_bit(uint32_t *v, int bit)
-{
-	v[bit / 32] &= ~(1u << (bit % 32));
-}
+/* IA32_APIC_BASE (SDM 10.4.4). EXTD (bit 10) is reserved without x2APIC. */
+#define BASE_BSP (1ull << 8)
+#define BASE_EN (1ull << 11)
+#define BASE_RESERVED_LOW 0x6ffull /* bits 0-7, 9, 10 */
+#define BASE_ADDR_MASK (~0xfffull)
 
-static int highest(const uint32_t *v)
+/* Power-up or RESET (SDM 10.4.7.1): IRR, ISR, TMR, ICR, LDR, TPR, the timer
+ * and divider 0; DFR all ones; LVT entries masked; SVR 0xff; the ID the
+ * hardware assigns. Wiring, counters and IA32_APIC_BASE are untouched. */
+static void reset_registers(struct vlapic *l)
 {
-	for (int w = 7; w >= 0; w--)
-		if (v[w])
-			return w * 32 + 31 - __builtin_clz(v[w]);
-	return -1;
+	l->id = l->hw_id;
+	l->tpr = l->ldr = l->esr = l->icr_lo = l->icr_hi = 0;
+	l->svr = 0xff;
+	l->dfr = 0xffffffffu;
+	l->lvt_timer = l->lvt_thermal = l->lvt_perf = APIC_LVT_MASKED;
+	l->lvt_lint0 = l->lvt_lint1 = l->lvt_error = l->lvt_cmci = APIC_LVT_MASKED;
+	l->timer_init = l->timer_div = 0;
+	memset(l->irr, 0, sizeof(l->irr));
+	memset(l->isr, 0, sizeof(l->isr));
+	memset(l->tmr, 0, sizeof(l->tmr));
+	l->tsc_deadline = 0;
+	l->nmi_pending = false;
+	l->timer_start = l->timer_period = l->timer_deadline = 0;
 }
 
 void vlapic_init(struct vlapic *l, uint32_t id, uint64_t tsc_hz)
 {
 	memset(l, 0, sizeof(*l));
-	l->id = id;
+	l->hw_id = id;
 	l->tsc_hz = tsc_hz;
-	l->svr = 0xff; /* software disabled until the guest enables it */
-	l->dfr = 0xffffffffu;
-	l->lvt_timer = l->lvt_thermal = l->lvt_perf = APIC_LVT_MASKED;
-	l->lvt_lint0 = l->lvt_lint1 = l->lvt_error = l->lvt_cmci = APIC_LVT_MASKED;
+	l->apic_base = VLAPIC_BASE | BASE_EN | BASE_BSP;
+	reset_registers(l);
+}
+
+void vlapic_set_eoi_broadcast(struct vlapic *l, vlapic_eoi_fn fn, void *ctx)
+{
+	l->eoi_broadcast = fn;
+	l->eoi_ctx = ctx;
+}
+
+bool vlapic_hw_enabled(const struct vlapic *l)
+{
+	return l->apic_base & BASE_EN;
 }
 
 bool vlapic_enabled(const struct vlapic *l)
 {
-	return l->svr & APIC_SVR_ENABLE;
+	return vlapic_hw_enabled(l) && (l->svr & APIC_SVR_ENABLE);
 }
 
-static uint32_t divide_by(uint32_t div)
+uint64_t vlapic_read_apic_base(const struct vlapic *l)
 {
-	/* bits 0,1,3: 000=2 001=4 010=8 011=16 100=32 101=64 110=128 111=1 */
-	uint32_t code = (div & 3) | ((div >> 1) & 4);
-
-	return code == 7 ? 1 : 2u << code;
+	return l->apic_base;
 }
 
-static void timer_start(struct vlapic *l, uint64_t now)
+uint64_t vlapic_mmio_base(const struct vlapic *l)
 {
-	l->timer_period = 0;
-	l->timer_deadline = 0;
-	if (!l->timer_init)
-		return;
-	uint64_t counts = (uint64_t)l->timer_init * divide_by(l->timer_div);
-	uint64_t period = mul_div_u64(counts, l->tsc_hz, VLAPIC_BUS_HZ);
-	l->timer_period = period ? period : 1;
-	l->timer_start = now;
-	l->timer_deadline = now + l->timer_period;
+	return l->apic_base & BASE_ADDR_MASK;
 }
 
-static uint32_t timer_current(const struct vlapic *l, uint64_t now)
+bool vlapic_claims(const struct vlapic *l, uint64_t gpa)
 {
-	if (!l->timer_deadline || now >= l->timer_deadline)
-		return 0;
-	uint64_t left_tsc = l->timer_deadline - now;
-	uint64_t counts = mul_div_u64(left_tsc, VLAPIC_BUS_HZ, l->tsc_hz) / divide_by(l->timer_div);
-	return counts > l->timer_init ? l->timer_init : (uint32_t)counts;
+	return vlapic_hw_enabled(l) && gpa - vlapic_mmio_base(l) < VLAPIC_SIZE;
 }
 
-static uint32_t ppr(const struct vlapic *l)
+bool vlapic_write_apic_base(struct vlapic *l, uint64_t value, unsigned maxphyaddr, uint64_t now)
 {
-	int isr = highest(l->isr);
-	uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr & 0xf0;
-
-	return (l->tpr & 0xf0) >= isrv ? l->tpr & 0xff : isrv;
-}
-
-bool vlapic_read(struct vlapic *l, uint32_t off, uint32_t *v, uint64_t now)
-{
-	if (off & 0xf || off >= VLAPIC_SIZE) {
-		l->bad_accesses++;
+	(void)now;
+	if (maxphyaddr < 32)
+		maxphyaddr = 32;
+	if (maxphyaddr > 52)
+		maxphyaddr = 52;
+	if (value & (BASE_RESERVED_LOW | ~0ull << maxphyaddr))
 		return false;
-	}
+	bool was_enabled = vlapic_hw_enabled(l);
+	l->apic_base = value;
+	/* SDM 10.4.3: globally disabled, "the APIC may return to the state
+	 * described in 10.4.7.1"; this one does, so re-enabling starts from
+	 * the power-up state. */
+	if (was_enabled && !(value & BASE_EN))
+		reset_registers(l);
+	return true;
+}
+
+static bool read_vector_reg(const struct vlapic *l, uint32_t off, uint32_t *v)
+{
+	const uint32_t *reg;
+
+	if (off >= APIC_ISR && off < APIC_ISR + 0x80)
+		reg = l->isr;
+	else if (off >= APIC_TMR && off < APIC_TMR + 0x80)
+		reg = l->tmr;
+	else if (off >= APIC_IRR && off < APIC_IRR + 0x80)
+		reg = l->irr;
+	else
+		return false;
+	*v = reg[(off & 0x7f) / 16];
+	return true;
+}
+
+static bool read_reg(struct vlapic *l, uint32_t off, uint32_t *v, uint64_t now)
+{
 	switch (off) {
 	case APIC_ID: *v = l->id << 24; return true;
 	case APIC_VERSION: *v = APIC_VERSION_VALUE; return true;
 	case APIC_TPR: *v = l->tpr; return true;
 	case APIC_APR: *v = 0; return true;
-	case APIC_PPR: *v = ppr(l); return true;
+	case APIC_PPR: *v = vlapic_ppr(l); return true;
 	case APIC_EOI: *v = 0; return true;
 	case APIC_LDR: *v = l->ldr; return true;
 	case APIC_DFR: *v = l->dfr; return true;
@@ -107,123 +146,127 @@ bool vlapic_read(struct vlapic *l, uint32_t off, uint32_t *v, uint64_t now)
 	case APIC_LVT_ERROR: *v = l->lvt_error; return true;
 	case APIC_LVT_CMCI: *v = l->lvt_cmci; return true;
 	case APIC_TIMER_INIT: *v = l->timer_init; return true;
-	case APIC_TIMER_CUR: *v = timer_current(l, now); return true;
+	case APIC_TIMER_CUR: *v = vlapic_timer_current(l, now); return true;
 	case APIC_TIMER_DIV: *v = l->timer_div; return true;
 	}
-	if (off >= APIC_ISR && off < APIC_ISR + 0x80) {
-		*v = l->isr[(off - APIC_ISR) / 16];
-		return true;
-	}
-	if (off >= APIC_TMR && off < APIC_TMR + 0x80) {
-		*v = 0;
-		return true;
-	}
-	if (off >= APIC_IRR && off < APIC_IRR + 0x80) {
-		*v = l->irr[(off - APIC_IRR) / 16];
-		return true;
-	}
-	*v = 0;
-	l->bad_accesses++;
-	return false;
+	return read_vector_reg(l, off, v);
 }
 
+bool vlapic_read(struct vlapic *l, uint32_t off, uint32_t *v, uint64_t now)
+{
+	*v = 0;
+	if (!vlapic_hw_enabled(l) || off & 0xf || off >= VLAPIC_SIZE || !read_reg(l, off, v, now)) {
+		l->bad_accesses++;
+		return false;
+	}
+	return true;
+}
+
+/* SDM 10.8.5: the highest ISR bit ends; if its vector was accepted as
+ * level-triggered, the EOI goes on to the IOAPICs. */
 static void eoi(struct vlapic *l)
 {
-	int v = highest(l->isr);
+	int v = vlapic_highest(l->isr);
 
-	if (v >= 0)
-		clear_bit(l->isr, v);
+	if (v < 0)
+		return;
+	vlapic_clear_bit(l->isr, (unsigned)v);
+	if (!vlapic_test_bit(l->tmr, (unsigned)v))
+		return;
+	l->eoi_broadcasts++;
+	/* Last: the IOAPIC may deliver the vector again from inside. */
+	if (l->eoi_broadcast)
+		l->eoi_broadcast(l->eoi_ctx, (uint8_t)v);
 }
 
 static void write_icr(struct vlapic *l, uint32_t value)
 {
 	l->icr_lo = value;
 	uint32_t shorthand = value & (3u << 18);
-	uint32_t mode = value & (7u << 8);
+	uint32_t mode = vlapic_lvt_mode(value);
 	/* One vCPU: only a fixed self-IPI (or one addressed to our own ID)
 	 * has a target; INIT/SIPI to absent APs are dropped. */
 	bool self = shorthand == ICR_SHORTHAND_SELF ||
 		    (shorthand == 0 && (l->icr_hi >> 24) == l->id);
-	if (self && mode == ICR_FIXED && (value & 0xff) >= 16)
+	if (self && mode == APIC_DM_FIXED && (value & 0xff) >= 16)
 		vlapic_raise(l, value & 0xff);
 	else
 		l->ipis_ignored++;
 }
 
-bool vlapic_write(struct vlapic *l, uint32_t off, uint32_t value, uint64_t now)
+/* SDM 10.4.7.2: software-disabled, every LVT entry is masked and writes
+ * cannot unmask one. */
+static void write_svr(struct vlapic *l, uint32_t value)
 {
-	if (off & 0xf || off >= VLAPIC_SIZE) {
-		l->bad_accesses++;
-		return false;
+	l->svr = value & APIC_SVR_WRITABLE;
+	if (l->svr & APIC_SVR_ENABLE)
+		return;
+	l->lvt_timer |= APIC_LVT_MASKED;
+	l->lvt_thermal |= APIC_LVT_MASKED;
+	l->lvt_perf |= APIC_LVT_MASKED;
+	l->lvt_lint0 |= APIC_LVT_MASKED;
+	l->lvt_lint1 |= APIC_LVT_MASKED;
+	l->lvt_error |= APIC_LVT_MASKED;
+	l->lvt_cmci |= APIC_LVT_MASKED;
+}
+
+static uint32_t lvt_value(const struct vlapic *l, uint32_t value, uint32_t writable)
+{
+	value &= writable;
+	return (l->svr & APIC_SVR_ENABLE) ? value : value | APIC_LVT_MASKED;
+}
+
+static bool write_lvt(struct vlapic *l, uint32_t off, uint32_t value)
+{
+	switch (off) {
+	case APIC_LVT_TIMER:
+		vlapic_timer_write_lvt(l, lvt_value(l, value, LVT_TIMER_WRITABLE));
+		return true;
+	case APIC_LVT_THERMAL: l->lvt_thermal = lvt_value(l, value, LVT_LOCAL_WRITABLE); return true;
+	case APIC_LVT_PERF: l->lvt_perf = lvt_value(l, value, LVT_LOCAL_WRITABLE); return true;
+	case APIC_LVT_CMCI: l->lvt_cmci = lvt_value(l, value, LVT_LOCAL_WRITABLE); return true;
+	case APIC_LVT_LINT0: l->lvt_lint0 = lvt_value(l, value, LVT_LINT_WRITABLE); return true;
+	case APIC_LVT_LINT1: l->lvt_lint1 = lvt_value(l, value, LVT_LINT_WRITABLE); return true;
+	case APIC_LVT_ERROR: l->lvt_error = lvt_value(l, value, LVT_ERROR_WRITABLE); return true;
 	}
+	return false;
+}
+
+static bool write_reg(struct vlapic *l, uint32_t off, uint32_t value, uint64_t now)
+{
 	switch (off) {
 	case APIC_ID: l->id = value >> 24; return true;
 	case APIC_TPR: l->tpr = value & 0xff; return true;
 	case APIC_EOI: eoi(l); return true;
 	case APIC_LDR: l->ldr = value & 0xff000000u; return true;
 	case APIC_DFR: l->dfr = value | 0x0fffffffu; return true;
-	case APIC_SVR: l->svr = value & 0x3ff; return true;
+	case APIC_SVR: write_svr(l, value); return true;
 	case APIC_ESR: l->esr = 0; return true;
 	case APIC_ICR_HI: l->icr_hi = value & 0xff000000u; return true;
 	case APIC_ICR_LO: write_icr(l, value); return true;
-	case APIC_LVT_TIMER:
-		l->lvt_timer = value & (0xff | APIC_LVT_MASKED | APIC_LVT_PERIODIC);
-		return true;
-	case APIC_LVT_THERMAL: l->lvt_thermal = value; return true;
-	case APIC_LVT_PERF: l->lvt_perf = value; return true;
-	case APIC_LVT_LINT0: l->lvt_lint0 = value; return true;
-	case APIC_LVT_LINT1: l->lvt_lint1 = value; return true;
-	case APIC_LVT_ERROR: l->lvt_error = value; return true;
-	case APIC_LVT_CMCI: l->lvt_cmci = value; return true;
-	case APIC_TIMER_INIT:
-		l->timer_init = value;
-		timer_start(l, now);
-		return true;
+	case APIC_TIMER_INIT: vlapic_timer_write_init(l, value, now); return true;
 	case APIC_TIMER_DIV: l->timer_div = value & 0xb; return true;
 	case APIC_TIMER_CUR:
 	case APIC_VERSION:
 	case APIC_PPR:
 		return true; /* read-only: writes are ignored */
 	}
-	l->bad_accesses++;
-	return false;
+	return write_lvt(l, off, value);
 }
 
-void vlapic_raise(struct vlapic *l, int vector)
+bool vlapic_write(struct vlapic *l, uint32_t off, uint32_t value, uint64_t now)
 {
-	if (vector >= 16 && vector < 256)
-		set_bit(l->irr, vector);
-}
-
-void vlapic_tick(struct vlapic *l, uint64_t now)
-{
-	if (!l->timer_deadline || now < l->timer_deadline)
-		return;
-	l->timer_fired++;
-	if (!(l->lvt_timer & APIC_LVT_MASKED) && vlapic_enabled(l))
-		vlapic_raise(l, l->lvt_timer & 0xff);
-	if (l->lvt_timer & APIC_LVT_PERIODIC) {
-		/* Catch up without a burst: missed periods collapse into one. */
-		uint64_t missed = (now - l->timer_deadline) / l->timer_period;
-		l->timer_deadline += (missed + 1) * l->timer_period;
-	} else {
-		l->timer_deadline = 0;
+	if (!vlapic_hw_enabled(l) || off & 0xf || off >= VLAPIC_SIZE ||
+	    !write_reg(l, off, value, now)) {
+		l->bad_accesses++;
+		return false;
 	}
+	return true;
 }
 
-int vlapic_pending(const struct vlapic *l)
+void vlapic_firmware_virtual_wire(struct vlapic *l, uint64_t now)
 {
-	int v = highest(l->irr);
-
-	if (v < 0 || !vlapic_enabled(l))
-		return -1;
-	if (((uint32_t)v & 0xf0) <= (ppr(l) & 0xf0))
-		return -1;
-	return v;
-}
-
-void vlapic_accept(struct vlapic *l, int vector)
-{
-	clear_bit(l->irr, vector);
-	set_bit(l->isr, vector);
+	vlapic_write(l, APIC_SVR, APIC_SVR_ENABLE | 0xff, now);
+	vlapic_write(l, APIC_LVT_LINT0, APIC_DM_EXTINT << APIC_LVT_DM_SHIFT, now);
+	vlapic_write(l, APIC_LVT_LINT1, APIC_DM_NMI << APIC_LVT_DM_SHIFT, now);
 }
