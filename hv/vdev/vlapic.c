@@ -88,9 +88,8 @@ bool vlapic_claims(const struct vlapic *l, uint64_t gpa)
 	return vlapic_hw_enabled(l) && gpa - vlapic_mmio_base(l) < VLAPIC_SIZE;
 }
 
-bool vlapic_write_apic_base(struct vlapic *l, uint64_t value, unsigned maxphyaddr, uint64_t now)
+bool vlapic_write_apic_base(struct vlapic *l, uint64_t value, unsigned maxphyaddr)
 {
-	(void)now;
 	if (maxphyaddr < 32)
 		maxphyaddr = 32;
 	if (maxphyaddr > 52)
@@ -218,18 +217,22 @@ static uint32_t lvt_value(const struct vlapic *l, uint32_t value, uint32_t writa
 
 static bool write_lvt(struct vlapic *l, uint32_t off, uint32_t value)
 {
+	uint32_t *reg, writable = LVT_LOCAL_WRITABLE;
+
 	switch (off) {
 	case APIC_LVT_TIMER:
 		vlapic_timer_write_lvt(l, lvt_value(l, value, LVT_TIMER_WRITABLE));
 		return true;
-	case APIC_LVT_THERMAL: l->lvt_thermal = lvt_value(l, value, LVT_LOCAL_WRITABLE); return true;
-	case APIC_LVT_PERF: l->lvt_perf = lvt_value(l, value, LVT_LOCAL_WRITABLE); return true;
-	case APIC_LVT_CMCI: l->lvt_cmci = lvt_value(l, value, LVT_LOCAL_WRITABLE); return true;
-	case APIC_LVT_LINT0: l->lvt_lint0 = lvt_value(l, value, LVT_LINT_WRITABLE); return true;
-	case APIC_LVT_LINT1: l->lvt_lint1 = lvt_value(l, value, LVT_LINT_WRITABLE); return true;
-	case APIC_LVT_ERROR: l->lvt_error = lvt_value(l, value, LVT_ERROR_WRITABLE); return true;
+	case APIC_LVT_THERMAL: reg = &l->lvt_thermal; break;
+	case APIC_LVT_PERF: reg = &l->lvt_perf; break;
+	case APIC_LVT_CMCI: reg = &l->lvt_cmci; break;
+	case APIC_LVT_LINT0: reg = &l->lvt_lint0; writable = LVT_LINT_WRITABLE; break;
+	case APIC_LVT_LINT1: reg = &l->lvt_lint1; writable = LVT_LINT_WRITABLE; break;
+	case APIC_LVT_ERROR: reg = &l->lvt_error; writable = LVT_ERROR_WRITABLE; break;
+	default: return false;
 	}
-	return false;
+	*reg = lvt_value(l, value, writable);
+	return true;
 }
 
 static bool write_reg(struct vlapic *l, uint32_t off, uint32_t value, uint64_t now)

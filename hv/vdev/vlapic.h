@@ -100,7 +100,7 @@ bool vlapic_write(struct vlapic *l, uint32_t offset, uint32_t value, uint64_t no
  * in its power-up state and stops it decoding; setting EN again starts
  * from there (software-disabled). @pre 32 <= maxphyaddr <= 52 (clamped). */
 uint64_t vlapic_read_apic_base(const struct vlapic *l);
-bool vlapic_write_apic_base(struct vlapic *l, uint64_t value, unsigned maxphyaddr, uint64_t now);
+bool vlapic_write_apic_base(struct vlapic *l, uint64_t value, unsigned maxphyaddr);
 /* Where the register page is (from IA32_APIC_BASE), and whether the APIC
  * answers an access at guest-physical address gpa. */
 uint64_t vlapic_mmio_base(const struct vlapic *l);

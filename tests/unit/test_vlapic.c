@@ -6,7 +6,6 @@
 #include "hv/vdev/vlapic.h"
 
 #define GHZ 1000000000ull
-#define BASE_RESET 0xfee00900ull /* 0xfee00000 | EN (bit 11) | BSP (bit 8) */
 
 static struct vlapic l;
 static uint8_t eois[8];
@@ -274,7 +273,7 @@ Test(vlapic_lint, extint_needs_lint0_unmasked_in_extint_mode)
 	vlapic_write(&l, APIC_SVR, 0xff, 0); /* software disable masks LINT0 */
 	cr_assert_eq(reg(APIC_LVT_LINT0), 0x10700);
 	cr_assert_not(vlapic_accepts_extint(&l));
-	cr_assert(vlapic_write_apic_base(&l, 0xfee00100, 36, 0)); /* global disable */
+	cr_assert(vlapic_write_apic_base(&l, 0xfee00100, 36)); /* global disable */
 	cr_assert(vlapic_accepts_extint(&l), "without an APIC, LINT0 is INTR");
 }
 
@@ -296,7 +295,7 @@ Test(vlapic_lint, pulses_follow_the_lvt)
 	cr_assert_eq(l.msgs_ignored, 1);
 	vlapic_lint_pulse(&l, 2);
 	cr_assert_eq(l.bad_accesses, 1);
-	cr_assert(vlapic_write_apic_base(&l, 0xfee00100, 36, 0));
+	cr_assert(vlapic_write_apic_base(&l, 0xfee00100, 36));
 	vlapic_lint_pulse(&l, 1);
 	cr_assert(vlapic_take_nmi(&l), "without an APIC, LINT1 is the NMI pin");
 }

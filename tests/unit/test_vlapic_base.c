@@ -47,7 +47,7 @@ Test(vlapic_base, power_up_state)
 
 Test(vlapic_base, relocation)
 {
-	cr_assert(vlapic_write_apic_base(&l, 0xfed00900, 36, 0));
+	cr_assert(vlapic_write_apic_base(&l, 0xfed00900, 36));
 	cr_assert_eq(vlapic_read_apic_base(&l), 0xfed00900);
 	cr_assert_eq(vlapic_mmio_base(&l), 0xfed00000);
 	cr_assert(vlapic_claims(&l, 0xfed00000));
@@ -56,23 +56,23 @@ Test(vlapic_base, relocation)
 	cr_assert_not(vlapic_claims(&l, 0xfee00000));
 	cr_assert_not(vlapic_claims(&l, 0xfecfffff));
 	cr_assert_eq(reg(APIC_SVR), 0x1ff, "moving the page keeps the registers");
-	cr_assert(vlapic_write_apic_base(&l, 0xfee00800, 36, 0)); /* BSP is R/W */
+	cr_assert(vlapic_write_apic_base(&l, 0xfee00800, 36)); /* BSP is R/W */
 	cr_assert_eq(vlapic_read_apic_base(&l), 0xfee00800);
 }
 
 Test(vlapic_base, writes_that_fault)
 {
-	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00d00, 36, 0), "EXTD: no x2APIC");
-	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00500, 36, 0), "EXTD without EN");
-	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00901, 36, 0), "bit 0 reserved");
-	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00980, 36, 0), "bit 7 reserved");
-	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00b00, 36, 0), "bit 9 reserved");
-	cr_assert_not(vlapic_write_apic_base(&l, 0x10fee00900ull, 36, 0), "bit 36 >= MAXPHYADDR");
-	cr_assert(vlapic_write_apic_base(&l, 0x10fee00900ull, 40, 0));
+	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00d00, 36), "EXTD: no x2APIC");
+	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00500, 36), "EXTD without EN");
+	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00901, 36), "bit 0 reserved");
+	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00980, 36), "bit 7 reserved");
+	cr_assert_not(vlapic_write_apic_base(&l, 0xfee00b00, 36), "bit 9 reserved");
+	cr_assert_not(vlapic_write_apic_base(&l, 0x10fee00900ull, 36), "bit 36 >= MAXPHYADDR");
+	cr_assert(vlapic_write_apic_base(&l, 0x10fee00900ull, 40));
 	cr_assert_eq(vlapic_mmio_base(&l), 0x10fee00000ull);
-	cr_assert_not(vlapic_write_apic_base(&l, 1ull << 60 | BASE_RESET, 64, 0),
+	cr_assert_not(vlapic_write_apic_base(&l, 1ull << 60 | BASE_RESET, 64),
 		      "MAXPHYADDR is at most 52");
-	cr_assert_not(vlapic_write_apic_base(&l, 1ull << 40 | BASE_RESET, 0, 0),
+	cr_assert_not(vlapic_write_apic_base(&l, 1ull << 40 | BASE_RESET, 0),
 		      "MAXPHYADDR is at least 32");
 	cr_assert_eq(vlapic_read_apic_base(&l), 0x10fee00900ull, "a fault changes nothing");
 	cr_assert(vlapic_hw_enabled(&l));
@@ -87,7 +87,7 @@ Test(vlapic_base, global_disable_resets_and_stops_decoding)
 	vlapic_write(&l, APIC_LVT_TIMER, 0x30, 0);
 	vlapic_write(&l, APIC_TIMER_INIT, 1000, 0);
 	vlapic_raise_level(&l, 0x80, true);
-	cr_assert(vlapic_write_apic_base(&l, 0xfee00100, 36, 0));
+	cr_assert(vlapic_write_apic_base(&l, 0xfee00100, 36));
 	cr_assert_not(vlapic_hw_enabled(&l));
 	cr_assert_not(vlapic_claims(&l, 0xfee00000));
 	cr_assert_not(vlapic_read(&l, APIC_SVR, &v, 0));
@@ -100,7 +100,7 @@ Test(vlapic_base, global_disable_resets_and_stops_decoding)
 	cr_assert_not(vlapic_is_target(&l, &m));
 	cr_assert_not(vlapic_receive(&l, &m));
 	/* Re-enabled: the power-up state, software-disabled. */
-	cr_assert(vlapic_write_apic_base(&l, BASE_RESET, 36, 0));
+	cr_assert(vlapic_write_apic_base(&l, BASE_RESET, 36));
 	cr_assert_eq(reg(APIC_ID), 0x02000000, "the hardware-assigned ID");
 	cr_assert_eq(reg(APIC_SVR), 0xff);
 	cr_assert_eq(reg(APIC_TPR), 0);
