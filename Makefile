@@ -69,7 +69,8 @@ HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(LWIP_OBJS) $(BUILD)/efi/g
 HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
 	hv/mm/palloc.c hv/mm/pagetable.c hv/mm/heap.c hv/mm/memmap.c \
 	hv/core/config.c hv/shell/lineedit.c hv/shell/shell.c hv/vm/guest_mem.c hv/vm/multiboot.c \
-	hv/vdev/vlapic.c hv/vdev/vuart.c hv/vdev/vpic.c hv/emul/decode.c hv/emul/gwalk.c hv/vmx/vmx_bits.c \
+	hv/vdev/vlapic.c hv/vdev/vuart.c hv/vdev/vpic.c hv/vdev/vpit.c hv/vdev/vpit_counter.c \
+	hv/vdev/vpit_seq.c hv/emul/decode.c hv/emul/gwalk.c hv/vmx/vmx_bits.c \
 	hv/dirty/dirty_track.c hv/lib/stream_sum.c net/net_addr.c drivers/virtio/virtqueue.c \
 	hv/lib/crc32c.c hv/lib/table.c migrate/stream.c migrate/state_codec.c \
 	hv/mce/retired_record.c hv/vm/cpuid_policy.c hv/vm/msr_policy.c hv/mce/mce_severity.c \
