@@ -74,8 +74,8 @@ HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
 	hv/lib/crc32c.c hv/lib/table.c migrate/stream.c migrate/state_codec.c \
 	hv/mce/retired_record.c hv/vm/cpuid_policy.c hv/vm/msr_policy.c hv/mce/mce_severity.c \
 	hv/vm/sched_policy.c hv/vm/vm_exit.c hv/svm/svm_exit.c hv/vmx/vmx_exit.c \
-	hv/vdev/vrtc.c hv/vdev/rtc_calendar.c hv/vdev/vacpi_pm.c hv/vdev/aml.c hv/vdev/acpi_dsdt.c \
-	hv/vdev/acpi_tables.c hv/vdev/vpci.c hv/vdev/vpci_config.c
+	hv/vdev/vrtc.c hv/vdev/vrtc_fields.c hv/vdev/rtc_calendar.c hv/vdev/vacpi_pm.c \
+	hv/vdev/aml.c hv/vdev/acpi_dsdt.c hv/vdev/acpi_tables.c hv/vdev/vpci.c hv/vdev/vpci_config.c
 # HV_HOST_TEST: hardware accessors that tests replace (vmread, hv/vmx/vmcs.h).
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP -DHV_HOST_TEST

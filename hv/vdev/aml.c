@@ -75,9 +75,10 @@ static unsigned hex_digit(char c)
  * big-endian: "PNP0A03" is 0x41d0 0x0a03, the DWord 0x030ad041. */
 void aml_eisaid(struct aml *a, const char *id)
 {
-	uint32_t v = (uint32_t)((id[0] - '@') & 0x1f) << 26 | (uint32_t)((id[1] - '@') & 0x1f) << 21 |
-		     (uint32_t)((id[2] - '@') & 0x1f) << 16;
+	uint32_t v = 0;
 
+	for (int i = 0; i < 3; i++)
+		v |= (uint32_t)((id[i] - '@') & 0x1f) << (26 - 5 * i);
 	for (int i = 3; i < 7; i++)
 		v |= hex_digit(id[i]) << (4 * (6 - i));
 	aml_byte(a, AML_DWORD_PREFIX);

@@ -66,7 +66,8 @@ static unsigned year_of_day(int64_t abs_day)
 void rtc_cal_civil_from_seconds(int64_t s, struct rtc_civil *c)
 {
 	const int64_t first = -(int64_t)EPOCH_DAYS * SECONDS_PER_DAY;
-	const int64_t last = (days_before_year(RTC_CAL_YEAR_MAX + 1) - EPOCH_DAYS) * SECONDS_PER_DAY - 1;
+	const int64_t last_day = days_before_year(RTC_CAL_YEAR_MAX + 1) - EPOCH_DAYS - 1;
+	const int64_t last = last_day * SECONDS_PER_DAY + SECONDS_PER_DAY - 1;
 
 	s = s < first ? first : s > last ? last : s;
 	int64_t days = floor_div(s, SECONDS_PER_DAY);

@@ -42,8 +42,8 @@ bool vpci_register(struct vpci *pci, unsigned device, unsigned function,
 	unsigned devfn = device << 3 | function;
 	if (find(pci, devfn))
 		return false;
-	pci->functions[pci->function_count++] =
-		(struct vpci_function){ .devfn = (uint8_t)devfn, .cfg = cfg, .ops = ops, .ctx = ctx };
+	struct vpci_function *f = &pci->functions[pci->function_count++];
+	*f = (struct vpci_function){ .devfn = (uint8_t)devfn, .cfg = cfg, .ops = ops, .ctx = ctx };
 	return true;
 }
 

@@ -108,7 +108,8 @@ bool vpci_config_set_bar(struct vpci_config *cfg, unsigned index, enum vpci_bar_
 		set_wmask32(cfg, off, (uint32_t)~(size - 1) & ~BAR_IO_FLAGS_MASK);
 		command_wmask |= PCI_COMMAND_IO;
 	} else {
-		set32(cfg, off, (wide ? BAR_MEM_TYPE_64 : 0) | (prefetchable ? BAR_MEM_PREFETCH : 0));
+		uint32_t type = wide ? BAR_MEM_TYPE_64 : 0;
+		set32(cfg, off, type | (prefetchable ? BAR_MEM_PREFETCH : 0));
 		set_wmask32(cfg, off, (uint32_t)~(size - 1) & ~BAR_MEM_FLAGS_MASK);
 		if (wide)
 			set_wmask32(cfg, off + 4, (uint32_t)(~(size - 1) >> 32));

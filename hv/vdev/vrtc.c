@@ -2,6 +2,7 @@
 
 #include "hv/lib/string.h"
 #include "hv/vdev/rtc_calendar.h"
+#include "hv/vdev/vrtc_fields.h"
 
 #define TICKS_PER_SECOND ((uint64_t)VRTC_CHAIN_HZ)
 /* UIP rises t_BUC = 244 us before the update (datasheet Table 6): 8 ticks
@@ -12,13 +13,6 @@
 #define RESET_RELEASE_TICK (TICKS_PER_SECOND / 2)
 /* One chain tick is 1e9 / 32768 ns = 1953125 / 64 ns exactly. */
 #define NS_PER_64_TICKS 1953125u
-#define SECONDS_PER_DAY 86400
-#define ALARM_DONT_CARE 0xc0 /* both top bits set: the field matches any value */
-
-static const uint8_t time_registers[] = {
-	VRTC_SECONDS, VRTC_MINUTES, VRTC_HOURS, VRTC_DAY_OF_WEEK, VRTC_DAY_OF_MONTH,
-	VRTC_MONTH, VRTC_YEAR, VRTC_CENTURY_INDEX,
-};
 
 static uint64_t ns_to_ticks(uint64_t ns)
 {
@@ -67,71 +61,6 @@ static int64_t shown_seconds(const struct vrtc *rtc, uint64_t tick)
 	return rtc->seconds_at_tick0 + (int64_t)(tick / TICKS_PER_SECOND);
 }
 
-/* ---- register encodings (register B: DM and 24/12) ---- */
-
-static uint8_t to_reg(const struct vrtc *rtc, unsigned v)
-{
-	if (rtc->cmos[VRTC_REG_B] & VRTC_B_DM_BINARY)
-		return (uint8_t)v;
-	return (uint8_t)((v / 10) << 4 | v % 10);
-}
-
-/* 12-hour mode: 12 AM is 12, bit 7 marks PM. */
-static uint8_t hour_to_reg(const struct vrtc *rtc, unsigned hour)
-{
-	if (rtc->cmos[VRTC_REG_B] & VRTC_B_24H)
-		return to_reg(rtc, hour);
-	unsigned h12 = hour % 12 ? hour % 12 : 12;
-	return (uint8_t)(to_reg(rtc, h12) | (hour >= 12 ? 0x80 : 0));
-}
-
-/* A register value in [lo, hi]; out-of-range values and BCD digits over 9
- * are clamped and reported through *bad. */
-static unsigned from_reg(const struct vrtc *rtc, uint8_t v, unsigned lo, unsigned hi, bool *bad)
-{
-	unsigned n = v;
-
-	if (!(rtc->cmos[VRTC_REG_B] & VRTC_B_DM_BINARY)) {
-		if ((v & 0x0f) > 9 || v >> 4 > 9)
-			*bad = true;
-		n = (v >> 4) * 10u + (v & 0x0fu);
-	}
-	if (n < lo || n > hi) {
-		*bad = true;
-		return n < lo ? lo : hi;
-	}
-	return n;
-}
-
-static unsigned hour_from_reg(const struct vrtc *rtc, uint8_t v, bool *bad)
-{
-	if (rtc->cmos[VRTC_REG_B] & VRTC_B_24H)
-		return from_reg(rtc, v, 0, 23, bad);
-	return from_reg(rtc, v & 0x7f, 1, 12, bad) % 12 + (v & 0x80 ? 12 : 0);
-}
-
-static uint8_t time_reg_value(const struct vrtc *rtc, unsigned index, const struct rtc_civil *c)
-{
-	switch (index) {
-	case VRTC_SECONDS: return to_reg(rtc, c->second);
-	case VRTC_MINUTES: return to_reg(rtc, c->minute);
-	case VRTC_HOURS: return hour_to_reg(rtc, c->hour);
-	case VRTC_DAY_OF_WEEK: return to_reg(rtc, (c->weekday + rtc->dow_offset) % 7 + 1);
-	case VRTC_DAY_OF_MONTH: return to_reg(rtc, c->day);
-	case VRTC_MONTH: return to_reg(rtc, c->month);
-	case VRTC_YEAR: return to_reg(rtc, c->year % 100);
-	default: return to_reg(rtc, c->year / 100); /* the century byte */
-	}
-}
-
-static bool is_time_register(unsigned index)
-{
-	for (size_t i = 0; i < sizeof(time_registers); i++)
-		if (time_registers[i] == index)
-			return true;
-	return false;
-}
-
 /* ---- the clock: frozen registers versus a running base ---- */
 
 /* Copies the running time into the register bytes (SET, or a single write). */
@@ -140,8 +69,10 @@ static void freeze(struct vrtc *rtc, uint64_t tick)
 	struct rtc_civil c;
 
 	rtc_cal_civil_from_seconds(shown_seconds(rtc, tick), &c);
-	for (size_t i = 0; i < sizeof(time_registers); i++)
-		rtc->cmos[time_registers[i]] = time_reg_value(rtc, time_registers[i], &c);
+	for (unsigned i = 0; i < VRTC_TIME_REGISTER_COUNT; i++) {
+		uint8_t index = vrtc_time_registers[i];
+		rtc->cmos[index] = vrtc_time_reg_value(rtc, index, &c);
+	}
 }
 
 static int64_t frozen_seconds(const struct vrtc *rtc, bool *bad)
@@ -149,13 +80,14 @@ static int64_t frozen_seconds(const struct vrtc *rtc, bool *bad)
 	const uint8_t *m = rtc->cmos;
 	struct rtc_civil c;
 
-	c.second = from_reg(rtc, m[VRTC_SECONDS], 0, 59, bad);
-	c.minute = from_reg(rtc, m[VRTC_MINUTES], 0, 59, bad);
-	c.hour = hour_from_reg(rtc, m[VRTC_HOURS], bad);
-	c.month = from_reg(rtc, m[VRTC_MONTH], 1, 12, bad);
-	c.year = from_reg(rtc, m[VRTC_CENTURY_INDEX], 0, 99, bad) * 100 +
-		 from_reg(rtc, m[VRTC_YEAR], 0, 99, bad);
-	c.day = from_reg(rtc, m[VRTC_DAY_OF_MONTH], 1, rtc_cal_days_in_month(c.year, c.month), bad);
+	c.second = vrtc_from_reg(rtc, m[VRTC_SECONDS], 0, 59, bad);
+	c.minute = vrtc_from_reg(rtc, m[VRTC_MINUTES], 0, 59, bad);
+	c.hour = vrtc_hour_from_reg(rtc, m[VRTC_HOURS], bad);
+	c.month = vrtc_from_reg(rtc, m[VRTC_MONTH], 1, 12, bad);
+	c.year = vrtc_from_reg(rtc, m[VRTC_CENTURY_INDEX], 0, 99, bad) * 100 +
+		 vrtc_from_reg(rtc, m[VRTC_YEAR], 0, 99, bad);
+	unsigned month_days = rtc_cal_days_in_month(c.year, c.month);
+	c.day = vrtc_from_reg(rtc, m[VRTC_DAY_OF_MONTH], 1, month_days, bad);
 	return rtc_cal_seconds_from_civil(&c);
 }
 
@@ -165,7 +97,7 @@ static void rebase(struct vrtc *rtc, uint64_t tick)
 {
 	bool bad = false;
 	int64_t s = frozen_seconds(rtc, &bad);
-	unsigned dow = from_reg(rtc, rtc->cmos[VRTC_DAY_OF_WEEK], 1, 7, &bad);
+	unsigned dow = vrtc_from_reg(rtc, rtc->cmos[VRTC_DAY_OF_WEEK], 1, 7, &bad);
 	struct rtc_civil c;
 
 	rtc->seconds_at_tick0 = s - (int64_t)(tick / TICKS_PER_SECOND);
@@ -173,71 +105,6 @@ static void rebase(struct vrtc *rtc, uint64_t tick)
 	rtc->dow_offset = (uint8_t)((dow - 1 + 7 - c.weekday) % 7);
 	if (bad)
 		rtc->bad_times++;
-}
-
-/* ---- alarm: hours, minutes and seconds each match or are don't-care ---- */
-
-struct alarm_sets {
-	bool hour[24], minute[60], second[60];
-};
-
-static bool alarm_field_matches(uint8_t alarm, uint8_t value)
-{
-	return (alarm & ALARM_DONT_CARE) == ALARM_DONT_CARE || alarm == value;
-}
-
-/* The chip compares register bytes, so each alarm byte is matched against
- * the encoding of every value. False when a field can never match. */
-static bool alarm_sets_build(const struct vrtc *rtc, struct alarm_sets *a)
-{
-	const uint8_t *m = rtc->cmos;
-	bool any_h = false, any_m = false, any_s = false;
-
-	for (unsigned h = 0; h < 24; h++) {
-		a->hour[h] = alarm_field_matches(m[VRTC_HOURS_ALARM], hour_to_reg(rtc, h));
-		any_h |= a->hour[h];
-	}
-	for (unsigned v = 0; v < 60; v++) {
-		a->minute[v] = alarm_field_matches(m[VRTC_MINUTES_ALARM], to_reg(rtc, v));
-		a->second[v] = alarm_field_matches(m[VRTC_SECONDS_ALARM], to_reg(rtc, v));
-		any_m |= a->minute[v];
-		any_s |= a->second[v];
-	}
-	return any_h && any_m && any_s;
-}
-
-/* The first second of the day at or after 'tod' that matches, or -1. */
-static int32_t alarm_next_in_day(const struct alarm_sets *a, unsigned tod)
-{
-	unsigned h0 = tod / 3600, m0 = tod / 60 % 60, s0 = tod % 60;
-
-	for (unsigned h = h0; h < 24; h++) {
-		if (!a->hour[h])
-			continue;
-		for (unsigned m = h == h0 ? m0 : 0; m < 60; m++) {
-			if (!a->minute[m])
-				continue;
-			for (unsigned s = h == h0 && m == m0 ? s0 : 0; s < 60; s++)
-				if (a->second[s])
-					return (int32_t)(h * 3600 + m * 60 + s);
-		}
-	}
-	return -1;
-}
-
-/* The first time (Unix seconds) at or after 'from' the alarm matches. */
-static int64_t alarm_next(const struct vrtc *rtc, int64_t from)
-{
-	struct alarm_sets a;
-
-	if (!alarm_sets_build(rtc, &a))
-		return INT64_MAX;
-	unsigned tod = (unsigned)((from % SECONDS_PER_DAY + SECONDS_PER_DAY) % SECONDS_PER_DAY);
-	int64_t midnight = from - tod;
-	int32_t t = alarm_next_in_day(&a, tod);
-	if (t >= 0)
-		return midnight + t;
-	return midnight + SECONDS_PER_DAY + alarm_next_in_day(&a, 0);
 }
 
 /* ---- events and IRQ8 ---- */
@@ -264,7 +131,7 @@ static void apply_events(struct vrtc *rtc, uint64_t from, uint64_t to)
 		return;
 	rtc->cmos[VRTC_REG_C] |= VRTC_C_UF;
 	/* Each update compares the new time with the alarm. */
-	if (alarm_next(rtc, shown_seconds(rtc, from) + 1) <= shown_seconds(rtc, to))
+	if (vrtc_alarm_next(rtc, shown_seconds(rtc, from) + 1) <= shown_seconds(rtc, to))
 		rtc->cmos[VRTC_REG_C] |= VRTC_C_AF;
 }
 
@@ -302,9 +169,10 @@ uint64_t vrtc_next_event(const struct vrtc *rtc, uint64_t now_ns)
 	if (!(b & VRTC_B_SET) && (b & VRTC_B_UIE))
 		next = min_u64(next, (t / TICKS_PER_SECOND + 1) * TICKS_PER_SECOND);
 	if (!(b & VRTC_B_SET) && (b & VRTC_B_AIE)) {
-		int64_t s = alarm_next(rtc, shown_seconds(rtc, t) + 1);
+		int64_t s = vrtc_alarm_next(rtc, shown_seconds(rtc, t) + 1);
 		if (s != INT64_MAX)
-			next = min_u64(next, (uint64_t)(s - rtc->seconds_at_tick0) * TICKS_PER_SECOND);
+			next = min_u64(next, (uint64_t)(s - rtc->seconds_at_tick0) *
+						     TICKS_PER_SECOND);
 	}
 	if (next == UINT64_MAX)
 		return UINT64_MAX;
@@ -377,7 +245,7 @@ static void write_data(struct vrtc *rtc, uint8_t v, uint64_t now)
 	case VRTC_REG_C:
 	case VRTC_REG_D: rtc->bad_accesses++; break; /* read-only */
 	default:
-		if (is_time_register(i))
+		if (vrtc_is_time_register(i))
 			write_time_register(rtc, i, v);
 		else
 			rtc->cmos[i] = v;
@@ -405,10 +273,10 @@ static uint8_t read_data(struct vrtc *rtc)
 	case VRTC_REG_D:
 		return VRTC_D_VRT;
 	}
-	if (is_time_register(i) && !set_mode(rtc)) {
+	if (vrtc_is_time_register(i) && !set_mode(rtc)) {
 		struct rtc_civil c;
 		rtc_cal_civil_from_seconds(shown_seconds(rtc, rtc->tick_done), &c);
-		return time_reg_value(rtc, i, &c);
+		return vrtc_time_reg_value(rtc, i, &c);
 	}
 	return rtc->cmos[i];
 }

@@ -161,7 +161,7 @@ Test(vpci, bar_sizing)
 	cr_assert_not(vpci_config_set_bar(&dev, 0, VPCI_BAR_MEM32, 4096, false), "taken");
 	cr_assert_not(vpci_config_set_bar(&dev, 3, VPCI_BAR_IO, 16, false), "upper half");
 	cr_assert_not(vpci_config_set_bar(&dev, 4, VPCI_BAR_IO, 512, false), "I/O over 256");
-	cr_assert_not(vpci_config_set_bar(&dev, 4, VPCI_BAR_MEM32, 3000, false), "not a power of 2");
+	cr_assert_not(vpci_config_set_bar(&dev, 4, VPCI_BAR_MEM32, 3000, false), "not 2^n");
 	cr_assert_not(vpci_config_set_bar(&dev, 5, VPCI_BAR_MEM64, 4096, false), "no BAR 6");
 	cr_assert_not(vpci_config_set_bar(&dev, 6, VPCI_BAR_IO, 16, false));
 	cr_assert(vpci_config_set_bar(&dev, 5, VPCI_BAR_IO, 4, false));

@@ -5,6 +5,8 @@
 
 #define SEC 1000000000ull
 #define BASE_NS (7 * SEC) /* the VM clock at the base: not 0, to catch offsets */
+/* seconds, minutes, hours, day of week, day, month, year, century */
+#define TIME(...) ((const uint8_t[8]){ __VA_ARGS__ })
 
 /* IRQ8 as the 8259 would see it: the level and the rising edges. */
 struct irq_probe {
@@ -128,23 +130,23 @@ Test(vrtc, power_on_registers)
 Test(vrtc, date_rolls_over_day_month_and_year)
 {
 	start(1704067198); /* 2023-12-31 23:59:58, a Sunday */
-	expect_time(BASE_NS, (const uint8_t[]){ 0x58, 0x59, 0x23, 1, 0x31, 0x12, 0x23, 0x20 });
-	expect_time(BASE_NS + SEC - 1, (const uint8_t[]){ 0x58, 0x59, 0x23, 1, 0x31, 0x12, 0x23, 0x20 });
-	expect_time(BASE_NS + SEC, (const uint8_t[]){ 0x59, 0x59, 0x23, 1, 0x31, 0x12, 0x23, 0x20 });
-	expect_time(BASE_NS + 2 * SEC, (const uint8_t[]){ 0x00, 0x00, 0x00, 2, 0x01, 0x01, 0x24, 0x20 });
+	expect_time(BASE_NS, TIME(0x58, 0x59, 0x23, 1, 0x31, 0x12, 0x23, 0x20));
+	expect_time(BASE_NS + SEC - 1, TIME(0x58, 0x59, 0x23, 1, 0x31, 0x12, 0x23, 0x20));
+	expect_time(BASE_NS + SEC, TIME(0x59, 0x59, 0x23, 1, 0x31, 0x12, 0x23, 0x20));
+	expect_time(BASE_NS + 2 * SEC, TIME(0x00, 0x00, 0x00, 2, 0x01, 0x01, 0x24, 0x20));
 }
 
 Test(vrtc, leap_day_and_century)
 {
 	start(1709164799); /* 2024-02-28 23:59:59, a Wednesday */
-	expect_time(BASE_NS + SEC, (const uint8_t[]){ 0, 0, 0, 5, 0x29, 0x02, 0x24, 0x20 });
-	expect_time(BASE_NS + 86401 * SEC, (const uint8_t[]){ 0, 0, 0, 6, 0x01, 0x03, 0x24, 0x20 });
+	expect_time(BASE_NS + SEC, TIME(0, 0, 0, 5, 0x29, 0x02, 0x24, 0x20));
+	expect_time(BASE_NS + 86401 * SEC, TIME(0, 0, 0, 6, 0x01, 0x03, 0x24, 0x20));
 
 	start(1677628799); /* 2023-02-28 23:59:59: no leap day */
-	expect_time(BASE_NS + SEC, (const uint8_t[]){ 0, 0, 0, 4, 0x01, 0x03, 0x23, 0x20 });
+	expect_time(BASE_NS + SEC, TIME(0, 0, 0, 4, 0x01, 0x03, 0x23, 0x20));
 
 	start(4102444799); /* 2099-12-31 23:59:59 */
-	expect_time(BASE_NS + SEC, (const uint8_t[]){ 0, 0, 0, 6, 0x01, 0x01, 0x00, 0x21 });
+	expect_time(BASE_NS + SEC, TIME(0, 0, 0, 6, 0x01, 0x01, 0x00, 0x21));
 }
 
 Test(vrtc, bcd_binary_and_12_hour_modes)
@@ -190,7 +192,7 @@ Test(vrtc, set_freezes_and_new_time_starts_on_clear)
 	wr(VRTC_REG_B, VRTC_B_24H, t + 7 * SEC);
 	cr_assert_eq(vrtc_unix_time(&rtc, t + 7 * SEC), 1835424930); /* 2028-02-29 08:15:30 */
 	/* The chain kept its phase: the next update is at its next second. */
-	expect_time(BASE_NS + 8 * SEC - 1, (const uint8_t[]){ 0x30, 0x15, 0x08, 5, 0x29, 0x02, 0x28, 0x20 });
+	expect_time(BASE_NS + 8 * SEC - 1, TIME(0x30, 0x15, 0x08, 5, 0x29, 0x02, 0x28, 0x20));
 	cr_assert_eq(rd(VRTC_SECONDS, BASE_NS + 8 * SEC), 0x31);
 	cr_assert_eq(rtc.bad_times, 0);
 }
@@ -202,11 +204,11 @@ Test(vrtc, a_write_without_set_changes_one_counter)
 
 	wr(VRTC_MINUTES, 0x59, t);
 	wr(VRTC_DAY_OF_WEEK, 0x03, t); /* the guest's own day-of-week count */
-	expect_time(t, (const uint8_t[]){ 0x32, 0x59, 0x10, 3, 0x10, 0x03, 0x24, 0x20 });
-	expect_time(BASE_NS + 30 * SEC, (const uint8_t[]){ 0x00, 0x00, 0x11, 3, 0x10, 0x03, 0x24, 0x20 });
+	expect_time(t, TIME(0x32, 0x59, 0x10, 3, 0x10, 0x03, 0x24, 0x20));
+	expect_time(BASE_NS + 30 * SEC, TIME(0x00, 0x00, 0x11, 3, 0x10, 0x03, 0x24, 0x20));
 	/* 13 hours later it is midnight: the day of week counter advances. */
 	expect_time(BASE_NS + (30 + 13 * 3600) * SEC,
-		    (const uint8_t[]){ 0x00, 0x00, 0x00, 4, 0x11, 0x03, 0x24, 0x20 });
+		    TIME(0x00, 0x00, 0x00, 4, 0x11, 0x03, 0x24, 0x20));
 }
 
 Test(vrtc, register_c_read_clears_and_drives_irq8)
@@ -299,7 +301,8 @@ Test(vrtc, alarm_matches_time_and_dont_care_fields)
 	cr_assert_eq(run_until(BASE_NS + 111 * SEC - 1), 0);
 	vrtc_advance(&rtc, BASE_NS + 111 * SEC);
 	cr_assert(probe.level);
-	cr_assert_eq(rd(VRTC_REG_C, BASE_NS + 111 * SEC), VRTC_C_IRQF | VRTC_C_AF | VRTC_C_UF | VRTC_C_PF);
+	cr_assert_eq(rd(VRTC_REG_C, BASE_NS + 111 * SEC),
+		     VRTC_C_IRQF | VRTC_C_AF | VRTC_C_UF | VRTC_C_PF);
 	/* Next match: tomorrow, 86400 s later. */
 	cr_assert_eq(vrtc_next_event(&rtc, 0), BASE_NS + (111 + 86400) * SEC);
 
