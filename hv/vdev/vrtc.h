@@ -103,8 +103,10 @@ void vrtc_write(struct vrtc *rtc, unsigned offset, uint8_t value, uint64_t now_n
 
 /* The VM clock at which the next event that raises IRQ8 is due (periodic,
  * update-ended or alarm, each when enabled), or UINT64_MAX when none can
- * come (IRQ8 already high, clock stopped, nothing enabled). Flags of
- * disabled interrupts are brought up to date lazily on register access. */
+ * come (IRQ8 already high, clock stopped, nothing enabled); a value at or
+ * before now_ns is due at once. The answer changes with every port access
+ * and advance: ask again after them. Flags of disabled interrupts are
+ * brought up to date lazily on register access. */
 uint64_t vrtc_next_event(const struct vrtc *rtc, uint64_t now_ns);
 /* Applies every event up to now_ns and drives IRQ8. */
 void vrtc_advance(struct vrtc *rtc, uint64_t now_ns);
