@@ -65,16 +65,18 @@ LWIP_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(LWIP_SRCS))
 
 HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(LWIP_OBJS) $(BUILD)/efi/guest_images.o
 
-# Code that needs no hardware, built for the host as well (unit tests).
-HOST_SRCS := hv/lib/format.c hv/lib/parse.c hv/lib/bitmap.c hv/lib/strutil.c \
+# Code that needs no hardware, built for the host as well (unit tests):
+# whole folders that hold only such code, and single files elsewhere.
+HOST_DIRS := hv/vdev hv/emul hv/dirty
+HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
+	$(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c)) \
 	hv/mm/palloc.c hv/mm/pagetable.c hv/mm/heap.c hv/mm/memmap.c \
-	hv/core/config.c hv/shell/lineedit.c hv/shell/shell.c hv/vm/guest_mem.c hv/vm/multiboot.c \
-	hv/vdev/vlapic.c hv/vdev/vuart.c hv/emul/decode.c hv/emul/gwalk.c hv/vmx/vmx_bits.c \
-	hv/vdev/vlapic_timer.c hv/vdev/vlapic_irq.c hv/vdev/vioapic.c \
-	hv/dirty/dirty_track.c hv/lib/stream_sum.c net/net_addr.c drivers/virtio/virtqueue.c \
-	hv/lib/crc32c.c hv/lib/table.c migrate/stream.c migrate/state_codec.c \
-	hv/mce/retired_record.c hv/vm/cpuid_policy.c hv/vm/msr_policy.c hv/mce/mce_severity.c \
-	hv/vm/sched_policy.c hv/vm/vm_exit.c hv/svm/svm_exit.c hv/vmx/vmx_exit.c
+	hv/core/config.c hv/shell/lineedit.c hv/shell/shell.c \
+	hv/vm/guest_mem.c hv/vm/multiboot.c hv/vm/linux_boot.c hv/vm/cpuid_policy.c \
+	hv/vm/msr_policy.c hv/vm/sched_policy.c hv/vm/vm_exit.c \
+	hv/svm/svm_exit.c hv/vmx/vmx_bits.c hv/vmx/vmx_exit.c \
+	hv/mce/retired_record.c hv/mce/mce_severity.c \
+	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c
 # HV_HOST_TEST: hardware accessors that tests replace (vmread, hv/vmx/vmcs.h).
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP -DHV_HOST_TEST

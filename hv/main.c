@@ -22,6 +22,7 @@
 #include "hv/vm/vcpu.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
+#include "hv/x86/fpu.h"
 #include "hv/x86/gdt.h"
 #include "hv/x86/lapic.h"
 #include "hv/x86/pic.h"
@@ -114,6 +115,8 @@ void hv_main(struct boot_info *bi)
 	log_configure();
 	panic_configure();
 	cpu_features_init();
+	if (fpu_init_host(cpu_features()->xsave))
+		log_info("fpu: XCR0 = x87 | SSE (guests are not offered XSAVE)");
 	/* Pages retired in earlier boots stay out before anything is handed out. */
 	static uint64_t retired[RETIRED_MAX];
 	mm_init(bi, retired, retired_list_load(bi, retired));

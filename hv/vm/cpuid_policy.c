@@ -23,6 +23,12 @@
 /* 0x80000001 ECX: LAHF, ABM/LZCNT, SSE4A, misaligned SSE, 3DNow prefetch;
  * no SVM, SKINIT, IBS, topology extensions or perf counters. */
 #define E1_ECX_KEEP (1u << 0 | 1u << 5 | 1u << 6 | 1u << 7 | 1u << 8)
+/* 0x80000001 EDX: FFXSR would make EFER.FFXSR writable, which the EFER
+ * policy does not offer. */
+#define E1_EDX_DROP (1u << 25)
+/* 0x80000008 EBX: CLZERO, RstrFpErrPtrs, WBNOINVD; none of the speculation
+ * controls (their MSRs are not offered) or counters with MSRs behind them. */
+#define E8_EBX_KEEP (1u << 0 | 1u << 2 | 1u << 9)
 
 struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint32_t sub,
 			      uint32_t apic_id)
@@ -75,11 +81,13 @@ struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint
 		break;
 	case 0x80000001u:
 		r.ecx &= E1_ECX_KEEP;
+		r.edx &= ~E1_EDX_DROP;
 		break;
 	case 0x80000002u: case 0x80000003u: case 0x80000004u:
 	case 0x80000005u: case 0x80000006u: case 0x80000007u:
 		break;
 	case 0x80000008u:
+		r.ebx &= E8_EBX_KEEP;
 		r.ecx = 0; /* one core */
 		break;
 	default:
@@ -97,4 +105,17 @@ static struct cpuid_regs ask_cpu(const struct cpuid_host *host, uint32_t leaf, u
 struct cpuid_host cpuid_host_of_cpu(uint64_t tsc_hz)
 {
 	return (struct cpuid_host){ ask_cpu, tsc_hz };
+}
+
+enum cpu_vendor cpuid_guest_vendor(const struct cpuid_host *host)
+{
+	struct cpuid_regs r = host->query(host, 0, 0);
+	char v[12];
+
+	memcpy(v, &r.ebx, 4);
+	memcpy(v + 4, &r.edx, 4);
+	memcpy(v + 8, &r.ecx, 4);
+	if (!memcmp(v, "GenuineIntel", 12))
+		return CPU_VENDOR_INTEL;
+	return !memcmp(v, "AuthenticAMD", 12) ? CPU_VENDOR_AMD : CPU_VENDOR_OTHER;
 }

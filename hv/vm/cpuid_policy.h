@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hv/x86/cpu.h"
+#include "hv/x86/cpu_features.h"
 
 #define HV_CPUID_BASE 0x40000000u
 #define HV_CPUID_VENDOR "HvResearchV1" /* 12 characters */
@@ -21,6 +22,9 @@ struct cpuid_host {
  * Leaf 0x40000001: EAX TSC kHz, EBX local APIC timer kHz. */
 struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint32_t subleaf,
 			      uint32_t apic_id);
+
+/* The vendor the guest is shown (leaf 0): vendor-specific MSRs follow it. */
+enum cpu_vendor cpuid_guest_vendor(const struct cpuid_host *host);
 
 /* The running CPU's answers, with the TSC at tsc_hz. */
 struct cpuid_host cpuid_host_of_cpu(uint64_t tsc_hz);

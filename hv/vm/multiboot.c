@@ -19,12 +19,16 @@
 #define INFO_MMAP (1u << 6)
 #define INFO_LOADER_NAME (1u << 9)
 
-#define LOADER_NAME_GPA (MB_INFO_GPA + 0x100)
-#define CMDLINE_GPA (MB_INFO_GPA + 0x200)
-#define CMDLINE_MAX (0x1000 - 0x200)
-#define MMAP_GPA 0x9000u
-#define MODLIST_GPA 0x9400u
-#define MODSTR_GPA 0x9600u
+/* The boot information area, placed after the kernel and its modules as
+ * QEMU does, so that any address a kernel may use stays free for it. */
+#define AREA_GDT 0x000u
+#define AREA_INFO 0x040u
+#define AREA_LOADER_NAME 0x100u
+#define AREA_MMAP 0x200u
+#define AREA_MODLIST 0x300u
+#define AREA_STRINGS 0x400u /* module strings, then the command line */
+#define CMDLINE_MAX 4096u
+#define STRINGS_MAX (MB_MAX_MODULES * 256u + CMDLINE_MAX)
 
 struct mb_header {
 	uint32_t magic, flags, checksum;
@@ -91,7 +95,7 @@ static const struct mb_header *find_header(const uint8_t *img, size_t size, size
 	return NULL;
 }
 
-/* Kernel pieces must stay clear of the loader's structures and inside RAM. */
+/* Kernel pieces must be inside RAM. */
 static int place(struct loader *l, uint64_t gpa, uint64_t len, const char *what)
 {
 	if (len == 0)
@@ -100,9 +104,6 @@ static int place(struct loader *l, uint64_t gpa, uint64_t len, const char *what)
 		return fail(l, "%s at 0x%lx-0x%lx is outside guest memory (%lu MiB)", what,
 			    (unsigned long)gpa, (unsigned long)(gpa + len),
 			    (unsigned long)(l->m->size >> 20));
-	if (gpa < MB_AREA_END && gpa + len > MB_GDT_GPA)
-		return fail(l, "%s at 0x%lx overlaps the boot information area 0x%x-0x%x", what,
-			    (unsigned long)gpa, MB_GDT_GPA, MB_AREA_END);
 	if (gpa < l->lo)
 		l->lo = gpa;
 	if (gpa + len > l->hi)
@@ -226,19 +227,19 @@ static int load_elf(struct loader *l, uint32_t *entry)
 	return 0;
 }
 
-static void write_gdt(const struct guest_mem *m, struct mb_result *r)
+static void write_gdt(const struct guest_mem *m, uint64_t area, struct mb_result *r)
 {
 	/* null, flat 32-bit code (0x08), flat data (0x10) */
 	static const uint64_t gdt[3] = { 0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull };
 
-	gmem_write(m, MB_GDT_GPA, gdt, sizeof(gdt));
-	r->gdt_base = MB_GDT_GPA;
+	gmem_write(m, area + AREA_GDT, gdt, sizeof(gdt));
+	r->gdt_base = (uint32_t)(area + AREA_GDT);
 	r->gdt_limit = sizeof(gdt) - 1;
 	r->code_selector = 0x08;
 	r->data_selector = 0x10;
 }
 
-static uint32_t write_mmap(const struct guest_mem *m)
+static uint32_t write_mmap(const struct guest_mem *m, uint64_t at)
 {
 	uint64_t top = m->size;
 	const struct mb_mmap_entry map[] = {
@@ -253,17 +254,18 @@ static uint32_t write_mmap(const struct guest_mem *m)
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (!map[i].len)
 			continue;
-		gmem_write(m, MMAP_GPA + n * sizeof(map[0]), &map[i], sizeof(map[0]));
+		gmem_write(m, at + n * sizeof(map[0]), &map[i], sizeof(map[0]));
 		n++;
 	}
 	return n * (uint32_t)sizeof(map[0]);
 }
 
-static int load_modules(struct loader *l, const struct mb_module *mods, size_t nmods,
-			bool align, struct mb_info *info, struct mb_result *r)
+/* Modules go after the kernel, page aligned if it asks; returns where
+ * they end. */
+static int load_modules(struct loader *l, const struct mb_module *mods, size_t nmods, bool align,
+			uint64_t *end)
 {
 	uint64_t at = (l->hi + 0xfff) & ~0xfffull;
-	uint32_t str = MODSTR_GPA;
 
 	if (nmods > MB_MAX_MODULES)
 		return fail(l, "too many modules (at most %d)", MB_MAX_MODULES);
@@ -273,21 +275,42 @@ static int load_modules(struct loader *l, const struct mb_module *mods, size_t n
 		if (!gmem_contains(l->m, at, mods[i].size) || at + mods[i].size > UINT32_MAX)
 			return fail(l, "module %zu (%zu bytes) does not fit in guest memory", i + 1,
 				    mods[i].size);
-		size_t slen = strlen(mods[i].string) + 1;
-		if (str + slen > MB_AREA_END)
-			return fail(l, "module command lines are too long");
 		gmem_write(l->m, at, mods[i].data, mods[i].size);
-		gmem_write(l->m, str, mods[i].string, slen);
-		struct mb_mod_entry e = { (uint32_t)at, (uint32_t)(at + mods[i].size), str, 0 };
-		gmem_write(l->m, MODLIST_GPA + i * sizeof(e), &e, sizeof(e));
-		str += (uint32_t)slen;
+		at += mods[i].size;
+	}
+	*end = at;
+	return 0;
+}
+
+/* The module list and strings in the information area; *str advances. */
+static void write_module_list(struct loader *l, const struct mb_module *mods, size_t nmods,
+			      bool align, uint64_t area, uint64_t *str, struct mb_info *info)
+{
+	uint64_t at = (l->hi + 0xfff) & ~0xfffull;
+
+	for (size_t i = 0; i < nmods; i++) {
+		if (align)
+			at = (at + 0xfff) & ~0xfffull;
+		size_t slen = strlen(mods[i].string) + 1;
+		gmem_write(l->m, *str, mods[i].string, slen);
+		struct mb_mod_entry e = { (uint32_t)at, (uint32_t)(at + mods[i].size),
+					  (uint32_t)*str, 0 };
+		gmem_write(l->m, area + AREA_MODLIST + i * sizeof(e), &e, sizeof(e));
+		*str += slen;
 		at += mods[i].size;
 	}
 	info->flags |= INFO_MODS;
 	info->mods_count = (uint32_t)nmods;
-	info->mods_addr = MODLIST_GPA;
-	r->modules_end = at;
-	return 0;
+	info->mods_addr = (uint32_t)(area + AREA_MODLIST);
+}
+
+static size_t strings_size(const char *cmdline, const struct mb_module *mods, size_t nmods)
+{
+	size_t n = strlen(cmdline) + 1;
+
+	for (size_t i = 0; i < nmods; i++)
+		n += strlen(mods[i].string) + 1;
+	return n;
 }
 
 int multiboot_load(const struct guest_mem *m, const uint8_t *image, size_t size,
@@ -315,7 +338,23 @@ int multiboot_load(const struct guest_mem *m, const uint8_t *image, size_t size,
 
 	size_t clen = strlen(cmdline) + 1;
 	if (clen > CMDLINE_MAX)
-		return fail(&l, "command line too long (%zu bytes, at most %d)", clen, CMDLINE_MAX);
+		return fail(&l, "command line too long (%zu bytes, at most %u)", clen, CMDLINE_MAX);
+	if (nmods > MB_MAX_MODULES)
+		return fail(&l, "too many modules (at most %d)", MB_MAX_MODULES);
+	size_t strings = strings_size(cmdline, mods, nmods);
+	if (strings > STRINGS_MAX)
+		return fail(&l, "module command lines are too long");
+
+	bool align = h->flags & MB_FLAG_ALIGN_MODULES;
+	uint64_t mods_end = l.hi;
+	if (load_modules(&l, mods, nmods, align, &mods_end))
+		return -1;
+	uint64_t area = (mods_end + 0xfff) & ~0xfffull;
+	uint64_t area_size = AREA_STRINGS + strings;
+	if (!gmem_contains(m, area, area_size) || area + area_size > UINT32_MAX)
+		return fail(&l, "no room for the boot information after the kernel and modules "
+			    "(they end at 0x%lx; RAM ends at 0x%lx)", (unsigned long)mods_end,
+			    (unsigned long)m->size);
 
 	struct mb_info info;
 	memset(&info, 0, sizeof(info));
@@ -323,21 +362,22 @@ int multiboot_load(const struct guest_mem *m, const uint8_t *image, size_t size,
 	info.mem_lower = 639;
 	uint64_t upper_end = m->size < 0xfee00000ull ? m->size : 0xfee00000ull;
 	info.mem_upper = (uint32_t)((upper_end - 0x100000) / 1024);
-	info.cmdline = CMDLINE_GPA;
-	info.boot_loader_name = LOADER_NAME_GPA;
-	info.mmap_addr = MMAP_GPA;
-	info.mmap_length = write_mmap(m);
-	gmem_write(m, CMDLINE_GPA, cmdline, clen);
-	gmem_write(m, LOADER_NAME_GPA, "hv", 3);
-	out->modules_end = l.hi;
-	if (load_modules(&l, mods, nmods, h->flags & MB_FLAG_ALIGN_MODULES, &info, out))
-		return -1;
-	gmem_write(m, MB_INFO_GPA, &info, sizeof(info));
-	write_gdt(m, out);
+	info.boot_loader_name = (uint32_t)(area + AREA_LOADER_NAME);
+	info.mmap_addr = (uint32_t)(area + AREA_MMAP);
+	info.mmap_length = write_mmap(m, area + AREA_MMAP);
+	gmem_write(m, area + AREA_LOADER_NAME, "hv", 3);
+	uint64_t str = area + AREA_STRINGS;
+	if (nmods)
+		write_module_list(&l, mods, nmods, align, area, &str, &info);
+	info.cmdline = (uint32_t)str;
+	gmem_write(m, str, cmdline, clen);
+	gmem_write(m, area + AREA_INFO, &info, sizeof(info));
+	write_gdt(m, area, out);
+	out->modules_end = mods_end;
 
 	out->entry = entry;
 	out->eax = MB_BOOTLOADER_MAGIC;
-	out->ebx = MB_INFO_GPA;
+	out->ebx = (uint32_t)(area + AREA_INFO);
 	out->kernel_start = l.lo;
 	out->kernel_end = l.hi;
 	return 0;

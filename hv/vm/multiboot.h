@@ -14,11 +14,6 @@
 #define MB_BOOTLOADER_MAGIC 0x2badb002u
 #define MB_MAX_MODULES 16
 
-/* Low guest memory the loader uses for its own structures. */
-#define MB_GDT_GPA 0x7000u
-#define MB_INFO_GPA 0x8000u
-#define MB_AREA_END 0xa000u
-
 /* Guest-physical range reported as reserved for the local APIC. */
 #define MB_LAPIC_GPA 0xfee00000u
 
@@ -30,7 +25,8 @@ struct mb_module {
 
 struct mb_result {
 	uint32_t entry;
-	uint32_t eax, ebx;     /* magic and information structure address */
+	uint32_t eax, ebx;     /* magic and information structure address; the
+				* information follows the kernel and modules */
 	uint64_t kernel_start, kernel_end; /* guest-physical, end exclusive */
 	uint64_t modules_end;
 	uint32_t gdt_base, gdt_limit, code_selector, data_selector;

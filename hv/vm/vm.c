@@ -8,7 +8,7 @@
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "hv/vm/msr_policy.h"
-#include "hv/vm/multiboot.h"
+#include "hv/vm/vm_load.h"
 #include "hv/vm/poison.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/fpu.h"
@@ -98,63 +98,6 @@ static bool valid_name(const char *name)
 static void vm_uart_tx(void *ctx, uint8_t byte)
 {
 	vm_output_byte(ctx, byte);
-}
-
-/* Splits "IMAGE args..." into the image name and its command line. */
-static const struct guest_image *module_image(const char *spec, char *name, size_t size)
-{
-	size_t n = 0;
-
-	while (spec[n] && spec[n] != ' ' && n + 1 < size) {
-		name[n] = spec[n];
-		n++;
-	}
-	name[n] = '\0';
-	return image_find(name);
-}
-
-static int load_image(struct vm *vm, const struct guest_image *img,
-		      const struct vm_create_args *a, char *err, size_t errlen)
-{
-	struct mb_module mods[VM_MAX_MODULES];
-	struct mb_result r;
-	char name[IMAGE_NAME_MAX];
-
-	for (size_t i = 0; i < a->nmodules; i++) {
-		const struct guest_image *mod = module_image(a->modules[i], name, sizeof(name));
-		if (!mod)
-			return fail(err, errlen, "no guest image '%s' for a module", name);
-		mods[i] = (struct mb_module){ mod->data, mod->size, a->modules[i] };
-	}
-	char loader_err[160];
-	if (multiboot_load(&vm->mem, img->data, img->size, vm->cmdline, mods, a->nmodules, &r,
-			   loader_err, sizeof(loader_err)))
-		return fail(err, errlen, "cannot load '%s': %s", img->name, loader_err);
-
-	struct vcpu_state s;
-	memset(&s, 0, sizeof(s));
-	s.regs.rax = r.eax;
-	s.regs.rbx = r.ebx;
-	s.regs.rip = r.entry;
-	s.regs.rflags = RFLAGS_RESERVED1;
-	/* Multiboot: flat 32-bit protected mode, paging off. */
-	struct vcpu_segment code = { (uint16_t)r.code_selector, 0xc9b, 0xffffffffu, 0 };
-	struct vcpu_segment data = { (uint16_t)r.data_selector, 0xc93, 0xffffffffu, 0 };
-	s.seg[SEG_CS] = code;
-	s.seg[SEG_DS] = s.seg[SEG_ES] = s.seg[SEG_FS] = s.seg[SEG_GS] = s.seg[SEG_SS] = data;
-	s.seg[SEG_TR] = (struct vcpu_segment){ 0, 0x8b, 0x67, 0 };
-	s.seg[SEG_LDTR] = (struct vcpu_segment){ 0, 0x82, 0xffff, 0 };
-	s.gdt = (struct vcpu_dtable){ r.gdt_base, r.gdt_limit };
-	s.idt = (struct vcpu_dtable){ 0, 0x3ff };
-	s.cr0 = CR0_PE | CR0_ET;
-	s.dr6 = 0xffff0ff0;
-	s.dr7 = 0x400;
-	s.pat = 0x0007040600070406ull;
-	s.tsc_offset = (uint64_t)0 - rdtsc(); /* the guest's TSC starts near 0 */
-	vcpu_ops->set_state(&vm->vcpu, &s);
-	vm->vcpu.regs = s.regs;
-	vm->entry = r.entry;
-	return 0;
 }
 
 static void release(struct vm *vm)
@@ -277,7 +220,7 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 				 a->cmdline, err, errlen);
 	if (!vm)
 		return NULL;
-	if (load_image(vm, img, a, err, errlen)) {
+	if (vm_load_image(vm, img, a, err, errlen)) {
 		release(vm);
 		return NULL;
 	}

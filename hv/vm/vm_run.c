@@ -3,6 +3,7 @@
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/cpu_features.h"
 #include "hv/x86/fpu.h"
 
 /* Exceptions queued by emulation go first; then the local APIC's highest
@@ -42,6 +43,18 @@ bool vm_wake_if_due(struct vm *vm, uint64_t now)
 	return !v->halted;
 }
 
+/* RDTSCP and RDPID read IA32_TSC_AUX from the CPU, and no VMCB or VMCS
+ * field switches it: the vCPU's value goes into the CPU before it runs
+ * (the hypervisor itself never reads it). */
+static void load_tsc_aux(const struct vcpu *v)
+{
+	static uint64_t loaded = ~0ull;
+
+	if (!cpu_features()->rdtscp || loaded == v->msr_tsc_aux)
+		return;
+	loaded = wrmsr_safe(MSR_TSC_AUX, v->msr_tsc_aux) ? v->msr_tsc_aux : ~0ull;
+}
+
 void vm_run(struct vm *vm, uint64_t until)
 {
 	struct vcpu *v = &vm->vcpu;
@@ -52,6 +65,7 @@ void vm_run(struct vm *vm, uint64_t until)
 
 		vlapic_tick(&vm->lapic, rdtsc());
 		deliver_events(vm);
+		load_tsc_aux(v);
 		uint64_t t0 = rdtsc();
 		vcpu_ops->run(v, &e);
 		v->run_tsc += rdtsc() - t0;

@@ -43,6 +43,7 @@ static void read_identity(void)
 		r = cpuid(0x80000001, 0);
 		f.page_1g = (r.edx >> 26) & 1;
 		f.nx = (r.edx >> 20) & 1;
+		f.rdtscp = (r.edx >> 27) & 1;
 	}
 	if (max_ext >= 0x80000004) {
 		for (uint32_t i = 0; i < 3; i++) {

@@ -15,7 +15,7 @@ struct cpu_features {
 	char brand[49];
 	uint32_t family, model, stepping;
 	bool hypervisor_bit;   /* running under another hypervisor */
-	bool page_1g, nx, x2apic, xsave, pcid, invariant_tsc;
+	bool page_1g, nx, x2apic, xsave, pcid, invariant_tsc, rdtscp;
 
 	/* Machine checks */
 	bool mca, mce;

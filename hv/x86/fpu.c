@@ -3,11 +3,23 @@
 #include <stddef.h>
 
 #include "hv/lib/string.h"
+#include "hv/x86/cpu.h"
 
 #define FXSAVE_FCW 0
 #define FXSAVE_MXCSR 24
 
 static uint8_t *owner;
+
+uint64_t fpu_init_host(bool has_xsave)
+{
+	uint64_t xcr0 = XCR0_X87 | XCR0_SSE;
+
+	if (!has_xsave)
+		return 0;
+	write_cr4(read_cr4() | CR4_OSXSAVE);
+	__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)));
+	return xcr0;
+}
 
 void fpu_init_area(uint8_t *area)
 {
