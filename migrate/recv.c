@@ -15,7 +15,7 @@
 #include "migrate/mig_internal.h"
 #include "migrate/migrate.h"
 #include "migrate/vm_state.h"
-#include "migrate/wire.h"
+#include "hv/lib/wire.h"
 
 #define RECORDS_PER_POLL 64
 #define IDLE_TIMEOUT_NS (30 * NS_PER_SEC) /* nothing from the source */

@@ -16,7 +16,7 @@
 #include "migrate/mig_internal.h"
 #include "migrate/migrate.h"
 #include "migrate/vm_state.h"
-#include "migrate/wire.h"
+#include "hv/lib/wire.h"
 
 #define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
 #define REPLY_TIMEOUT_NS (60 * NS_PER_SEC)

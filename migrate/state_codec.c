@@ -5,7 +5,7 @@
 
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "migrate/wire.h"
+#include "hv/lib/wire.h"
 
 /* Moves one field between the struct and the wire, in the cursor's
  * direction. */

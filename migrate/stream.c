@@ -4,7 +4,7 @@
 #include "hv/lib/crc32c.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include "migrate/wire.h"
+#include "hv/lib/wire.h"
 
 /* Fuzzing builds skip the CRC checks so mutated input reaches the parsers. */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION

@@ -105,7 +105,8 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	m->msr_tsc_aux = v->msr_tsc_aux;
 	capture_lapic(&vm->lapic, &st->lapic, now);
 	capture_uart(vm, &vm->uart, &st->uart);
-	memcpy(st->platform.pic_imr, vm->pic_imr, sizeof(vm->pic_imr));
+	st->platform.pic_imr[0] = vm->plat.pic.chip[0].imr;
+	st->platform.pic_imr[1] = vm->plat.pic.chip[1].imr;
 }
 
 void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
@@ -129,7 +130,8 @@ void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
 	v->msr_tsc_aux = m->msr_tsc_aux;
 	restore_lapic(&vm->lapic, &st->lapic, now);
 	restore_uart(vm, &vm->uart, &st->uart);
-	memcpy(vm->pic_imr, st->platform.pic_imr, sizeof(vm->pic_imr));
+	vm->plat.pic.chip[0].imr = st->platform.pic_imr[0];
+	vm->plat.pic.chip[1].imr = st->platform.pic_imr[1];
 }
 
 void mig_vm_config_of(const struct vm *vm, const char *name, struct mig_vm_config *c)

@@ -323,6 +323,12 @@ static void svm_request_interrupt_window(struct vcpu *v, bool on)
 	}
 }
 
+static void svm_drop_events(struct vcpu *v)
+{
+	svm_request_interrupt_window(v, false);
+	svm(v)->vmcb->control.event_inj = 0;
+}
+
 static void svm_flush_guest_tlb(struct vm *vm)
 {
 	struct svm_vcpu *sv = svm(&vm->vcpu);
@@ -371,6 +377,7 @@ static const struct vcpu_ops svm_ops = {
 	.inject = svm_inject,
 	.can_take_interrupt = svm_can_take_interrupt,
 	.request_interrupt_window = svm_request_interrupt_window,
+	.drop_events = svm_drop_events,
 	.flush_guest_tlb = svm_flush_guest_tlb,
 	.dirty_modes = svm_dirty_modes,
 	.dirty_start = svm_dirty_start,

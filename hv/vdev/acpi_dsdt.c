@@ -24,6 +24,7 @@
  *                   Package () { 0x0001ffff, 0, 0, 17 }, ...
  *               })
  *           }
+ *           Device (MBRS) { ... }               // with p->mcfg: see motherboard_resources
  *       }
  *   }
  *
@@ -39,6 +40,7 @@
 /* ACPI 6.0, 6.4.3.5: Word and DWord Address Space Descriptors. */
 enum {
 	RES_WORD_ADDRESS = 0x88, RES_DWORD_ADDRESS = 0x87, RES_IO_PORT = 0x47, RES_END = 0x79,
+	RES_MEMORY32_FIXED = 0x86,
 	RES_TYPE_MEMORY = 0, RES_TYPE_IO = 1, RES_TYPE_BUS = 2,
 	RES_PRODUCER_MIN_MAX_FIXED = 0x0c, /* _MIF | _MAF, positive decode, producer */
 	RES_IO_ENTIRE_RANGE = 0x03,        /* _RNG */
@@ -141,6 +143,44 @@ static void pci_root(struct aml *a, const struct acpi_platform *p)
 	aml_close(a, device);
 }
 
+/* Motherboard resources (PNP0C02) claiming the ECAM window, which is how
+ * ACPI says an MCFG region is reserved (PCI Firmware Spec 3.2, 4.1.2):
+ *
+ *   Device (MBRS) {
+ *       Name (_HID, EisaId ("PNP0C02"))
+ *       Name (_UID, 1)
+ *       Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, base, size) })
+ *   } */
+static void motherboard_resources(struct aml *a, const struct acpi_platform *p)
+{
+	uint64_t size = (uint64_t)(p->ecam_bus_last - p->ecam_bus_first + 1) << 20;
+
+	aml_byte(a, AML_EXT_PREFIX);
+	aml_byte(a, AML_DEVICE);
+	size_t device = aml_open(a);
+	aml_nameseg(a, "MBRS");
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, "_HID");
+	aml_eisaid(a, "PNP0C02");
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, "_UID");
+	aml_integer(a, 1);
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, "_CRS");
+	aml_byte(a, AML_BUFFER);
+	size_t buffer = aml_open(a);
+	aml_integer(a, 12 + 2);
+	aml_byte(a, RES_MEMORY32_FIXED);
+	le(a, 9, 2);
+	aml_byte(a, 1); /* read-write */
+	le(a, p->ecam_base + ((uint64_t)p->ecam_bus_first << 20), 4);
+	le(a, size, 4);
+	aml_byte(a, RES_END);
+	aml_byte(a, 0);
+	aml_close(a, buffer);
+	aml_close(a, device);
+}
+
 size_t acpi_dsdt_aml(uint8_t *buf, size_t size, const struct acpi_platform *p)
 {
 	struct aml a;
@@ -163,6 +203,8 @@ size_t acpi_dsdt_aml(uint8_t *buf, size_t size, const struct acpi_platform *p)
 	aml_nameseg(&a, "_SB_");
 	if (p->pci_root)
 		pci_root(&a, p);
+	if (p->mcfg)
+		motherboard_resources(&a, p);
 	aml_close(&a, sb);
 	return a.overflow ? 0 : a.pos;
 }

@@ -88,6 +88,24 @@ static bool data_offset(struct vpci *pci, unsigned offset, unsigned width, unsig
 	return true;
 }
 
+static uint32_t function_read(struct vpci_function *f, unsigned reg, unsigned width)
+{
+	uint32_t value;
+
+	if (!f->ops || !f->ops->read || !f->ops->read(f->ctx, f->cfg, reg, width, &value))
+		value = vpci_config_read(f->cfg, reg, width);
+	return value;
+}
+
+static void function_write(struct vpci_function *f, unsigned reg, unsigned width, uint32_t value)
+{
+	uint32_t old = vpci_config_read(f->cfg, reg, width);
+
+	vpci_config_write(f->cfg, reg, width, value);
+	if (f->ops && f->ops->written)
+		f->ops->written(f->ctx, f->cfg, reg, width, old);
+}
+
 bool vpci_io_read(struct vpci *pci, unsigned offset, unsigned width, uint32_t *value)
 {
 	unsigned reg;
@@ -106,8 +124,7 @@ bool vpci_io_read(struct vpci *pci, unsigned offset, unsigned width, uint32_t *v
 	struct vpci_function *f = selected(pci);
 	if (!data_offset(pci, offset, width, &reg) || !f)
 		return true;
-	if (!f->ops || !f->ops->read || !f->ops->read(f->ctx, f->cfg, reg, width, value))
-		*value = vpci_config_read(f->cfg, reg, width);
+	*value = function_read(f, reg, width);
 	return true;
 }
 
@@ -128,9 +145,39 @@ bool vpci_io_write(struct vpci *pci, unsigned offset, unsigned width, uint32_t v
 	struct vpci_function *f = selected(pci);
 	if (!data_offset(pci, offset, width, &reg) || !f)
 		return true;
-	uint32_t old = vpci_config_read(f->cfg, reg, width);
-	vpci_config_write(f->cfg, reg, width, value);
-	if (f->ops && f->ops->written)
-		f->ops->written(f->ctx, f->cfg, reg, width, old);
+	function_write(f, reg, width, value);
 	return true;
+}
+
+/* ECAM: bus 20-27 (only 0 here), device 19-15, function 14-12, register
+ * 11-0. A conventional function's extended space (256-4095) reads 0, so no
+ * PCI Express capability is found there; absent functions read all ones. */
+static struct vpci_function *ecam_function(struct vpci *pci, uint64_t offset, unsigned width,
+					   unsigned *reg)
+{
+	*reg = (unsigned)(offset & 0xfff);
+	if (!width_ok(width) || (*reg & (width - 1)) || (offset >> 20) != 0) {
+		pci->bad_accesses += !width_ok(width) || (*reg & (width - 1));
+		return NULL;
+	}
+	return find(pci, (unsigned)(offset >> 12) & 0xff);
+}
+
+uint32_t vpci_ecam_read(struct vpci *pci, uint64_t offset, unsigned width)
+{
+	unsigned reg;
+	struct vpci_function *f = ecam_function(pci, offset, width, &reg);
+
+	if (!f)
+		return all_ones(width > 4 ? 4 : width);
+	return reg >= VPCI_CONFIG_SIZE ? 0 : function_read(f, reg, width);
+}
+
+void vpci_ecam_write(struct vpci *pci, uint64_t offset, unsigned width, uint32_t value)
+{
+	unsigned reg;
+	struct vpci_function *f = ecam_function(pci, offset, width, &reg);
+
+	if (f && reg < VPCI_CONFIG_SIZE)
+		function_write(f, reg, width, value);
 }

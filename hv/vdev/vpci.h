@@ -85,6 +85,14 @@ bool vpci_register(struct vpci *pci, unsigned device, unsigned function,
 bool vpci_io_read(struct vpci *pci, unsigned offset, unsigned width, uint32_t *value);
 bool vpci_io_write(struct vpci *pci, unsigned offset, unsigned width, uint32_t value);
 
+/* PCI Express enhanced configuration access (ECAM), bus 0: 'offset' into
+ * the window (bus << 20 | device << 15 | function << 12 | register),
+ * naturally aligned accesses of width 1, 2 or 4. Absent functions and
+ * other buses read all ones; writes to them are dropped. */
+#define VPCI_ECAM_BUS_SIZE (1u << 20)
+uint32_t vpci_ecam_read(struct vpci *pci, uint64_t offset, unsigned width);
+void vpci_ecam_write(struct vpci *pci, uint64_t offset, unsigned width, uint32_t value);
+
 /* The configuration space at 00:device.function, or NULL. */
 struct vpci_config *vpci_function_config(struct vpci *pci, unsigned device, unsigned function);
 

@@ -8,11 +8,12 @@
 
 /* Leaf 1 ECX: keep SSE3..SSE4.2, PCLMUL, SSSE3, FMA-less basics, CX16,
  * MOVBE, POPCNT, AES, RDRAND, F16C-less; drop VMX, SMX, monitor, x2APIC,
- * TSC-deadline, XSAVE/OSXSAVE/AVX (no XSAVE state management yet), PDCM
- * and the thermal/debug-store bits. */
+ * XSAVE/OSXSAVE/AVX (no XSAVE state management yet), PDCM and the
+ * thermal/debug-store bits. TSC-deadline is the virtual APIC's own. */
 #define L1_ECX_KEEP (1u << 0 | 1u << 1 | 1u << 9 | 1u << 13 | 1u << 19 | 1u << 20 | \
 		     1u << 22 | 1u << 23 | 1u << 25 | 1u << 30)
 #define L1_ECX_HYPERVISOR (1u << 31)
+#define L1_ECX_TSC_DEADLINE (1u << 24) /* the virtual local APIC has it, whatever the host */
 /* Leaf 1 EDX: everything but MCE/MCA (no virtual banks), ACPI thermal,
  * debug store, TM and PBE. */
 #define L1_EDX_DROP (1u << 7 | 1u << 14 | 1u << 21 | 1u << 22 | 1u << 29 | 1u << 31)
@@ -62,7 +63,7 @@ struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint
 		break;
 	case 1:
 		r.ebx = (r.ebx & 0x0000ffffu) | (1u << 16) | (apic_id << 24);
-		r.ecx = (r.ecx & L1_ECX_KEEP) | L1_ECX_HYPERVISOR;
+		r.ecx = (r.ecx & L1_ECX_KEEP) | L1_ECX_HYPERVISOR | L1_ECX_TSC_DEADLINE;
 		r.edx &= ~L1_EDX_DROP;
 		break;
 	case 2:

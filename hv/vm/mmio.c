@@ -2,6 +2,7 @@
 
 #include "hv/emul/decode.h"
 #include "hv/emul/gwalk.h"
+#include "hv/vm/platform.h"
 #include "hv/vm/poison.h"
 #include "hv/vm/ports.h"
 #include "hv/vm/vm.h"
@@ -78,18 +79,13 @@ enum exit_action emulate_mmio(struct vcpu *v, const struct vm_exit *e)
 			 (unsigned long)e->mem.gpa, code[0], code[1], code[2], code[3]);
 		return EXIT_STOP;
 	}
-	uint32_t offset = (uint32_t)(e->mem.gpa - VLAPIC_BASE);
-	uint64_t now = rdtsc();
 	if (in.write) {
 		uint64_t value = in.has_imm ? in.imm : read_reg(v, &in);
-		if (in.size == 4)
-			vlapic_write(&vm->lapic, offset, (uint32_t)value, now);
-		else
-			vm->lapic.bad_accesses++; /* the APIC decodes 32-bit accesses only */
+		platform_mmio_write(vm, e->mem.gpa, in.size, value & mask_of(in.size));
 	} else {
-		uint32_t value = 0;
-		vlapic_read(&vm->lapic, offset & ~3u, &value, now);
-		write_reg(v, &in, (uint64_t)(value >> (8 * (offset & 3))) & mask_of(in.size));
+		uint64_t value = 0;
+		platform_mmio_read(vm, e->mem.gpa, in.size, &value);
+		write_reg(v, &in, value & mask_of(in.size));
 	}
 	vm->mmio_emulated++;
 	v->regs.rip += in.len;

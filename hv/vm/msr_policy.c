@@ -17,6 +17,9 @@
 #define MISC_ENABLE_FAST_STRINGS 1ull
 #define CPUID_E1_EDX_NX (1u << 20)
 #define CPUID_E1_EDX_LM (1u << 29)
+#define HWCR_TSC_FREQ_SEL (1ull << 24) /* the TSC counts at the P0 rate (read-only 1) */
+#define INT_PENDING_C1E (3ull << 27)   /* C1eOnCmpHalt, SmiOnCmpHalt */
+#define DEFAULT_MAXPHYADDR 36
 
 static int mtrr_slot(uint32_t index)
 {
@@ -37,6 +40,22 @@ static struct vcpu_state state_of(struct vcpu *v)
 
 	vcpu_ops->get_state(v, &s);
 	return s;
+}
+
+static bool guest_is(const struct vcpu *v, enum cpu_vendor vendor)
+{
+	return cpuid_guest_vendor(&v->vm->cpuid) == vendor;
+}
+
+/* The physical-address width the guest is shown (CPUID 0x80000008). */
+static unsigned guest_maxphyaddr(const struct vcpu *v)
+{
+	const struct cpuid_host *h = &v->vm->cpuid;
+
+	if (cpuid_guest(h, 0x80000000u, 0, 0).eax < 0x80000008u)
+		return DEFAULT_MAXPHYADDR;
+	unsigned bits = cpuid_guest(h, 0x80000008u, 0, 0).eax & 0xff;
+	return bits ? bits : DEFAULT_MAXPHYADDR;
 }
 
 void msr_guest_init(struct vcpu *v)
@@ -65,6 +84,38 @@ enum msr_verdict efer_guest_write(uint64_t current, uint64_t value, uint64_t cr0
 	return MSR_OK;
 }
 
+/* MSRs only one vendor's CPUs have, answered when the guest is shown
+ * that vendor (CPUID leaf 0). The machine-check MSRs are absent: the guest
+ * is offered no MCA (CPUID hides MCE and MCA), so they #GP as there. */
+static bool vendor_read(struct vcpu *v, uint32_t index, uint64_t *value)
+{
+	if (guest_is(v, CPU_VENDOR_INTEL)) {
+		switch (index) {
+		case MSR_FEATURE_CONTROL: *value = FEATURE_CONTROL_LOCKED_OFF; return true;
+		case MSR_MISC_ENABLE: *value = MISC_ENABLE_FAST_STRINGS; return true;
+		}
+	} else if (guest_is(v, CPU_VENDOR_AMD)) {
+		switch (index) {
+		case MSR_AMD_SYSCFG: *value = 0; return true; /* no TSEG, no fixed-range DRAM bits */
+		case MSR_AMD_HWCR: *value = HWCR_TSC_FREQ_SEL; return true;
+		/* No C1E: the hypervisor halts an idle vCPU, nothing else does. */
+		case MSR_AMD_INT_PENDING_MSG: *value = 0; return true;
+		}
+	}
+	return false;
+}
+
+static bool vendor_write(struct vcpu *v, uint32_t index, uint64_t value)
+{
+	if (guest_is(v, CPU_VENDOR_INTEL))
+		return index == MSR_MISC_ENABLE; /* bits kept as they read */
+	if (guest_is(v, CPU_VENDOR_AMD))
+		return (index == MSR_AMD_SYSCFG && value == 0) ||
+		       (index == MSR_AMD_HWCR && (value & HWCR_TSC_FREQ_SEL)) ||
+		       (index == MSR_AMD_INT_PENDING_MSG && !(value & INT_PENDING_C1E));
+	return false;
+}
+
 bool msr_guest_read(struct vcpu *v, uint32_t index, uint64_t *value)
 {
 	int slot = mtrr_slot(index);
@@ -76,19 +127,18 @@ bool msr_guest_read(struct vcpu *v, uint32_t index, uint64_t *value)
 	switch (index) {
 	case MSR_TSC: *value = rdtsc() + state_of(v).tsc_offset; return true;
 	case MSR_PLATFORM_ID: *value = 0; return true;
-	case MSR_APIC_BASE: *value = VLAPIC_BASE | APIC_BASE_BSP | APIC_BASE_ENABLE; return true;
-	case MSR_FEATURE_CONTROL: *value = FEATURE_CONTROL_LOCKED_OFF; return true;
+	case MSR_APIC_BASE: *value = vlapic_read_apic_base(&v->vm->lapic); return true;
+	case MSR_TSC_DEADLINE:
+		*value = vlapic_read_tsc_deadline(&v->vm->lapic, rdtsc());
+		return true;
 	case MSR_BIOS_SIGN_ID: *value = 0; return true;
 	case MSR_MTRR_CAP: *value = MTRR_CAP_FIXED_WC; return true;
-	case MSR_MCG_CAP: *value = 0; return true;
-	case MSR_MCG_STATUS: *value = 0; return true;
-	case MSR_MISC_ENABLE: *value = MISC_ENABLE_FAST_STRINGS; return true;
 	case MSR_MTRR_DEF_TYPE: *value = v->msr_mtrr_def; return true;
 	case MSR_PAT: *value = state_of(v).pat; return true;
 	case MSR_EFER: *value = state_of(v).efer; return true;
 	case MSR_TSC_AUX: *value = v->msr_tsc_aux; return true;
 	}
-	return false;
+	return vendor_read(v, index, value);
 }
 
 static bool valid_pat(uint64_t pat)
@@ -123,16 +173,18 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 	switch (index) {
 	case MSR_TSC: {
 		struct vcpu_state s = state_of(v);
-		s.tsc_offset = value - rdtsc();
+		uint64_t now = rdtsc();
+		s.tsc_offset = value - now;
 		vcpu_ops->set_state(v, &s);
+		vlapic_set_tsc_offset(&v->vm->lapic, s.tsc_offset, now); /* deadlines move with it */
 		return true;
 	}
 	case MSR_APIC_BASE:
-		/* Relocating or disabling the APIC is not supported. */
-		return (value & ~APIC_BASE_BSP) == (VLAPIC_BASE | APIC_BASE_ENABLE);
+		return vlapic_write_apic_base(&v->vm->lapic, value, guest_maxphyaddr(v));
+	case MSR_TSC_DEADLINE:
+		vlapic_write_tsc_deadline(&v->vm->lapic, value, rdtsc());
+		return true;
 	case MSR_BIOS_SIGN_ID:
-	case MSR_MISC_ENABLE:
-	case MSR_MCG_STATUS:
 		return true;
 	case MSR_MTRR_DEF_TYPE:
 		if (value & ~MTRR_DEF_VALID)
@@ -155,5 +207,5 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 		v->msr_tsc_aux = value;
 		return true;
 	}
-	return false;
+	return vendor_write(v, index, value);
 }

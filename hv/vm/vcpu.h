@@ -178,6 +178,9 @@ struct vcpu_ops {
 	bool (*can_take_interrupt)(struct vcpu *v);
 	/* Asks for EXIT_INTERRUPT_WINDOW as soon as interrupts are accepted. */
 	void (*request_interrupt_window)(struct vcpu *v, bool on);
+	/* Forgets every event waiting for the next entry (one an exit cut
+	 * short, an injection, an interrupt-window request): a reset. */
+	void (*drop_events)(struct vcpu *v);
 
 	/* After second-level table changes: drop cached guest translations. */
 	void (*flush_guest_tlb)(struct vm *vm);

@@ -8,6 +8,7 @@
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "hv/vm/msr_policy.h"
+#include "hv/vm/platform.h"
 #include "hv/vm/vm_load.h"
 #include "hv/vm/poison.h"
 #include "hv/x86/cpu.h"
@@ -153,9 +154,26 @@ static void init_devices(struct vm *vm)
 	vm->cpuid = cpuid_host_of_cpu(time_tsc_hz());
 	fpu_init_area(vm->vcpu.fpu);
 	msr_guest_init(&vm->vcpu);
-	vm->pic_imr[0] = vm->pic_imr[1] = 0xff;
+	vm->vcpu.halted = false;
+	vm->vcpu.pending_exception = false;
 	vuart_init(&vm->uart, vm_uart_tx, vm);
 	vlapic_init(&vm->lapic, 0, time_tsc_hz());
+	platform_init(vm);
+}
+
+/* What the VM was created with, to load it again on a reset. */
+static void keep_create_args(struct vm *vm, const struct vm_create_args *a)
+{
+	vm->nmodules = a->nmodules;
+	for (size_t i = 0; i < a->nmodules; i++)
+		str_copy(vm->modules[i], a->modules[i], sizeof(vm->modules[i]));
+}
+
+static int load(struct vm *vm, const struct guest_image *img, const struct vm_create_args *a,
+		char *err, size_t errlen)
+{
+	platform_load_firmware(vm);
+	return vm_load_image(vm, img, a, err, errlen);
 }
 
 /* Everything but the guest's contents: checks, memory, tables, backend. */
@@ -220,7 +238,15 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 				 a->cmdline, err, errlen);
 	if (!vm)
 		return NULL;
-	if (vm_load_image(vm, img, a, err, errlen)) {
+	for (size_t i = 0; i < a->nmodules; i++)
+		if (strlen(a->modules[i]) >= VM_MODULE_SPEC_MAX) {
+			release(vm);
+			fail(err, errlen, "module argument %zu is too long (at most %d bytes)", i + 1,
+			     VM_MODULE_SPEC_MAX - 1);
+			return NULL;
+		}
+	keep_create_args(vm, a);
+	if (load(vm, img, a, err, errlen)) {
 		release(vm);
 		return NULL;
 	}
@@ -297,6 +323,53 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 	va_start(ap, fmt);
 	end(vm, VM_CRASHED, fmt, ap);
 	va_end(ap);
+}
+
+void vm_request_reset(struct vm *vm, const char *why)
+{
+	vm->reset_pending = true;
+	str_copy(vm->reset_reason, why, sizeof(vm->reset_reason));
+}
+
+/* Every guest page back to zero, poisoned ones left alone (they stay lost). */
+static void clear_memory(struct vm *vm)
+{
+	for (uint64_t gpa = 0; gpa < vm->mem.size; gpa += GMEM_PAGE)
+		if (!vm_page_poisoned(vm, gpa))
+			gmem_fill(&vm->mem, gpa, 0, GMEM_PAGE);
+	if (vm->dirty.active)
+		dirty_log_mark(vm, 0, vm->mem.size); /* written behind the tables' back */
+}
+
+void vm_reset(struct vm *vm)
+{
+	const struct guest_image *img = image_find(vm->image_name);
+	const char *mods[VM_MAX_MODULES];
+	char err[200];
+
+	vm->reset_pending = false;
+	if (!img) {
+		vm_stop(vm, "reset (%s), but its image '%s' is not on this host", vm->reset_reason,
+			vm->image_name);
+		return;
+	}
+	for (size_t i = 0; i < vm->nmodules; i++)
+		mods[i] = vm->modules[i];
+	struct vm_create_args a = { vm->name, vm->image_name, vm->mem.size, vm->cmdline, { 0 },
+				    vm->nmodules };
+	for (size_t i = 0; i < vm->nmodules; i++)
+		a.modules[i] = mods[i];
+	vcpu_ops->drop_events(&vm->vcpu);
+	fpu_forget(vm->vcpu.fpu);
+	init_devices(vm);
+	clear_memory(vm);
+	if (load(vm, img, &a, err, sizeof(err))) {
+		vm_stop(vm, "reset (%s), but the image no longer loads: %s", vm->reset_reason, err);
+		return;
+	}
+	vm->resets++;
+	vm_output_flush(vm);
+	log_info("vm %s: reset by the guest (%s): restarted", vm->name, vm->reset_reason);
 }
 
 void vm_destroy(struct vm *vm)

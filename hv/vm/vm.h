@@ -20,6 +20,7 @@
 #include "hv/vm/dirty_log.h"
 #include "hv/vm/guest_mem.h"
 #include "hv/vm/image.h"
+#include "hv/vm/platform.h"
 #include "hv/vm/vcpu.h"
 
 #define VM_NAME_MAX 32
@@ -32,6 +33,7 @@
 #define VM_MIN_MEM (2ull << 20)
 #define VM_MAX_MEM (3ull << 30) /* RAM stays below the local APIC page */
 #define VM_MAX_MODULES 8
+#define VM_MODULE_SPEC_MAX 128
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED, VM_CRASHED };
 
@@ -53,6 +55,11 @@ struct vm {
 
 	char image_name[IMAGE_NAME_MAX]; /* what it was created from */
 	char cmdline[VM_CMDLINE_MAX];
+	char modules[VM_MAX_MODULES][VM_MODULE_SPEC_MAX]; /* "IMAGE args", to reload on reset */
+	size_t nmodules;
+	bool reset_pending;         /* the guest asked for a reset; done outside the exit */
+	char reset_reason[64];
+	uint64_t resets;            /* guest-requested resets (the VM restarted) */
 	uint64_t entry;
 
 	struct guest_mem mem;
@@ -61,8 +68,8 @@ struct vm {
 	struct vcpu vcpu;
 	struct vlapic lapic;
 	struct vuart uart;
+	struct platform plat;       /* the PC around the vCPU (hv/vm/platform.h) */
 	struct vm_output out;
-	uint8_t pic_imr[2];
 
 	uint64_t created_ns, started_ns;
 	uint64_t ports_unhandled;   /* accesses to ports no device claims */
@@ -99,6 +106,13 @@ int vm_pause(struct vm *vm, char *err, size_t errlen);
 int vm_resume(struct vm *vm, char *err, size_t errlen);
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A guest's reset request (keyboard controller, 0xcf9, port A): the VM
+ * restarts from its image, like a PC after a reset, once the current exit
+ * is done (vm_run calls vm_reset). */
+void vm_request_reset(struct vm *vm, const char *why);
+/* Restarts the VM: memory cleared, devices at power-on, the image and its
+ * modules loaded again. A VM whose image is no longer here is stopped. */
+void vm_reset(struct vm *vm);
 /* Frees everything the VM holds. */
 void vm_destroy(struct vm *vm);
 

@@ -7,6 +7,7 @@
 #include "hv/vm/mmio.h"
 #include "hv/vm/msr_policy.h"
 #include "hv/vm/poison.h"
+#include "hv/vm/platform.h"
 #include "hv/vm/ports.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/trap.h"
@@ -128,7 +129,7 @@ static enum exit_action on_memory(struct vcpu *v, const struct vm_exit *e)
 
 	if (e->mem.write && e->mem.present && dirty_log_write_fault(vm, e->mem.gpa))
 		return EXIT_CONTINUE; /* logged and writable again: the write retries */
-	if (e->mem.gpa >= VLAPIC_BASE && e->mem.gpa < VLAPIC_BASE + VLAPIC_SIZE && !e->mem.fetch)
+	if (platform_mmio_claims(vm, e->mem.gpa) && !e->mem.fetch)
 		return emulate_mmio(v, e);
 	if (vm_page_poisoned(vm, e->mem.gpa)) {
 		/* A real CPU would raise #MC; this platform offers guests no MCA. */

@@ -1,44 +1,70 @@
 #include "hv/vm/vm_run.h"
 
+#include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
 #include "hv/x86/fpu.h"
 
-/* Exceptions queued by emulation go first; then the local APIC's highest
- * pending interrupt, if the guest can take it now, else an interrupt-window
- * exit is requested. */
+/* An interrupt for the vCPU: from the local APIC, else from the 8259
+ * through LINT0 (virtual wire). */
+enum source { SOURCE_NONE, SOURCE_LAPIC, SOURCE_PIC };
+
+static enum source interrupt_source(struct vm *vm, int *vector)
+{
+	*vector = vlapic_pending(&vm->lapic);
+	if (*vector >= 0)
+		return SOURCE_LAPIC;
+	if (vlapic_accepts_extint(&vm->lapic) && vpic_output(&vm->plat.pic))
+		return SOURCE_PIC;
+	return SOURCE_NONE;
+}
+
+/* Exceptions queued by emulation go first, then an NMI, then the highest
+ * interrupt if the guest can take it now, else an interrupt-window exit
+ * is requested. The 8259 is acknowledged only when its vector goes in. */
 static void deliver_events(struct vm *vm)
 {
 	struct vcpu *v = &vm->vcpu;
+	int vector;
 
 	if (v->pending_exception) {
 		vcpu_ops->inject(v, &v->exception);
 		v->pending_exception = false;
 		return;
 	}
-	int vector = vlapic_pending(&vm->lapic);
-	if (vector < 0)
+	if (vlapic_take_nmi(&vm->lapic)) {
+		struct vcpu_event nmi = { EVENT_NMI, 2, false, 0 };
+		vcpu_ops->inject(v, &nmi);
 		return;
-	if (vcpu_ops->can_take_interrupt(v)) {
-		struct vcpu_event ev = { EVENT_INTERRUPT, (uint8_t)vector, false, 0 };
-		vcpu_ops->inject(v, &ev);
-		vlapic_accept(&vm->lapic, vector);
-	} else {
-		vcpu_ops->request_interrupt_window(v, true);
 	}
+	enum source src = interrupt_source(vm, &vector);
+	if (src == SOURCE_NONE)
+		return;
+	if (!vcpu_ops->can_take_interrupt(v)) {
+		vcpu_ops->request_interrupt_window(v, true);
+		return;
+	}
+	if (src == SOURCE_PIC)
+		vector = vpic_acknowledge(&vm->plat.pic);
+	else
+		vlapic_accept(&vm->lapic, vector);
+	struct vcpu_event ev = { EVENT_INTERRUPT, (uint8_t)vector, false, 0 };
+	vcpu_ops->inject(v, &ev);
 }
 
 bool vm_wake_if_due(struct vm *vm, uint64_t now)
 {
 	struct vcpu *v = &vm->vcpu;
+	int vector;
 
 	if (!v->halted)
 		return true;
+	platform_advance(vm);
 	vlapic_tick(&vm->lapic, now);
 	/* HLT with interrupts off sleeps for good (only an NMI would wake it). */
-	if ((v->regs.rflags & RFLAGS_IF) && vlapic_pending(&vm->lapic) >= 0)
+	if ((v->regs.rflags & RFLAGS_IF) && interrupt_source(vm, &vector) != SOURCE_NONE)
 		v->halted = false;
 	return !v->halted;
 }
@@ -63,6 +89,7 @@ void vm_run(struct vm *vm, uint64_t until)
 	while (vm->state == VM_RUNNING && !v->halted) {
 		struct vm_exit e;
 
+		platform_advance(vm);
 		vlapic_tick(&vm->lapic, rdtsc());
 		deliver_events(vm);
 		load_tsc_aux(v);
@@ -73,6 +100,10 @@ void vm_run(struct vm *vm, uint64_t until)
 		v->exits_by_code[vcpu_ops->exit_slot(e.code) % VCPU_EXIT_STATS]++;
 		v->last_exit = e;
 		enum exit_action a = vm_handle_exit(v, &e);
+		if (vm->reset_pending) {
+			vm_reset(vm); /* the guest asked: it restarts from its image */
+			break;
+		}
 		if (a != EXIT_CONTINUE || rdtsc() >= until)
 			break;
 	}

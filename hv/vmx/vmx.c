@@ -247,6 +247,12 @@ static void vmx_request_interrupt_window(struct vcpu *v, bool on)
 					 proc & ~PROC_INTERRUPT_WINDOW_EXITING);
 }
 
+static void vmx_drop_events(struct vcpu *v)
+{
+	vmx_request_interrupt_window(v, false);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+}
+
 static void vmx_flush_guest_tlb(struct vm *vm)
 {
 	vmx_invept(((struct vmx_vm *)vm->vendor)->eptp);
@@ -271,6 +277,7 @@ static const struct vcpu_ops vmx_ops = {
 	.inject = vmx_inject,
 	.can_take_interrupt = vmx_can_take_interrupt,
 	.request_interrupt_window = vmx_request_interrupt_window,
+	.drop_events = vmx_drop_events,
 	.flush_guest_tlb = vmx_flush_guest_tlb,
 	.dirty_modes = vmx_dirty_modes,
 	.dirty_start = vmx_dirty_start,

@@ -27,6 +27,7 @@
 #define MSR_MTRR_FIX4K_LAST 0x26fu
 #define MSR_PAT 0x277u
 #define MSR_MTRR_DEF_TYPE 0x2ffu
+#define MSR_TSC_DEADLINE 0x6e0u
 #define MSR_MC_CTL(bank) (0x400u + 4 * (bank))
 #define MSR_MC_STATUS(bank) (0x401u + 4 * (bank))
 #define MSR_MC_ADDR(bank) (0x402u + 4 * (bank))
@@ -60,6 +61,11 @@
 #define MSR_GS_BASE 0xc0000101u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define MSR_TSC_AUX 0xc0000103u
+
+/* AMD family 0Fh and later */
+#define MSR_AMD_SYSCFG 0xc0010010u
+#define MSR_AMD_HWCR 0xc0010015u
+#define MSR_AMD_INT_PENDING_MSG 0xc0010055u
 
 /* AMD SVM */
 #define MSR_VM_CR 0xc0010114u

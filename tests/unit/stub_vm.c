@@ -7,6 +7,7 @@
 #include "hv/vm/dirty_log.h"
 #include "hv/vm/mmio.h"
 #include "hv/vm/poison.h"
+#include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
 
 struct stub_vm stub;
@@ -56,6 +57,7 @@ static const struct vcpu_ops stub_ops = {
 	.set_state = stub_set_state,
 	.inject = stub_inject,
 	.request_interrupt_window = stub_request_interrupt_window,
+	.drop_events = NULL,
 	.exit_name = stub_exit_name,
 };
 
@@ -78,6 +80,13 @@ enum port_result port_write(struct vm *vm, uint16_t port, unsigned size, uint32_
 	stub.port_size = size;
 	stub.port_value = value;
 	return stub.port_write_result;
+}
+
+/* The platform's devices: the local APIC page at its reset address. */
+bool platform_mmio_claims(const struct vm *vm, uint64_t gpa)
+{
+	(void)vm;
+	return gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE;
 }
 
 enum exit_action emulate_mmio(struct vcpu *v, const struct vm_exit *e)
