@@ -169,6 +169,11 @@ bool vpic_output(const struct vpic *pic)
 	return chip_request(&pic->chip[MASTER], true) >= 0;
 }
 
+bool vpic_slave_output(const struct vpic *pic)
+{
+	return chip_request(&pic->chip[SLAVE], false) >= 0;
+}
+
 void vpic_set_irq(struct vpic *pic, unsigned irq, bool level)
 {
 	if (irq >= VPIC_IRQS || irq == CASCADE_IR) {

@@ -21,6 +21,7 @@
 #define HV_VDEV_VPIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/vdev/irq.h"
@@ -76,6 +77,8 @@ void vpic_set_irq(struct vpic *pic, unsigned irq, bool level);
 /* The INTR line to the CPU: an unmasked request that the in-service
  * levels do not hold back is pending on the master. */
 bool vpic_output(const struct vpic *pic);
+/* The slave's INT output, which is master input 2's line. */
+bool vpic_slave_output(const struct vpic *pic);
 
 /* The interrupt acknowledge cycle: returns the vector the PIC pair puts
  * on the bus and updates IRR/ISR (automatic EOI included). With no request
@@ -84,5 +87,20 @@ bool vpic_output(const struct vpic *pic);
  * slave's and it has none, the slave's IR7 vector (the master still marks
  * IR2 in service, as on the chip). */
 uint8_t vpic_acknowledge(struct vpic *pic);
+
+/* Migration (vpic_state.c; layout and checks in docs/device-state.md). */
+#define VPIC_STATE_SIZE 31 /* 15 bytes per chip (master, slave), then intr */
+/* The guest state (both chips and intr) as a blob of exactly
+ * VPIC_STATE_SIZE bytes. Returns the size, or 0 when 'size' is too small.
+ * Counters and wiring are not included. */
+size_t vpic_save(const struct vpic *pic, uint8_t *buf, size_t size);
+/* Checks every field as the chips' own registers would allow, and only
+ * when all of it is acceptable replaces the guest state, keeping wiring
+ * and counters. Returns 0, or -1 with the reason (naming the field) in err
+ * and the pair unchanged. On success the INTR line is driven to the loaded
+ * level. Devices feeding its inputs re-drive their lines when they load:
+ * load them first and the PIC (and IOAPIC) after, so those levels land on
+ * state this load replaces and the move itself raises no request. */
+int vpic_load(struct vpic *pic, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 #endif
