@@ -27,6 +27,7 @@
 #define HV_VDEV_VPIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/vdev/irq.h"
@@ -71,5 +72,20 @@ uint64_t vpit_next_event(const struct vpit *pit, uint64_t now_ns);
  * input anyway, and Linux measures time by its clocksource, not by
  * counting PIT interrupts, so a burst would only cost it time. */
 void vpit_advance(struct vpit *pit, uint64_t now_ns);
+
+/* Migration (vpit_state.c; layout and checks in docs/device-state.md). */
+#define VPIT_STATE_SIZE 189 /* 60 bytes per counter, port_b, irq_tick */
+/* The guest state (the three counters, port_b, irq_tick) as a blob of
+ * exactly VPIT_STATE_SIZE bytes. Returns the size, or 0 when 'size' is too
+ * small. Counters and wiring are not included. */
+size_t vpit_save(const struct vpit *pit, uint8_t *buf, size_t size);
+/* Checks every field as the 8254's ports and gates would allow, and only
+ * when all of it is acceptable replaces the guest state, keeping wiring
+ * and counters. Returns 0, or -1 with the reason (naming the field) in err
+ * and the PIT unchanged. OUT0 has no level to re-drive (IRQ0 is edges);
+ * the caller asks vpit_next_event() again afterwards.
+ * @pre the VM clock goes on from the source's: the next call's now_ns is
+ * at or after the saved irq_tick. */
+int vpit_load(struct vpit *pit, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 #endif
