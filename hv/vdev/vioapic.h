@@ -17,6 +17,7 @@
 #define HV_VDEV_VIOAPIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/vdev/apic_msg.h"
@@ -86,5 +87,20 @@ void vioapic_set_irq(struct vioapic *io, unsigned pin, bool level);
  * clears remote IRR of every entry with that vector; a level-triggered pin
  * still asserted sends again. */
 void vioapic_eoi(struct vioapic *io, uint8_t vector);
+
+/* Migration (vioapic_state.c; layout and checks in docs/device-state.md). */
+#define VIOAPIC_STATE_SIZE 199 /* ioregsel, id, arb_id, pin_level, 24 entries */
+/* The guest state (ioregsel, id, arb_id, pin_level, redir[24]) as a blob
+ * of exactly VIOAPIC_STATE_SIZE bytes. Returns the size, or 0 when 'size'
+ * is too small. Counters and wiring are not included. */
+size_t vioapic_save(const struct vioapic *io, uint8_t *buf, size_t size);
+/* Checks every field as the IOAPIC's registers would allow, and only when
+ * all of it is acceptable replaces the guest state, keeping wiring and
+ * counters. Returns 0, or -1 with the reason (naming the field) in err and
+ * the IOAPIC unchanged. Nothing is sent on load: remote IRR and the pin
+ * levels travel as they are, and an asserted level entry without remote
+ * IRR (its last message found no taker) is sampled again on its next pin
+ * change, entry write or EOI, as on the source. */
+int vioapic_load(struct vioapic *io, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 #endif
