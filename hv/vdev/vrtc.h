@@ -36,6 +36,7 @@
 #define HV_VDEV_VRTC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/vdev/irq.h"
@@ -119,5 +120,21 @@ bool vrtc_cmos_set(struct vrtc *rtc, unsigned index, uint8_t value);
 /* The Unix time the clock shows at now_ns (frozen value while SET is set),
  * for the VM (e.g. to report the guest's clock). */
 int64_t vrtc_unix_time(struct vrtc *rtc, uint64_t now_ns);
+
+/* Migration (vrtc_state.c; layout and checks in docs/device-state.md). */
+#define VRTC_STATE_SIZE 164 /* cmos, index, nmi_disabled, time base, tick_done, irq_level */
+/* The guest state (cmos, index, nmi_disabled, the time base fields,
+ * tick_done, irq_level) as a blob of exactly VRTC_STATE_SIZE bytes; bytes
+ * computed on read (the time registers while SET is clear) go as 0.
+ * Returns the size, or 0 when 'size' is too small. Counters and wiring are
+ * not included. */
+size_t vrtc_save(const struct vrtc *rtc, uint8_t *buf, size_t size);
+/* Checks every field as the chip's registers and clock would allow, and
+ * only when all of it is acceptable replaces the guest state, keeping
+ * wiring and counters. Returns 0, or -1 with the reason (naming the field)
+ * in err and the RTC unchanged. On success IRQ8 is driven to irq_level;
+ * the caller asks vrtc_next_event() again.
+ * @pre the VM clock goes on from the source's. */
+int vrtc_load(struct vrtc *rtc, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 #endif
