@@ -38,6 +38,7 @@
 #define HV_VDEV_VACPI_PM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/vdev/irq.h"
@@ -110,5 +111,19 @@ bool vacpi_pm_raise(struct vacpi_pm *pm, uint16_t sts_bits, uint64_t now_ns);
 uint32_t vacpi_pm_timer(uint64_t now_ns);
 /* True: the timer is 32 bits wide; the FADT sets TMR_VAL_EXT from this. */
 bool vacpi_pm_timer_is_32bit(void);
+
+/* Migration (vacpi_pm_state.c; layout and checks in docs/device-state.md). */
+#define VACPI_PM_STATE_SIZE 15 /* sts, en, cnt, tmr_done, sci_level */
+/* The guest state (sts, en, cnt, tmr_done, sci_level) as a blob of exactly
+ * VACPI_PM_STATE_SIZE bytes. Returns the size, or 0 when 'size' is too
+ * small. Counters and wiring are not included. */
+size_t vacpi_pm_save(const struct vacpi_pm *pm, uint8_t *buf, size_t size);
+/* Checks every field as the registers would allow, and only when all of
+ * it is acceptable replaces the guest state, keeping wiring and counters.
+ * Returns 0, or -1 with the reason (naming the field) in err and the block
+ * unchanged. On success the SCI is driven to sci_level; the caller asks
+ * vacpi_pm_next_event() again. @pre the VM clock goes on from the source's. */
+int vacpi_pm_load(struct vacpi_pm *pm, const uint8_t *buf, size_t len, char *err,
+		  size_t errlen);
 
 #endif
