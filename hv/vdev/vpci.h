@@ -31,6 +31,7 @@
 #define HV_VDEV_VPCI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/vdev/vpci_config.h"
@@ -95,5 +96,30 @@ void vpci_ecam_write(struct vpci *pci, uint64_t offset, unsigned width, uint32_t
 
 /* The configuration space at 00:device.function, or NULL. */
 struct vpci_config *vpci_function_config(struct vpci *pci, unsigned device, unsigned function);
+
+/* Migration (vpci_state.c; layout and checks in docs/device-state.md).
+ * The blob is CONFIG_ADDRESS, a count, then per registered function its
+ * devfn and its 256 configuration bytes: 5 + 257 * count bytes. */
+#define VPCI_STATE_MAX_SIZE (5 + VPCI_MAX_FUNCTIONS * 257) /* 4117 */
+/* The size vpci_save() needs for this bus: 5 + 257 per registered function. */
+size_t vpci_state_size(const struct vpci *pci);
+/* The guest state (address, and each registered function's configuration
+ * bytes, in registration order) as a blob of vpci_state_size() bytes.
+ * Returns the size, or 0 when 'size' is too small. Write masks, hooks and
+ * counters are not included. */
+size_t vpci_save(const struct vpci *pci, uint8_t *buf, size_t size);
+/* Checks the blob against this bus: the same set of functions registered
+ * (in any order), CONFIG_ADDRESS's reserved bits clear, and every incoming
+ * byte equal to the function's current byte except where its write mask
+ * allows a guest write, or where a write-1-to-clear bit that is set now
+ * reads 0. Only when all of it is acceptable replaces the address and the
+ * bytes. Returns 0, or -1 with the reason (naming the function and byte)
+ * in err and nothing changed.
+ * @pre every function the source had is registered, freshly initialised
+ * (its read-only bits are then the device type's).
+ * The functions' 'written' hooks are not called: a model that derives
+ * anything from its configuration (a BAR's mapping, decoding enables) is
+ * told by the caller after the load. No interrupt line is involved. */
+int vpci_load(struct vpci *pci, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 #endif
