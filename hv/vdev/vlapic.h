@@ -18,6 +18,7 @@
 #define HV_VDEV_VLAPIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/vdev/apic_msg.h"
@@ -157,5 +158,25 @@ bool vlapic_take_nmi(struct vlapic *l);
 /* What PC firmware leaves behind for the OS (MP spec 3.6.2.2, "virtual
  * wire mode"): APIC software-enabled (SVR 0x1ff), LINT0 ExtINT, LINT1 NMI. */
 void vlapic_firmware_virtual_wire(struct vlapic *l, uint64_t now);
+
+/* Migration of the fields the stream's LAPIC record does not carry
+ * (vlapic_state.c; layout and checks in docs/device-state.md). */
+#define VLAPIC_EXTRA_STATE_SIZE 49 /* tmr[8], apic_base, tsc_deadline, nmi_pending */
+/* tmr[8], apic_base, tsc_deadline (guest TSC) and nmi_pending as a blob of
+ * exactly VLAPIC_EXTRA_STATE_SIZE bytes. Returns the size, or 0 when
+ * 'size' is too small. */
+size_t vlapic_save_extra(const struct vlapic *l, uint8_t *buf, size_t size);
+/* Checks the fields (apic_base as vlapic_write_apic_base() would with
+ * this maxphyaddr; no TMR bit for vectors 0-15; with EN clear no TMR bit
+ * and no deadline; a deadline only in TSC-deadline mode) and only when all
+ * of it is acceptable replaces them. Returns 0, or -1 with the reason
+ * (naming the field) in err and the APIC unchanged.
+ * @pre the LAPIC record's registers were restored first (the LVT timer
+ * mode is checked against them).
+ * Afterwards the caller calls vlapic_set_tsc_offset() with the guest's
+ * TSC offset on this host: it re-times an armed deadline from
+ * tsc_deadline (the LAPIC record's remaining time cannot say "due now"). */
+int vlapic_load_extra(struct vlapic *l, const uint8_t *buf, size_t len, unsigned maxphyaddr,
+		      char *err, size_t errlen);
 
 #endif
