@@ -14,6 +14,7 @@
 #define HV_VDEV_VUART_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/vdev/irq.h"
@@ -88,5 +89,20 @@ bool vuart_receive(struct vuart *u, uint8_t byte);
 /* Drives the interrupt line from the current state. Call after writing
  * guest-state fields directly (a migration restore). */
 void vuart_sync_irq(struct vuart *u);
+
+/* Migration of the fields the stream's UART record does not carry
+ * (vuart_state.c; layout and checks in docs/device-state.md). */
+#define VUART_EXTRA_STATE_SIZE 8 /* lsr_errors, msr_delta, rbr, thre_int, rx_loop_held */
+/* lsr_errors, msr_delta, rbr, thre_int and rx_loop_held as a blob of
+ * exactly VUART_EXTRA_STATE_SIZE bytes. Returns the size, or 0 when 'size'
+ * is too small. */
+size_t vuart_save_extra(const struct vuart *u, uint8_t *buf, size_t size);
+/* Checks the fields (only OE latched in lsr_errors, only bits 3-0 in
+ * msr_delta, thre_int 0 or 1, rx_loop_held 0 outside loopback and never
+ * more than the chip holds) and only when all of it is acceptable replaces
+ * them, then drives the interrupt line (vuart_sync_irq). Returns 0, or -1
+ * with the reason (naming the field) in err and the UART unchanged.
+ * @pre the UART record's registers and receive queue were restored first. */
+int vuart_load_extra(struct vuart *u, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 #endif
