@@ -34,7 +34,8 @@ static void check_apic_base(struct vdev_state_reader *r, uint64_t base, unsigned
 	if (maxphyaddr > 52)
 		maxphyaddr = 52;
 	vdev_state_check(r, !(base & BASE_RESERVED_LOW),
-			 "apic_base 0x%llx: reserved bits 0-7, 9 or 10 set", (unsigned long long)base);
+			 "apic_base 0x%llx: reserved bits 0-7, 9 or 10 set",
+			 (unsigned long long)base);
 	vdev_state_check(r, !(base & ~0ull << maxphyaddr),
 			 "apic_base 0x%llx: bits at or above MAXPHYADDR %u set",
 			 (unsigned long long)base, maxphyaddr);

@@ -92,7 +92,8 @@ static void check_clock(struct vdev_state_reader *r, const struct vrtc *n)
 	bool running = (n->cmos[VRTC_REG_A] & VRTC_A_DV_MASK) == VRTC_A_DV_32K;
 
 	vdev_state_check(r, n->seconds_at_tick0 >= lo && n->seconds_at_tick0 <= hi,
-			 "seconds_at_tick0 %lld: outside years 0-9999", (long long)n->seconds_at_tick0);
+			 "seconds_at_tick0 %lld: outside years 0-9999",
+			 (long long)n->seconds_at_tick0);
 	vdev_state_check(r, n->dow_offset < 7, "dow_offset %u: not 0-6", n->dow_offset);
 	vdev_state_check(r, n->tick_done <= max_ticks(),
 			 "tick_done %llu: more than a VM clock can count",

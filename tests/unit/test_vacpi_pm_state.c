@@ -106,7 +106,8 @@ static const struct st_case cases[] = {
 	{ { { EN, 2, 0x8001 } }, "en 0x8001: bits 0x8000 do not exist" },
 	{ { { CNT, 2, ACPI_PM1_CNT_SCI_EN } }, "cnt 0x0001: bits 0x0001 are not stored" },
 	{ { { CNT, 2, ACPI_PM1_CNT_SLP_EN } }, "cnt 0x2000: bits 0x2000 are not stored" },
-	{ { { TMR_DONE, 8, 66030950515326657ull } }, "tmr_done 66030950515326657: past the VM clock's" },
+	{ { { TMR_DONE, 8, 66030950515326657ull } },
+	  "tmr_done 66030950515326657: past the VM clock's" },
 	{ { { SCI_LEVEL, 1, 1 } }, "sci_level 1 but the enabled status is 0" },
 	{ { { STS, 2, ACPI_PM1_RTC }, { EN, 2, ACPI_PM1_RTC } },
 	  "sci_level 0 but the enabled status is 1" },
@@ -139,7 +140,8 @@ Test(vacpi_pm_state, every_rule_refuses_and_changes_nothing)
 	st_apply(blob, &(struct st_patch){ STS, 2, 0x8701 });
 	st_apply(blob, &(struct st_patch){ EN, 2, 0x4721 });
 	st_apply(blob, &(struct st_patch){ CNT, 2, 0x1c02 });
-	st_apply(blob, &(struct st_patch){ TMR_DONE, 8, mul_div_u64(UINT64_MAX, VACPI_PM_TIMER_HZ, SEC) });
+	uint64_t last = mul_div_u64(UINT64_MAX, VACPI_PM_TIMER_HZ, SEC);
+	st_apply(blob, &(struct st_patch){ TMR_DONE, 8, last });
 	st_apply(blob, &(struct st_patch){ SCI_LEVEL, 1, 1 });
 	fresh(&dst, &t);
 	cr_assert_eq(vacpi_pm_load(&dst, blob, sizeof(blob), err, sizeof(err)), 0, "%s", err);

@@ -133,12 +133,15 @@ Test(vlapic_state, sizes)
  * one-shot), loaded with MAXPHYADDR 36. */
 static const struct st_case cases[] = {
 	{ { { NMI_PENDING, 1, 2 } }, "nmi_pending: 2 is not 0 or 1" },
-	{ { { APIC_BASE, 8, 0xfee00d00 } }, "apic_base 0xfee00d00: reserved bits 0-7, 9 or 10 set" },
-	{ { { APIC_BASE, 8, 0xfee00901 } }, "apic_base 0xfee00901: reserved bits 0-7, 9 or 10 set" },
+	{ { { APIC_BASE, 8, 0xfee00d00 } },
+	  "apic_base 0xfee00d00: reserved bits 0-7, 9 or 10 set" },
+	{ { { APIC_BASE, 8, 0xfee00901 } },
+	  "apic_base 0xfee00901: reserved bits 0-7, 9 or 10 set" },
 	{ { { APIC_BASE, 8, 0x1000fee00900 } },
 	  "apic_base 0x1000fee00900: bits at or above MAXPHYADDR 36 set" },
 	{ { { TMR, 4, 0x00000020 } }, "tmr[0] 0x00000020: vectors 0-15 are never accepted" },
-	{ { { APIC_BASE, 8, 0xfee00100 }, { TMR + 4, 4, 1 } }, "tmr bits set with apic_base EN clear" },
+	{ { { APIC_BASE, 8, 0xfee00100 }, { TMR + 4, 4, 1 } },
+	  "tmr bits set with apic_base EN clear" },
 	{ { { APIC_BASE, 8, 0xfee00000 }, { TSC_DEADLINE, 8, 5 } },
 	  "tsc_deadline armed with apic_base EN clear" },
 	{ { { TSC_DEADLINE, 8, 5 } },

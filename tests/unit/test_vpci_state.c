@@ -52,7 +52,8 @@ static void busy(struct vpci *p)
 {
 	cfg_write(p, 0x18, PCI_BAR0, 4, 0xc040);
 	cfg_write(p, 0x18, PCI_BAR0 + 4, 4, 0xfebf1000);
-	cfg_write(p, 0x18, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	cfg_write(p, 0x18, PCI_COMMAND, 2,
+		  PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	cfg_write(p, 0x18, PCI_INTERRUPT_LINE, 1, 11);
 	cfg_write(p, 0x18, PCI_LATENCY_TIMER, 1, 0x40);
 	cfg_write(p, 0x20, PCI_BAR0 + 8, 4, 0xfd000000);
@@ -167,7 +168,8 @@ static const struct st_case cases[] = {
 static bool same_bus(const struct bus *x, const struct bus *y)
 {
 	return !memcmp(&x->pci, &y->pci, sizeof(x->pci)) &&
-	       !memcmp(&x->nic, &y->nic, sizeof(x->nic)) && !memcmp(&x->gpu, &y->gpu, sizeof(x->gpu));
+	       !memcmp(&x->nic, &y->nic, sizeof(x->nic)) &&
+	       !memcmp(&x->gpu, &y->gpu, sizeof(x->gpu));
 }
 
 Test(vpci_state, every_rule_refuses_and_changes_nothing)

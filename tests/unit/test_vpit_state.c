@@ -124,7 +124,8 @@ Test(vpit_state, sizes)
  * counter 1 mode 2 (0x34, count 18), counter 2 mode 3 idle without count,
  * gate 2 low. */
 static const struct st_case cases[] = {
-	{ { { IRQ_TICK, 8, UINT64_MAX / 2 } }, "irq_tick 9223372036854775807: past the VM clock's" },
+	{ { { IRQ_TICK, 8, UINT64_MAX / 2 } },
+	  "irq_tick 9223372036854775807: past the VM clock's range" },
 	{ { { PORT_B, 1, 0x10 } }, "port_b 0x10: bits 7-4 are not stored" },
 	{ { { C(0, CONTROL), 1, 0x76 } }, "counter 0 control 0x76: bits 7-6 are not kept" },
 	{ { { C(1, CONTROL), 1, 0x04 } }, "counter 1 control 0x04: RW 0 is the latch command" },

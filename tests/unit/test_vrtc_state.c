@@ -148,7 +148,8 @@ static const struct st_case cases[] = {
 	{ { { VRTC_REG_C, 1, 0x81 } }, "cmos[0x0c] 0x81: only PF, AF and UF are stored" },
 	{ { { VRTC_REG_C, 1, 0x01 } }, "cmos[0x0c] 0x01: only PF, AF and UF are stored" },
 	{ { { VRTC_REG_D, 1, 0x80 } }, "cmos[0x0d] 0x80: register D is computed" },
-	{ { { VRTC_SECONDS, 1, 0x12 } }, "cmos[0x00] 0x12: computed while SET is clear (must be 0)" },
+	{ { { VRTC_SECONDS, 1, 0x12 } },
+	  "cmos[0x00] 0x12: computed while SET is clear (must be 0)" },
 	{ { { VRTC_CENTURY_INDEX, 1, 0x20 } }, "cmos[0x32] 0x20: computed while SET is clear" },
 	{ { { DOW_OFFSET, 1, 7 } }, "dow_offset 7: not 0-6" },
 	{ { { SECONDS_AT_TICK0, 8, 253402300800 } },
@@ -191,8 +192,10 @@ Test(vrtc_state, every_rule_refuses_and_changes_nothing)
 Test(vrtc_state, limits_that_load)
 {
 	static const struct st_case ok[] = {
-		{ { { VRTC_REG_B, 1, 0x86 }, { VRTC_SECONDS, 1, 0xff }, { VRTC_CENTURY_INDEX, 1, 0x7f } } },
-		{ { { SECONDS_AT_TICK0, 8, 253402300799 }, { INDEX, 1, 0x7f }, { DOW_OFFSET, 1, 6 } } },
+		{ { { VRTC_REG_B, 1, 0x86 }, { VRTC_SECONDS, 1, 0xff },
+		    { VRTC_CENTURY_INDEX, 1, 0x7f } } },
+		{ { { SECONDS_AT_TICK0, 8, 253402300799 }, { INDEX, 1, 0x7f },
+		    { DOW_OFFSET, 1, 6 } } },
 		{ { { VRTC_REG_A, 1, 0x06 }, { TICK_DONE, 8, 99 }, { CHAIN_REF_TICK, 8, 99 } } },
 		{ { { VRTC_REG_B, 1, 0x7f }, { VRTC_REG_C, 1, 0x70 }, { IRQ_LEVEL, 1, 1 } } },
 	};
