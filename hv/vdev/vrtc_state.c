@@ -12,6 +12,10 @@
 #define TICKS_PER_SECOND ((uint64_t)VRTC_CHAIN_HZ)
 #define NS_PER_SEC 1000000000ull
 #define C_FLAGS (VRTC_C_PF | VRTC_C_AF | VRTC_C_UF)
+/* VM time (ns since the VM was created) that no VM reaches: 292 years.
+ * Event times are the chain's reference plus at most a day or so of ticks
+ * past tick_done, so below this they cannot wrap. */
+#define VM_CLOCK_LIMIT_NS (1ull << 63)
 
 _Static_assert(VRTC_STATE_SIZE == VRTC_CMOS_SIZE + 2 + 8 + 1 + 3 * 8 + 1,
 	       "layout in docs/device-state.md");
@@ -80,21 +84,27 @@ static uint64_t max_ticks(void)
 
 /* The time base: the clock is rebased from register values of years
  * 0-9999 (or started from the firmware's clock), minus the seconds the
- * chain has counted; the chain's reference never passes what was applied
- * (tick_done), and a stopped chain stands exactly where it stopped. */
-static void check_clock(struct vdev_state_reader *r, const struct vrtc *n)
+ * chain has counted. */
+static void check_time_base(struct vdev_state_reader *r, const struct vrtc *n)
 {
 	struct rtc_civil first = { .year = 0, .month = 1, .day = 1 };
 	struct rtc_civil last = { .year = RTC_CAL_YEAR_MAX, .month = 12, .day = 31, .hour = 23,
 				  .minute = 59, .second = 59 };
 	int64_t lo = rtc_cal_seconds_from_civil(&first) - (int64_t)(max_ticks() / TICKS_PER_SECOND);
 	int64_t hi = rtc_cal_seconds_from_civil(&last);
-	bool running = (n->cmos[VRTC_REG_A] & VRTC_A_DV_MASK) == VRTC_A_DV_32K;
 
 	vdev_state_check(r, n->seconds_at_tick0 >= lo && n->seconds_at_tick0 <= hi,
 			 "seconds_at_tick0 %lld: outside years 0-9999",
 			 (long long)n->seconds_at_tick0);
 	vdev_state_check(r, n->dow_offset < 7, "dow_offset %u: not 0-6", n->dow_offset);
+}
+
+/* The divider chain: its reference never passes what was applied
+ * (tick_done), a stopped chain stands exactly where it stopped. */
+static void check_chain(struct vdev_state_reader *r, const struct vrtc *n)
+{
+	bool running = (n->cmos[VRTC_REG_A] & VRTC_A_DV_MASK) == VRTC_A_DV_32K;
+
 	vdev_state_check(r, n->tick_done <= max_ticks(),
 			 "tick_done %llu: more than a VM clock can count",
 			 (unsigned long long)n->tick_done);
@@ -104,6 +114,17 @@ static void check_clock(struct vdev_state_reader *r, const struct vrtc *n)
 	vdev_state_check(r, running || n->chain_ref_tick == n->tick_done,
 			 "chain stopped but chain_ref_tick %llu differs from tick_done %llu",
 			 (unsigned long long)n->chain_ref_tick, (unsigned long long)n->tick_done);
+	/* The reference is a VM time; a running chain has counted at most
+	 * the ticks from it to the VM time of the last access. */
+	if (!vdev_state_check(r, n->chain_ref_ns <= VM_CLOCK_LIMIT_NS,
+			      "chain_ref_ns %llu: past 2^63 ns of VM time",
+			      (unsigned long long)n->chain_ref_ns) || r->failed)
+		return;
+	uint64_t span = mul_div_u64(VM_CLOCK_LIMIT_NS - n->chain_ref_ns, TICKS_PER_SECOND,
+				    NS_PER_SEC);
+	vdev_state_check(r, !running || n->tick_done - n->chain_ref_tick <= span,
+			 "tick_done %llu: more ticks since chain_ref_tick than VM time up to "
+			 "2^63 ns holds", (unsigned long long)n->tick_done);
 }
 
 int vrtc_load(struct vrtc *rtc, const uint8_t *buf, size_t len, char *err, size_t errlen)
@@ -128,7 +149,8 @@ int vrtc_load(struct vrtc *rtc, const uint8_t *buf, size_t len, char *err, size_
 	vdev_state_check(&r, next.index < VRTC_CMOS_SIZE, "index %u: past 127 (bit 7 is NMI)",
 			 next.index);
 	check_registers(&r, next.cmos);
-	check_clock(&r, &next);
+	check_time_base(&r, &next);
+	check_chain(&r, &next);
 	/* IRQ8 is IRQF, recomputed after every access and advance. */
 	bool irqf = next.cmos[VRTC_REG_C] & next.cmos[VRTC_REG_B] & C_FLAGS;
 	vdev_state_check(&r, next.irq_level == irqf, "irq_level %u but IRQF is %u", next.irq_level,

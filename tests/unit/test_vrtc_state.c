@@ -161,6 +161,10 @@ static const struct st_case cases[] = {
 	{ { { CHAIN_REF_TICK, 8, 5 } }, "chain_ref_tick 5: past tick_done 0" },
 	{ { { VRTC_REG_A, 1, 0x66 }, { TICK_DONE, 8, 10 }, { CHAIN_REF_TICK, 8, 5 } },
 	  "chain stopped but chain_ref_tick 5 differs from tick_done 10" },
+	{ { { CHAIN_REF_NS, 8, (1ull << 63) + 1 } },
+	  "chain_ref_ns 9223372036854775809: past 2^63 ns of VM time" },
+	{ { { CHAIN_REF_NS, 8, (1ull << 63) - 1000000000 }, { TICK_DONE, 8, 32769 } },
+	  "tick_done 32769: more ticks since chain_ref_tick than VM time up to 2^63 ns holds" },
 	{ { { IRQ_LEVEL, 1, 1 } }, "irq_level 1 but IRQF is 0" },
 	{ { { VRTC_REG_B, 1, 0x42 }, { VRTC_REG_C, 1, 0x40 } }, "irq_level 0 but IRQF is 1" },
 };
@@ -197,6 +201,7 @@ Test(vrtc_state, limits_that_load)
 		{ { { SECONDS_AT_TICK0, 8, 253402300799 }, { INDEX, 1, 0x7f },
 		    { DOW_OFFSET, 1, 6 } } },
 		{ { { VRTC_REG_A, 1, 0x06 }, { TICK_DONE, 8, 99 }, { CHAIN_REF_TICK, 8, 99 } } },
+		{ { { CHAIN_REF_NS, 8, (1ull << 63) - 1000000000 }, { TICK_DONE, 8, 32768 } } },
 		{ { { VRTC_REG_B, 1, 0x7f }, { VRTC_REG_C, 1, 0x70 }, { IRQ_LEVEL, 1, 1 } } },
 	};
 	struct st_transcript t = { 0 };
