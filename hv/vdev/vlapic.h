@@ -175,7 +175,8 @@ size_t vlapic_save_extra(const struct vlapic *l, uint8_t *buf, size_t size);
  * mode is checked against them).
  * Afterwards the caller calls vlapic_set_tsc_offset() with the guest's
  * TSC offset on this host: it re-times an armed deadline from
- * tsc_deadline (the LAPIC record's remaining time cannot say "due now"). */
+ * tsc_deadline (the LAPIC record's timer fields read "stopped" for a
+ * deadline that was due but had not fired at the pause). */
 int vlapic_load_extra(struct vlapic *l, const uint8_t *buf, size_t len, unsigned maxphyaddr,
 		      char *err, size_t errlen);
 
