@@ -162,7 +162,7 @@ $(BUILD)/esp.img: $(BUILD)/hv.efi
 
 # ---- test guests: 32-bit multiboot kernels, built into hv.efi ------------
 
-GUESTS := hello counter memtouch escape bench
+GUESTS := hello counter memtouch escape bench chaos
 GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-builtin -mno-sse -mno-mmx -O2 -g -std=gnu11 -I. -Itests/guests $(WARNINGS) \
 	-Wno-missing-prototypes
@@ -237,7 +237,12 @@ $(BUILD)/qemu-multiboot/.built: tools/build-qemu-multiboot.sh | deps
 	$(call say,FETCH,qemu multiboot tests)
 	$(Q)tools/build-qemu-multiboot.sh $(BUILD)/qemu-multiboot >/dev/null
 
-integration: all $(BUILD)/qemu-multiboot/.built
+# Debian's kernel and busybox, for the Linux guest tests.
+$(BUILD)/linux/.built: tools/fetch-linux.sh | deps
+	$(call say,FETCH,debian kernel and busybox)
+	$(Q)tools/fetch-linux.sh $(BUILD)/linux >/dev/null
+
+integration: all $(BUILD)/qemu-multiboot/.built $(BUILD)/linux/.built
 	$(PYTEST) -q tests/integration
 
 # ---- fuzzing (libFuzzer, clang) ----------------------------------------------
@@ -260,13 +265,30 @@ $(BUILD)/fuzz/fuzz_nvram_record: tests/fuzz/fuzz_nvram_record.c $(FUZZ_LIB) | de
 	$(call say,FUZZCC,$@)
 	$(Q)clang $(FUZZ_CFLAGS) $^ -o $@
 
-fuzz: $(BUILD)/fuzz/fuzz_mig_stream $(BUILD)/fuzz/fuzz_nvram_record
-	@mkdir -p $(BUILD)/fuzz/corpus-mig $(BUILD)/fuzz/corpus-nvram
+FUZZ_VDEV := $(wildcard hv/vdev/*.c) $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c))
+
+$(BUILD)/fuzz/fuzz_device_state: tests/fuzz/fuzz_device_state.c $(FUZZ_VDEV) | deps
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)
+	$(Q)clang $(FUZZ_CFLAGS) $^ -o $@
+
+$(BUILD)/fuzz/gen_device_seeds: tests/fuzz/gen_device_seeds.c $(FUZZ_VDEV) | deps
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$@)
+	$(Q)$(CC) -std=gnu11 -O1 -I. $^ -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_mig_stream $(BUILD)/fuzz/fuzz_nvram_record \
+		$(BUILD)/fuzz/fuzz_device_state $(BUILD)/fuzz/gen_device_seeds
+	@mkdir -p $(BUILD)/fuzz/corpus-mig $(BUILD)/fuzz/corpus-nvram $(BUILD)/fuzz/corpus-device
 	$(PYTHON) tests/fuzz/gen_mig_seeds.py $(BUILD)/fuzz/seeds-mig
 	$(BUILD)/fuzz/fuzz_mig_stream -max_total_time=$(FUZZ_SECONDS) -max_len=140000 \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus-mig $(BUILD)/fuzz/seeds-mig
 	$(BUILD)/fuzz/fuzz_nvram_record -max_total_time=$(FUZZ_SECONDS) -max_len=33000 \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus-nvram
+	@mkdir -p $(BUILD)/fuzz/seeds-device
+	$(BUILD)/fuzz/gen_device_seeds $(BUILD)/fuzz/seeds-device
+	$(BUILD)/fuzz/fuzz_device_state -max_total_time=$(FUZZ_SECONDS) -max_len=4200 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus-device $(BUILD)/fuzz/seeds-device
 
 fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15

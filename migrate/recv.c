@@ -21,7 +21,8 @@
 #define IDLE_TIMEOUT_NS (30 * NS_PER_SEC) /* nothing from the source */
 #define CLOSE_TIMEOUT_NS (10 * NS_PER_SEC)
 
-enum { HAVE_VCPU = 1, HAVE_LAPIC = 2, HAVE_UART = 4, HAVE_PLATFORM = 8 };
+enum { HAVE_VCPU = 1, HAVE_LAPIC = 2, HAVE_UART = 4, HAVE_PLATFORM = 8, HAVE_MODULES = 16 };
+#define HAVE_ALL (HAVE_VCPU | HAVE_LAPIC | HAVE_UART | HAVE_PLATFORM | HAVE_MODULES)
 
 static struct receiver {
 	struct tcp_pcb *listener;
@@ -269,6 +270,10 @@ static void got_state(const struct mig_record *r)
 		rc = mig_uart_decode(r->body, r->len, &R.state.uart, err, sizeof(err));
 		bit = HAVE_UART;
 		break;
+	case MIG_REC_MODULES:
+		rc = mig_modules_decode(r->body, r->len, &R.state.modules, err, sizeof(err));
+		bit = HAVE_MODULES;
+		break;
 	default:
 		rc = mig_platform_decode(r->body, r->len, &R.state.platform, err, sizeof(err));
 		bit = HAVE_PLATFORM;
@@ -278,6 +283,47 @@ static void got_state(const struct mig_record *r)
 		recv_fail("%s", err);
 	else
 		R.have |= bit;
+}
+
+/* One device's state: kept until END, where every device checks its own. */
+static void got_device(const struct mig_record *r)
+{
+	char err[100];
+	struct mig_device *d = &R.state.dev[R.state.ndev];
+
+	if (R.state.ndev == MIG_DEVICES) {
+		recv_fail("more DEVICE records than devices");
+		return;
+	}
+	if (mig_device_decode(r->body, r->len, d, err, sizeof(err))) {
+		recv_fail("%s", err);
+		return;
+	}
+	for (size_t i = 0; i < R.state.ndev; i++)
+		if (R.state.dev[i].id == d->id) {
+			recv_fail("two DEVICE records for device %u", d->id);
+			return;
+		}
+	R.state.ndev++;
+}
+
+/* END: the VM is complete; its devices take their state now (it does not
+ * run before GO), so a state they refuse is refused before READY. */
+static void got_end(void)
+{
+	char err[200];
+
+	if (R.have != HAVE_ALL) {
+		recv_fail("END before the vCPU and device state");
+		return;
+	}
+	if (mig_vm_apply(R.vm, &R.state, err, sizeof(err))) {
+		recv_fail("%s", err);
+		return;
+	}
+	R.ended = true;
+	R.st.phase = MIG_AWAIT_GO;
+	mig_conn_stage(&R.conn, MIG_REC_READY, 0);
 }
 
 static void got_go(void)
@@ -331,16 +377,14 @@ static void handle(const struct mig_record *r)
 	case MIG_REC_LAPIC:
 	case MIG_REC_UART:
 	case MIG_REC_PLATFORM:
+	case MIG_REC_MODULES:
 		got_state(r);
 		break;
+	case MIG_REC_DEVICE:
+		got_device(r);
+		break;
 	case MIG_REC_END:
-		if (R.have != (HAVE_VCPU | HAVE_LAPIC | HAVE_UART | HAVE_PLATFORM)) {
-			recv_fail("END before the vCPU and device state");
-			break;
-		}
-		R.ended = true;
-		R.st.phase = MIG_AWAIT_GO;
-		mig_conn_stage(&R.conn, MIG_REC_READY, 0);
+		got_end();
 		break;
 	case MIG_REC_GO:
 		if (!R.ended)

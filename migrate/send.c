@@ -357,6 +357,13 @@ static void stage_state(void)
 		mig_conn_stage(&S.conn, MIG_REC_PLATFORM,
 			       mig_platform_encode(&S.state.platform, body));
 		break;
+	case 4:
+		mig_conn_stage(&S.conn, MIG_REC_MODULES, mig_modules_encode(&S.state.modules, body));
+		break;
+	case 5 ... 5 + MIG_DEVICES - 1:
+		mig_conn_stage(&S.conn, MIG_REC_DEVICE,
+			       mig_device_encode(&S.state.dev[S.state_part - 6], body));
+		break;
 	default:
 		mig_conn_stage(&S.conn, MIG_REC_END, 0);
 		S.step = STEP_WAIT;

@@ -157,10 +157,22 @@ static void walk_uart(struct walk *w, struct mig_uart *u)
 
 static void walk_platform(struct walk *w, struct mig_platform *p)
 {
-	fbytes(w, p->pic_imr, sizeof(p->pic_imr));
 	f8(w, &p->run_state);
+	f64(w, &p->vm_clock_ns);
+	f64(w, &p->resets);
 	if (w->decode && p->run_state > MIG_RUN_PAUSED)
 		w->c.overrun = 1;
+}
+
+static void walk_modules(struct walk *w, struct mig_modules *m)
+{
+	f32(w, &m->count);
+	if (w->decode && m->count > MIG_MODULES_MAX) {
+		w->c.overrun = 1;
+		return;
+	}
+	for (uint32_t i = 0; i < m->count; i++)
+		fbytes(w, (uint8_t *)m->spec[i], MIG_MODULE_SPEC);
 }
 
 #define ENCODER(name, type, walker)                                                   \
@@ -190,6 +202,7 @@ ENCODER(mig_vcpu_encode, struct mig_vcpu, walk_vcpu)
 ENCODER(mig_lapic_encode, struct mig_lapic, walk_lapic)
 ENCODER(mig_uart_encode, struct mig_uart, walk_uart)
 ENCODER(mig_platform_encode, struct mig_platform, walk_platform)
+ENCODER(mig_modules_encode, struct mig_modules, walk_modules)
 
 static int vm_config_fields(const uint8_t *body, size_t len, struct mig_vm_config *c,
 			    char *err, size_t errlen);
@@ -198,6 +211,9 @@ DECODER(mig_vcpu_decode, struct mig_vcpu, walk_vcpu, "VCPU")
 DECODER(mig_lapic_decode, struct mig_lapic, walk_lapic, "LAPIC")
 DECODER(mig_uart_decode, struct mig_uart, walk_uart, "UART")
 DECODER(mig_platform_decode, struct mig_platform, walk_platform, "PLATFORM")
+static int modules_fields(const uint8_t *body, size_t len, struct mig_modules *m, char *err,
+			  size_t errlen);
+DECODER(modules_fields, struct mig_modules, walk_modules, "MODULES")
 
 static bool terminated(const char *s, size_t n)
 {
@@ -219,5 +235,47 @@ int mig_vm_config_decode(const uint8_t *body, size_t len, struct mig_vm_config *
 		str_copy(err, "VM_CONFIG memory size is not a whole number of pages", errlen);
 		return -1;
 	}
+	return 0;
+}
+
+int mig_modules_decode(const uint8_t *body, size_t len, struct mig_modules *m, char *err,
+		       size_t errlen)
+{
+	if (modules_fields(body, len, m, err, errlen))
+		return -1;
+	for (uint32_t i = 0; i < m->count; i++) {
+		if (!terminated(m->spec[i], MIG_MODULE_SPEC) || !m->spec[i][0]) {
+			fmt_snprintf(err, errlen, "MODULES record: entry %u is empty or unterminated",
+				     i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+uint32_t mig_device_encode(const struct mig_device *d, uint8_t *body)
+{
+	struct wire_cursor c = wire_writer(body, MIG_STATE_MAX);
+
+	wput32(&c, d->id);
+	for (uint32_t i = 0; i < d->len && i < MIG_DEVICE_MAX; i++)
+		wput8(&c, d->blob[i]);
+	return (uint32_t)c.pos;
+}
+
+int mig_device_decode(const uint8_t *body, size_t len, struct mig_device *d, char *err,
+		      size_t errlen)
+{
+	if (len < 4 || len - 4 > MIG_DEVICE_MAX) {
+		fmt_snprintf(err, errlen, "DEVICE record malformed (%zu bytes)", len);
+		return -1;
+	}
+	d->id = get_le32(body);
+	if (d->id == 0 || d->id >= MIG_DEV_COUNT) {
+		fmt_snprintf(err, errlen, "DEVICE record for unknown device %u", d->id);
+		return -1;
+	}
+	d->len = (uint32_t)(len - 4);
+	memcpy(d->blob, body + 4, d->len);
 	return 0;
 }

@@ -2,7 +2,7 @@
  * a form independent of the hypervisor's structures and of the host's
  * clock: times travel as nanoseconds relative to the pause, never as raw
  * TSC values. Pure code (host-testable); migrate/vm_state.c converts to
- * and from a live VM. Decoders demand the exact version-1 length. */
+ * and from a live VM. Decoders demand the exact length of their version. */
 #ifndef MIGRATE_STATE_CODEC_H
 #define MIGRATE_STATE_CODEC_H
 
@@ -58,17 +58,44 @@ struct mig_uart {
 enum mig_run_state { MIG_RUN_CREATED, MIG_RUN_RUNNING, MIG_RUN_PAUSED };
 
 struct mig_platform {
-	uint8_t pic_imr[2];
 	uint8_t run_state;            /* enum mig_run_state, as on the source */
+	uint64_t vm_clock_ns;         /* the VM clock at the pause: the devices count from it */
+	uint64_t resets;              /* guest resets so far (the VM restarted) */
+};
+
+/* The images a VM was created with besides its own ("IMAGE args"), so it
+ * can restart from them on the destination after a guest reset. */
+#define MIG_MODULES_MAX 8
+#define MIG_MODULE_SPEC 128
+struct mig_modules {
+	uint32_t count;
+	char spec[MIG_MODULES_MAX][MIG_MODULE_SPEC];
+};
+
+/* A platform device's guest-visible state: a blob the device itself
+ * produces and checks (hv/vdev/<device>_state.c, docs/device-state.md).
+ * The codec checks only the identifier and the length bound. */
+enum mig_device_id {
+	MIG_DEV_PIC = 1, MIG_DEV_PIT, MIG_DEV_IOAPIC, MIG_DEV_RTC, MIG_DEV_ACPI_PM, MIG_DEV_PCI,
+	MIG_DEV_LAPIC_EXTRA, MIG_DEV_UART_EXTRA,
+	MIG_DEV_COUNT /* ids 1 .. MIG_DEV_COUNT - 1 */
+};
+#define MIG_DEVICE_MAX 6144
+struct mig_device {
+	uint32_t id;
+	uint32_t len;
+	uint8_t blob[MIG_DEVICE_MAX];
 };
 
 /* Encoders return the body length; 'body' must hold MIG_STATE_MAX bytes. */
-#define MIG_STATE_MAX 2048
+#define MIG_STATE_MAX (MIG_DEVICE_MAX + 8)
 uint32_t mig_vm_config_encode(const struct mig_vm_config *c, uint8_t *body);
 uint32_t mig_vcpu_encode(const struct mig_vcpu *v, uint8_t *body);
 uint32_t mig_lapic_encode(const struct mig_lapic *l, uint8_t *body);
 uint32_t mig_uart_encode(const struct mig_uart *u, uint8_t *body);
 uint32_t mig_platform_encode(const struct mig_platform *p, uint8_t *body);
+uint32_t mig_modules_encode(const struct mig_modules *m, uint8_t *body);
+uint32_t mig_device_encode(const struct mig_device *d, uint8_t *body);
 
 /* Decoders: 0, or -1 with the reason in err (wrong length, out-of-range
  * values, names not NUL-terminated, an MXCSR the CPU would fault on). */
@@ -82,5 +109,9 @@ int mig_uart_decode(const uint8_t *body, size_t len, struct mig_uart *u, char *e
 		    size_t errlen);
 int mig_platform_decode(const uint8_t *body, size_t len, struct mig_platform *p, char *err,
 			size_t errlen);
+int mig_modules_decode(const uint8_t *body, size_t len, struct mig_modules *m, char *err,
+		       size_t errlen);
+int mig_device_decode(const uint8_t *body, size_t len, struct mig_device *d, char *err,
+		      size_t errlen);
 
 #endif

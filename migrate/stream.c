@@ -105,7 +105,8 @@ const char *mig_record_name(uint32_t type, char *buf, size_t size)
 		{ MIG_REC_VM_CONFIG, "VM_CONFIG" }, { MIG_REC_PAGES, "PAGES" },
 		{ MIG_REC_VCPU, "VCPU" }, { MIG_REC_LAPIC, "LAPIC" }, { MIG_REC_UART, "UART" },
 		{ MIG_REC_PLATFORM, "PLATFORM" }, { MIG_REC_END, "END" }, { MIG_REC_GO, "GO" },
-		{ MIG_REC_ABORT, "ABORT" }, { MIG_REC_ROUND, "ROUND" },
+		{ MIG_REC_ABORT, "ABORT" }, { MIG_REC_DEVICE, "DEVICE" },
+		{ MIG_REC_MODULES, "MODULES" }, { MIG_REC_ROUND, "ROUND" },
 		{ MIG_REC_READY, "READY" }, { MIG_REC_REJECT, "REJECT" },
 		{ MIG_REC_RUNNING, "RUNNING" },
 	};

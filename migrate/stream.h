@@ -1,4 +1,4 @@
-/* The migration stream, version 1: a header, then typed, length-prefixed
+/* The migration stream, version 2: a header, then typed, length-prefixed
  * records, each with its own CRC-32C. docs/migration-stream.md is the
  * specification; this is its codec, with no I/O and no hypervisor state,
  * so it builds for the host (unit tests, fuzzing).
@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define MIG_MAGIC "HVMIGRAT"
-#define MIG_VERSION 1
+#define MIG_VERSION 2
 #define MIG_HEADER_LEN 64
 #define MIG_PAGE_SIZE 4096u
 #define MIG_NAME_LEN 24
@@ -33,6 +33,8 @@ enum mig_record_type {
 	MIG_REC_END = 0x07,       /* everything was sent: the VM is complete */
 	MIG_REC_GO = 0x08,        /* after READY: resume it, the source lets go */
 	MIG_REC_ABORT = 0x09,     /* the source gives up: discard the copy */
+	MIG_REC_DEVICE = 0x0a,    /* a platform device's state (version 2) */
+	MIG_REC_MODULES = 0x0b,   /* the images the VM restarts from (version 2) */
 	MIG_REC_ROUND = MIG_TYPE_OPTIONAL | 0x10, /* pre-copy round starts */
 	/* destination -> source */
 	MIG_REC_READY = 0x20,     /* the VM is built, paused, complete */

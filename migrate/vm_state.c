@@ -4,6 +4,7 @@
 #include "hv/core/time.h"
 #include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
+#include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/fpu.h"
 
@@ -26,7 +27,9 @@ static void capture_lapic(const struct vlapic *l, struct mig_lapic *m, uint64_t 
 	}
 }
 
-static void restore_lapic(struct vlapic *l, const struct mig_lapic *m, uint64_t now)
+/* The registers go in when the stream ends, before the device blobs that
+ * are checked against them (the LVT timer mode); the timer is armed at GO. */
+static void restore_lapic_registers(struct vlapic *l, const struct mig_lapic *m)
 {
 	l->id = m->id;
 	l->tpr = m->tpr;
@@ -47,6 +50,10 @@ static void restore_lapic(struct vlapic *l, const struct mig_lapic *m, uint64_t 
 	l->timer_div = m->timer_div;
 	memcpy(l->irr, m->irr, sizeof(l->irr));
 	memcpy(l->isr, m->isr, sizeof(l->isr));
+}
+
+static void restore_lapic_timer(struct vlapic *l, const struct mig_lapic *m, uint64_t now)
+{
 	l->timer_period = l->timer_deadline = 0;
 	if (m->timer_period_ns || m->timer_remaining_ns) {
 		uint64_t period = mul_div_u64(m->timer_period_ns, l->tsc_hz, NS_PER_SEC);
@@ -105,8 +112,27 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	m->msr_tsc_aux = v->msr_tsc_aux;
 	capture_lapic(&vm->lapic, &st->lapic, now);
 	capture_uart(vm, &vm->uart, &st->uart);
-	st->platform.pic_imr[0] = vm->plat.pic.chip[0].imr;
-	st->platform.pic_imr[1] = vm->plat.pic.chip[1].imr;
+	st->platform.vm_clock_ns = platform_clock(vm);
+	st->platform.resets = vm->resets;
+	st->modules.count = (uint32_t)vm->nmodules;
+	for (size_t i = 0; i < vm->nmodules && i < MIG_MODULES_MAX; i++)
+		str_copy(st->modules.spec[i], vm->modules[i], MIG_MODULE_SPEC);
+	mig_devices_capture(vm, st->dev);
+	st->ndev = MIG_DEVICES;
+}
+
+_Static_assert(MIG_MODULES_MAX == VM_MAX_MODULES && MIG_MODULE_SPEC == VM_MODULE_SPEC_MAX,
+	       "the MODULES record holds what a VM keeps");
+
+int mig_vm_apply(struct vm *vm, const struct mig_vm_state *st, char *err, size_t errlen)
+{
+	restore_lapic_registers(&vm->lapic, &st->lapic);
+	restore_uart(vm, &vm->uart, &st->uart);
+	vm->nmodules = st->modules.count;
+	for (size_t i = 0; i < vm->nmodules; i++)
+		str_copy(vm->modules[i], st->modules.spec[i], sizeof(vm->modules[i]));
+	vm->resets = st->platform.resets;
+	return mig_devices_apply(vm, st->dev, st->ndev, err, errlen);
 }
 
 void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
@@ -128,10 +154,14 @@ void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
 	v->msr_mtrr_def = m->msr_mtrr_def;
 	memcpy(v->msr_mtrr, m->msr_mtrr, sizeof(v->msr_mtrr));
 	v->msr_tsc_aux = m->msr_tsc_aux;
-	restore_lapic(&vm->lapic, &st->lapic, now);
-	restore_uart(vm, &vm->uart, &st->uart);
-	vm->plat.pic.chip[0].imr = st->platform.pic_imr[0];
-	vm->plat.pic.chip[1].imr = st->platform.pic_imr[1];
+	restore_lapic_timer(&vm->lapic, &st->lapic, now);
+	/* Re-times a TSC deadline from the extra blob, which the LAPIC
+	 * record's timer fields cannot express. */
+	vlapic_set_tsc_offset(&vm->lapic, s.tsc_offset, now);
+	/* The devices count from the VM clock: it goes on from the pause. */
+	vm->plat.clock_base_ns = time_ns() - st->platform.vm_clock_ns;
+	platform_timers_touched(&vm->plat);
+	vuart_sync_irq(&vm->uart);
 }
 
 void mig_vm_config_of(const struct vm *vm, const char *name, struct mig_vm_config *c)

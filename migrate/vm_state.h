@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "migrate/state_codec.h"
+#include "migrate/vm_devices.h"
 
 struct vm;
 
@@ -17,9 +18,18 @@ struct mig_vm_state {
 	struct mig_lapic lapic;
 	struct mig_uart uart;
 	struct mig_platform platform;
+	struct mig_modules modules;
+	struct mig_device dev[MIG_DEVICES];
+	size_t ndev;
 };
 
 void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now);
+/* Before READY: the UART, the modules and every platform device go into
+ * the (not yet running) VM; 0, or -1 with the reason when a device refuses
+ * its state. */
+int mig_vm_apply(struct vm *vm, const struct mig_vm_state *st, char *err, size_t errlen);
+/* At GO: the vCPU, the local APIC's timer and the VM clock go on from
+ * where they stood at the pause. */
 void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now);
 void mig_vm_config_of(const struct vm *vm, const char *name, struct mig_vm_config *c);
 

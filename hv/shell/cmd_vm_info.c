@@ -4,6 +4,7 @@
 #include "hv/lib/string.h"
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
+#include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
 
@@ -58,7 +59,10 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		sh_printf(sh, "exit_code: %u\n", vm->exit_code);
 	sh_printf(sh, "image: %s\ncmdline: %s\nmem: %lu MiB\nhost_pages: %zu\n", vm->image_name,
 		  vm->cmdline, (unsigned long)(vm->mem.size >> 20), vm_host_pages(vm));
-	sh_printf(sh, "poisoned_pages: %lu\n", (unsigned long)vm->poisoned_pages);
+	sh_printf(sh, "poisoned_pages: %lu\nresets: %lu\n", (unsigned long)vm->poisoned_pages,
+		  (unsigned long)vm->resets);
+	for (size_t i = 0; i < vm->nmodules; i++)
+		sh_printf(sh, "module.%zu: %s\n", i, vm->modules[i]);
 	sh_printf(sh, "halted: %s\nrun_ms: %lu\n", vm->vcpu.halted ? "yes" : "no",
 		  (unsigned long)(time_tsc_to_ns(vm->vcpu.run_tsc) / NS_PER_MS));
 	show_registers(sh, vm);
@@ -67,6 +71,10 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		      "mmio_emulated: %lu\n", (unsigned long)vm->lapic.timer_fired,
 		  (unsigned long)vm->uart.tx_bytes, (unsigned long)vm->ports_unhandled,
 		  (unsigned long)vm->mmio_emulated);
+	sh_printf(sh, "pit_irqs: %lu\nioapic_messages: %lu\npic_spurious: %lu\n"
+		      "vm_clock_ms: %lu\n", (unsigned long)vm->plat.pit.irq_edges,
+		  (unsigned long)vm->plat.ioapic.messages, (unsigned long)vm->plat.pic.spurious,
+		  (unsigned long)(platform_clock(vm) / NS_PER_MS));
 	return SHELL_OK;
 }
 

@@ -18,6 +18,8 @@ static void parse_body(const struct mig_record *r)
 		struct mig_lapic l;
 		struct mig_uart u;
 		struct mig_platform p;
+		struct mig_modules m;
+		struct mig_device d;
 	} x;
 
 	switch (r->type) {
@@ -35,6 +37,13 @@ static void parse_body(const struct mig_record *r)
 		break;
 	case MIG_REC_PLATFORM:
 		mig_platform_decode(r->body, r->len, &x.p, err, sizeof(err));
+		break;
+	case MIG_REC_MODULES:
+		mig_modules_decode(r->body, r->len, &x.m, err, sizeof(err));
+		break;
+	case MIG_REC_DEVICE:
+		/* The blob itself is fuzz_device_state's. */
+		mig_device_decode(r->body, r->len, &x.d, err, sizeof(err));
 		break;
 	case MIG_REC_PAGES: {
 		struct mig_pages_reader rd;

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Writes seed inputs for fuzz_mig_stream: well-formed version-1 streams
-(header, VM_CONFIG, PAGES of each entry type, state records, END) with
+"""Writes seed inputs for fuzz_mig_stream: well-formed version-2 streams
+(header, VM_CONFIG, PAGES of each entry type, state, MODULES and DEVICE
+records, END) with
 real CRC-32C values, so the fuzzer starts from the stream's structure.
 
     gen_mig_seeds.py OUTDIR"""
@@ -20,7 +21,7 @@ def crc32c(data, crc=0):
 
 
 def header():
-    h = b"HVMIGRAT" + struct.pack("<HHIQQ", 1, 64, 4096, 0x1122334455667788, 42)
+    h = b"HVMIGRAT" + struct.pack("<HHIQQ", 2, 64, 4096, 0x1122334455667788, 42)
     h += b"seed".ljust(24, b"\0") + struct.pack("<I", 0)
     return h + struct.pack("<I", crc32c(h))
 
@@ -46,10 +47,15 @@ def main():
     stream = header() + record(1, config)
     stream += record(2, pages([(0, 0, page), (1, 1, b""), (2, 2, b"")]))
     stream += record(0x80000010, struct.pack("<II", 1, 3))
-    for rtype, size in ((3, 1197), (4, 148), (5, 471), (6, 3)):
+    for rtype, size in ((3, 1197), (4, 148), (5, 471), (6, 17)):
         stream += record(rtype, bytes(size))
+    stream += record(0x0b, struct.pack("<I", 1) + b"initrd.img".ljust(128, b"\0"))
+    # Device ids 1-8 with blobs of their sizes (docs/device-state.md); the
+    # blobs' contents are fuzz_device_state's concern.
+    for dev, size in enumerate((31, 189, 199, 164, 15, 262, 49, 8), start=1):
+        stream += record(0x0a, struct.pack("<I", dev) + bytes(size))
     stream += record(7, b"")
-    with open(os.path.join(out, "stream-v1"), "wb") as f:
+    with open(os.path.join(out, "stream-v2"), "wb") as f:
         f.write(stream)
     with open(os.path.join(out, "reject"), "wb") as f:
         f.write(record(0x21, b"busy with another incoming migration"))

@@ -1,6 +1,8 @@
 /* Migration stream codec: header, record framing with CRCs, page batches
  * with typed entries, the state records; and every kind of damage. */
 #include <criterion/criterion.h>
+
+#include "hv/lib/byteorder.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,10 +58,10 @@ Test(mig_stream, header_damage_is_named)
 	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "magic"), "%s", err);
 
-	h.version = 2;
+	h.version = MIG_VERSION + 1;
 	mig_header_encode(&h, buf);
 	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
-	cr_assert(strstr(err, "version 2"), "%s", err);
+	cr_assert(strstr(err, "version 3"), "%s", err);
 
 	h = sample_header();
 	mig_header_encode(&h, buf);
@@ -285,11 +287,46 @@ Test(mig_stream, state_record_sizes_are_the_documented_ones)
 	struct mig_vcpu v = { 0 };
 	struct mig_lapic l = { 0 };
 	struct mig_uart u = { 0 };
-	struct mig_platform p = { { 0 } };
+	struct mig_platform p = { 0 };
+	struct mig_modules m = { .count = 2 };
+	struct mig_device d = { .id = MIG_DEV_PIT, .len = 100 };
 
 	cr_assert_eq(mig_vm_config_encode(&c, body), 328);
 	cr_assert_eq(mig_vcpu_encode(&v, body), 1197);
 	cr_assert_eq(mig_lapic_encode(&l, body), 148);
 	cr_assert_eq(mig_uart_encode(&u, body), 471);
-	cr_assert_eq(mig_platform_encode(&p, body), 3);
+	cr_assert_eq(mig_platform_encode(&p, body), 17);
+	cr_assert_eq(mig_modules_encode(&m, body), 4 + 2 * 128);
+	cr_assert_eq(mig_device_encode(&d, body), 4 + 100);
+}
+
+Test(mig_stream, modules_and_device_records_are_checked)
+{
+	uint8_t body[MIG_STATE_MAX];
+	struct mig_modules m = { .count = 2 }, m2;
+
+	memcpy(m.spec[0], "initrd.img", 11);
+	memcpy(m.spec[1], "extra.cpio a=1", 15);
+	uint32_t len = mig_modules_encode(&m, body);
+	cr_assert_eq(mig_modules_decode(body, len, &m2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(m2.count, 2);
+	cr_assert_str_eq(m2.spec[1], "extra.cpio a=1");
+	memset(body + 4 + 128, 'x', 128); /* entry 1 unterminated */
+	cr_assert_eq(mig_modules_decode(body, len, &m2, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "entry 1 is empty or unterminated"), "%s", err);
+	put_le32(body, MIG_MODULES_MAX + 1);
+	cr_assert_eq(mig_modules_decode(body, len, &m2, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "MODULES record malformed"), "%s", err);
+
+	struct mig_device d = { .id = MIG_DEV_RTC, .len = 3, .blob = { 1, 2, 3 } }, d2;
+	len = mig_device_encode(&d, body);
+	cr_assert_eq(mig_device_decode(body, len, &d2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(d2.id, MIG_DEV_RTC);
+	cr_assert_eq(d2.len, 3);
+	cr_assert_eq(d2.blob[2], 3);
+	put_le32(body, MIG_DEV_COUNT);
+	cr_assert_eq(mig_device_decode(body, len, &d2, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "unknown device"), "%s", err);
+	cr_assert_eq(mig_device_decode(body, 3, &d2, err, sizeof(err)), -1);
+	cr_assert_eq(mig_device_decode(body, 4 + MIG_DEVICE_MAX + 1, &d2, err, sizeof(err)), -1);
 }
