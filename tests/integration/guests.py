@@ -21,6 +21,11 @@ def wait_state(con, name, states, timeout=30.0):
         time.sleep(0.2)
 
 
+def uptime(con):
+    """The hypervisor's own clock, in seconds (emulated time under Bochs)."""
+    return float(con.run("uptime").fields()["uptime"].split()[0])
+
+
 def guest_lines(con, name, since=0):
     """Lines the VM printed (as shown on the console) after text offset 'since'."""
     prefix = f"[vm:{name}] "

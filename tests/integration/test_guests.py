@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from guests import counter_values, create_and_start, guest_lines, vm_info, wait_state
+from guests import counter_values, create_and_start, guest_lines, uptime, vm_info, wait_state
 
 
 @pytest.fixture
@@ -17,10 +17,6 @@ def clean(guest_hv):
     yield con
     for line in con.run("vm list").lines[1:]:
         con.command(f"vm destroy {line.split()[0]}")
-
-
-def uptime(con):
-    return float(con.run("uptime").fields()["uptime"].split()[0])
 
 
 def test_backend_matches_the_target(guest_hv):
