@@ -83,7 +83,7 @@ HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS) $(UNIT_SRCS))
 
-.PHONY: all deps run test layers unit integration bench clean fuzz fuzz-smoke
+.PHONY: all deps run run-linux test layers unit integration bench clean fuzz fuzz-smoke
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
@@ -232,6 +232,12 @@ unit: $(BUILD)/unit-tests
 run: all
 	$(PYTHON) tools/hvlaunch.py --console stdio
 
+# The same with Debian's kernel and a busybox initramfs on the boot disk and
+# 1 GiB of RAM: 'vm create l vmlinuz mem=256M module=initrd.img -- console=ttyS0'.
+run-linux: all $(BUILD)/linux/.built
+	$(PYTHON) tools/hvlaunch.py --console stdio --mem 1G \
+		--guest $(BUILD)/linux/vmlinuz --guest $(BUILD)/linux/initrd.img
+
 # Multiboot kernels from QEMU's source package, for the guest tests.
 $(BUILD)/qemu-multiboot/.built: tools/build-qemu-multiboot.sh | deps
 	$(call say,FETCH,qemu multiboot tests)
@@ -300,7 +306,7 @@ layers:
 
 test: layers unit fuzz-smoke integration
 
-bench: all
+bench: all $(BUILD)/linux/.built
 	$(PYTHON) tools/bench.py
 
 clean:

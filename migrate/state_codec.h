@@ -77,7 +77,7 @@ struct mig_modules {
  * The codec checks only the identifier and the length bound. */
 enum mig_device_id {
 	MIG_DEV_PIC = 1, MIG_DEV_PIT, MIG_DEV_IOAPIC, MIG_DEV_RTC, MIG_DEV_ACPI_PM, MIG_DEV_PCI,
-	MIG_DEV_LAPIC_EXTRA, MIG_DEV_UART_EXTRA,
+	MIG_DEV_LAPIC_EXTRA, MIG_DEV_UART_EXTRA, MIG_DEV_KVMCLOCK,
 	MIG_DEV_COUNT /* ids 1 .. MIG_DEV_COUNT - 1 */
 };
 #define MIG_DEVICE_MAX 6144

@@ -5,6 +5,7 @@
 
 #include "hv/lib/format.h"
 #include "hv/vm/cpuid_policy.h"
+#include "hv/vm/kvmclock.h"
 #include "hv/vm/vm.h"
 
 struct device_state {
@@ -102,6 +103,7 @@ static int load_uart(struct vm *vm, const uint8_t *b, size_t n, char *err, size_
  * them on load, so they come before the PIC and IOAPIC, whose loads then
  * replace what those levels did and the move raises no request. */
 static const struct device_state devices[] = {
+	{ MIG_DEV_KVMCLOCK, "kvmclock", kvmclock_save, kvmclock_load },
 	{ MIG_DEV_PIT, "8254 PIT", save_pit, load_pit },
 	{ MIG_DEV_RTC, "RTC", save_rtc, load_rtc },
 	{ MIG_DEV_ACPI_PM, "ACPI PM", save_pm, load_pm },

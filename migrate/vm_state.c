@@ -4,6 +4,7 @@
 #include "hv/core/time.h"
 #include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
+#include "hv/vm/kvmclock.h"
 #include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/fpu.h"
@@ -161,6 +162,7 @@ void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
 	/* The devices count from the VM clock: it goes on from the pause. */
 	vm->plat.clock_base_ns = time_ns() - st->platform.vm_clock_ns;
 	platform_timers_touched(&vm->plat);
+	kvmclock_resume(vm);
 	vuart_sync_irq(&vm->uart);
 }
 

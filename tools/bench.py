@@ -3,7 +3,7 @@
 one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
-    tools/bench.py [guests] [dirty] [net] [migrate] [mce] [--json FILE]
+    tools/bench.py [guests] [dirty] [linux] [net] [migrate] [mce] [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
@@ -16,6 +16,9 @@ protection also at 2 MiB), harvested every HARVEST_EVERY seconds as a
 pre-copy round would: write throughput as a ratio to tracking off, exits
 per second, pages per harvest, and harvest time per GiB of guest memory
 (idle and after every page was written).
+
+linux: see tools/bench_linux.py (Debian's kernel to its shell prompt as a
+VM against the same boot on bare QEMU, alternated; the VM's exits by kind).
 
 net: see tools/bench_net.py (TCP through lwIP as a ratio to raw frames
 through the same driver, per NIC model, two instances on one link).
@@ -41,6 +44,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import hvbochs  # noqa: E402
 import hvlaunch  # noqa: E402
+from bench_linux import bench_linux, print_linux  # noqa: E402
 from bench_mce import bench_mce, print_mce  # noqa: E402
 from bench_migrate import bench_migrate, print_migrate  # noqa: E402
 from bench_net import bench_net, print_net  # noqa: E402
@@ -216,7 +220,7 @@ def print_dirty(r):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("suites", nargs="*", default=["guests", "dirty", "net", "migrate", "mce"])
+    p.add_argument("suites", nargs="*", default=["guests", "dirty", "linux", "net", "migrate", "mce"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
@@ -248,6 +252,9 @@ def main():
         print(f"  QEMU SVM {q['exit_cost_in_native_loop_iterations']:.0f}x, "
               f"Bochs VMX {b['exit_cost_in_native_loop_iterations']:.0f}x; "
               f"Bochs/QEMU = {b['exit_cost_in_native_loop_iterations'] / q['exit_cost_in_native_loop_iterations']:.2f}")
+    if "linux" in a.suites:
+        results["linux_qemu"] = bench_linux(ROOT)
+        print_linux(results["linux_qemu"])
     if "net" in a.suites:
         results["net_qemu"] = bench_net(os.path.join(ROOT, "build", "bench"))
         print_net(results["net_qemu"])

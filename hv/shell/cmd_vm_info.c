@@ -10,6 +10,23 @@
 
 #define CONSOLE_DETACH 0x1d /* Ctrl-] */
 
+/* Which device the guest keeps busy: port accesses by device, MMIO
+ * accesses by window (only those it touched). */
+static void show_device_accesses(struct shell *sh, const struct vm *vm)
+{
+	for (size_t i = 0; i < port_device_count(); i++)
+		if (vm->port_accesses[i])
+			sh_printf(sh, "io.%s: %lu\n", port_device_name(i),
+				  (unsigned long)vm->port_accesses[i]);
+	const struct { const char *name; uint64_t n; } windows[] = {
+		{ "lapic", vm->plat.mmio_lapic }, { "ioapic", vm->plat.mmio_ioapic },
+		{ "ecam", vm->plat.mmio_ecam }, { "unclaimed", vm->plat.mmio_master_aborts },
+	};
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
+		if (windows[i].n)
+			sh_printf(sh, "mmio.%s: %lu\n", windows[i].name, (unsigned long)windows[i].n);
+}
+
 static void show_registers(struct shell *sh, struct vm *vm)
 {
 	struct vcpu_state s;
@@ -75,6 +92,7 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		      "vm_clock_ms: %lu\n", (unsigned long)vm->plat.pit.irq_edges,
 		  (unsigned long)vm->plat.ioapic.messages, (unsigned long)vm->plat.pic.spurious,
 		  (unsigned long)(platform_clock(vm) / NS_PER_MS));
+	show_device_accesses(sh, vm);
 	return SHELL_OK;
 }
 

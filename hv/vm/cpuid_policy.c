@@ -48,6 +48,18 @@ struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint
 		}
 		return r;
 	}
+	if (leaf >= KVM_CPUID_BASE && leaf < KVM_CPUID_BASE + 0x100) {
+		if (leaf == KVM_CPUID_BASE) {
+			r.eax = KVM_CPUID_BASE + 1;
+			memcpy(&r.ebx, KVM_CPUID_SIGNATURE, 4);
+			memcpy(&r.ecx, KVM_CPUID_SIGNATURE + 4, 4);
+			memcpy(&r.edx, KVM_CPUID_SIGNATURE + 8, 4);
+		} else if (leaf == KVM_CPUID_BASE + 1) {
+			r.eax = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_NOP_IO_DELAY |
+				KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+		}
+		return r;
+	}
 	bool extended = leaf >= 0x80000000u;
 	uint32_t host_max = host->query(host, extended ? 0x80000000u : 0, 0).eax;
 	uint32_t max = extended ? (host_max < MAX_EXTENDED ? host_max : MAX_EXTENDED) :

@@ -1,6 +1,7 @@
 /* What CPUID tells a guest: the host's answers with virtualization and
  * features the hypervisor does not virtualize hidden, the hypervisor bit
- * set, and the hypervisor's own leaves at 0x40000000. */
+ * set, the hypervisor's own leaves at 0x40000000 and KVM's clock leaves
+ * at 0x40000100. */
 #ifndef HV_VM_CPUID_POLICY_H
 #define HV_VM_CPUID_POLICY_H
 
@@ -11,6 +12,14 @@
 
 #define HV_CPUID_BASE 0x40000000u
 #define HV_CPUID_VENDOR "HvResearchV1" /* 12 characters */
+/* KVM's leaves one block up (Linux scans 0x40000000-0x4000ff00 in steps of
+ * 0x100 for them, as Hyper-V-compatible KVM places them): only the
+ * paravirtual clock (hv/vm/kvmclock.h) and the no-op I/O delay. */
+#define KVM_CPUID_BASE 0x40000100u
+#define KVM_CPUID_SIGNATURE "KVMKVMKVM\0\0\0"
+#define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
+#define KVM_FEATURE_NOP_IO_DELAY (1u << 1)
+#define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT (1u << 24)
 
 /* Where the host's answers come from: the CPU, or a table in the tests. */
 struct cpuid_host {

@@ -6,6 +6,7 @@
 
 #include "hv/vdev/vlapic.h"
 #include "hv/vm/cpuid_policy.h"
+#include "hv/vm/kvmclock.h"
 #include "hv/vm/vcpu.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
@@ -138,6 +139,8 @@ bool msr_guest_read(struct vcpu *v, uint32_t index, uint64_t *value)
 	case MSR_EFER: *value = state_of(v).efer; return true;
 	case MSR_TSC_AUX: *value = v->msr_tsc_aux; return true;
 	}
+	if (kvmclock_msr_read(v->vm, index, value))
+		return true;
 	return vendor_read(v, index, value);
 }
 
@@ -177,6 +180,7 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 		s.tsc_offset = value - now;
 		vcpu_ops->set_state(v, &s);
 		vlapic_set_tsc_offset(&v->vm->lapic, s.tsc_offset, now); /* deadlines move with it */
+		kvmclock_tsc_changed(v->vm);
 		return true;
 	}
 	case MSR_APIC_BASE:
@@ -207,5 +211,7 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 		v->msr_tsc_aux = value;
 		return true;
 	}
+	if (kvmclock_msr_write(v->vm, index, value))
+		return true;
 	return vendor_write(v, index, value);
 }

@@ -199,10 +199,12 @@ bool platform_mmio_claims(const struct vm *vm, uint64_t gpa)
 void platform_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *value)
 {
 	if (in_ecam(gpa)) {
+		vm->plat.mmio_ecam++;
 		*value = vpci_ecam_read(&vm->plat.pci, gpa - PLATFORM_ECAM, size);
 		return;
 	}
 	if (in_ioapic(gpa)) {
+		vm->plat.mmio_ioapic++;
 		*value = vioapic_read(&vm->plat.ioapic, (uint32_t)(gpa - VIOAPIC_BASE), size);
 		return;
 	}
@@ -211,6 +213,7 @@ void platform_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *va
 		*value = ~0ull; /* nothing decodes it: the bus floats high */
 		return;
 	}
+	vm->plat.mmio_lapic++;
 	/* The APIC decodes aligned 32-bit registers; narrower reads take their
 	 * bytes out of the register. */
 	uint32_t offset = (uint32_t)(gpa - vlapic_mmio_base(&vm->lapic)), reg = 0;
@@ -221,10 +224,12 @@ void platform_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *va
 void platform_mmio_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t value)
 {
 	if (in_ecam(gpa)) {
+		vm->plat.mmio_ecam++;
 		vpci_ecam_write(&vm->plat.pci, gpa - PLATFORM_ECAM, size, (uint32_t)value);
 		return;
 	}
 	if (in_ioapic(gpa)) {
+		vm->plat.mmio_ioapic++;
 		vioapic_write(&vm->plat.ioapic, (uint32_t)(gpa - VIOAPIC_BASE), size, value);
 		return;
 	}
@@ -232,6 +237,7 @@ void platform_mmio_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t va
 		vm->plat.mmio_master_aborts++;
 		return;
 	}
+	vm->plat.mmio_lapic++;
 	uint32_t offset = (uint32_t)(gpa - vlapic_mmio_base(&vm->lapic));
 	if (size == 4)
 		vlapic_write(&vm->lapic, offset, (uint32_t)value, rdtsc());

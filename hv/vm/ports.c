@@ -262,6 +262,19 @@ static const struct port_device devices[] = {
 	{ VPCI_PORT_BASE, VPCI_PORT_COUNT, "pci", pci_read, pci_write },
 };
 
+_Static_assert(sizeof(devices) / sizeof(devices[0]) <= PORT_DEVICES_MAX,
+	       "every device has its access counter in struct vm");
+
+size_t port_device_count(void)
+{
+	return sizeof(devices) / sizeof(devices[0]);
+}
+
+const char *port_device_name(size_t index)
+{
+	return index < port_device_count() ? devices[index].name : NULL;
+}
+
 static const struct port_device *find(uint16_t port)
 {
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
@@ -285,6 +298,7 @@ uint32_t port_read(struct vm *vm, uint16_t port, unsigned size)
 		unhandled(vm, port, false);
 		return all_ones(size);
 	}
+	vm->port_accesses[d - devices]++;
 	return d->read(vm, (uint16_t)(port - d->base), size) & all_ones(size);
 }
 
@@ -296,5 +310,6 @@ enum port_result port_write(struct vm *vm, uint16_t port, unsigned size, uint32_
 		unhandled(vm, port, true);
 		return PORT_OK;
 	}
+	vm->port_accesses[d - devices]++;
 	return d->write(vm, (uint16_t)(port - d->base), size, value);
 }

@@ -158,6 +158,7 @@ static void init_devices(struct vm *vm)
 	vm->vcpu.pending_exception = false;
 	vuart_init(&vm->uart, vm_uart_tx, vm);
 	vlapic_init(&vm->lapic, 0, time_tsc_hz());
+	kvmclock_init(&vm->kvmclock);
 	platform_init(vm);
 }
 

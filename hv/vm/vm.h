@@ -20,7 +20,9 @@
 #include "hv/vm/dirty_log.h"
 #include "hv/vm/guest_mem.h"
 #include "hv/vm/image.h"
+#include "hv/vm/kvmclock.h"
 #include "hv/vm/platform.h"
+#include "hv/vm/ports.h"
 #include "hv/vm/vcpu.h"
 
 #define VM_NAME_MAX 32
@@ -68,11 +70,13 @@ struct vm {
 	struct vcpu vcpu;
 	struct vlapic lapic;
 	struct vuart uart;
+	struct kvmclock kvmclock;   /* paravirtual clock MSRs (kvmclock.h) */
 	struct platform plat;       /* the PC around the vCPU (hv/vm/platform.h) */
 	struct vm_output out;
 
 	uint64_t created_ns, started_ns;
 	uint64_t ports_unhandled;   /* accesses to ports no device claims */
+	uint64_t port_accesses[PORT_DEVICES_MAX]; /* by device, see ports.h */
 	uint64_t mmio_emulated;
 	uint64_t uid;               /* identity that migrations keep */
 	bool migrating;             /* a migration owns its state: no resume/destroy */

@@ -61,6 +61,9 @@
 #define MSR_GS_BASE 0xc0000101u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define MSR_TSC_AUX 0xc0000103u
+/* KVM paravirtual clock (Documentation/virt/kvm/x86/msr.rst) */
+#define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00u
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
 
 /* AMD family 0Fh and later */
 #define MSR_AMD_SYSCFG 0xc0010010u

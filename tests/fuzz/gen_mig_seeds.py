@@ -52,7 +52,7 @@ def main():
     stream += record(0x0b, struct.pack("<I", 1) + b"initrd.img".ljust(128, b"\0"))
     # Device ids 1-8 with blobs of their sizes (docs/device-state.md); the
     # blobs' contents are fuzz_device_state's concern.
-    for dev, size in enumerate((31, 189, 199, 164, 15, 262, 49, 8), start=1):
+    for dev, size in enumerate((31, 189, 199, 164, 15, 262, 49, 8, 16), start=1):
         stream += record(0x0a, struct.pack("<I", dev) + bytes(size))
     stream += record(7, b"")
     with open(os.path.join(out, "stream-v2"), "wb") as f:

@@ -17,19 +17,6 @@ import linux
 from linux import PROMPT, boot, create, sh
 from netpair import start_pair
 
-# Under QEMU TCG a VM exit costs about 70,000 TSC cycles (measured with
-# the bench guest's pio mode): more than the 50,000 Linux allows a PM timer
-# read before it blames an SMI, and PIT polls too slow for its minimum loop
-# count. So Linux cannot calibrate the TSC against the PIT or PM timer there
-# and says so; it runs on the ACPI PM timer instead. These lines are
-# expected under QEMU only; under Bochs (and on hardware) exits are fast
-# enough and the TSC calibrates.
-TCG_TSC_LINES = ("tsc: Fast TSC calibration failed", "tsc: Unable to calibrate against PIT",
-                 "tsc: HPET/PMTIMER calibration failed",
-                 "tsc: Marking TSC unstable due to could not calculate TSC khz",
-                 "clocksource: Checking clocksource tsc synchronization")
-
-
 @pytest.fixture(scope="module", params=TARGETS)
 def lhv(request):
     if not linux.payload_present():
@@ -93,25 +80,31 @@ def test_arithmetic_and_cpuinfo(booted, lhv):
 
 def test_dmesg_shows_no_apic_timer_or_clocksource_errors(booted, lhv):
     lines = sh(booted, "lx", "dmesg | grep -i -e apic -e timer -e clocksource -e tsc "
-                             "-e 'unchecked msr' -e irq -e rtc")
+                             "-e 'unchecked msr' -e irq -e rtc -e kvm")
     assert any("IOAPIC[0]: apic_id 1" in l for l in lines), lines
     assert any("TIMER: vector=0x30 apic1=0 pin1=2" in l for l in lines), lines
+    # The paravirtual clock gives Linux the TSC rate, so it calibrates
+    # nothing against emulated timers (too slow to calibrate by under
+    # emulation, where every read is an exit) and keeps time from the TSC.
+    assert any("kvm-clock: Using msrs 4b564d01 and 4b564d00" in l for l in lines), lines
+    assert any("tsc: Detected" in l for l in lines), lines
     bad = [l for l in lines
            if any(w in l.lower() for w in ("error", "fail", "bug", "unstable", "unchecked",
-                                           "doesn't work", "not work", "warn"))
-           and not (lhv.target == "qemu" and any(t in l for t in TCG_TSC_LINES))]
+                                           "doesn't work", "not work", "warn", "skew"))]
     assert not bad, bad
-    if lhv.target == "bochs":
-        assert any("tsc: Detected" in l or "tsc: Refined TSC" in l for l in lines), lines
+    source = sh(booted, "lx", "cat /sys/devices/system/clocksource/clocksource0/current_clocksource")
+    assert source in (["kvm-clock"], ["tsc"]), source
 
 
 def test_sleep_takes_the_time_asked(booted, lhv):
+    """Measured on the hypervisor's clock: Bochs skips idle time ahead, so
+    wall time means nothing there (emulated time is what the guest sees)."""
     since = len(booted.text())
-    t0 = time.monotonic()
+    t0 = uptime(booted)
     linux.send(booted, "lx", "sleep 5; echo slept")
-    booted.wait_for(r"\[vm:lx\] slept", 60, start=since)
-    took = time.monotonic() - t0
-    assert 4.5 <= took <= 5.5, took
+    booted.wait_for(r"\[vm:lx\] slept", 120, start=since)
+    took = uptime(booted) - t0
+    assert 4.8 <= took <= 5.6, took
 
 
 def test_reboot_restarts_only_that_vm(booted, lhv):
@@ -224,9 +217,10 @@ def test_linux_migrates_there_and_back(boot):
     check_ticks(linux.ticks(ca, "lx", since_a), there, int(st["downtime_ms"]))
     # The console, the shell and the timers work there.
     assert sh(cb, "lx", "echo $((6*7))") == ["42"]
-    t0 = time.monotonic()
+    t0 = uptime(cb)
     sh(cb, "lx", "sleep 2")
-    assert 1.5 <= time.monotonic() - t0 <= 4, time.monotonic() - t0
+    took = uptime(cb) - t0
+    assert 1.9 <= took <= 3, took
 
     since_a = len(ca.text())
     st = migrate(cb, "lx", A_IP)
@@ -234,5 +228,5 @@ def test_linux_migrates_there_and_back(boot):
     time.sleep(3)
     back = linux.ticks(ca, "lx", since_a)
     check_ticks(linux.ticks(cb, "lx", since_b), back, int(st["downtime_ms"]))
-    assert sh(ca, "lx", "kill %1; dmesg | grep -c -i -e 'bug:' -e 'rcu.*stall' -e 'soft lockup'") \
+    assert sh(ca, "lx", "kill %1; dmesg | grep -c -i -e 'bug:' -e 'rcu.*stall' -e 'soft lockup' -e skew -e unstable") \
         == ["0"]

@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "hv/vm/dirty_log.h"
+#include "hv/vm/kvmclock.h"
 #include "hv/vm/mmio.h"
 #include "hv/vm/poison.h"
 #include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
+#include "hv/x86/msr.h"
 
 struct stub_vm stub;
 
@@ -103,6 +105,31 @@ enum exit_action emulate_string_io(struct vcpu *v, const struct vm_exit *e)
 	(void)e;
 	stub.string_io_calls++;
 	return stub.string_io_result;
+}
+
+bool kvmclock_msr_read(const struct vm *vm, uint32_t index, uint64_t *value)
+{
+	(void)vm;
+	if (index != MSR_KVM_WALL_CLOCK_NEW && index != MSR_KVM_SYSTEM_TIME_NEW)
+		return false;
+	*value = stub.kvmclock_msr[index - MSR_KVM_WALL_CLOCK_NEW];
+	return true;
+}
+
+bool kvmclock_msr_write(struct vm *vm, uint32_t index, uint64_t value)
+{
+	(void)vm;
+	if (index != MSR_KVM_WALL_CLOCK_NEW && index != MSR_KVM_SYSTEM_TIME_NEW)
+		return false;
+	stub.kvmclock_writes++;
+	stub.kvmclock_msr[index - MSR_KVM_WALL_CLOCK_NEW] = value;
+	return true;
+}
+
+void kvmclock_tsc_changed(struct vm *vm)
+{
+	(void)vm;
+	stub.kvmclock_tsc_changes++;
 }
 
 bool vm_page_poisoned(const struct vm *vm, uint64_t gpa)

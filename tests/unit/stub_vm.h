@@ -1,7 +1,7 @@
 /* Stand-ins for the parts of the VM machinery the host-built policy and
  * exit code call but cannot have on the host: the backend's vcpu_ops, the
- * guest platform (ports, MMIO, string I/O), poisoning, the dirty log and
- * vm_crash. Each records its calls so tests can check what was asked of
+ * guest platform (ports, MMIO, string I/O), poisoning, the dirty log,
+ * kvmclock and vm_crash. Each records its calls so tests can check what was asked of
  * it, and returns what the test put in 'stub'. */
 #ifndef TESTS_UNIT_STUB_VM_H
 #define TESTS_UNIT_STUB_VM_H
@@ -38,6 +38,10 @@ struct stub_vm {
 	unsigned dirty_faults, dirty_buffer_full;
 	bool dirty_fault_result;
 	uint64_t dirty_fault_gpa;
+
+	/* kvmclock.c: the MSRs it claims read back what was written */
+	unsigned kvmclock_writes, kvmclock_tsc_changes;
+	uint64_t kvmclock_msr[2];
 
 	/* vm.c */
 	unsigned crashes;

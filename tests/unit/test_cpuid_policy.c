@@ -207,6 +207,26 @@ Test(cpuid_policy, hypervisor_leaves_name_it_and_give_the_clocks)
 	cr_assert_eq(intel.queries, before, "the hypervisor's leaves never ask the host");
 }
 
+Test(cpuid_policy, kvm_clock_leaves_one_block_up)
+{
+	/* Linux's kvm_cpuid_base() looks in steps of 0x100 for the signature
+	 * "KVMKVMKVM\0\0\0" and reads the features from the next leaf. */
+	struct cpuid_regs r = ask(&amd, 0x40000100u, 0);
+	char sig[12];
+
+	memcpy(sig, &r.ebx, 4);
+	memcpy(sig + 4, &r.ecx, 4);
+	memcpy(sig + 8, &r.edx, 4);
+	cr_assert_eq(r.eax, 0x40000101u);
+	cr_assert_eq(memcmp(sig, "KVMKVMKVM\0\0\0", 12), 0);
+	/* CLOCKSOURCE2 (3), NOP_IO_DELAY (1), CLOCKSOURCE_STABLE_BIT (24); no
+	 * async page faults, steal time, PV EOI or anything else. */
+	assert_regs(ask(&amd, 0x40000101u, 0), (1u << 3) | (1u << 1) | (1u << 24), 0, 0, 0,
+		    "kvm features");
+	assert_zero(&amd, 0x40000102u, 0);
+	assert_zero(&amd, 0x40000200u, 0);
+}
+
 Test(cpuid_policy, unknown_leaves_read_zero)
 {
 	/* Within the clamp but not passed through: monitor/mwait, thermal. */
@@ -215,7 +235,7 @@ Test(cpuid_policy, unknown_leaves_read_zero)
 	assert_zero(&intel, 6, 0);
 	assert_zero(&small, 5, 0);
 	/* Outside every range the policy knows. */
-	assert_zero(&intel, 0x400000ffu + 1, 0);
+	assert_zero(&intel, 0x400001ffu + 1, 0);
 	assert_zero(&intel, 0x20000000u, 0);
 	assert_zero(&amd, 0x7fffffffu, 0);
 	assert_zero(&amd, 0x8fffffffu, 0);

@@ -165,10 +165,32 @@ Test(vm_exit, wrmsr_joins_edx_eax_and_unknown_msrs_fault)
 	cr_assert_eq(v->regs.rip, RIP0 + 2);
 	assert_no_exception();
 
-	v->regs.rcx = 0x4b564d00; /* a paravirtual MSR this platform lacks */
+	v->regs.rcx = 0x4b564d02; /* KVM's async page faults: not offered */
 	cr_assert_eq(handle(EXIT_WRMSR, 2), EXIT_CONTINUE);
 	assert_queued(13, true);
 	cr_assert_eq(v->regs.rip, RIP0 + 2);
+}
+
+Test(vm_exit, kvmclock_msrs_reach_kvmclock_and_a_tsc_write_re_anchors_it)
+{
+	v->regs.rcx = MSR_KVM_SYSTEM_TIME_NEW;
+	v->regs.rax = 0x12345041; /* GPA | enable */
+	v->regs.rdx = 0x1;
+	cr_assert_eq(handle(EXIT_WRMSR, 2), EXIT_CONTINUE);
+	assert_no_exception();
+	cr_assert_eq(stub.kvmclock_writes, 1);
+	cr_assert_eq(stub.kvmclock_msr[1], 0x112345041ull);
+	v->regs.rax = v->regs.rdx = 0;
+	cr_assert_eq(handle(EXIT_RDMSR, 2), EXIT_CONTINUE);
+	cr_assert_eq(v->regs.rax, 0x12345041);
+	cr_assert_eq(v->regs.rdx, 0x1);
+
+	v->regs.rcx = MSR_TSC;
+	v->regs.rax = 1000;
+	v->regs.rdx = 0;
+	cr_assert_eq(handle(EXIT_WRMSR, 2), EXIT_CONTINUE);
+	assert_no_exception();
+	cr_assert_eq(stub.kvmclock_tsc_changes, 1, "the clock record follows the guest's TSC");
 }
 
 Test(vm_exit, cache_and_tlb_maintenance_and_pause_skip_the_instruction)
