@@ -228,5 +228,5 @@ def test_linux_migrates_there_and_back(boot):
     time.sleep(3)
     back = linux.ticks(ca, "lx", since_a)
     check_ticks(linux.ticks(cb, "lx", since_b), back, int(st["downtime_ms"]))
-    assert sh(ca, "lx", "kill %1; dmesg | grep -c -i -e 'bug:' -e 'rcu.*stall' -e 'soft lockup' -e skew -e unstable") \
-        == ["0"]
+    trouble = "-e 'bug:' -e 'rcu.*stall' -e 'soft lockup' -e skew -e unstable"
+    assert sh(ca, "lx", f"kill %1; dmesg | grep -c -i {trouble}") == ["0"]
