@@ -136,6 +136,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	R.have = 0;
 	R.vm = NULL;
 	memset(&R.st, 0, sizeof(R.st));
+	memset(&R.state, 0, sizeof(R.state)); /* nothing of an earlier stream counts */
 	R.st.phase = MIG_RECEIVING;
 	R.st.peer = ip;
 	R.st.port = R.port;

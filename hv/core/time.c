@@ -38,11 +38,16 @@ uint64_t time_ns_to_tsc(uint64_t ns)
 	return mul_div_u64(ns, tsc_hz, NS_PER_SEC);
 }
 
+uint64_t time_ns_at(uint64_t tsc)
+{
+	if (!tsc_hz || tsc < tsc_zero)
+		return 0;
+	return time_tsc_to_ns(tsc - tsc_zero);
+}
+
 uint64_t time_ns(void)
 {
-	if (!tsc_hz)
-		return 0;
-	return time_tsc_to_ns(rdtsc() - tsc_zero);
+	return time_ns_at(rdtsc());
 }
 
 uint64_t time_ticks(void)

@@ -6,6 +6,8 @@
 
 /* Nanoseconds since the TSC was calibrated (0 before). */
 uint64_t time_ns(void);
+/* The same clock at an earlier or later TSC reading. */
+uint64_t time_ns_at(uint64_t tsc);
 uint64_t time_tsc_hz(void);
 const char *time_calibration_source(void);
 

@@ -29,6 +29,7 @@
 #define E1_EDX_DROP (1u << 25)
 /* 0x80000008 EBX: CLZERO, RstrFpErrPtrs, WBNOINVD; none of the speculation
  * controls (their MSRs are not offered) or counters with MSRs behind them. */
+#define E7_EDX_INVARIANT_TSC (1u << 8)
 #define E8_EBX_KEEP (1u << 0 | 1u << 2 | 1u << 9)
 
 struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint32_t sub,
@@ -97,7 +98,13 @@ struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint
 		r.edx &= ~E1_EDX_DROP;
 		break;
 	case 0x80000002u: case 0x80000003u: case 0x80000004u:
-	case 0x80000005u: case 0x80000006u: case 0x80000007u:
+	case 0x80000005u: case 0x80000006u:
+		break;
+	case 0x80000007u:
+		/* No invariant TSC: the guest's TSC keeps its rate across a
+		 * migration only through kvmclock, which Linux prefers to the
+		 * TSC only when the TSC is not invariant. */
+		r.edx &= ~E7_EDX_INVARIANT_TSC;
 		break;
 	case 0x80000008u:
 		r.ebx &= E8_EBX_KEEP;

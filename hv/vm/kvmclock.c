@@ -5,6 +5,8 @@
 #include "hv/lib/byteorder.h"
 #include "hv/lib/format.h"
 #include "hv/vdev/pvclock.h"
+#include "hv/vm/dirty_log.h"
+#include "hv/vm/poison.h"
 #include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
@@ -15,83 +17,102 @@ void kvmclock_init(struct kvmclock *kc)
 	*kc = (struct kvmclock){ 0 };
 }
 
-static uint64_t guest_tsc(const struct vm *vm, uint64_t host_tsc)
+static uint64_t tsc_offset_of(const struct vm *vm)
 {
 	struct vcpu_state s;
 
 	vcpu_ops->get_state((struct vcpu *)&vm->vcpu, &s);
-	return host_tsc + s.tsc_offset;
+	return s.tsc_offset;
+}
+
+/* A record the hypervisor may write: inside guest RAM, on pages that are
+ * not poisoned (touching those would consume the poison here). */
+static bool record_usable(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return gmem_contains(&vm->mem, gpa, len) && !vm_page_poisoned(vm, gpa) &&
+	       !vm_page_poisoned(vm, gpa + len - 1);
 }
 
 /* The guest reads the record while it runs; its vCPU is in an exit while
- * this writes, so one write with the next even version is a whole update. */
-static void write_time(struct vm *vm, uint64_t tsc_timestamp, uint64_t system_time)
+ * this writes, so one write with the next even version is a whole update.
+ * The page is marked in the dirty log: a migration in progress must carry
+ * the new record, which the guest itself never writes. */
+static void write_record(struct vm *vm, uint64_t gpa, const uint8_t *rec, size_t len)
+{
+	if (!record_usable(vm, gpa, len) || !gmem_write(&vm->mem, gpa, rec, len)) {
+		vm->kvmclock.bad_addresses++;
+		return;
+	}
+	dirty_log_mark(vm, gpa, len);
+}
+
+static uint32_t next_version(const struct vm *vm, uint64_t gpa)
+{
+	uint8_t v[4];
+
+	if (!record_usable(vm, gpa, sizeof(v)) || !gmem_read(&vm->mem, gpa, v, sizeof(v)))
+		return 2;
+	return (get_le32(v) | 1) + 1;
+}
+
+/* Anchors the time record at one host TSC reading 'now': the clock it
+ * gives from then on is the VM clock (what the PIT, RTC and ACPI PM timer
+ * count from), but never less than what the old record gave at the
+ * guest's TSC value 'old_guest_tsc', so the guest never sees it go back
+ * (CLOCKSOURCE_STABLE_BIT tells Linux it need not guard against that). */
+static void anchor(struct vm *vm, uint64_t now, uint64_t old_guest_tsc)
 {
 	uint64_t gpa = vm->kvmclock.system_time_msr & ~KVMCLOCK_ENABLE;
 	uint8_t rec[PVCLOCK_TIME_INFO_SIZE];
-	uint32_t version = 0;
+	struct pvclock_time_info old;
+	uint64_t system_time = platform_clock_at(vm, now);
 
-	if (gmem_read(&vm->mem, gpa, rec, 4))
-		version = get_le32(rec);
+	if (record_usable(vm, gpa, sizeof(rec)) && gmem_read(&vm->mem, gpa, rec, sizeof(rec)) &&
+	    pvclock_decode_time(rec, &old)) {
+		uint64_t was = pvclock_read(&old, old_guest_tsc);
+		if (was > system_time)
+			system_time = was;
+	}
 	struct pvclock_time_info t = {
-		.version = (version | 1) + 1,
-		.tsc_timestamp = tsc_timestamp,
+		.version = next_version(vm, gpa),
+		.tsc_timestamp = now + tsc_offset_of(vm),
 		.system_time = system_time,
 		.scale = pvclock_scale_of(time_tsc_hz()),
 		.flags = PVCLOCK_TSC_STABLE_BIT,
 	};
 	pvclock_encode_time(&t, rec);
-	if (gmem_write(&vm->mem, gpa, rec, sizeof(rec)))
-		vm->kvmclock.updates++;
-	else
-		vm->kvmclock.bad_addresses++;
+	write_record(vm, gpa, rec, sizeof(rec));
+	vm->kvmclock.updates++;
 }
 
-/* The clock the record gives is the VM clock (what the PIT, RTC and ACPI
- * PM timer count from), anchored at one host TSC reading. */
-static void anchor_to_vm_clock(struct vm *vm)
+void kvmclock_tsc_changed(struct vm *vm, uint64_t old_tsc_offset)
 {
-	uint64_t now = rdtsc();
-
-	write_time(vm, guest_tsc(vm, now), platform_clock(vm));
+	if (vm->kvmclock.system_time_msr & KVMCLOCK_ENABLE) {
+		uint64_t now = rdtsc();
+		anchor(vm, now, now + old_tsc_offset);
+	}
 }
 
-void kvmclock_tsc_changed(struct vm *vm)
-{
-	if (vm->kvmclock.system_time_msr & KVMCLOCK_ENABLE)
-		anchor_to_vm_clock(vm);
-}
-
+/* At GO the VM clock and the guest's TSC both go on from the pause, and
+ * the record (which came with the guest's memory) from its own reading,
+ * now with this host's rate. */
 void kvmclock_resume(struct vm *vm)
 {
-	uint64_t gpa = vm->kvmclock.system_time_msr & ~KVMCLOCK_ENABLE;
-	uint8_t rec[PVCLOCK_TIME_INFO_SIZE];
-	struct pvclock_time_info old;
-
-	if (!(vm->kvmclock.system_time_msr & KVMCLOCK_ENABLE))
-		return;
-	/* Anchoring to the VM clock again could step the guest's clock back by
-	 * the few nanoseconds between two readings on the source; going on
-	 * from the value its own record gives cannot. */
-	uint64_t g = guest_tsc(vm, rdtsc());
-	if (gmem_read(&vm->mem, gpa, rec, sizeof(rec)) && pvclock_decode_time(rec, &old))
-		write_time(vm, g, pvclock_read(&old, g));
-	else
-		anchor_to_vm_clock(vm);
+	if (vm->kvmclock.system_time_msr & KVMCLOCK_ENABLE) {
+		uint64_t now = rdtsc();
+		anchor(vm, now, now + tsc_offset_of(vm));
+	}
 }
 
-/* The wall clock record: the time of day at which the VM clock read 0. */
+/* The wall clock record: the time of day at which the VM clock read 0
+ * (whole seconds: the firmware clock's resolution). */
 static void write_wall_clock(struct vm *vm, uint64_t gpa)
 {
 	uint8_t rec[PVCLOCK_WALL_CLOCK_SIZE];
 	uint64_t now_ns = fw_time_unix() * NS_PER_SEC, vm_ns = platform_clock(vm);
-	uint32_t version = 0;
 
-	if (gmem_read(&vm->mem, gpa, rec, 4))
-		version = get_le32(rec);
-	pvclock_encode_wall((version | 1) + 1, now_ns > vm_ns ? now_ns - vm_ns : 0, rec);
-	if (!gmem_write(&vm->mem, gpa, rec, sizeof(rec)))
-		vm->kvmclock.bad_addresses++;
+	pvclock_encode_wall(next_version(vm, gpa), now_ns > vm_ns ? now_ns - vm_ns : 0, rec);
+	write_record(vm, gpa, rec, sizeof(rec));
 }
 
 bool kvmclock_msr_read(const struct vm *vm, uint32_t index, uint64_t *value)
@@ -112,7 +133,7 @@ bool kvmclock_msr_write(struct vm *vm, uint32_t index, uint64_t value)
 		break;
 	case MSR_KVM_SYSTEM_TIME_NEW:
 		vm->kvmclock.system_time_msr = value;
-		kvmclock_tsc_changed(vm);
+		kvmclock_tsc_changed(vm, tsc_offset_of(vm));
 		break;
 	default:
 		return false;

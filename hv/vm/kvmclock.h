@@ -25,7 +25,7 @@ struct kvmclock {
 	uint64_t system_time_msr; /* GPA of the time record | KVMCLOCK_ENABLE */
 	uint64_t wall_clock_msr;  /* GPA of the wall clock record, as written */
 	uint64_t updates;         /* time records written */
-	uint64_t bad_addresses;   /* records that did not fit in guest RAM */
+	uint64_t bad_addresses;   /* records outside guest RAM or on poisoned pages */
 };
 
 void kvmclock_init(struct kvmclock *kc);
@@ -35,9 +35,10 @@ void kvmclock_init(struct kvmclock *kc);
 bool kvmclock_msr_read(const struct vm *vm, uint32_t index, uint64_t *value);
 bool kvmclock_msr_write(struct vm *vm, uint32_t index, uint64_t value);
 
-/* Re-anchors the time record after the guest's TSC offset changed (a TSC
- * write): the clock goes on from the VM clock. */
-void kvmclock_tsc_changed(struct vm *vm);
+/* Re-anchors the time record after the guest's TSC offset changed from
+ * 'old_tsc_offset' (a TSC write): the clock goes on from the VM clock,
+ * never below what the record gave just before. */
+void kvmclock_tsc_changed(struct vm *vm, uint64_t old_tsc_offset);
 
 /* After a migration's restore, before the VM runs: the record the guest
  * has (it came with its memory) goes on from the value it reads now, with

@@ -176,11 +176,11 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 	switch (index) {
 	case MSR_TSC: {
 		struct vcpu_state s = state_of(v);
-		uint64_t now = rdtsc();
+		uint64_t now = rdtsc(), old_offset = s.tsc_offset;
 		s.tsc_offset = value - now;
 		vcpu_ops->set_state(v, &s);
 		vlapic_set_tsc_offset(&v->vm->lapic, s.tsc_offset, now); /* deadlines move with it */
-		kvmclock_tsc_changed(v->vm);
+		kvmclock_tsc_changed(v->vm, old_offset);
 		return true;
 	}
 	case MSR_APIC_BASE:

@@ -39,6 +39,11 @@ uint64_t platform_clock(const struct vm *vm)
 	return time_ns() - vm->plat.clock_base_ns;
 }
 
+uint64_t platform_clock_at(const struct vm *vm, uint64_t host_tsc)
+{
+	return time_ns_at(host_tsc) - vm->plat.clock_base_ns;
+}
+
 void platform_set_irq(void *ctx, unsigned irq, bool level)
 {
 	struct vm *vm = ctx;

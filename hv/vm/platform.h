@@ -54,6 +54,8 @@ void platform_load_firmware(struct vm *vm);
 
 /* The VM clock in ns: what the PIT, RTC and PM timer count from. */
 uint64_t platform_clock(const struct vm *vm);
+/* The VM clock at a given host TSC reading. */
+uint64_t platform_clock_at(const struct vm *vm, uint64_t host_tsc);
 
 /* Fires device timer events that are due. Cheap when none is: the
  * earliest one is kept until a timed device is touched. */

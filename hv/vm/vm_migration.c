@@ -77,5 +77,6 @@ void vm_migration_arrived(struct vm *vm, enum vm_state run_state)
 void vm_migration_discard(struct vm *vm)
 {
 	vm->migrating = false;
+	vm->out.line_len = 0; /* a line restored from the stream is the source's to print */
 	vm_destroy(vm);
 }

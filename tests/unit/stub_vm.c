@@ -126,9 +126,10 @@ bool kvmclock_msr_write(struct vm *vm, uint32_t index, uint64_t value)
 	return true;
 }
 
-void kvmclock_tsc_changed(struct vm *vm)
+void kvmclock_tsc_changed(struct vm *vm, uint64_t old_tsc_offset)
 {
 	(void)vm;
+	stub.kvmclock_old_offset = old_tsc_offset;
 	stub.kvmclock_tsc_changes++;
 }
 

@@ -42,6 +42,7 @@ struct stub_vm {
 	/* kvmclock.c: the MSRs it claims read back what was written */
 	unsigned kvmclock_writes, kvmclock_tsc_changes;
 	uint64_t kvmclock_msr[2];
+	uint64_t kvmclock_old_offset;
 
 	/* vm.c */
 	unsigned crashes;

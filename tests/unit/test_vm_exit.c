@@ -185,12 +185,14 @@ Test(vm_exit, kvmclock_msrs_reach_kvmclock_and_a_tsc_write_re_anchors_it)
 	cr_assert_eq(v->regs.rax, 0x12345041);
 	cr_assert_eq(v->regs.rdx, 0x1);
 
+	stub.state.tsc_offset = 0x5555;
 	v->regs.rcx = MSR_TSC;
 	v->regs.rax = 1000;
 	v->regs.rdx = 0;
 	cr_assert_eq(handle(EXIT_WRMSR, 2), EXIT_CONTINUE);
 	assert_no_exception();
 	cr_assert_eq(stub.kvmclock_tsc_changes, 1, "the clock record follows the guest's TSC");
+	cr_assert_eq(stub.kvmclock_old_offset, 0x5555, "told the offset it had before");
 }
 
 Test(vm_exit, cache_and_tlb_maintenance_and_pause_skip_the_instruction)
@@ -236,7 +238,7 @@ Test(vm_exit, hypercall_answers_nop_and_refuses_the_rest)
 	cr_assert_eq(v->regs.rax, 0);
 	v->regs.rax = 7;
 	cr_assert_eq(handle(EXIT_HYPERCALL, 3), EXIT_CONTINUE);
-	cr_assert_eq(v->regs.rax, ~0ull);
+	cr_assert_eq(v->regs.rax, (uint64_t)-1000, "KVM's -KVM_ENOSYS");
 	cr_assert_eq(v->regs.rip, RIP0 + 6);
 }
 
