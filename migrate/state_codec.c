@@ -210,10 +210,22 @@ DECODER(vm_config_fields, struct mig_vm_config, walk_vm_config, "VM_CONFIG")
 DECODER(mig_vcpu_decode, struct mig_vcpu, walk_vcpu, "VCPU")
 DECODER(mig_lapic_decode, struct mig_lapic, walk_lapic, "LAPIC")
 DECODER(mig_uart_decode, struct mig_uart, walk_uart, "UART")
-DECODER(mig_platform_decode, struct mig_platform, walk_platform, "PLATFORM")
+static int platform_fields(const uint8_t *body, size_t len, struct mig_platform *p, char *err,
+			   size_t errlen);
+DECODER(platform_fields, struct mig_platform, walk_platform, "PLATFORM")
 static int modules_fields(const uint8_t *body, size_t len, struct mig_modules *m, char *err,
 			  size_t errlen);
 DECODER(modules_fields, struct mig_modules, walk_modules, "MODULES")
+
+int mig_platform_decode(const uint8_t *body, size_t len, struct mig_platform *p, char *err,
+			size_t errlen)
+{
+	if (len >= 1 && body[0] > MIG_RUN_PAUSED) {
+		fmt_snprintf(err, errlen, "PLATFORM record: unknown run state %u", body[0]);
+		return -1;
+	}
+	return platform_fields(body, len, p, err, errlen);
+}
 
 static bool terminated(const char *s, size_t n)
 {
@@ -241,6 +253,11 @@ int mig_vm_config_decode(const uint8_t *body, size_t len, struct mig_vm_config *
 int mig_modules_decode(const uint8_t *body, size_t len, struct mig_modules *m, char *err,
 		       size_t errlen)
 {
+	if (len >= 4 && get_le32(body) > MIG_MODULES_MAX) {
+		fmt_snprintf(err, errlen, "MODULES record lists %u images, at most %u", get_le32(body),
+			     MIG_MODULES_MAX);
+		return -1;
+	}
 	if (modules_fields(body, len, m, err, errlen))
 		return -1;
 	for (uint32_t i = 0; i < m->count; i++) {

@@ -230,3 +230,8 @@ def test_linux_migrates_there_and_back(boot):
     check_ticks(linux.ticks(cb, "lx", since_b), back, int(st["downtime_ms"]))
     trouble = "-e 'bug:' -e 'rcu.*stall' -e 'soft lockup' -e skew -e unstable"
     assert sh(ca, "lx", f"kill %1; dmesg | grep -c -i {trouble}") == ["0"]
+
+    # B takes a second stream as it took the first.
+    st = migrate(ca, "lx", B_IP)
+    assert st["phase"] == "done", st
+    assert sh(cb, "lx", "echo again") == ["again"]

@@ -316,7 +316,17 @@ Test(mig_stream, modules_and_device_records_are_checked)
 	cr_assert(strstr(err, "entry 1 is empty or unterminated"), "%s", err);
 	put_le32(body, MIG_MODULES_MAX + 1);
 	cr_assert_eq(mig_modules_decode(body, len, &m2, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "lists 9 images, at most 8"), "%s", err);
+	put_le32(body, 2);
+	cr_assert_eq(mig_modules_decode(body, len - 1, &m2, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "MODULES record malformed"), "%s", err);
+
+	struct mig_platform p = { .run_state = MIG_RUN_PAUSED, .vm_clock_ns = 5, .resets = 1 }, p2;
+	len = mig_platform_encode(&p, body);
+	cr_assert_eq(mig_platform_decode(body, len, &p2, err, sizeof(err)), 0, "%s", err);
+	body[0] = MIG_RUN_PAUSED + 1;
+	cr_assert_eq(mig_platform_decode(body, len, &p2, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "unknown run state"), "%s", err);
 
 	struct mig_device d = { .id = MIG_DEV_RTC, .len = 3, .blob = { 1, 2, 3 } }, d2;
 	len = mig_device_encode(&d, body);
