@@ -8,7 +8,7 @@ int main(uint32_t magic, const struct mb_info *mbi)
 	rt_init(magic, mbi);
 	gprintf("escape: RAM ends at 0x%x\n", guest_mem_top);
 
-	outl(0xcf8, 0x80000000u); /* host bridge vendor/device ID */
+	outl(0xcf8, 0x80000000u); /* host bridge vendor/device ID: the VM's own */
 	gprintf("escape: pci config read 0x%x\n", inl(0xcfc));
 	gprintf("escape: pm timer 0x%x\n", inl(0x608));
 	outb(0x70, 0x0f);        /* CMOS shutdown byte */

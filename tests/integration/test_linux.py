@@ -229,7 +229,7 @@ def test_linux_migrates_there_and_back(boot):
     back = linux.ticks(ca, "lx", since_a)
     check_ticks(linux.ticks(cb, "lx", since_b), back, int(st["downtime_ms"]))
     trouble = "-e 'bug:' -e 'rcu.*stall' -e 'soft lockup' -e skew -e unstable"
-    assert sh(ca, "lx", f"kill %1; dmesg | grep -c -i {trouble}") == ["0"]
+    assert sh(ca, "lx", f"kill %1; dmesg | grep -i {trouble}") == []
 
     # B takes a second stream as it took the first.
     st = migrate(ca, "lx", B_IP)
