@@ -51,7 +51,8 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-unde
 	-z noexecstack
 
 HV_DIRS := boot hv hv/core hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty hv/mce \
-	hv/vm drivers/serial drivers/acpi drivers/pci drivers/virtio drivers/net net net/port migrate
+	hv/vm hv/store drivers/serial drivers/acpi drivers/pci drivers/virtio drivers/net drivers/block \
+	net net/port migrate
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c $(d)/*.S))
 
 # The parts of lwIP used: IPv4, ARP, ICMP, UDP (DHCP), TCP, raw PCBs.
@@ -65,6 +66,11 @@ LWIP_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(LWIP_SRCS))
 
 HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(LWIP_OBJS) $(BUILD)/efi/guest_images.o
 
+# The datastore is host code except its boot-time glue; of the block layer,
+# the request checks and the drivers' queue logic are.
+STORE_HOST_SRCS := $(filter-out hv/store/datastore.c,$(wildcard hv/store/*.c))
+BLOCK_HOST_SRCS := $(filter drivers/block/blockdev.c drivers/block/nvme_queue.c drivers/block/ramdisk.c,\
+	$(wildcard drivers/block/*.c))
 # Code that needs no hardware, built for the host as well (unit tests):
 # whole folders that hold only such code, and single files elsewhere.
 HOST_DIRS := hv/vdev hv/emul hv/dirty
@@ -76,18 +82,19 @@ HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
 	hv/vm/msr_policy.c hv/vm/sched_policy.c hv/vm/vm_exit.c \
 	hv/svm/svm_exit.c hv/vmx/vmx_bits.c hv/vmx/vmx_exit.c \
 	hv/mce/retired_record.c hv/mce/mce_severity.c \
-	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c
+	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c \
+	$(STORE_HOST_SRCS) $(BLOCK_HOST_SRCS)
 # HV_HOST_TEST: hardware accessors that tests replace (vmread, hv/vmx/vmcs.h).
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP -DHV_HOST_TEST
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS) $(UNIT_SRCS))
 
-.PHONY: all deps run run-linux test layers unit integration bench clean fuzz fuzz-smoke
+.PHONY: all deps run run-linux test layers unit integration bench clean fuzz fuzz-smoke hvdisk
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/hv.efi $(BUILD)/esp.img
+all: $(BUILD)/hv.efi $(BUILD)/esp.img $(BUILD)/hvdisk
 
 deps:
 	@tools/bootstrap-deps.sh
@@ -226,6 +233,15 @@ $(BUILD)/unit-tests: $(UNIT_OBJS)
 
 unit: $(BUILD)/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit-tests --jobs 2
+
+# tools/hvdisk: the datastore from the host side (create, import, export,
+# list, check), built from the same format code as the hypervisor.
+HVDISK_SRCS := $(wildcard tools/hvdisk/*.c) $(STORE_HOST_SRCS) drivers/block/blockdev.c \
+	$(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c))
+$(BUILD)/hvdisk: $(HVDISK_SRCS) $(wildcard hv/store/*.h drivers/block/*.h hv/lib/*.h tools/hvdisk/*.h)
+	$(call say,HOSTCC,$@)
+	$(Q)$(CC) $(COMMON_CFLAGS) -O2 -g -DHV_HOST_TEST -DHV_HOST_TOOL $(HVDISK_SRCS) -o $@
+hvdisk: $(BUILD)/hvdisk
 
 # ---- running and integration tests ------------------------------------------
 
