@@ -14,8 +14,9 @@ struct vm *cmd_vm_lookup(struct shell *sh, const char *name)
 	return vm;
 }
 
-/* vm create NAME IMAGE [mem=SIZE] [module="IMAGE args"]... [WORDS...] [-- WORDS...]
- * mem= and module= are for the hypervisor; all other words become the
+/* vm create NAME IMAGE [mem=SIZE] [module="IMAGE args"]... [disk=DISK[,ro]]... [WORDS...]
+ * [-- WORDS...]
+ * mem=, module= and disk= are for the hypervisor; all other words become the
  * guest's command line (everything after "--" does, verbatim). */
 static int vm_create_cmd(struct shell *sh, int argc, char **argv)
 {
@@ -42,6 +43,12 @@ static int vm_create_cmd(struct shell *sh, int argc, char **argv)
 			a.modules[a.nmodules++] = w + 7;
 			continue;
 		}
+		if (!verbatim && !strncmp(w, "disk=", 5)) {
+			if (a.ndisks == VM_MAX_DISKS)
+				return sh_error(sh, "at most %d disks", VM_MAX_DISKS);
+			a.disks[a.ndisks++] = w + 5;
+			continue;
+		}
 		size_t wl = strlen(w);
 		if (len + wl + 2 > sizeof(cmdline))
 			return sh_error(sh, "guest command line too long");
@@ -56,6 +63,9 @@ static int vm_create_cmd(struct shell *sh, int argc, char **argv)
 		return sh_error(sh, "%s", err);
 	sh_printf(sh, "name: %s\nid: %u\nmem: %lu MiB\nstate: %s\n", vm->name, vm->id,
 		  (unsigned long)(vm->mem.size >> 20), vm_state_name(vm->state));
+	for (unsigned i = 0; i < vm->ndisks; i++)
+		sh_printf(sh, "disk%u: %s pci=00:%02x.0%s\n", i, vm->disks[i].name, vm->disks[i].slot,
+			  vm->disks[i].read_only ? " ro" : "");
 	return SHELL_OK;
 }
 
@@ -130,7 +140,8 @@ static const struct {
 	const char *usage;
 } subcommands[] = {
 	{ "create", vm_create_cmd, 4, SHELL_MAX_ARGS,
-	  "NAME IMAGE [mem=SIZE] [module=\"IMAGE ARGS\"]... [ARGS...] [-- ARGS...]" },
+	  "NAME IMAGE [mem=SIZE] [module=\"IMAGE ARGS\"]... [disk=DISK[,ro]]... [ARGS...] "
+	  "[-- ARGS...]" },
 	{ "start", vm_simple, 3, 3, "NAME" },
 	{ "pause", vm_simple, 3, 3, "NAME" },
 	{ "resume", vm_simple, 3, 3, "NAME" },

@@ -20,11 +20,28 @@ static void show_device_accesses(struct shell *sh, const struct vm *vm)
 				  (unsigned long)vm->port_accesses[i]);
 	const struct { const char *name; uint64_t n; } windows[] = {
 		{ "lapic", vm->plat.mmio_lapic }, { "ioapic", vm->plat.mmio_ioapic },
-		{ "ecam", vm->plat.mmio_ecam }, { "unclaimed", vm->plat.mmio_master_aborts },
+		{ "ecam", vm->plat.mmio_ecam }, { "virtio", vm->plat.mmio_virtio },
+		{ "unclaimed", vm->plat.mmio_master_aborts },
 	};
 	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
 		if (windows[i].n)
 			sh_printf(sh, "mmio.%s: %lu\n", windows[i].name, (unsigned long)windows[i].n);
+}
+
+/* Per disk: what the guest asked of it and what went wrong. */
+static void show_disks(struct shell *sh, const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndisks; i++) {
+		const struct vm_disk *d = &vm->disks[i];
+		const struct vblk_stats *st = &d->dev.stats;
+		sh_printf(sh, "disk%u: %s slot=%u ro=%d reads=%lu writes=%lu flushes=%lu "
+			  "read_bytes=%lu write_bytes=%lu io_errors=%lu bad_requests=%lu "
+			  "interrupts=%lu\n", i, d->name, d->slot, d->read_only,
+			  (unsigned long)st->reads, (unsigned long)st->writes,
+			  (unsigned long)st->flushes, (unsigned long)st->read_bytes,
+			  (unsigned long)st->write_bytes, (unsigned long)st->io_errors,
+			  (unsigned long)st->bad_requests, (unsigned long)st->interrupts);
+	}
 }
 
 static void show_registers(struct shell *sh, struct vm *vm)
@@ -78,6 +95,7 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		  vm->cmdline, (unsigned long)(vm->mem.size >> 20), vm_host_pages(vm));
 	sh_printf(sh, "poisoned_pages: %lu\nresets: %lu\n", (unsigned long)vm->poisoned_pages,
 		  (unsigned long)vm->resets);
+	show_disks(sh, vm);
 	for (size_t i = 0; i < vm->nmodules; i++)
 		sh_printf(sh, "module.%zu: %s\n", i, vm->modules[i]);
 	sh_printf(sh, "halted: %s\nrun_ms: %lu\n", vm->vcpu.halted ? "yes" : "no",

@@ -97,6 +97,9 @@ void platform_init(struct vm *vm)
 	p->pic.chip[1].elcr = 1u << (PLATFORM_IRQ_SCI - 8);
 	vpit_init(&p->pit, &irq0, 0);
 	vioapic_init(&p->ioapic, deliver_message, vm);
+	/* PCI INTx lines are active low and rest high (vm_disk.c drives them). */
+	for (unsigned pin = PLATFORM_ISA_IRQS; pin < VIOAPIC_PINS; pin++)
+		vioapic_set_irq(&p->ioapic, pin, true);
 	p->ioapic.id = p->ioapic.arb_id = PLATFORM_IOAPIC_ID;
 	vrtc_init(&p->rtc, (int64_t)fw_time_unix(), 0, &irq8);
 	vacpi_pm_init(&p->pm, &sci, sleep_requested, vm, 0);
@@ -198,7 +201,8 @@ static bool in_ecam(uint64_t gpa)
 
 bool platform_mmio_claims(const struct vm *vm, uint64_t gpa)
 {
-	return vlapic_claims(&vm->lapic, gpa) || in_ioapic(gpa) || in_ecam(gpa);
+	return vlapic_claims(&vm->lapic, gpa) || in_ioapic(gpa) || in_ecam(gpa) ||
+	       vm_disk_mmio_claims(vm, gpa);
 }
 
 void platform_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *value)
@@ -211,6 +215,10 @@ void platform_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *va
 	if (in_ioapic(gpa)) {
 		vm->plat.mmio_ioapic++;
 		*value = vioapic_read(&vm->plat.ioapic, (uint32_t)(gpa - VIOAPIC_BASE), size);
+		return;
+	}
+	if (vm_disk_mmio_read(vm, gpa, size, value)) {
+		vm->plat.mmio_virtio++;
 		return;
 	}
 	if (!vlapic_claims(&vm->lapic, gpa)) {
@@ -236,6 +244,10 @@ void platform_mmio_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t va
 	if (in_ioapic(gpa)) {
 		vm->plat.mmio_ioapic++;
 		vioapic_write(&vm->plat.ioapic, (uint32_t)(gpa - VIOAPIC_BASE), size, value);
+		return;
+	}
+	if (vm_disk_mmio_write(vm, gpa, size, value)) {
+		vm->plat.mmio_virtio++;
 		return;
 	}
 	if (!vlapic_claims(&vm->lapic, gpa)) {

@@ -42,7 +42,7 @@ struct platform {
 	bool events_stale;      /* a device was touched: next_event_ns must be asked again */
 	uint64_t acpi_rsdp;     /* guest-physical, 0 before the tables are written */
 	uint64_t mmio_master_aborts; /* accesses to addresses nothing decodes */
-	uint64_t mmio_lapic, mmio_ioapic, mmio_ecam; /* accesses by window */
+	uint64_t mmio_lapic, mmio_ioapic, mmio_ecam, mmio_virtio; /* accesses by window */
 };
 
 /* Every device at its power-on state, wired to the VM. The VM clock

@@ -111,6 +111,7 @@ static void release(struct vm *vm)
 		vcpu_ops->vm_destroy(vm);
 	if (vm->slpt.root)
 		pt_destroy(&vm->slpt);
+	vm_disks_detach(vm);
 	gmem_free(&vm->mem);
 	poison_release(vm);
 	fpu_forget(vm->vcpu.fpu);
@@ -160,6 +161,7 @@ static void init_devices(struct vm *vm)
 	vlapic_init(&vm->lapic, 0, time_tsc_hz());
 	kvmclock_init(&vm->kvmclock);
 	platform_init(vm);
+	vm_disks_reset(vm);
 }
 
 /* What the VM was created with, to load it again on a reset. */
@@ -247,7 +249,8 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 			return NULL;
 		}
 	keep_create_args(vm, a);
-	if (load(vm, img, a, err, errlen)) {
+	if (vm_disks_attach(vm, a->disks, a->ndisks, err, errlen) ||
+	    load(vm, img, a, err, errlen)) {
 		release(vm);
 		return NULL;
 	}

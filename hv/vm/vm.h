@@ -24,6 +24,7 @@
 #include "hv/vm/platform.h"
 #include "hv/vm/ports.h"
 #include "hv/vm/vcpu.h"
+#include "hv/vm/vm_disk.h"
 
 #define VM_NAME_MAX 32
 #define VM_MAX 32
@@ -72,6 +73,8 @@ struct vm {
 	struct vuart uart;
 	struct kvmclock kvmclock;   /* paravirtual clock MSRs (kvmclock.h) */
 	struct platform plat;       /* the PC around the vCPU (hv/vm/platform.h) */
+	struct vm_disk disks[VM_MAX_DISKS]; /* virtio-blk over datastore disks (vm_disk.h) */
+	unsigned ndisks;
 	struct vm_output out;
 
 	uint64_t created_ns, started_ns;
@@ -96,6 +99,8 @@ struct vm_create_args {
 	const char *cmdline;        /* for the guest; NULL: "" */
 	const char *modules[VM_MAX_MODULES]; /* "IMAGE" or "IMAGE args" */
 	size_t nmodules;
+	const char *disks[VM_MAX_DISKS]; /* "DISK" or "DISK,ro" (datastore disks) */
+	size_t ndisks;
 };
 
 /* Creates a VM ready to start. On failure returns NULL with the reason in

@@ -1,0 +1,47 @@
+/* A VM's disks: datastore disks (hv/store) shown to the guest as virtio-blk
+ * PCI functions (hv/vdev/virtio_blk.c), one per disk, at slots 4, 5, ...
+ * with their BAR placed and enabled as firmware would, INTA# routed to the
+ * IOAPIC pin the DSDT's _PRT names. */
+#ifndef HV_VM_VM_DISK_H
+#define HV_VM_VM_DISK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/store/store.h"
+#include "hv/vdev/virtio_blk.h"
+
+struct vm;
+
+#define VM_MAX_DISKS 4
+#define VM_DISK_FIRST_SLOT 4
+#define VM_DISK_SPEC_MAX (STORE_NAME_MAX + 4) /* "NAME[,ro]" */
+
+struct vm_disk {
+	char name[STORE_NAME_MAX];
+	bool read_only;
+	struct store_disk *disk;
+	struct vblk dev;
+	struct vm *vm;
+	unsigned slot;
+};
+
+/* Opens the disks 'specs' name ("NAME" or "NAME,ro") in the open
+ * datastore and attaches them. On failure nothing stays open and err says
+ * which disk and why. @pre the VM's platform is initialised */
+int vm_disks_attach(struct vm *vm, const char *const *specs, size_t n, char *err, size_t errlen);
+/* The devices at power-on state, registered on the VM's PCI bus again
+ * (after platform_init on create and reset). */
+void vm_disks_reset(struct vm *vm);
+/* Flushes and closes every disk (VM destroyed). */
+void vm_disks_detach(struct vm *vm);
+/* Whether a VM uses the disk, for `disk info` and deletes. */
+bool vm_disk_in_use_by(const struct vm *vm, const char *disk);
+
+/* MMIO to the devices' BARs. */
+bool vm_disk_mmio_claims(const struct vm *vm, uint64_t gpa);
+bool vm_disk_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *value);
+bool vm_disk_mmio_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t value);
+
+#endif
