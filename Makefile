@@ -69,7 +69,8 @@ HV_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(HV_SRCS)) $(LWIP_OBJS) $(BUILD)/efi/g
 # The datastore is host code except its boot-time glue; of the block layer,
 # the request checks and the drivers' queue logic are.
 STORE_HOST_SRCS := $(filter-out hv/store/datastore.c,$(wildcard hv/store/*.c))
-BLOCK_HOST_SRCS := $(filter drivers/block/blockdev.c drivers/block/nvme_queue.c drivers/block/ramdisk.c,\
+BLOCK_HOST_SRCS := $(filter drivers/block/blockdev.c drivers/block/nvme_queue.c drivers/block/ramdisk.c \
+	drivers/block/blk_label.c,\
 	$(wildcard drivers/block/*.c))
 # Code that needs no hardware, built for the host as well (unit tests):
 # whole folders that hold only such code, and single files elsewhere.

@@ -4,7 +4,9 @@
  * declares its own settings and registers its own poller. */
 #include "boot/bootinfo.h"
 #include "drivers/acpi/acpi.h"
+#include "drivers/block/blk_probe.h"
 #include "drivers/pci/pci.h"
+#include "hv/store/datastore.h"
 #include "hv/core/backtrace.h"
 #include "hv/core/console.h"
 #include "hv/core/hv.h"
@@ -85,7 +87,8 @@ static void start_timer(void)
 		 (unsigned long)(lapic_hz / 1000), hz);
 }
 
-static void start_network(const struct boot_info *bi)
+/* PCI, then the block devices and the datastore on them, then the NICs and lwIP. */
+static void start_devices(const struct boot_info *bi)
 {
 	struct net_settings ns = {
 		.fw_nics_released = bi->nics_released,
@@ -94,6 +97,8 @@ static void start_network(const struct boot_info *bi)
 
 	pci_init(acpi_facts()->ecam_base, acpi_facts()->ecam_bus_first,
 		 acpi_facts()->ecam_bus_last);
+	blk_probe_all();
+	datastore_init();
 	net_init(&ns);
 }
 
@@ -128,7 +133,7 @@ void hv_main(struct boot_info *bi)
 	vcpu_select_backend();
 	sched_init();
 	image_init(bi);
-	start_network(bi);
+	start_devices(bi);
 	migrate_init();
 	log_info("console ready after %lu ms", (unsigned long)(time_ns() / NS_PER_MS));
 	console_shell_init();

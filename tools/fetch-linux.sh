@@ -9,7 +9,8 @@
 set -eu
 OUT=$(mkdir -p "$1" && cd "$1" && pwd)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/hv-deps/linux
-[ -f "$OUT/.built" ] && exit 0
+# Make reruns this when the script changes; .built stamps a finished run.
+rm -f "$OUT/.built"
 mkdir -p "$CACHE"
 command -v cpio >/dev/null || { echo "fetch-linux: cpio is missing (tools/bootstrap-deps.sh)" >&2; exit 1; }
 
@@ -31,13 +32,25 @@ version=$(ls "$work/kernel/boot" | sed -n 's/^vmlinuz-//p' | head -n 1)
 cp "$work/kernel/boot/vmlinuz-$version" "$OUT/vmlinuz"
 
 root="$work/root"
+# Dependency order: virtio_ring before virtio, ext4 after jbd2, mbcache, crc16.
+DISK_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
+crc16 mbcache jbd2 crc32c_generic ext4"
 mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" \
 	"$root/lib/modules" "$root/etc" "$root/root"
 cp "$work/busybox/bin/busybox" "$root/bin/busybox"
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk; do
+for m in $DISK_MODULES; do
 	f=$(find "$work/kernel/lib/modules/$version" -name "$m.ko" | head -n 1)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules/"
 done
+cat > "$root/bin/disk-modules" <<MODS
+#!/bin/busybox sh
+# Loads the modules a disk needs (virtio-blk, ext4 for mkfs.ext2 disks), in
+# dependency order; prints the ones that fail.
+for m in $DISK_MODULES; do
+	insmod /lib/modules/\$m.ko 2>/dev/null || echo "disk-modules: \$m failed"
+done
+MODS
+chmod 755 "$root/bin/disk-modules"
 cat > "$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin

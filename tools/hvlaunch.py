@@ -236,6 +236,9 @@ def main():
     p.add_argument("--guest", action="append", default=[],
                    help="file to put in the boot disk's guests folder (repeatable)")
     p.add_argument("--image", default=DEFAULT_IMAGE, help="hv.efi to boot")
+    p.add_argument("--qemu-arg", action="append", default=[], metavar="ARG",
+                   help="one more QEMU argument, appended as given (repeatable; write "
+                   "--qemu-arg=-device for values that start with '-')")
     p.add_argument("--console", default="socket", choices=["socket", "stdio"],
                    help="stdio: console on this terminal (Ctrl-A X quits)")
     p.add_argument("--daemon", action="store_true",
@@ -254,7 +257,7 @@ def main():
     inst = Instance(workdir=workdir, name=a.name, mem=a.mem, cpus=a.cpus, vars_file=vars_file,
                     boot=a.boot, cmdline=a.append, config=config, net=a.net, nic=a.nic,
                     mac=a.mac, disk=a.disk, image=a.image, console=a.console,
-                    guests=a.guest)
+                    guests=a.guest, extra_args=a.qemu_arg)
     inst.start()
     if a.console == "stdio":
         sys.exit(inst.proc.wait())

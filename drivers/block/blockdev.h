@@ -67,6 +67,10 @@ struct blk_ops {
 	int (*submit)(struct blockdev *dev, struct blk_request *req);
 	/* Completes finished requests (blk_complete); returns how many. */
 	int (*poll)(struct blockdev *dev);
+	/* Optional: stops the device (a reset) so that nothing still in
+	 * flight is transferred later; called once when the block layer takes
+	 * the device out of service (blk_mark_failed). */
+	void (*stop)(struct blockdev *dev);
 };
 
 struct blk_stats {
@@ -87,7 +91,8 @@ struct blockdev {
 	uint32_t queue_depth;     /* requests in flight at most */
 	bool read_only;
 	bool volatile_cache;      /* FLUSH is needed for durability */
-	uint32_t in_flight;
+	bool failed;              /* out of service: submits get BLK_ENODEV */
+	uint32_t in_flight;       /* counted by the block layer */
 	const struct blk_ops *ops;
 	void *priv;
 	struct blk_stats stats;
@@ -109,11 +114,18 @@ int blk_submit(struct blockdev *dev, struct blk_request *req);
 void blk_complete(struct blockdev *dev, struct blk_request *req, int status);
 /* Polls every device once; returns the completions. */
 int blk_poll_all(void);
+/* Takes the device out of service: a request timed out (its memory may be
+ * reused, so the device must never finish it) or the device reported a
+ * fatal state. Stops it (ops->stop) once; later submits get BLK_ENODEV. */
+void blk_mark_failed(struct blockdev *dev);
 
 /* Synchronous I/O for code that waits anyway (the datastore, the console):
  * submits (retrying while the queue is busy), then polls until completion
  * or BLK_TIMEOUT_NS. A contiguous buffer is cut into requests of at most
- * max_transfer bytes. Returns a blk_status. */
+ * max_transfer bytes (a few in flight at once). A request that times out
+ * takes the device out of service (blk_mark_failed): its buffer goes back
+ * to the caller, so the device must never complete it. Returns a
+ * blk_status. */
 #define BLK_TIMEOUT_NS (30ull * 1000000000ull)
 int blk_io(struct blockdev *dev, enum blk_op op, uint64_t lba, void *buf, uint64_t bytes,
 	   bool fua);

@@ -1,6 +1,8 @@
 /* Split virtqueue bookkeeping; see virtqueue.h. The ring memory is shared
- * with the device: indexes are read once into locals and validated, and
- * the compiler barrier orders our writes (x86 keeps stores in order). */
+ * with the device: indexes are read once into locals and validated, the
+ * free list and chain links live in driver-private arrays (never read back
+ * from desc[]), and the compiler barrier orders our writes (x86 keeps
+ * stores in order). */
 #include "drivers/virtio/virtqueue.h"
 
 #define vq_barrier() __asm__ volatile("" ::: "memory")
@@ -27,7 +29,7 @@ void vq_init(struct virtqueue *vq, uint16_t size, void *desc, void *avail, void 
 	*vq = (struct virtqueue){ .size = size, .desc = desc, .avail = avail, .used = used,
 				  .cookies = cookies, .num_free = size };
 	for (uint16_t i = 0; i < size; i++) {
-		vq->desc[i].next = (uint16_t)(i + 1);
+		vq->next[i] = (uint16_t)(i + 1);
 		cookies[i] = NULL;
 	}
 }
@@ -36,19 +38,22 @@ bool vq_add(struct virtqueue *vq, const struct vq_buf *bufs, int n, void *cookie
 {
 	if (n < 1 || n > vq->num_free)
 		return false;
-	uint16_t head = vq->free_head, idx = head, last = head;
+	uint16_t head = vq->free_head, idx = head;
 	for (int i = 0; i < n; i++) {
 		struct vq_desc *d = &vq->desc[idx];
 		d->addr = bufs[i].addr;
 		d->len = bufs[i].len;
 		d->flags = (uint16_t)((bufs[i].device_writes ? VQ_DESC_F_WRITE : 0) |
 				      (i + 1 < n ? VQ_DESC_F_NEXT : 0));
-		last = idx;
-		idx = d->next;
+		/* The device reads the link; we keep our own copy. */
+		d->next = vq->next[idx];
+		if (i + 1 < n)
+			idx = vq->next[idx];
 	}
-	vq->free_head = vq->desc[last].next;
+	vq->free_head = vq->next[idx];
 	vq->num_free = (uint16_t)(vq->num_free - n);
 	vq->cookies[head] = cookie;
+	vq->chain_len[head] = (uint16_t)n;
 	vq->avail->ring[vq->avail_shadow & (vq->size - 1)] = head;
 	vq->avail_shadow++;
 	return true;
@@ -80,14 +85,13 @@ void *vq_reap(struct virtqueue *vq, uint32_t *len, uint64_t *bad)
 			continue;
 		}
 		void *cookie = vq->cookies[e.id];
-		vq->cookies[e.id] = NULL;
-		uint16_t idx = (uint16_t)e.id, n = 1;
-		while ((vq->desc[idx].flags & VQ_DESC_F_NEXT) && n < vq->size) {
-			idx = vq->desc[idx].next;
-			n++;
-		}
-		vq->desc[idx].next = vq->free_head;
-		vq->free_head = (uint16_t)e.id;
+		uint16_t head = (uint16_t)e.id, last = head, n = vq->chain_len[head];
+		vq->cookies[head] = NULL;
+		vq->chain_len[head] = 0;
+		for (uint16_t i = 1; i < n; i++)
+			last = vq->next[last];
+		vq->next[last] = vq->free_head;
+		vq->free_head = head;
 		vq->num_free = (uint16_t)(vq->num_free + n);
 		*len = e.len;
 		return cookie;

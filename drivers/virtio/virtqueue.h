@@ -45,8 +45,12 @@ struct vq_buf {
 	bool device_writes;
 };
 
+/* Largest ring the driver keeps private state for (QEMU offers 256 by
+ * default, 1024 at most). */
+#define VQ_MAX_SIZE 1024
+
 struct virtqueue {
-	uint16_t size; /* power of two */
+	uint16_t size; /* power of two, <= VQ_MAX_SIZE */
 	struct vq_desc *desc;
 	struct vq_avail *avail;
 	struct vq_used *used;
@@ -56,6 +60,12 @@ struct virtqueue {
 	uint16_t last_used;  /* next used entry to reap */
 	uint16_t avail_shadow; /* avail->idx as the driver will publish it */
 	uint16_t published;    /* avail->idx at the last notify decision */
+	/* Driver-private chain links and per-head chain lengths: the free list
+	 * and the chains are walked here, never through desc[].next, which
+	 * lies in memory the device can write (virtio 1.x 2.6.5: the device
+	 * must not, but we do not trust it to obey). */
+	uint16_t next[VQ_MAX_SIZE];
+	uint16_t chain_len[VQ_MAX_SIZE]; /* at a head in flight; 0 elsewhere */
 };
 
 /* Bytes each ring needs for 'size' entries. */
@@ -63,7 +73,7 @@ size_t vq_desc_bytes(uint16_t size);
 size_t vq_avail_bytes(uint16_t size);
 size_t vq_used_bytes(uint16_t size);
 
-/* @pre size is a power of two <= 32768; the memory is zeroed. */
+/* @pre size is a power of two <= VQ_MAX_SIZE; the memory is zeroed. */
 void vq_init(struct virtqueue *vq, uint16_t size, void *desc, void *avail, void *used,
 	     void **cookies);
 
@@ -77,8 +87,9 @@ bool vq_add(struct virtqueue *vq, const struct vq_buf *bufs, int n, void *cookie
 bool vq_publish(struct virtqueue *vq);
 
 /* The next chain the device finished: its cookie and the bytes it wrote;
- * NULL when none. Frees the chain's descriptors. A used entry naming a
- * descriptor that is not in flight is skipped and counted in *bad. */
+ * NULL when none. Frees the chain's descriptors (as many as were added,
+ * found through the driver's own links). A used entry naming a descriptor
+ * that is not the head of a chain in flight is skipped and counted in *bad. */
 void *vq_reap(struct virtqueue *vq, uint32_t *len, uint64_t *bad);
 
 #endif

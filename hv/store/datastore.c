@@ -9,6 +9,7 @@
 #include "hv/core/log.h"
 #include "hv/core/settings.h"
 #include "hv/lib/format.h"
+#include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "hv/x86/rng.h"
@@ -94,7 +95,8 @@ static int resolve(const char *name, struct region *r, char *err, size_t errlen)
 		struct blockdev *d = blk_get(i);
 		size_t dl = strlen(d->name);
 		uint64_t index;
-		if (strncmp(name, d->name, dl) || name[dl] != 'p' || !parse_u64(name + dl + 1, &index))
+		if (strncmp(name, d->name, dl) || name[dl] != 'p' ||
+		    !parse_u64(name + dl + 1, &index))
 			continue;
 		struct blk_partition part;
 		if (blk_label_partition(d, (unsigned)index, &part)) {
@@ -115,24 +117,38 @@ static int resolve(const char *name, struct region *r, char *err, size_t errlen)
  * then its partitions of the datastore type. */
 typedef bool (*region_fn)(const struct region *r, void *ctx);
 
+/* The device's partitions of the datastore type (a sound GPT only). */
+static bool each_store_partition(struct blockdev *d, region_fn fn, void *ctx)
+{
+	static const uint8_t store_type[16] = STORE_GPT_TYPE_GUID_BYTES;
+	static struct blk_label label;
+	uint8_t *scratch = env_alloc(BLK_LABEL_HEAD_BYTES);
+	bool stop = false;
+
+	if (!scratch)
+		return false;
+	if (blk_label_read(d, scratch, &label) == BLK_OK && label.content == BLK_CONTENT_GPT) {
+		for (int i = blk_label_find_type(&label, store_type, 0); i >= 0 && !stop;
+		     i = blk_label_find_type(&label, store_type, (unsigned)i + 1)) {
+			const struct blk_partition *part = &label.parts[i];
+			struct region pr = { .dev = d, .first_lba = part->first_lba,
+					     .blocks = part->last_lba - part->first_lba + 1 };
+			fmt_snprintf(pr.name, sizeof(pr.name), "%sp%u", d->name, part->number);
+			stop = fn(&pr, ctx);
+		}
+	}
+	env_free(scratch, BLK_LABEL_HEAD_BYTES);
+	return stop;
+}
+
 static void each_candidate(region_fn fn, void *ctx)
 {
 	for (unsigned i = 0; i < blk_count(); i++) {
 		struct blockdev *d = blk_get(i);
 		struct region r = { .dev = d, .blocks = d->blocks };
 		str_copy(r.name, d->name, sizeof(r.name));
-		if (fn(&r, ctx))
+		if (fn(&r, ctx) || each_store_partition(d, fn, ctx))
 			return;
-		struct blk_partition part;
-		for (unsigned p = 1; !blk_label_partition(d, p, &part); p++) {
-			if (memcmp(part.type_guid, STORE_GPT_TYPE_GUID, 16))
-				continue;
-			struct region pr = { .dev = d, .first_lba = part.first_lba,
-					     .blocks = part.last_lba - part.first_lba + 1 };
-			fmt_snprintf(pr.name, sizeof(pr.name), "%sp%u", d->name, p);
-			if (fn(&pr, ctx))
-				return;
-		}
 	}
 }
 

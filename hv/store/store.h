@@ -33,6 +33,14 @@
 #define STORE_SECTOR 512         /* what guests address */
 #define STORE_DEFAULT_BLOCK_SIZE (64u * 1024) /* allocation unit of a disk */
 
+/* The GPT partition type of a datastore partition (the project's own,
+ * random). _BYTES is the 16-byte on-disk form of a GPT entry's type field
+ * (UEFI 2.10 section 5.3.3: the first three fields little-endian). */
+#define STORE_GPT_TYPE_GUID "83291ed0-b9ad-442f-b926-14e33e31adb1"
+#define STORE_GPT_TYPE_GUID_BYTES                                                          \
+	{ 0xd0, 0x1e, 0x29, 0x83, 0xad, 0xb9, 0x2f, 0x44,                                   \
+	  0xb9, 0x26, 0x14, 0xe3, 0x3e, 0x31, 0xad, 0xb1 }
+
 /* Results; 0 is success. */
 enum store_status_code {
 	STORE_OK = 0,

@@ -28,6 +28,42 @@
 #define VBLK_BAR_SIZE 0x4000ull
 #define VBLK_QUEUE_MAX 256
 #define VBLK_SEG_MAX 126           /* data descriptors per request */
+#define VBLK_CHAIN_MAX (VBLK_SEG_MAX + 2) /* with the header and status descriptors */
+#define VBLK_IOV_BATCH 128         /* host pieces per backend call */
+
+/* The PCI function (virtio 1.2, 4.1.2.1): a non-transitional device, ID
+ * 0x1040 + 2 (block), revision 1; its subsystem device ID 0x40 or higher
+ * ("SHOULD", and OVMF's driver requires it), QEMU's 0x1100 here. */
+#define VBLK_PCI_VENDOR 0x1af4
+#define VBLK_PCI_DEVICE 0x1042
+#define VBLK_PCI_SUBSYSTEM 0x1100
+#define VBLK_PCI_CLASS 0x018000    /* mass storage, other */
+
+/* The BAR's layout, which the vendor capabilities describe (4.1.4). */
+#define VBLK_COMMON_OFFSET 0x0000
+#define VBLK_COMMON_LENGTH 0x38    /* struct virtio_pci_common_cfg up to queue_device */
+#define VBLK_ISR_OFFSET 0x1000
+#define VBLK_ISR_LENGTH 1
+#define VBLK_DEVICE_OFFSET 0x2000
+#define VBLK_DEVICE_LENGTH 0x40    /* struct virtio_blk_config up to max_secure_erase_sectors */
+#define VBLK_NOTIFY_OFFSET 0x3000
+#define VBLK_NOTIFY_LENGTH 4
+#define VBLK_NOTIFY_MULTIPLIER 4   /* queue 0's queue_notify_off is 0 */
+
+/* Device status bits (2.1) and the features offered (5.2.3, 6). */
+#define VBLK_S_ACKNOWLEDGE 0x01
+#define VBLK_S_DRIVER 0x02
+#define VBLK_S_DRIVER_OK 0x04
+#define VBLK_S_FEATURES_OK 0x08
+#define VBLK_S_NEEDS_RESET 0x40
+#define VBLK_S_FAILED 0x80
+#define VBLK_F_SEG_MAX (1ull << 2)
+#define VBLK_F_RO (1ull << 5)
+#define VBLK_F_BLK_SIZE (1ull << 6)
+#define VBLK_F_FLUSH (1ull << 9)
+#define VBLK_F_VERSION_1 (1ull << 32)
+#define VBLK_ISR_QUEUE 0x01
+#define VBLK_ISR_CONFIG 0x02
 
 /* Guest memory as the VM gives it. */
 struct vblk_mem {
@@ -59,6 +95,15 @@ struct vblk_stats {
 	uint64_t bad_requests;   /* out of range, malformed chains, unsupported types */
 	uint64_t bad_accesses;   /* register accesses of a wrong width or offset */
 	uint64_t notifies, interrupts;
+	uint64_t needs_reset;    /* times the queue was found unusable (DEVICE_NEEDS_RESET) */
+};
+
+/* One descriptor of the chain being handled (a copy: the guest cannot
+ * change it under the device). */
+struct vblk_desc {
+	uint64_t addr;
+	uint32_t len;
+	bool write;
 };
 
 struct vblk {
@@ -79,12 +124,15 @@ struct vblk {
 	uint64_t queue_desc, queue_driver, queue_device;
 	uint16_t last_avail;       /* next available entry to take */
 	uint16_t used_idx;         /* the used index the device last wrote */
-	bool irq_level;
+	bool irq_level;            /* the line as driven: ISR not 0 and INTx not disabled */
 	/* Wiring (not guest state). */
 	struct vblk_mem mem;
 	struct vblk_backend backend;
 	struct irq_line irq;
 	struct vblk_stats stats;
+	/* Scratch for the request being handled (not guest state). */
+	struct vblk_desc chain[VBLK_CHAIN_MAX];
+	struct vblk_iov iov[VBLK_IOV_BATCH];
 };
 
 /* Power-on state; 'pin' is the INTx pin (1 = INTA#) the PCI header shows,
@@ -95,12 +143,22 @@ void vblk_init(struct vblk *b, uint64_t capacity_sectors, bool read_only, const 
 /* The BAR's offset decoding: 'offset' into the BAR, width 1, 2, 4 or 8. */
 uint64_t vblk_bar_read(struct vblk *b, uint64_t offset, unsigned width);
 void vblk_bar_write(struct vblk *b, uint64_t offset, unsigned width, uint64_t value);
-/* The PCI function's hooks for vpci_register (BAR moves need nothing). */
+/* The PCI function's hooks for vpci_register (BAR moves need nothing):
+ * the status register's interrupt bit is computed on read, and a command
+ * write re-drives the line (Interrupt Disable). ctx is the struct vblk. */
 extern const struct vpci_function_ops vblk_pci_ops;
+/* Drives the line from the ISR and the command register's Interrupt
+ * Disable: for the caller after loading the PCI bus's state (vpci_load
+ * calls no hooks). */
+void vblk_sync_irq(struct vblk *b);
 
 /* Migration (layout in docs/device-state.md). Returns the size written, 0
  * when buf is too small; load returns 0 or -1 with the reason and nothing
- * changed. */
+ * changed. The configuration space travels with the PCI bus (vpci_save);
+ * load re-drives the line from the loaded ISR and the command register as
+ * it is then, so load the bus first or call vblk_sync_irq() after it.
+ * @pre for load: the destination was set up with the same disk (capacity,
+ * read-only, serial: all checked) */
 #define VBLK_STATE_SIZE 96
 size_t vblk_save(const struct vblk *b, uint8_t *buf, size_t size);
 int vblk_load(struct vblk *b, const uint8_t *buf, size_t len, char *err, size_t errlen);

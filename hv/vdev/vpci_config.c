@@ -140,6 +140,41 @@ bool vpci_config_bar(const struct vpci_config *cfg, unsigned index, uint64_t *ad
 	return true;
 }
 
+/* The capability the list ends with, or 0 for an empty list. The model
+ * built the list, so it ends; the bound only keeps a bug from looping. */
+static unsigned last_capability(const struct vpci_config *cfg)
+{
+	unsigned at = cfg->bytes[PCI_CAPABILITY_LIST], last = 0;
+
+	for (unsigned hops = 0; at && hops < VPCI_CONFIG_SIZE / 4; hops++) {
+		last = at;
+		at = cfg->bytes[at + 1];
+	}
+	return last;
+}
+
+unsigned vpci_config_add_capability(struct vpci_config *cfg, uint8_t id, const void *body,
+				    unsigned body_len)
+{
+	unsigned at = cfg->cap_free ? cfg->cap_free : VPCI_CAP_FIRST;
+
+	if (id == 0 || body_len > VPCI_CONFIG_SIZE || at + 2 + body_len > VPCI_CONFIG_SIZE)
+		return 0;
+	unsigned last = last_capability(cfg);
+	cfg->bytes[at] = id;
+	cfg->bytes[at + 1] = 0;
+	if (body_len)
+		memcpy(cfg->bytes + at + 2, body, body_len);
+	if (last)
+		cfg->bytes[last + 1] = (uint8_t)at;
+	else
+		cfg->bytes[PCI_CAPABILITY_LIST] = (uint8_t)at;
+	cfg->bytes[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+	unsigned end = (at + 2 + body_len + 3) & ~3u;
+	cfg->cap_free = (uint16_t)end;
+	return at;
+}
+
 uint32_t vpci_config_read(const struct vpci_config *cfg, unsigned offset, unsigned width)
 {
 	uint32_t v = 0;

@@ -50,6 +50,7 @@ struct vpci_config {
 	uint8_t bytes[VPCI_CONFIG_SIZE]; /* the registers as the guest reads them */
 	uint8_t wmask[VPCI_CONFIG_SIZE]; /* bits a guest write sets to the value written */
 	uint8_t w1c[VPCI_CONFIG_SIZE];   /* bits a guest write of 1 clears */
+	uint16_t cap_free;               /* where the next capability goes; 0: none yet */
 };
 
 /* class_code: base class << 16 | subclass << 8 | programming interface. */
@@ -70,6 +71,18 @@ bool vpci_config_set_bar(struct vpci_config *cfg, unsigned index, enum vpci_bar_
  * Returns false for an undeclared BAR (or the upper half of a 64-bit one). */
 bool vpci_config_bar(const struct vpci_config *cfg, unsigned index, uint64_t *address,
 		     bool *enabled);
+
+/* Appends a capability to the list (PCI 3.0, 6.7): a byte 'id', the next
+ * pointer, then 'body_len' bytes of 'body', all read-only to the guest.
+ * The first goes at 0x40 (the end of the type 0 header), each next one at
+ * the dword after the previous one's end; the list stays in the order of
+ * the calls, and the status register's capabilities-list bit is set.
+ * Returns the capability's offset, or 0 with nothing changed when it does
+ * not fit below 256 (or id is 0). */
+#define VPCI_CAP_FIRST 0x40
+#define PCI_CAP_ID_VENDOR 0x09
+unsigned vpci_config_add_capability(struct vpci_config *cfg, uint8_t id, const void *body,
+				    unsigned body_len);
 
 /* Guest accesses, width 1, 2 or 4, little-endian.
  * @pre offset + width <= VPCI_CONFIG_SIZE */

@@ -16,6 +16,7 @@
 #include "hv/vdev/vpci.h"
 #include "hv/vdev/vpic.h"
 #include "hv/vdev/vpit.h"
+#include "hv/vdev/virtio_blk.h"
 #include "hv/vdev/vrtc.h"
 #include "hv/vdev/vuart.h"
 
@@ -99,6 +100,45 @@ static int vlapic_in(void *d, const uint8_t *b, size_t n, char *e, size_t el)
 	return vlapic_load_extra(d, b, n, 40, e, el);
 }
 
+/* A disk of 1 GiB; no request runs during a load, so memory and backend
+ * only have to exist. */
+static size_t no_ram(void *ctx, uint64_t gpa, size_t len, bool write, void **host)
+{
+	(void)ctx, (void)gpa, (void)len, (void)write, (void)host;
+	return 0;
+}
+
+static int no_io(void *ctx, uint64_t sector, const struct vblk_iov *iov, unsigned n)
+{
+	(void)ctx, (void)sector, (void)iov, (void)n;
+	return -1;
+}
+
+static int no_flush(void *ctx)
+{
+	(void)ctx;
+	return -1;
+}
+
+static void vblk_fresh(void *d)
+{
+	static const struct vblk_mem mem = { no_ram, NULL };
+	static const struct vblk_backend backend = { no_io, no_io, no_flush, NULL };
+	static const struct irq_line irq = { NULL, NULL, 0 };
+
+	vblk_init(d, 2097152, false, "fuzz-disk", &mem, &backend, &irq);
+}
+
+static size_t vblk_out(const void *d, uint8_t *b, size_t n)
+{
+	return vblk_save(d, b, n);
+}
+
+static int vblk_in(void *d, const uint8_t *b, size_t n, char *e, size_t el)
+{
+	return vblk_load(d, b, n, e, el);
+}
+
 #define ENTRY(prefix, type) { prefix##_out, prefix##_in, prefix##_fresh, sizeof(type) }
 
 static const struct subject subjects[] = {
@@ -106,6 +146,7 @@ static const struct subject subjects[] = {
 	ENTRY(vioapic, struct vioapic),	  ENTRY(vrtc, struct vrtc),
 	ENTRY(vacpi_pm, struct vacpi_pm), ENTRY(vpci, struct vpci),
 	ENTRY(vlapic, struct vlapic),	  ENTRY(vuart, struct vuart),
+	ENTRY(vblk, struct vblk),
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

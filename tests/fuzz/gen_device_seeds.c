@@ -13,6 +13,7 @@
 #include "hv/vdev/vpci.h"
 #include "hv/vdev/vpic.h"
 #include "hv/vdev/vpit.h"
+#include "hv/vdev/virtio_blk.h"
 #include "hv/vdev/vrtc.h"
 #include "hv/vdev/vuart.h"
 
@@ -143,6 +144,49 @@ static int uart_seeds(void)
 	return bad | put("uart-programmed", 7, vuart_save_extra(&u, blob + 1, sizeof(blob) - 1));
 }
 
+static size_t no_ram(void *ctx, uint64_t gpa, size_t len, bool write, void **host)
+{
+	(void)ctx, (void)gpa, (void)len, (void)write, (void)host;
+	return 0;
+}
+
+static int no_io(void *ctx, uint64_t sector, const struct vblk_iov *iov, unsigned n)
+{
+	(void)ctx, (void)sector, (void)iov, (void)n;
+	return -1;
+}
+
+static int no_flush(void *ctx)
+{
+	(void)ctx;
+	return -1;
+}
+
+/* The same disk as the fuzz target's (1 GiB, "fuzz-disk"). */
+static int blk_seeds(void)
+{
+	static struct vblk b;
+	const struct vblk_mem mem = { no_ram, NULL };
+	const struct vblk_backend backend = { no_io, no_io, no_flush, NULL };
+	const struct irq_line irq = { NULL, NULL, 0 };
+	vblk_init(&b, 2097152, false, "fuzz-disk", &mem, &backend, &irq);
+	int bad = put("blk-reset", 8, vblk_save(&b, blob + 1, sizeof(blob) - 1));
+	/* A driver's setup (virtio 3.1.1): status, features, queue 0 of 64. */
+	vblk_bar_write(&b, 0x14, 1, 0x03);
+	vblk_bar_write(&b, 0x08, 4, 0);
+	vblk_bar_write(&b, 0x0c, 4, 0x200);   /* FLUSH */
+	vblk_bar_write(&b, 0x08, 4, 1);
+	vblk_bar_write(&b, 0x0c, 4, 1);       /* VERSION_1 */
+	vblk_bar_write(&b, 0x14, 1, 0x0b);
+	vblk_bar_write(&b, 0x18, 2, 64);
+	vblk_bar_write(&b, 0x20, 8, 0x10000);
+	vblk_bar_write(&b, 0x28, 8, 0x10400);
+	vblk_bar_write(&b, 0x30, 8, 0x11000);
+	vblk_bar_write(&b, 0x1c, 2, 1);
+	vblk_bar_write(&b, 0x14, 1, 0x0f);
+	return bad | put("blk-programmed", 8, vblk_save(&b, blob + 1, sizeof(blob) - 1));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -151,5 +195,5 @@ int main(int argc, char **argv)
 	}
 	outdir = argv[1];
 	return pic_seeds() | pit_seeds() | ioapic_seeds() | rtc_seeds() | pm_seeds() |
-	       pci_seeds() | lapic_seeds() | uart_seeds();
+	       pci_seeds() | lapic_seeds() | uart_seeds() | blk_seeds();
 }

@@ -217,3 +217,92 @@ Test(virtqueue, indexes_wrap_over_many_rounds, .init = setup)
 	cr_assert_eq(vq.last_used, 8928);
 	cr_assert_eq(vq.num_free, QSIZE, "every descriptor came back");
 }
+
+/* The descriptor table is shared memory: a device may scribble on it. The
+ * driver's bookkeeping must not follow what it finds there. */
+
+/* The device re-links an in-flight chain into another one: reaping the
+ * first must free exactly its own descriptors, not the other chain's. */
+Test(virtqueue, a_chain_relinked_by_the_device_frees_only_its_own_descriptors, .init = setup)
+{
+	cr_assert(add_one(1, 2));
+	cr_assert(add_one(2, 3));
+	vq_publish(&vq);
+	int a = dev_take(), b = dev_take();
+	uint16_t a_last = desc[a].next;
+	desc[a_last].flags |= VQ_DESC_F_NEXT; /* chain a now runs on into b */
+	desc[a_last].next = (uint16_t)b;
+	dev_complete((uint32_t)a, 1);
+
+	uint64_t bad = 0;
+	uint32_t len;
+	cr_assert_eq((uintptr_t)vq_reap(&vq, &len, &bad), 1);
+	cr_assert_eq(vq.num_free, QSIZE - 3, "chain b's 3 descriptors stay in flight");
+	dev_complete((uint32_t)b, 2);
+	cr_assert_eq((uintptr_t)vq_reap(&vq, &len, &bad), 2);
+	cr_assert_eq(vq.num_free, QSIZE);
+	cr_assert_eq(bad, 0);
+}
+
+/* The device cuts a chain short (clears NEXT) or points it out of the
+ * table: the driver still frees the chain it added, and nothing else. */
+Test(virtqueue, a_chain_cut_or_sent_out_of_range_still_frees_what_was_added, .init = setup)
+{
+	cr_assert(add_one(1, 3));
+	cr_assert(add_one(2, 3));
+	vq_publish(&vq);
+	int a = dev_take(), b = dev_take();
+	desc[a].flags &= (uint16_t)~VQ_DESC_F_NEXT;
+	desc[b].next = 0xfff0; /* far outside an 8-entry table */
+	desc[desc[a].next].next = 0xfff0;
+	dev_complete((uint32_t)a, 1);
+	dev_complete((uint32_t)b, 1);
+
+	uint64_t bad = 0;
+	uint32_t len;
+	cr_assert_eq((uintptr_t)vq_reap(&vq, &len, &bad), 1);
+	cr_assert_eq(vq.num_free, QSIZE - 3);
+	cr_assert_eq((uintptr_t)vq_reap(&vq, &len, &bad), 2);
+	cr_assert_eq(vq.num_free, QSIZE);
+	cr_assert_eq(bad, 0);
+}
+
+/* Collects the descriptors of the chain at 'head' as the device sees it
+ * (links as the driver wrote them at add time); returns how many. */
+static int dev_chain(int head, bool used[QSIZE])
+{
+	int n = 0;
+	for (uint16_t idx = (uint16_t)head;; idx = desc[idx].next) {
+		cr_assert_lt(idx, QSIZE, "the driver linked descriptor %u", idx);
+		cr_assert_not(used[idx], "descriptor %u is in two chains", idx);
+		used[idx] = true;
+		n++;
+		if (!(desc[idx].flags & VQ_DESC_F_NEXT))
+			return n;
+	}
+}
+
+/* After the device overwrote every link of the free descriptors (a
+ * cycle through one of them), new chains still use distinct descriptors. */
+Test(virtqueue, scribbled_free_descriptor_links_are_not_used_for_allocation, .init = setup)
+{
+	cr_assert(add_one(1, 4));
+	vq_publish(&vq);
+	dev_complete((uint32_t)dev_take(), 1);
+	uint64_t bad = 0;
+	uint32_t len;
+	cr_assert_eq((uintptr_t)vq_reap(&vq, &len, &bad), 1);
+	for (int i = 0; i < QSIZE; i++)
+		desc[i].next = 5;
+
+	cr_assert(add_one(2, 3));
+	cr_assert(add_one(3, 3));
+	cr_assert(add_one(4, 2));
+	cr_assert_not(add_one(5, 1), "all 8 descriptors are in use");
+	vq_publish(&vq);
+	bool used[QSIZE] = { false };
+	int total = 0;
+	for (int h; (h = dev_take()) >= 0;)
+		total += dev_chain(h, used);
+	cr_assert_eq(total, QSIZE);
+}
