@@ -3,7 +3,7 @@
 one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
-    tools/bench.py [guests] [dirty] [linux] [net] [migrate] [mce] [--json FILE]
+    tools/bench.py [guests] [dirty] [linux] [net] [migrate] [mce] [disk] [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
@@ -16,6 +16,10 @@ protection also at 2 MiB), harvested every HARVEST_EVERY seconds as a
 pre-copy round would: write throughput as a ratio to tracking off, exits
 per second, pages per harvest, and harvest time per GiB of guest memory
 (idle and after every page was written).
+
+disk: see tools/bench_disk.py (a guest's sequential MB/s and random 4 KiB
+IOPS through virtio-blk and the datastore as a ratio to the hypervisor's
+own driver on the same host device model, virtio-blk and NVMe).
 
 linux: see tools/bench_linux.py (Debian's kernel to its shell prompt as a
 VM against the same boot on bare QEMU, alternated; the VM's exits by kind).
@@ -44,6 +48,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import hvbochs  # noqa: E402
 import hvlaunch  # noqa: E402
+from bench_disk import bench_disk, print_disk  # noqa: E402
 from bench_linux import bench_linux, print_linux  # noqa: E402
 from bench_mce import bench_mce, print_mce  # noqa: E402
 from bench_migrate import bench_migrate, print_migrate  # noqa: E402
@@ -220,7 +225,8 @@ def print_dirty(r):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("suites", nargs="*", default=["guests", "dirty", "linux", "net", "migrate", "mce"])
+    p.add_argument("suites", nargs="*",
+                   default=["guests", "dirty", "linux", "net", "migrate", "mce", "disk"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
@@ -255,6 +261,9 @@ def main():
     if "linux" in a.suites:
         results["linux_qemu"] = bench_linux(ROOT)
         print_linux(results["linux_qemu"])
+    if "disk" in a.suites:
+        results["disk_qemu"] = bench_disk(ROOT)
+        print_disk(results["disk_qemu"])
     if "net" in a.suites:
         results["net_qemu"] = bench_net(os.path.join(ROOT, "build", "bench"))
         print_net(results["net_qemu"])

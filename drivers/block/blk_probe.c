@@ -1,10 +1,12 @@
 /* Finds the host's block devices at boot: every PCI function a block
- * driver takes, then the RAM disk if the settings ask for one. */
+ * driver takes, then the RAM disk if the settings ask for one; registers
+ * the main-loop poller that completes their requests. */
 #include "drivers/block/blk_drivers.h"
 #include "drivers/block/blk_probe.h"
 #include "drivers/block/blockdev.h"
 #include "drivers/pci/pci.h"
 #include "hv/core/log.h"
+#include "hv/core/mainloop.h"
 
 static const struct blk_driver *const drivers[] = { &virtio_blk_driver, &nvme_driver };
 
@@ -37,6 +39,20 @@ static void probe_function(struct pci_device *pci)
 	}
 }
 
+/* Completes requests submitted without waiting (those with a done
+ * function) while the main loop runs; blk_io polls by itself. */
+static bool poll_devices(void)
+{
+	bool pending = false;
+
+	for (unsigned i = 0; i < blk_count(); i++)
+		pending |= blk_get(i)->in_flight && !blk_get(i)->failed;
+	return pending && blk_poll_all() > 0;
+}
+
+static struct poller blk_poller = { .name = "blk", .poll = poll_devices,
+				    .stage = POLL_DEVICES };
+
 size_t blk_probe_all(void)
 {
 	for (size_t i = 0; i < pci_device_count(); i++) {
@@ -47,5 +63,7 @@ size_t blk_probe_all(void)
 	unsigned before = blk_count();
 	if (ramdisk_boot_create())
 		log_device(blk_get(before), NULL);
+	if (blk_count())
+		mainloop_register(&blk_poller);
 	return blk_count();
 }

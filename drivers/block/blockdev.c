@@ -265,8 +265,8 @@ int blk_io(struct blockdev *dev, enum blk_op op, uint64_t lba, void *buf, uint64
 			break;
 		uint32_t len = bytes - done < limit ? (uint32_t)(bytes - done) : limit;
 		struct blk_request *req = &r.req[slot];
-		*req = (struct blk_request){ .op = op, .fua = fua, .lba = lba + done / dev->block_size,
-					     .nsegs = 1 };
+		*req = (struct blk_request){ .op = op, .fua = fua, .nsegs = 1,
+					     .lba = lba + done / dev->block_size };
 		req->segs[0] = (struct blk_seg){ .data = (uint8_t *)buf + done, .len = len };
 		int rc = submit_waiting(dev, req);
 		if (rc != BLK_OK) {

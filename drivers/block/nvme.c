@@ -69,7 +69,8 @@ static bool wait_ready(struct nvme_ctrl *c, bool ready, const char **why)
 			return false;
 		}
 		if (time_ns() > deadline) {
-			*why = ready ? "controller not ready in CAP.TO" : "controller reset timed out";
+			*why = ready ? "controller not ready in CAP.TO" :
+				       "controller reset timed out";
 			return false;
 		}
 		__asm__ volatile("pause");

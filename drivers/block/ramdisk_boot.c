@@ -25,7 +25,8 @@ unsigned ramdisk_boot_create(void)
 		return 0;
 	uint64_t pa = pages_alloc(bytes / PAGE_SIZE, 1);
 	if (!pa) {
-		log_warn("blk: ramdisk: no %lu MiB of contiguous memory", (unsigned long)(bytes >> 20));
+		log_warn("blk: ramdisk: no %lu MiB of contiguous memory",
+			 (unsigned long)(bytes >> 20));
 		return 0;
 	}
 	if (!ramdisk_init(&rd, "ram0", phys_to_virt(pa), bytes) || blk_register(&rd.dev) < 0) {

@@ -93,7 +93,8 @@ static int data_bufs(struct vblk *vb, const struct blk_request *req, struct vq_b
 			uint32_t len = vb->size_max && left > vb->size_max ? vb->size_max : left;
 			if ((uint32_t)n == vb->max_data_desc)
 				return -1;
-			bufs[n++] = (struct vq_buf){ .addr = pa, .len = len, .device_writes = writes };
+			bufs[n++] = (struct vq_buf){ .addr = pa, .len = len,
+						     .device_writes = writes };
 			pa += len;
 			left -= len;
 		}
@@ -254,7 +255,8 @@ static bool read_geometry(struct vblk *vb, const char **why)
 		*why = "device allows no data segment";
 		return false;
 	}
-	uint64_t max = vb->size_max ? (uint64_t)vb->size_max * vb->max_data_desc : VBLK_MAX_TRANSFER;
+	uint64_t max = vb->size_max ? (uint64_t)vb->size_max * vb->max_data_desc :
+				      VBLK_MAX_TRANSFER;
 	d->max_transfer = max < VBLK_MAX_TRANSFER ? (uint32_t)max : VBLK_MAX_TRANSFER;
 	d->max_transfer -= d->max_transfer % bs;
 	d->read_only = f & VIRTIO_BLK_F_RO;
@@ -265,9 +267,10 @@ static bool read_geometry(struct vblk *vb, const char **why)
 
 static bool vblk_setup(struct vblk *vb, struct pci_device *pci, const char **why)
 {
-	if (!virtio_pci_open(&vb->vp, pci, why) ||
-	    !virtio_pci_negotiate(&vb->vp, VIRTIO_BLK_F_SIZE_MAX | VIRTIO_BLK_F_SEG_MAX |
-				  VIRTIO_BLK_F_RO | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH, why))
+	uint64_t wanted = VIRTIO_BLK_F_SIZE_MAX | VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_RO |
+			  VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH;
+
+	if (!virtio_pci_open(&vb->vp, pci, why) || !virtio_pci_negotiate(&vb->vp, wanted, why))
 		return false;
 	vb->notify = virtio_pci_setup_queue(&vb->vp, VBLK_QUEUE, VBLK_QUEUE_MAX, &vb->vq);
 	if (!vb->notify || vb->vq.size < 4) {

@@ -135,6 +135,8 @@ volatile uint16_t *virtio_pci_setup_queue(struct virtio_pci *v, uint16_t index,
 	uint16_t size = cc16(v, CC_QUEUE_SIZE);
 	if (!size)
 		return NULL;
+	if (max_size > VQ_MAX_SIZE)
+		max_size = VQ_MAX_SIZE; /* the driver-private chain arrays' size */
 	while (size > max_size)
 		size /= 2; /* device maximums are powers of two */
 	void *desc = alloc_ring(vq_desc_bytes(size));

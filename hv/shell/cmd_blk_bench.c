@@ -57,8 +57,8 @@ static bool parse_args(struct shell *sh, struct bench *b, int argc, char **argv,
 	for (int i = 4; i < argc; i++) {
 		if (!strcmp(argv[i], "force"))
 			*force = true;
-		else if (!parse_opt(argv[i], "size=", &size_mb) && !parse_opt(argv[i], "bs=", &bs_kib) &&
-			 !parse_opt(argv[i], "qd=", &qd))
+		else if (!parse_opt(argv[i], "size=", &size_mb) &&
+			 !parse_opt(argv[i], "bs=", &bs_kib) && !parse_opt(argv[i], "qd=", &qd))
 			return sh_error(sh, "unknown option '%.24s'", argv[i]), false;
 	}
 	b->bs = (uint32_t)(bs_kib * 1024);

@@ -45,14 +45,15 @@ static void print_disk(struct shell *sh, const struct store_disk_info *d, bool l
 	store_uuid_format(&d->uuid, uuid);
 	attached_to(d->name, vms, sizeof(vms));
 	if (!long_form) {
-		sh_printf(sh, "disk name=%s size=%lu allocated=%lu parent=%s base=%d attached=%s\n",
+		sh_printf(sh, "%s size=%lu allocated=%lu parent=%s base=%d attached=%s\n",
 			  d->name, (unsigned long)d->size,
 			  (unsigned long)(d->allocated_blocks * d->block_size),
 			  d->parent[0] ? d->parent : "-", d->base, vms);
 		return;
 	}
-	sh_printf(sh, "name=%s\nuuid=%s\nsize=%lu\nblock_size=%u\nallocated_blocks=%lu\n"
-		  "allocated=%lu\ncontent_id=%s\nparent=%s\nbase=%d\nchildren=%u\nattached=%s\n",
+	sh_printf(sh, "name: %s\nuuid: %s\nsize: %lu\nblock_size: %u\nallocated_blocks: %lu\n"
+		  "allocated: %lu\ncontent_id: %s\nparent: %s\nbase: %d\nchildren: %u\n"
+		  "attached: %s\n",
 		  d->name, uuid, (unsigned long)d->size, d->block_size,
 		  (unsigned long)d->allocated_blocks,
 		  (unsigned long)(d->allocated_blocks * d->block_size), content,
@@ -117,7 +118,7 @@ static int disk_snapshot(struct shell *sh, struct store *s, int argc, char **arg
 		return sh_error(sh, "%s", err);
 	struct store_disk_info d;
 	if (!store_disk_info(s, argv[2], &d)) {
-		sh_printf(sh, "base=%s\n", d.parent);
+		sh_printf(sh, "snapshot: %s\n", d.parent);
 		print_disk(sh, &d, true);
 	}
 	return SHELL_OK;
@@ -145,7 +146,7 @@ static int disk_sum(struct shell *sh, struct store *s, int argc, char **argv)
 	(void)argc;
 	if (store_disk_sum(s, argv[2], &sum, err, sizeof(err)))
 		return sh_error(sh, "%s", err);
-	sh_printf(sh, "sum=%016lx\n", (unsigned long)sum);
+	sh_printf(sh, "sum: %016lx\n", (unsigned long)sum);
 	return SHELL_OK;
 }
 

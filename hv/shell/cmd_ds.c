@@ -18,24 +18,23 @@ static int ds_show(struct shell *sh)
 	char uuid[37];
 
 	if (!s) {
-		sh_printf(sh, "state=none reason=\"%s\"\n", datastore_absence());
+		sh_printf(sh, "state: none\nreason: %s\n", datastore_absence());
 		return SHELL_OK;
 	}
 	store_info(s, &i);
 	store_uuid_format(&i.uuid, uuid);
-	sh_printf(sh, "device=%s uuid=%s size=%lu free=%lu block=%lu disks=%u state=%s\n",
-		  datastore_region(), uuid, (unsigned long)i.size,
-		  (unsigned long)(i.free_blocks * i.block_size), (unsigned long)i.block_size,
-		  i.disks, state_of(&i));
-	sh_printf(sh, "size_mib=%lu free_mib=%lu commits=%lu replayed=%lu\n",
-		  (unsigned long)(i.size >> 20),
-		  (unsigned long)((i.free_blocks * i.block_size) >> 20), (unsigned long)i.commits,
-		  (unsigned long)i.replayed_transactions);
+	uint64_t free_bytes = i.free_blocks * i.block_size;
+	sh_printf(sh, "state: %s\ndevice: %s\nuuid: %s\nsize: %lu (%lu MiB)\n"
+		  "free: %lu (%lu MiB)\nblock_size: %lu\ndisks: %u\ncommits: %lu\n"
+		  "replayed: %lu\n", state_of(&i), datastore_region(), uuid,
+		  (unsigned long)i.size, (unsigned long)(i.size >> 20), (unsigned long)free_bytes,
+		  (unsigned long)(free_bytes >> 20), (unsigned long)i.block_size, i.disks,
+		  (unsigned long)i.commits, (unsigned long)i.replayed_transactions);
 	if (i.problem[0])
-		sh_printf(sh, "problem=\"%s\"\n", i.problem);
-	if (i.full)
-		sh_printf(sh, "problem=\"full: writes needing new blocks fail with an I/O error "
-			      "until disks are deleted\"\n");
+		sh_printf(sh, "problem: %s\n", i.problem);
+	else if (i.full)
+		sh_printf(sh, "problem: full: writes that need new blocks fail with an I/O error "
+			      "until disks are deleted\n");
 	return SHELL_OK;
 }
 

