@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="gcc make binutils gnu-efi ovmf qemu-system-x86 libcriterion-dev
 bochs bochsbios vgabios python3-pytest mtools dosfstools dpkg-dev clang
-libclang-rt-14-dev gcc-multilib cpio"
+libclang-rt-14-dev gcc-multilib cpio qemu-utils"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LWIP_DIR="$ROOT/third_party/lwip"

@@ -42,7 +42,7 @@ def run(*args, rc=0, env=None):
 
 
 def fields(line):
-    """'disk name=a size=1 parent= base=0' -> {'name': 'a', ...}; a
+    """'disk name=a size=1 parent=- base=0' -> {'name': 'a', ...}; a
     'problem=' value runs to the end of the line."""
     head, _, problem = line.partition(" problem=")
     out = dict(kv.split("=", 1) for kv in head.split()[1:])
@@ -202,6 +202,13 @@ def test_create_refuses_to_overwrite(tmp_path, image):
     assert os.path.getsize(empty) == 16 * MIB
 
 
+def test_create_too_small_leaves_no_file(tmp_path):
+    small = tmp_path / "small.img"
+    r = run("create", small, "3M", "--gpt", rc=1)
+    assert r.stderr == f"hvdisk: error: {small}: too small for a GPT image (at least 4 MiB)\n"
+    assert not small.exists()
+
+
 def test_files_without_a_store_are_refused(tmp_path):
     zeros = tmp_path / "zeros.img"
     zeros.write_bytes(bytes(4 * MIB))
@@ -211,13 +218,25 @@ def test_files_without_a_store_are_refused(tmp_path):
     assert "No such file or directory" in r.stderr
 
 
-def test_an_image_locked_by_another_process_is_refused(image):
-    # QEMU takes such locks on its drive images.
+def test_locks_keep_writers_apart_and_let_readers_share(tmp_path, image):
+    # QEMU takes such locks on its drive images: shared ones on some bytes.
+    src = tmp_path / "src.raw"
+    src.write_bytes(patterned(9, ("r", 0)))
+    before = image.read_bytes()
+    with open(image, "rb") as f:
+        fcntl.lockf(f, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, 100)
+        r = run("import", image, "d", src, rc=1)
+        assert r.stderr == (f"hvdisk: error: {image}: in use by another process (a running QEMU "
+                            "holds a lock on it)\n")
+        assert listing(image)[1] == {}
+        assert run("check", image).stdout == "check: 0 problems\n"
+    # Reading changes nothing in the image.
+    assert image.read_bytes() == before
     with open(image, "r+b") as f:
         fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         r = run("list", image, rc=1)
         assert "in use by another process" in r.stderr
-    listing(image)
+    run("import", image, "d", src)
 
 
 # ---- import, export, sum -----------------------------------------------------
@@ -232,7 +251,7 @@ def test_import_raw_is_thin_and_exports_byte_identical(tmp_path, image):
     store, disks = listing(image)
     d = disks["disk1"]
     assert int(d["size"]) == len(padded(data))
-    assert d["parent"] == "" and d["base"] == "0"
+    assert d["parent"] == "-" and d["base"] == "0"
     assert re.fullmatch(r"[0-9a-f-]{36}", d["content_id"])
     # Only the blocks holding data were written.
     block = int(store["block_size"])
@@ -275,6 +294,21 @@ def test_import_refuses_a_taken_name_and_export_an_existing_file(tmp_path, image
     assert src.read_bytes() == patterned(3, ("r", 0))
     r = run("export", image, "nosuch", tmp_path / "x.raw", rc=1)
     assert not (tmp_path / "x.raw").exists()
+
+
+def test_import_into_a_full_store_fails_and_leaves_no_disk(tmp_path):
+    image = tmp_path / "small.img"
+    run("create", image, "16M")
+    src = tmp_path / "big.raw"
+    src.write_bytes(random.Random(10).randbytes(20 * MIB))
+    r = run("import", image, "big", src, rc=1)
+    assert re.fullmatch(r"hvdisk: error: writing big at \d+: datastore full\n"
+                        r"hvdisk: the half-imported disk big was deleted\n", r.stderr)
+    store, disks = listing(image)
+    assert disks == {} and store["state"] == "ok"
+    assert run("check", image).stdout == "check: 0 problems\n"
+    src.write_bytes(random.Random(10).randbytes(4 * MIB))
+    run("import", image, "fits", src)
 
 
 QEMU_IMG = shutil.which("qemu-img")
@@ -326,7 +360,7 @@ def test_snapshot_child_writes_leave_the_base_unchanged(tmp_path, image):
     r = run("snapshot", image, "vm")
     base = re.fullmatch(r"snapshot name=vm base=(\S+)\n", r.stdout).group(1)
     disks = listing(image)[1]
-    assert disks[base]["base"] == "1" and disks[base]["parent"] == ""
+    assert disks[base]["base"] == "1" and disks[base]["parent"] == "-"
     assert disks["vm"]["parent"] == base and disks["vm"]["base"] == "0"
     assert disks["vm"]["content_id"] == content_before
     assert disks["vm"]["allocated"] == "0"
@@ -386,9 +420,15 @@ def test_create_disk_is_empty_and_reads_as_zeros(tmp_path, image):
 
 # ---- check on damaged images ------------------------------------------------
 
-PAGE = 4096
-SB_JOURNAL_START = 64  # hv/store/store_format.h
-SB_DISKTAB_START = 96
+def format_constant(name):
+    """A number #defined in hv/store/store_format.h (the on-disk format)."""
+    with open(os.path.join(ROOT, "hv", "store", "store_format.h")) as f:
+        return int(re.search(rf"#define {name} (\w+?)u?\b", f.read()).group(1), 0)
+
+
+PAGE = format_constant("STORE_PAGE")
+SB_JOURNAL_START = format_constant("SB_JOURNAL_START")  # u64: the journal's first page
+SB_DISKTAB_START = format_constant("SB_DISKTAB_START")  # u64: the disk table's first page
 
 
 def flip(path, offset, length=16):

@@ -26,13 +26,14 @@ static int create_fail(int fd, const char *path, const char *what)
  * (or a device, which is never empty) is refused unless 'force'; a device
  * keeps its size, which must hold 'size'. The lock comes before the
  * truncation, so an image a running QEMU holds is left alone. */
-static int create_file(const char *path, uint64_t size, bool force)
+static int create_file(const char *path, uint64_t size, bool force, bool *created)
 {
 	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	struct stat st;
 	bool exists = stat(path, &st) == 0;
 	int fd;
 
+	*created = !exists;
 	if (exists && !force && !(S_ISREG(st.st_mode) && st.st_size == 0))
 		return hvdisk_error("%s exists and is not empty (--force overwrites it)", path);
 	if (exists && !S_ISREG(st.st_mode))
@@ -82,18 +83,24 @@ int cmd_create(const struct hvdisk_args *a)
 {
 	const char *path = a->pos[0];
 	struct file_blockdev fb;
+	bool created = false;
 	char err[200];
 	uint64_t size;
 	int rc;
 
 	if (!hvdisk_parse_size("SIZE", a->pos[1], &size))
 		return HVDISK_USAGE;
-	rc = create_file(path, size, a->force);
+	rc = create_file(path, size, a->force, &created);
 	if (rc != HVDISK_OK)
 		return rc;
-	if (file_blockdev_open(&fb, path, true, err, sizeof(err)) != 0)
-		return hvdisk_error("%s", err);
-	rc = create_format(&fb, path, size, a->gpt);
-	file_blockdev_close(&fb);
+	if (file_blockdev_open(&fb, path, true, err, sizeof(err)) != 0) {
+		rc = hvdisk_error("%s", err);
+	} else {
+		rc = create_format(&fb, path, size, a->gpt);
+		file_blockdev_close(&fb);
+	}
+	/* A file this run made and could not format is no image: it goes. */
+	if (rc != HVDISK_OK && created)
+		unlink(path);
 	return rc;
 }

@@ -28,7 +28,7 @@ int cmd_create_disk(const struct hvdisk_args *a)
 
 	if (!hvdisk_parse_size("SIZE", a->pos[2], &size))
 		return HVDISK_USAGE;
-	if (image_open_store(&img, a->pos[0]) != 0)
+	if (image_open_store(&img, a->pos[0], true) != 0)
 		return HVDISK_FAIL;
 	st = store_disk_create(img.store, a->pos[1], size, a->base, err, sizeof(err));
 	if (st != STORE_OK)
@@ -44,7 +44,7 @@ int cmd_snapshot(const struct hvdisk_args *a)
 	char err[200] = "";
 	int st;
 
-	if (image_open_store(&img, a->pos[0]) != 0)
+	if (image_open_store(&img, a->pos[0], true) != 0)
 		return HVDISK_FAIL;
 	st = store_disk_snapshot(img.store, a->pos[1], NULL, err, sizeof(err));
 	if (st != STORE_OK)
@@ -63,7 +63,7 @@ int cmd_delete(const struct hvdisk_args *a)
 	char err[200] = "";
 	int st;
 
-	if (image_open_store(&img, a->pos[0]) != 0)
+	if (image_open_store(&img, a->pos[0], true) != 0)
 		return HVDISK_FAIL;
 	st = store_disk_delete(img.store, a->pos[1], err, sizeof(err));
 	if (st != STORE_OK)
@@ -79,7 +79,7 @@ int cmd_sum(const struct hvdisk_args *a)
 	uint64_t sum;
 	int st;
 
-	if (image_open_store(&img, a->pos[0]) != 0)
+	if (image_open_store(&img, a->pos[0], false) != 0)
 		return HVDISK_FAIL;
 	st = store_disk_sum(img.store, a->pos[1], &sum, err, sizeof(err));
 	if (st != STORE_OK)

@@ -47,7 +47,7 @@ int cmd_export(const struct hvdisk_args *a)
 	bool sparse = false;
 	int fd, rc = HVDISK_FAIL;
 
-	if (image_open_store(&img, a->pos[0]) != 0)
+	if (image_open_store(&img, a->pos[0], false) != 0)
 		return HVDISK_FAIL;
 	/* Before DEST is created or emptied. */
 	if (store_disk_info(img.store, a->pos[1], &info) != STORE_OK) {

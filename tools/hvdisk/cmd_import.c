@@ -120,7 +120,7 @@ int cmd_import(const struct hvdisk_args *a)
 
 	if (a->size && !hvdisk_parse_size("--size", a->size, &size))
 		return HVDISK_USAGE;
-	if (image_open_store(&img, a->pos[0]) != 0)
+	if (image_open_store(&img, a->pos[0], true) != 0)
 		return HVDISK_FAIL;
 	/* Before a conversion that may take minutes. */
 	if (store_disk_info(img.store, a->pos[1], &existing) == STORE_OK) {

@@ -1,9 +1,9 @@
 /* hvdisk list IMAGE: the store and its disks as key=value lines, the
  * form of the hypervisor's console:
- *   store uuid=U size=B block_size=B free=B disks=N state=ok|full|read-only|damaged [problem=...]
+ *   store uuid=U size=B block_size=B free=B disks=N state=ok|full|damaged [problem=...]
  *   disk name=N size=B allocated=B content_id=U parent=P base=0|1
- * Sizes in bytes; parent is empty for none; problem, when present, is
- * last and runs to the end of the line. */
+ * Sizes in bytes; parent is "-" for none (as the console's disk list);
+ * problem, when present, is last and runs to the end of the line. */
 #include <stdio.h>
 
 #include "tools/hvdisk/hvdisk.h"
@@ -11,10 +11,9 @@
 
 static const char *store_state(const struct store_info *info)
 {
+	/* Not info->read_only: list itself opens the store read-only. */
 	if (info->problem[0])
 		return "damaged";
-	if (info->read_only)
-		return "read-only";
 	return info->full ? "full" : "ok";
 }
 
@@ -39,8 +38,8 @@ static void list_disk(const struct store_disk_info *d)
 	store_uuid_format(&d->content_id, content);
 	printf("disk name=%s size=%llu allocated=%llu content_id=%s parent=%s base=%d\n", d->name,
 	       (unsigned long long)d->size,
-	       (unsigned long long)(d->allocated_blocks * d->block_size), content, d->parent,
-	       d->base ? 1 : 0);
+	       (unsigned long long)(d->allocated_blocks * d->block_size), content,
+	       d->parent[0] ? d->parent : "-", d->base ? 1 : 0);
 }
 
 int cmd_list(const struct hvdisk_args *a)
@@ -49,7 +48,7 @@ int cmd_list(const struct hvdisk_args *a)
 	struct store_info info;
 	int rc = HVDISK_OK;
 
-	if (image_open_store(&img, a->pos[0]) != 0)
+	if (image_open_store(&img, a->pos[0], false) != 0)
 		return HVDISK_FAIL;
 	store_info(img.store, &info);
 	list_store(&info);

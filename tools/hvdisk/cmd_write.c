@@ -39,7 +39,7 @@ int cmd_write(const struct hvdisk_args *a)
 		return hvdisk_error("%s: %s", a->pos[2], strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return hvdisk_error("%s: not a regular file", a->pos[2]);
-	if (image_open_store(&img, a->pos[0]) != 0)
+	if (image_open_store(&img, a->pos[0], true) != 0)
 		return HVDISK_FAIL;
 	rc = store_disk_info(img.store, a->pos[1], &info);
 	if (rc != STORE_OK)

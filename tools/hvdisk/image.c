@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "tools/hvdisk/host_env.h"
 #include "tools/hvdisk/hvdisk.h"
@@ -79,11 +78,10 @@ int image_open_region(struct image *img, const char *path, bool writable, bool w
 	return -1;
 }
 
-int image_open_store(struct image *img, const char *path)
+int image_open_store(struct image *img, const char *path, bool writable)
 {
 	char err[200] = "";
 	struct store_info info;
-	bool writable = access(path, W_OK) == 0;
 	int st;
 
 	if (image_open_region(img, path, writable, false) != 0)

@@ -32,11 +32,13 @@ const uint8_t *image_datastore_type(void);
  * error. */
 int image_open_region(struct image *img, const char *path, bool writable, bool whole_if_none);
 
-/* image_open_region, then store_open. The file is opened writable when it
- * can be (opening replays the journal and takes the exclusive lock that
- * keeps a running QEMU out). A damaged store opens read-only, with a
+/* image_open_region, then store_open. Commands that change the store
+ * open the file writable, with the exclusive lock that keeps a running
+ * QEMU (and other hvdisk runs) out; readers open it read-only with a
+ * shared lock, change nothing (the journal is replayed in memory) and
+ * see the last committed state. A damaged store opens read-only, with a
  * warning on stderr. Returns 0, or -1 after printing the error. */
-int image_open_store(struct image *img, const char *path);
+int image_open_store(struct image *img, const char *path, bool writable);
 
 /* store_close (which commits) and closes the file. Returns 0, or -1 after
  * printing the error. */

@@ -78,7 +78,8 @@ bool hvdisk_parse_size(const char *what, const char *text, uint64_t *out)
 	return true;
 }
 
-static const char **option_slot(struct hvdisk_args *a, const char *opt, unsigned *bit)
+/* Options with a value: where it goes. */
+static const char **option_value(struct hvdisk_args *a, const char *opt, unsigned *bit)
 {
 	if (strcmp(opt, "--size") == 0)
 		return *bit = OPT_SIZE, &a->size;
@@ -91,6 +92,37 @@ static const char **option_slot(struct hvdisk_args *a, const char *opt, unsigned
 	return NULL;
 }
 
+/* Flags: which one. */
+static bool *option_flag(struct hvdisk_args *a, const char *opt, unsigned *bit)
+{
+	if (strcmp(opt, "--gpt") == 0)
+		return *bit = OPT_GPT, &a->gpt;
+	if (strcmp(opt, "--force") == 0)
+		return *bit = OPT_FORCE, &a->force;
+	return NULL;
+}
+
+/* One option at argv[*i]; returns HVDISK_OK or a usage error. */
+static int parse_option(const struct hvdisk_command *c, int argc, char **argv, int *i,
+			struct hvdisk_args *a)
+{
+	const char *arg = argv[*i];
+	unsigned bit = 0;
+	const char **value = option_value(a, arg, &bit);
+	bool *flag = value ? NULL : option_flag(a, arg, &bit);
+
+	if (!(c->opts & bit) || (!value && !flag))
+		return hvdisk_usage_error("%s: unknown option %s", c->name, arg);
+	if (flag) {
+		*flag = true;
+		return HVDISK_OK;
+	}
+	if (*i + 1 >= argc)
+		return hvdisk_usage_error("%s: %s needs a value", c->name, arg);
+	*value = argv[++*i];
+	return HVDISK_OK;
+}
+
 /* Options may stand anywhere after the command; "--" ends them. */
 static int parse_args(const struct hvdisk_command *c, int argc, char **argv, struct hvdisk_args *a)
 {
@@ -98,24 +130,13 @@ static int parse_args(const struct hvdisk_command *c, int argc, char **argv, str
 
 	for (int i = 0; i < argc; i++) {
 		const char *arg = argv[i];
-		unsigned bit = 0;
-		const char **slot = options ? option_slot(a, arg, &bit) : NULL;
 
 		if (options && strcmp(arg, "--") == 0) {
 			options = false;
-		} else if (options && (strcmp(arg, "--gpt") == 0 || strcmp(arg, "--force") == 0)) {
-			bit = arg[2] == 'g' ? OPT_GPT : OPT_FORCE;
-			if (!(c->opts & bit))
-				return hvdisk_usage_error("%s: unknown option %s", c->name, arg);
-			*(bit == OPT_GPT ? &a->gpt : &a->force) = true;
-		} else if (slot) {
-			if (!(c->opts & bit))
-				return hvdisk_usage_error("%s: unknown option %s", c->name, arg);
-			if (i + 1 >= argc)
-				return hvdisk_usage_error("%s: %s needs a value", c->name, arg);
-			*slot = argv[++i];
 		} else if (options && arg[0] == '-' && arg[1]) {
-			return hvdisk_usage_error("%s: unknown option %s", c->name, arg);
+			int rc = parse_option(c, argc, argv, &i, a);
+			if (rc != HVDISK_OK)
+				return rc;
 		} else if (a->npos == c->max_pos) {
 			return hvdisk_usage_error("%s: too many arguments", c->name);
 		} else {
