@@ -1,6 +1,7 @@
 """Host block drivers: one QEMU instance with a virtio-blk disk (vblk0), a
 read-only virtio-blk disk (vblk1) and an NVMe disk (nvme0n1), all raw
-image files this test writes and reads from the host side.
+image files this test writes and reads from the host side; before it, an
+instance with only a RAM disk (the ramdisk= setting).
 
 Checks: the devices are listed with their sizes and contents; a block read
 through each driver matches the image file; a block written through each
@@ -24,6 +25,22 @@ LINE = re.compile(r'^(\S+) model="([^"]*)" size=(\d+) \(([^)]*)\) (.*)$')
 
 def sector_pattern(offset):
     return struct.pack("<Q", offset) + b"\xa5" * 504
+
+
+def test_ramdisk_setting_gives_ram0(boot):
+    """Runs before the module's instance starts (one QEMU at a time)."""
+    c = boot(config="ramdisk=16M\n").console()
+    devs = listing(c)
+    assert set(devs) == {"ram0"}
+    ram = devs["ram0"]
+    assert (ram["size"], ram["human"], ram["model"]) == (16 << 20, "16 MiB", "RAM disk")
+    assert (ram["cache"], ram["content"], ram["ro"]) == ("none", "empty", "0")
+    assert fields(c.run("blk write ram0 5 0x42").lines[0])["first16"] == "42" * 16
+    got = fields(c.run("blk read ram0 5").lines[0])
+    assert got["crc32"] == "%08x" % zlib.crc32(b"\x42" * 512)
+    r = c.run("blk bench ram0 write size=8 qd=4")
+    assert int(fields(r.lines[0])["bytes"]) == 8 << 20
+    assert listing(c)["ram0"]["writes"] == str(1 + 64)
 
 
 @pytest.fixture(scope="module")
