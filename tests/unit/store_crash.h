@@ -18,12 +18,12 @@ struct crash_run {
 uint64_t crash_rnd(struct crash_run *r, uint64_t n);
 bool crash_dead(const struct crash_run *r);
 
-bool op_write(struct crash_run *r);
-bool op_flush(struct crash_run *r);
-bool op_read(struct crash_run *r);
-bool op_create(struct crash_run *r);
-bool op_delete(struct crash_run *r);
-bool op_snapshot(struct crash_run *r);
-bool op_close(struct crash_run *r);
+bool crash_op_write(struct crash_run *r);
+bool crash_op_flush(struct crash_run *r);
+bool crash_op_read(struct crash_run *r);
+bool crash_op_create(struct crash_run *r);
+bool crash_op_delete(struct crash_run *r);
+bool crash_op_snapshot(struct crash_run *r);
+bool crash_op_close(struct crash_run *r);
 
 #endif

@@ -13,6 +13,7 @@
 
 #define MODEL_DISKS 24
 #define MODEL_WRITES 4096
+#define MODEL_MAX_SECTORS 2048u /* disks of up to 1 MiB */
 
 enum model_state { MODEL_ABSENT, MODEL_PRESENT, MODEL_MAYBE };
 

@@ -51,7 +51,7 @@ static bool ensure_open(struct crash_run *r, int i)
 	return false;
 }
 
-bool op_write(struct crash_run *r)
+bool crash_op_write(struct crash_run *r)
 {
 	int i = pick(r, false, false);
 	static const uint64_t lens[] = { 1, 3, 8, 128, 129, 300 };
@@ -76,7 +76,7 @@ bool op_write(struct crash_run *r)
 	return false;
 }
 
-bool op_flush(struct crash_run *r)
+bool crash_op_flush(struct crash_run *r)
 {
 	int i = pick(r, false, true);
 
@@ -90,7 +90,7 @@ bool op_flush(struct crash_run *r)
 	return false;
 }
 
-bool op_close(struct crash_run *r)
+bool crash_op_close(struct crash_run *r)
 {
 	int i = pick(r, false, true);
 
@@ -104,7 +104,7 @@ bool op_close(struct crash_run *r)
 	return false;
 }
 
-bool op_read(struct crash_run *r)
+bool crash_op_read(struct crash_run *r)
 {
 	int i = pick(r, true, false);
 
@@ -146,7 +146,7 @@ static int pick_base(struct crash_run *r)
 	return n ? cand[crash_rnd(r, (uint64_t)n)] : -1;
 }
 
-bool op_create(struct crash_run *r)
+bool crash_op_create(struct crash_run *r)
 {
 	int i = model_new_slot(&r->m), base = crash_rnd(r, 3) == 0 ? pick_base(r) : -1;
 	char name[STORE_NAME_MAX], err[160];
@@ -174,7 +174,7 @@ bool op_create(struct crash_run *r)
 	return false;
 }
 
-bool op_delete(struct crash_run *r)
+bool crash_op_delete(struct crash_run *r)
 {
 	int i = pick(r, true, false);
 	struct store_disk_info info;
@@ -216,7 +216,7 @@ static void auto_name(struct crash_run *r, const char *name, char *out)
 	}
 }
 
-bool op_snapshot(struct crash_run *r)
+bool crash_op_snapshot(struct crash_run *r)
 {
 	int a = pick(r, false, false), b = model_new_slot(&r->m);
 	char name[STORE_NAME_MAX], err[160];

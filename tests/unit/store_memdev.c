@@ -190,12 +190,31 @@ static size_t round_page(size_t bytes)
 	return (bytes + 4095) & ~(size_t)4095;
 }
 
+/* Large buffers are kept for reuse: the crash test opens stores thousands
+ * of times, and fresh pages for each (ASAN never reuses memory soon) cost
+ * more than the test itself. Small ones are not cached, so ASAN still sees
+ * use after free on metadata pages. */
+#define CACHE_MIN (64 * 1024)
+#define CACHE_SLOTS 16
+static struct {
+	void *p;
+	size_t size;
+} cache[CACHE_SLOTS];
+
 static void *env_alloc(size_t bytes)
 {
-	void *p = aligned_alloc(4096, round_page(bytes ? bytes : 1));
+	size_t size = round_page(bytes ? bytes : 1);
+	void *p = NULL;
 
+	for (unsigned i = 0; i < CACHE_SLOTS && size >= CACHE_MIN && !p; i++)
+		if (cache[i].p && cache[i].size == size) {
+			p = cache[i].p;
+			cache[i].p = NULL;
+		}
+	if (!p)
+		p = aligned_alloc(4096, size);
 	if (p) {
-		memset(p, 0, round_page(bytes ? bytes : 1));
+		memset(p, 0, size);
 		env_outstanding += (long)bytes;
 	}
 	return p;
@@ -203,7 +222,16 @@ static void *env_alloc(size_t bytes)
 
 static void env_free(void *p, size_t bytes)
 {
+	size_t size = round_page(bytes ? bytes : 1);
+
 	env_outstanding -= (long)bytes;
+	for (unsigned i = 0; i < CACHE_SLOTS && size >= CACHE_MIN; i++)
+		if (!cache[i].p) {
+			memset(p, 0xa5, size); /* stale contents must not look valid */
+			cache[i].p = p;
+			cache[i].size = size;
+			return;
+		}
 	free(p);
 }
 

@@ -88,7 +88,8 @@ static void setup(void)
 {
 	memset(&fk, 0, sizeof(fk));
 	dev = (struct blockdev){ .name = "fake0", .blocks = FAKE_BLOCKS, .block_size = FAKE_BS,
-				 .max_transfer = 8192, .queue_depth = FAKE_QUEUE, .ops = &fake_ops };
+				 .max_transfer = 8192, .queue_depth = FAKE_QUEUE,
+				 .ops = &fake_ops };
 }
 
 static uint8_t buf[FAKE_BLOCKS * FAKE_BS];

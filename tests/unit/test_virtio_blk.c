@@ -38,7 +38,8 @@ Test(vblk_pci, identity)
 	}
 	cr_assert_eq(vbt_cfg_read(PCI_BAR0 + 4 * VBLK_BAR, 4), 0x4, "64-bit, not prefetchable");
 	vbt_cfg_write(PCI_COMMAND, 2, 0xffff);
-	cr_assert_eq(vbt_cfg_read(PCI_COMMAND, 2), 0x0546, "memory, master, parity, SERR, INTx off");
+	cr_assert_eq(vbt_cfg_read(PCI_COMMAND, 2), 0x0546,
+		     "memory, master, parity, SERR, interrupt disable");
 }
 
 /* The capabilities exactly: 4.1.4's struct virtio_pci_cap, in a chain. */
@@ -266,7 +267,8 @@ Test(vblk_pci, isr_read_clears)
 	raise_queue_interrupt();
 	cr_assert_eq(vbt_cfg_read(PCI_STATUS, 2), PCI_STATUS_CAP_LIST | PCI_STATUS_INTERRUPT);
 	cr_assert_eq(vbt_cfg_read(PCI_STATUS, 1), PCI_STATUS_INTERRUPT | PCI_STATUS_CAP_LIST);
-	cr_assert_eq(vbt_cfg_read(PCI_COMMAND, 4) >> 16, PCI_STATUS_CAP_LIST | PCI_STATUS_INTERRUPT);
+	cr_assert_eq(vbt_cfg_read(PCI_COMMAND, 4) >> 16,
+		     PCI_STATUS_CAP_LIST | PCI_STATUS_INTERRUPT);
 	cr_assert_eq(vbt_read(vbt->isr, 1), VBLK_ISR_QUEUE);
 	cr_assert_not(vbt->line);
 	cr_assert_eq(vbt_read(vbt->isr, 1), 0, "cleared by the read");

@@ -311,8 +311,8 @@ uint16_t vbt_submit(const struct vbt_desc *d, unsigned n)
 		uint16_t at = (uint16_t)((vbt->next_desc + i) % vbt->qsize);
 		uint16_t next = (uint16_t)((vbt->next_desc + i + 1) % vbt->qsize);
 		bool more = i + 1 < n;
-		vbt_put_desc(at, d[i].addr, d[i].len, (uint16_t)(d[i].flags | (more ? VBT_F_NEXT : 0)),
-			     more ? next : 0);
+		uint16_t flags = (uint16_t)(d[i].flags | (more ? VBT_F_NEXT : 0));
+		vbt_put_desc(at, d[i].addr, d[i].len, flags, more ? next : 0);
 	}
 	vbt->next_desc = (uint16_t)(vbt->next_desc + n);
 	vbt_make_available(head);

@@ -173,7 +173,8 @@ static void assert_only_changed(uint64_t allow, size_t allow_len)
 		if ((a >= allow && a < allow + allow_len) || (a >= VBT_DESC && a < VBT_USED) ||
 		    (a >= VBT_USED && a < VBT_USED + 4 + 8 * 16))
 			continue;
-		cr_assert_eq(*vbt_gpa(a), snapshot[a], "byte 0x%llx changed", (unsigned long long)a);
+		cr_assert_eq(*vbt_gpa(a), snapshot[a], "byte 0x%llx changed",
+			     (unsigned long long)a);
 	}
 	free(snapshot);
 }

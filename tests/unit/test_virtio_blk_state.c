@@ -152,7 +152,8 @@ Test(vblk_state, refusals_change_nothing)
 		st_apply_case(blob, &cases[i]);
 		st_assert_error(vblk_load(&vbt->dev, blob, VBLK_STATE_SIZE, err, sizeof(err)), err,
 				cases[i].want);
-		cr_assert_eq(memcmp(before, &vbt->dev, sizeof(*before)), 0, "case %zu changed it", i);
+		cr_assert_eq(memcmp(before, &vbt->dev, sizeof(*before)), 0, "case %zu changed it",
+			     i);
 		cr_assert_eq(vbt->line, line);
 	}
 	memcpy(blob, good, sizeof(good));
