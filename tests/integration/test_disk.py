@@ -15,6 +15,7 @@ import pytest
 
 from conftest import ROOT
 from guests import guest_lines, wait_state
+import linux
 
 HVDISK = os.path.join(ROOT, "build", "hvdisk")
 MIB = 1 << 20
@@ -319,7 +320,59 @@ def test_a_full_datastore_is_an_io_error_for_the_guest_and_ds_says_so(boot, tmp_
     assert any("pattern FAIL" in l and "status=1" in l for l in lines), lines
     ds = info(con, "ds")
     assert ds["state"] == "full" and "full" in ds["problem"]
-    vm = info(con, "vm list") if False else None  # noqa: F841
     assert "error" not in con.command("uptime").status_line
     assert con.command("disk delete big").ok
     assert info(con, "ds")["state"] == "ok"
+
+
+# ---- Linux on a datastore disk ---------------------------------------------------
+
+
+def _linux_on_disk(con, name, disk):
+    r = con.command(f"vm create {name} vmlinuz mem=256M module=initrd.img disk={disk} -- "
+                    f"{linux.CMDLINE}")
+    assert r.ok, r.error
+    linux.start(con, name, "qemu")
+    assert linux.sh(con, name, "disk-modules") == []
+    out = linux.sh(con, name, "for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; "
+                   "sleep 1; done; cat /sys/block/vda/size")
+    return int(out[-1])
+
+
+def test_linux_makes_an_ext2_file_system_that_outlives_the_vm_and_the_hypervisor(boot,
+                                                                                  tmp_path):
+    if not linux.payload_present():
+        pytest.fail("run 'make integration' (fetches Debian's kernel and busybox first)")
+    img = store_image(tmp_path, disks=[("fs", "64M")])
+    hv = boot(disk=str(img), mem="1G", guests=[linux.KERNEL, linux.INITRD])
+    con = hv.console()
+    assert _linux_on_disk(con, "l1", "fs") == 64 * MIB // 512
+    sh = lambda cmd: linux.sh(con, "l1", cmd, timeout=120)  # noqa: E731
+    # busybox's mkfs.ext2 is called mke2fs.
+    assert sh("mke2fs /dev/vda >/dev/null && mkdir -p /mnt && mount /dev/vda /mnt && "
+              "echo mounted") == ["mounted"]
+    assert sh("dd if=/dev/urandom of=/mnt/blob bs=64k count=40 2>/dev/null; "
+              "echo 'written by the first VM' > /mnt/note; sync; echo synced") == ["synced"]
+    digest = sh("md5sum /mnt/blob")[-1].split()[0]
+    assert sh("umount /mnt && echo unmounted") == ["unmounted"]
+    linux.send(con, "l1", "poweroff -f")
+    wait_state(con, "l1", "stopped", 60)
+    assert con.command("vm destroy l1").ok
+    assert _linux_on_disk(con, "l2", "fs") == 64 * MIB // 512
+    out = linux.sh(con, "l2", "mkdir -p /mnt && mount /dev/vda /mnt && cat /mnt/note && "
+                   "md5sum /mnt/blob && umount /mnt", timeout=120)
+    assert out[0] == "written by the first VM" and out[1].split()[0] == digest
+    linux.send(con, "l2", "poweroff -f")
+    wait_state(con, "l2", "stopped", 60)
+    assert con.command("vm destroy l2").ok
+    con.send("reboot\r")
+    hv.wait_exit(60)
+    hv = boot(disk=str(img), mem="1G", guests=[linux.KERNEL, linux.INITRD])
+    con = hv.console()
+    _linux_on_disk(con, "l3", "fs")
+    out = linux.sh(con, "l3", "mkdir -p /mnt && mount -o ro /dev/vda /mnt && cat /mnt/note && "
+                   "md5sum /mnt/blob", timeout=120)
+    assert out[0] == "written by the first VM" and out[1].split()[0] == digest
+    info_lines = con.command("vm info l3").fields()
+    assert int(info_lines["disk0"].split("reads=")[1].split()[0]) > 0
+    assert "io_errors=0" in info_lines["disk0"] and "bad_requests=0" in info_lines["disk0"]
