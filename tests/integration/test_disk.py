@@ -8,12 +8,13 @@ test_disk_crash.py."""
 
 import os
 import random
+import shutil
 import struct
 import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import BOOT_TIMEOUT, INSTANCE_ROOT, ROOT, make_instance
 from guests import guest_lines, wait_state
 import linux
 
@@ -376,3 +377,35 @@ def test_linux_makes_an_ext2_file_system_that_outlives_the_vm_and_the_hypervisor
     info_lines = con.command("vm info l3").fields()
     assert int(info_lines["disk0"].split("reads=")[1].split()[0]) > 0
     assert "io_errors=0" in info_lines["disk0"] and "bad_requests=0" in info_lines["disk0"]
+
+
+# ---- Intel VMX (Bochs): no virtio or NVMe there, a RAM disk holds the store ------
+
+
+def test_vmx_guest_disk_on_a_ram_disk_datastore():
+    """Bochs emulates VMX but no disk the drivers know: the datastore goes
+    on ram0 (setting ramdisk=), and the guest side (virtio-blk model, BAR
+    MMIO through EPT violations) is what is tested."""
+    workdir = os.path.join(INSTANCE_ROOT, "disk-vmx")
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    inst = make_instance("bochs", workdir, config="ramdisk=32M\n")
+    inst.start()
+    try:
+        inst.wait_prompt(BOOT_TIMEOUT)
+        con = inst.console()
+        assert "vmx" in con.command("cpu").text()
+        assert "ram0" in con.command("blk").text()
+        assert info(con, "ds")["state"] == "none"  # a new RAM disk is empty
+        assert info(con, "ds format ram0 confirm=yes")["device"] == "ram0"
+        assert con.command("disk create d 8M").ok
+        lines = run_blktest(con, "w", "d", "mode=pattern seed=6 start=8 count=256", timeout=600)
+        wrote = [l for l in lines if l.startswith("blktest: pattern ok sectors=256")]
+        assert wrote, lines
+        lines = run_blktest(con, "r", "d", "mode=verify seed=6 start=8 count=256", timeout=600)
+        assert f"blktest: verify ok sectors=256 sum={wrote[0].split('sum=')[1]}" in lines, lines
+        lines = run_blktest(con, "b", "d", "mode=bad", timeout=600)
+        assert "blktest: bad done, device ok" in lines, lines
+    finally:
+        inst.kill()
+    shutil.rmtree(workdir, ignore_errors=True)
