@@ -8,9 +8,10 @@
 #include "hv/store/store.h"
 #include "hv/store/store_format.h"
 
-/* Fuzzing builds skip the CRC checks so mutated input reaches the parsers. */
+/* Fuzzing builds skip the CRC checks (and the CRC computation, which
+ * would dominate the run) so mutated input reaches the parsers. */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define store_crc_ok(stored, computed) ((void)(stored), (void)(computed), 1)
+#define store_crc_ok(stored, computed) ((void)(stored), 1)
 #else
 #define store_crc_ok(stored, computed) ((stored) == (computed))
 #endif
@@ -143,6 +144,9 @@ int store_sb_write(struct store *s);
 
 /* ---- store_journal.c ---- */
 int store_commit(struct store *s);
+int store_journal_mark_clean(struct store *s);
+/* MH_AUX_CRC of a transaction's record pages. */
+uint32_t store_journal_crc(const uint8_t *pages, unsigned count);
 struct store_journal {
 	uint8_t *records; /* count pages, sorted by location */
 	unsigned count;

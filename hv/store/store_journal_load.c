@@ -6,8 +6,6 @@
 #include "hv/lib/crc32c.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
-#include <stdio.h>
-#define DBG(...) fprintf(stderr, __VA_ARGS__)
 
 static uint8_t *record(const struct store_journal *j, unsigned i)
 {
@@ -57,7 +55,6 @@ static int check_record(const struct store *s, const struct store_journal *j, un
 	if (store_meta_verify(p, &mp, s->store_tag, what, sizeof(what)) ||
 	    get_le64(p + MH_SEQ) != j->seq) {
 		fmt_snprintf(why, whylen, "record %u: %s", i, what[0] ? what : "wrong sequence");
-		DBG("hdr seq %llu count %u rec seq %llu loc %llu\n", (unsigned long long)j->seq, j->count, (unsigned long long)get_le64(p + MH_SEQ), (unsigned long long)loc);
 		return -1;
 	}
 	for (unsigned k = 0; k < i; k++)
@@ -119,7 +116,7 @@ int store_journal_load(struct store *s, struct store_journal *j, char *why, size
 			    (size_t)j->count * STORE_PAGE);
 	if (rc)
 		return rc;
-	if (!store_crc_ok(crc32c(0, j->records, (size_t)j->count * STORE_PAGE), crc))
+	if (!store_crc_ok(store_journal_crc(j->records, j->count), crc))
 		return STORE_OK; /* torn: the previous transaction is in place */
 	for (unsigned i = 0; i < j->count; i++)
 		if (check_record(s, j, i, why, whylen))

@@ -125,15 +125,22 @@ static void bitmap_take(struct store *s, struct store_load_ctx *lc, uint64_t i)
 {
 	const struct store_layout *l = &s->sb.lay;
 	const uint8_t *p = s->bitmap[i].buf;
+	uint64_t first = i * STORE_BITMAP_BITS;
 	bool past = false;
 
-	for (uint64_t bit = 0; bit < STORE_BITMAP_BITS; bit++) {
-		uint64_t b = i * STORE_BITMAP_BITS + bit;
-		bool set = (get_le64(p + MH_SIZE + 8 * (bit / 64)) >> (bit % 64)) & 1;
-		if (set && b >= l->total_blocks)
-			past = true;
-		else if (set)
-			bitmap_set(s->alloc, b);
+	for (uint64_t w = 0; w < STORE_BITMAP_WORDS; w++) {
+		uint64_t v = get_le64(p + MH_SIZE + 8 * w), b = first + 64 * w;
+		if (!v)
+			continue;
+		if (b + 64 > l->total_blocks) {
+			uint64_t keep = b >= l->total_blocks ? 0 : l->total_blocks - b;
+			uint64_t mask = keep ? ~0ull >> (64 - keep) : 0;
+			past |= (v & ~mask) != 0;
+			v &= mask;
+		}
+		/* The in-memory map's words line up: STORE_BITMAP_BITS is a multiple of 64. */
+		if (v)
+			s->alloc[b / 64] |= v;
 	}
 	if (past)
 		store_problem(lc, "bitmap block %llu: blocks past the end of the store are marked",
@@ -175,10 +182,15 @@ static void count_leaks(struct store *s, struct store_load_ctx *lc, const uint64
 	const struct store_layout *l = &s->sb.lay;
 	uint64_t leaked = 0;
 
+	bool bitmap_damaged = false;
+
+	for (uint64_t i = 0; i < l->bitmap_pages; i++)
+		bitmap_damaged |= s->bitmap[i].bad;
 	for (uint64_t b = l->data_start; b < l->total_blocks; b++)
 		if (bitmap_test(s->alloc, b) && !bitmap_test(seen, b))
 			leaked++;
-	if (leaked)
+	/* A damaged bitmap page counts as all allocated: no news. */
+	if (leaked && !bitmap_damaged)
 		store_warning(lc, "bitmap: %llu blocks allocated but not used (leaked)",
 			      (unsigned long long)leaked);
 	s->free_blocks = l->total_blocks - bitmap_count(s->alloc, l->total_blocks);

@@ -160,6 +160,7 @@ int store_load_maps(struct store *s, struct store_load_ctx *lc, const struct sto
 	for (unsigned slot = 0; slot < STORE_MAX_DISKS; slot++) {
 		struct sdisk *d = s->disks[slot];
 		uint64_t mapped = 0;
+		bool damaged = false;
 		if (!d)
 			continue;
 		for (uint32_t c = 0; c < d->chunks; c++) {
@@ -169,7 +170,10 @@ int store_load_maps(struct store *s, struct store_load_ctx *lc, const struct sto
 			if (rc)
 				return rc;
 		}
-		if (mapped != d->allocated)
+		for (uint32_t k = 0; k < d->l2_pages; k++)
+			damaged |= d->l2[k].bad;
+		/* After a damaged map page the count says nothing new. */
+		if (mapped != d->allocated && !damaged)
 			store_problem(lc, "disk '%s': %llu blocks mapped but %llu recorded", d->name,
 				      (unsigned long long)mapped, (unsigned long long)d->allocated);
 	}

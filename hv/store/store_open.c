@@ -103,7 +103,9 @@ int store_close(struct store *s)
 	if (!s->read_only) {
 		rc = store_commit(s);
 		if (rc == STORE_OK)
-			rc = store_dev_flush(&s->sd);
+			rc = store_dev_flush(&s->sd); /* the last in-place writes */
+		if (rc == STORE_OK)
+			rc = store_journal_mark_clean(s);
 	}
 	destroy(s);
 	return rc;

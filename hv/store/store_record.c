@@ -81,11 +81,11 @@ int store_record_decode(struct store *s, const uint8_t *page, struct sdisk *d, c
 	const char *what;
 
 	if (!(get_le32(page + DR_FLAGS) & STORE_DF_IN_USE)) {
-		for (unsigned i = MH_SIZE; i < STORE_CRC_OFF; i++)
-			if (page[i]) {
-				fmt_snprintf(why, whylen, "free slot with contents");
-				return STORE_ECORRUPT;
-			}
+		static const uint8_t zeros[STORE_CRC_OFF - MH_SIZE];
+		if (memcmp(page + MH_SIZE, zeros, sizeof(zeros))) {
+			fmt_snprintf(why, whylen, "free slot with contents");
+			return STORE_ECORRUPT;
+		}
 		return STORE_ENOENT;
 	}
 	what = decode_fields(s, page, d);
