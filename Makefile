@@ -300,8 +300,17 @@ $(BUILD)/fuzz/gen_device_seeds: tests/fuzz/gen_device_seeds.c $(FUZZ_VDEV) | dep
 	$(call say,HOSTCC,$@)
 	$(Q)$(CC) -std=gnu11 -O1 -I. $^ -o $@
 
+FUZZ_STORE := $(STORE_HOST_SRCS) drivers/block/blockdev.c \
+	$(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c))
+
+$(BUILD)/fuzz/fuzz_store_open: tests/fuzz/fuzz_store_open.c $(FUZZ_STORE) | deps
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)
+	$(Q)clang $(FUZZ_CFLAGS) $^ -o $@
+
 fuzz: $(BUILD)/fuzz/fuzz_mig_stream $(BUILD)/fuzz/fuzz_nvram_record \
-		$(BUILD)/fuzz/fuzz_device_state $(BUILD)/fuzz/gen_device_seeds
+		$(BUILD)/fuzz/fuzz_device_state $(BUILD)/fuzz/gen_device_seeds \
+		$(BUILD)/fuzz/fuzz_store_open
 	@mkdir -p $(BUILD)/fuzz/corpus-mig $(BUILD)/fuzz/corpus-nvram $(BUILD)/fuzz/corpus-device
 	$(PYTHON) tests/fuzz/gen_mig_seeds.py $(BUILD)/fuzz/seeds-mig
 	$(BUILD)/fuzz/fuzz_mig_stream -max_total_time=$(FUZZ_SECONDS) -max_len=140000 \
@@ -312,6 +321,9 @@ fuzz: $(BUILD)/fuzz/fuzz_mig_stream $(BUILD)/fuzz/fuzz_nvram_record \
 	$(BUILD)/fuzz/gen_device_seeds $(BUILD)/fuzz/seeds-device
 	$(BUILD)/fuzz/fuzz_device_state -max_total_time=$(FUZZ_SECONDS) -max_len=4200 \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus-device $(BUILD)/fuzz/seeds-device
+	@mkdir -p $(BUILD)/fuzz/corpus-store
+	$(BUILD)/fuzz/fuzz_store_open -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus-store
 
 fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
