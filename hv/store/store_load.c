@@ -207,7 +207,7 @@ static int load_journal(struct store *s, struct store_load_ctx *lc, struct store
 		rc = STORE_OK;
 	}
 	if (j->committed && j->needs_replay && lc->check && lc->report)
-		lc->report(lc->ctx, "journal: 1 transaction to replay");
+		lc->report(lc->ctx, "info: journal: 1 committed transaction to replay at the next open");
 	uint64_t top = j->header_ok && j->seq > s->sb.seq_floor ? j->seq : s->sb.seq_floor;
 	s->seq = top + 1;
 	return rc;

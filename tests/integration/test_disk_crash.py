@@ -67,7 +67,7 @@ def test_killing_qemu_during_guest_writes_loses_nothing_acknowledged(boot, tmp_p
     hvdisk("create", img, "64M")
     rnd = random.Random(int(os.environ.get("CRASH_SEED", "1")))
     acked = 0
-    replays = 0
+    replays = pending = 0
     for kill in range(KILLS):
         hv = boot(disk=str(img))
         con = hv.console()
@@ -92,8 +92,10 @@ def test_killing_qemu_during_guest_writes_loses_nothing_acknowledged(boot, tmp_p
         seen = [int(x) for x in re.findall(r"\[vm:w\] blktest: acked round=(\d+)",
                                            hv.read_console_log())]
         acked = max(seen)
+        # A committed transaction still to replay is information, not damage.
         out = subprocess.run([HVDISK, "check", str(img)], capture_output=True, text=True)
-        problems = [l for l in out.stdout.splitlines()[:-1] if "to replay" not in l]
-        assert not problems, f"kill {kill}: check found {problems}"
+        assert out.returncode == 0 and out.stdout.endswith("check: 0 problems\n"), \
+            f"kill {kill}: check says {out.stdout}{out.stderr}"
+        pending += sum(l.startswith("info: journal") for l in out.stdout.splitlines())
         check_disk(img, tmp_path, acked)
-    print(f"{KILLS} kills, journal replays at open: {replays}")
+    print(f"{KILLS} kills: {pending} left a transaction to replay, {replays} replays at open")

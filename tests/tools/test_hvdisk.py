@@ -452,15 +452,13 @@ def test_check_reports_a_corrupt_disk_record(tmp_path, image):
     src.write_bytes(patterned(8, ("rr", 0)))
     run("import", image, "d", src)
     superblock = image.read_bytes()[:PAGE]
-    journal = struct.unpack_from("<Q", superblock, SB_JOURNAL_START)[0]
     disktab = struct.unpack_from("<Q", superblock, SB_DISKTAB_START)[0]
-    # The journal's last transaction holds a copy of the record: a damaged
-    # record alone is repaired by the replay (check says so). Without the
-    # journal's copy it is damage.
+    # A clean close leaves no journal copy to repair it from: it is damage,
+    # and the blocks only that record referenced show up as leaked.
     flip(image, disktab * PAGE + 200)
-    assert check_problems(image) == ["journal: 1 transaction to replay"]
-    flip(image, journal * PAGE, 64)
-    assert len(check_problems(image)) >= 1
+    problems = check_problems(image)
+    assert problems[0] == "disk table slot 0: checksum mismatch"
+    assert all("journal" not in p for p in problems)
     # The store opens read-only, saying why, never as if fine.
     r = run("list", image)
     assert r.stderr.startswith(f"hvdisk: warning: {image}: damaged, opened read-only: ")

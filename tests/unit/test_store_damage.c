@@ -274,7 +274,7 @@ Test(store_damage, committed_journal_is_information_and_replayed)
 	int n = store_check(&m.bd, 0, m.bd.blocks, &memdev_env, tl_collect, &r);
 	cr_assert_eq(n, 0);
 	cr_assert_eq(r.n, 1);
-	cr_assert_str_eq(r.lines[0], "journal: 1 transaction to replay");
+	cr_assert_str_eq(r.lines[0], "info: journal: 1 committed transaction to replay at the next open");
 	s = tl_open(&m);
 	store_info(s, &info);
 	cr_assert_eq(info.replayed_transactions, 1);
