@@ -239,7 +239,9 @@ unit: $(BUILD)/unit-tests
 # list, check), built from the same format code as the hypervisor.
 HVDISK_SRCS := $(wildcard tools/hvdisk/*.c) $(STORE_HOST_SRCS) drivers/block/blockdev.c \
 	$(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c))
-$(BUILD)/hvdisk: $(HVDISK_SRCS) $(wildcard hv/store/*.h drivers/block/*.h hv/lib/*.h tools/hvdisk/*.h)
+$(BUILD)/hvdisk: $(HVDISK_SRCS) $(wildcard hv/store/*.h drivers/block/*.h hv/lib/*.h tools/hvdisk/*.h) \
+		| deps
+	@mkdir -p $(dir $@)
 	$(call say,HOSTCC,$@)
 	$(Q)$(CC) $(COMMON_CFLAGS) -O2 -g -DHV_HOST_TEST -DHV_HOST_TOOL $(HVDISK_SRCS) -o $@
 hvdisk: $(BUILD)/hvdisk

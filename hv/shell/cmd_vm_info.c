@@ -18,6 +18,8 @@ static void show_device_accesses(struct shell *sh, const struct vm *vm)
 		if (vm->port_accesses[i])
 			sh_printf(sh, "io.%s: %lu\n", port_device_name(i),
 				  (unsigned long)vm->port_accesses[i]);
+	if (vm->plat.io_virtio)
+		sh_printf(sh, "io.virtio: %lu\n", (unsigned long)vm->plat.io_virtio);
 	const struct { const char *name; uint64_t n; } windows[] = {
 		{ "lapic", vm->plat.mmio_lapic }, { "ioapic", vm->plat.mmio_ioapic },
 		{ "ecam", vm->plat.mmio_ecam }, { "virtio", vm->plat.mmio_virtio },

@@ -39,14 +39,14 @@ bool vblk_features_acceptable(const struct vblk *b, uint64_t features)
 
 /* A vendor-specific capability pointing into the BAR; 'extra' (the notify
  * capability's multiplier) follows when extra_len is 4. */
-static void add_virtio_cap(struct vpci_config *cfg, uint8_t type, uint32_t offset,
+static void add_virtio_cap(struct vpci_config *cfg, uint8_t type, uint8_t bar, uint32_t offset,
 			   uint32_t length, uint32_t extra, unsigned extra_len)
 {
 	uint8_t body[NOTIFY_CAP_LEN - 2] = { 0 };
 
 	body[0] = (uint8_t)(CAP_LEN + extra_len); /* cap_len counts id and next too */
 	body[1] = type;
-	body[2] = VBLK_BAR;
+	body[2] = bar;
 	/* body[3] is the 1.2 'id' (0: the only one of its type), 4-5 padding */
 	put_le32(body + 6, offset);
 	put_le32(body + 10, length);
@@ -63,11 +63,11 @@ static void pci_init(struct vpci_config *cfg)
 	vpci_config_set_interrupt_pin(cfg, INTERRUPT_PIN_INTA);
 	/* Not prefetchable: reading the ISR clears it. */
 	vpci_config_set_bar(cfg, VBLK_BAR, VPCI_BAR_MEM64, VBLK_BAR_SIZE, false);
-	add_virtio_cap(cfg, CAP_COMMON, VBLK_COMMON_OFFSET, VBLK_COMMON_LENGTH, 0, 0);
-	add_virtio_cap(cfg, CAP_ISR, VBLK_ISR_OFFSET, VBLK_ISR_LENGTH, 0, 0);
-	add_virtio_cap(cfg, CAP_DEVICE, VBLK_DEVICE_OFFSET, VBLK_DEVICE_LENGTH, 0, 0);
-	add_virtio_cap(cfg, CAP_NOTIFY, VBLK_NOTIFY_OFFSET, VBLK_NOTIFY_LENGTH,
-		       VBLK_NOTIFY_MULTIPLIER, 4);
+	vpci_config_set_bar(cfg, VBLK_NOTIFY_BAR, VPCI_BAR_IO, VBLK_NOTIFY_PORTS, false);
+	add_virtio_cap(cfg, CAP_COMMON, VBLK_BAR, VBLK_COMMON_OFFSET, VBLK_COMMON_LENGTH, 0, 0);
+	add_virtio_cap(cfg, CAP_ISR, VBLK_BAR, VBLK_ISR_OFFSET, VBLK_ISR_LENGTH, 0, 0);
+	add_virtio_cap(cfg, CAP_DEVICE, VBLK_BAR, VBLK_DEVICE_OFFSET, VBLK_DEVICE_LENGTH, 0, 0);
+	add_virtio_cap(cfg, CAP_NOTIFY, VBLK_NOTIFY_BAR, 0, VBLK_NOTIFY_PORTS, 0, 4);
 }
 
 void vblk_init(struct vblk *b, uint64_t capacity_sectors, bool read_only, const char *serial,
@@ -204,6 +204,23 @@ static void notify(struct vblk *b, unsigned width, uint64_t value)
 		return;
 	}
 	vblk_process_queue(b);
+}
+
+uint32_t vblk_io_read(struct vblk *b, unsigned offset, unsigned width)
+{
+	(void)offset;
+	(void)width;
+	b->stats.bad_accesses++; /* write-only */
+	return 0;
+}
+
+void vblk_io_write(struct vblk *b, unsigned offset, unsigned width, uint32_t value)
+{
+	if (offset != 0 || width > VBLK_NOTIFY_PORTS) {
+		b->stats.bad_accesses++;
+		return;
+	}
+	notify(b, width, value);
 }
 
 void vblk_bar_write(struct vblk *b, uint64_t offset, unsigned width, uint64_t value)

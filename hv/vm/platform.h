@@ -43,6 +43,7 @@ struct platform {
 	uint64_t acpi_rsdp;     /* guest-physical, 0 before the tables are written */
 	uint64_t mmio_master_aborts; /* accesses to addresses nothing decodes */
 	uint64_t mmio_lapic, mmio_ioapic, mmio_ecam, mmio_virtio; /* accesses by window */
+	uint64_t io_virtio;     /* accesses to the virtio devices' notify ports */
 };
 
 /* Every device at its power-on state, wired to the VM. The VM clock

@@ -293,7 +293,12 @@ static void unhandled(struct vm *vm, uint16_t port, bool write)
 uint32_t port_read(struct vm *vm, uint16_t port, unsigned size)
 {
 	const struct port_device *d = find(port);
+	uint32_t value;
 
+	if (!d && vm_disk_port_read(vm, port, size, &value)) {
+		vm->plat.io_virtio++;
+		return value & all_ones(size);
+	}
 	if (!d) {
 		unhandled(vm, port, false);
 		return all_ones(size);
@@ -306,6 +311,10 @@ enum port_result port_write(struct vm *vm, uint16_t port, unsigned size, uint32_
 {
 	const struct port_device *d = find(port);
 
+	if (!d && vm_disk_port_write(vm, port, size, value)) {
+		vm->plat.io_virtio++;
+		return PORT_OK;
+	}
 	if (!d) {
 		unhandled(vm, port, true);
 		return PORT_OK;

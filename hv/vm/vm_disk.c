@@ -104,8 +104,11 @@ static void reset_one(struct vm *vm, struct vm_disk *d, unsigned index)
 	vpci_config_write(&d->dev.pci, PCI_BAR0 + 4 * VBLK_BAR, 4, (uint32_t)bar_address(index));
 	vpci_config_write(&d->dev.pci, PCI_BAR0 + 4 * VBLK_BAR + 4, 4,
 			  (uint32_t)(bar_address(index) >> 32));
+	vpci_config_write(&d->dev.pci, PCI_BAR0 + 4 * VBLK_NOTIFY_BAR, 4,
+			  VM_DISK_PORT_BASE + index * VM_DISK_PORT_STRIDE);
 	vpci_config_write(&d->dev.pci, PCI_INTERRUPT_LINE, 1, (uint8_t)irq.line);
-	vpci_config_write(&d->dev.pci, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	vpci_config_write(&d->dev.pci, PCI_COMMAND, 2,
+			  PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	if (!vpci_register(&vm->plat.pci, d->slot, 0, &d->dev.pci, &vblk_pci_ops, &d->dev))
 		log_warn("vm %s: disk %s: PCI slot %u is taken", vm->name, d->name, d->slot);
 }
@@ -228,6 +231,45 @@ static struct vm_disk *disk_at(const struct vm *vm, uint64_t gpa, uint64_t *offs
 		}
 	}
 	return NULL;
+}
+
+static struct vm_disk *disk_at_port(struct vm *vm, uint16_t port, unsigned *offset)
+{
+	for (unsigned i = 0; i < vm->ndisks; i++) {
+		struct vm_disk *d = &vm->disks[i];
+		uint64_t base;
+		bool enabled;
+		if (!vpci_config_bar(&d->dev.pci, VBLK_NOTIFY_BAR, &base, &enabled) || !enabled ||
+		    !base)
+			continue;
+		if (port >= base && port - base < VBLK_NOTIFY_PORTS) {
+			*offset = (unsigned)(port - base);
+			return d;
+		}
+	}
+	return NULL;
+}
+
+bool vm_disk_port_read(struct vm *vm, uint16_t port, unsigned size, uint32_t *value)
+{
+	unsigned offset;
+	struct vm_disk *d = disk_at_port(vm, port, &offset);
+
+	if (!d)
+		return false;
+	*value = vblk_io_read(&d->dev, offset, size);
+	return true;
+}
+
+bool vm_disk_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+	unsigned offset;
+	struct vm_disk *d = disk_at_port(vm, port, &offset);
+
+	if (!d)
+		return false;
+	vblk_io_write(&d->dev, offset, size, value);
+	return true;
 }
 
 bool vm_disk_mmio_claims(const struct vm *vm, uint64_t gpa)

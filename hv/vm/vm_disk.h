@@ -16,6 +16,8 @@ struct vm;
 
 #define VM_MAX_DISKS 4
 #define VM_DISK_FIRST_SLOT 4
+#define VM_DISK_PORT_BASE 0xc000 /* notify BARs, 0x40 ports apart, in the DSDT's I/O window */
+#define VM_DISK_PORT_STRIDE 0x40
 #define VM_DISK_SPEC_MAX (STORE_NAME_MAX + 4) /* "NAME[,ro]" */
 
 struct vm_disk {
@@ -38,6 +40,10 @@ void vm_disks_reset(struct vm *vm);
 void vm_disks_detach(struct vm *vm);
 /* Whether a VM uses the disk, for `disk info` and deletes. */
 bool vm_disk_in_use_by(const struct vm *vm, const char *disk);
+
+/* Port I/O to the devices' notify BARs: true when a device decodes it. */
+bool vm_disk_port_read(struct vm *vm, uint16_t port, unsigned size, uint32_t *value);
+bool vm_disk_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
 
 /* MMIO to the devices' BARs. */
 bool vm_disk_mmio_claims(const struct vm *vm, uint64_t gpa);

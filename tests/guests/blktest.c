@@ -2,8 +2,9 @@
  * polls its one queue, and a few ways to exercise a disk.
  *
  * It finds the dev=N'th (default 0) 1af4:1042 function on bus 0 through
- * ports 0xcf8/0xcfc, uses BAR 4 as placed before boot (or places it at
- * 0xc0000000 + N * 1 MiB when it reads 0), walks the vendor capabilities,
+ * ports 0xcf8/0xcfc, uses its BARs as placed before boot (or places them:
+ * memory at 0xc0000000 + N * 1 MiB, I/O at 0xc000 + N * 0x40), walks the
+ * vendor capabilities (the notify one may point into I/O space),
  * negotiates VERSION_1 + FLUSH (+ RO when offered), sets up queue 0 (64
  * entries, or fewer when the device has fewer) with interrupts suppressed,
  * and polls the used ring. Numbers on the command line are decimal or 0x
@@ -79,7 +80,8 @@ struct slot {
 
 static struct {
 	volatile uint8_t *common, *isr, *device;
-	volatile uint16_t *notify;
+	volatile uint16_t *notify;  /* memory notify address, or NULL: */
+	uint16_t notify_port;       /* ... the port (an I/O BAR, 4.1.4.4) */
 	uint64_t features, capacity;
 	uint16_t qsize, avail_idx, used_seen;
 	volatile struct desc *desc;
@@ -159,14 +161,20 @@ static bool find_device(unsigned n, unsigned *dev, unsigned *fn)
 }
 
 /* A memory BAR's address below 4 GiB (paging is off: that is all the
- * guest reaches); an unassigned BAR 4 is placed in 0xc0000000-0xdfffffff. */
+ * guest reaches); an unassigned BAR 4 is placed in 0xc0000000-0xdfffffff.
+ * An I/O BAR's port base (placed at 0xc000 + n * 0x40 when unassigned). */
 static uint32_t bar_address(unsigned dev, unsigned fn, unsigned bar, unsigned n)
 {
 	unsigned reg = 0x10 + 4 * bar;
 	uint32_t lo = cfg_read32(dev, fn, reg), hi = 0;
 
-	if (lo & 1)
-		fail("an I/O BAR where memory was expected");
+	if (lo & 1) {
+		if ((lo & ~0x3u) == 0) {
+			lo = 0xc000u + n * 0x40u;
+			cfg_write32(dev, fn, reg, lo | 1);
+		}
+		return lo & 0xfffcu;
+	}
 	if ((lo & 6) == 4)
 		hi = cfg_read32(dev, fn, reg + 4);
 	if (hi)
@@ -184,6 +192,7 @@ static uint32_t bar_address(unsigned dev, unsigned fn, unsigned bar, unsigned n)
 static void find_regions(unsigned dev, unsigned fn, unsigned n)
 {
 	volatile uint8_t *notify_base = 0;
+	bool notify_io = false;
 
 	if (!(cfg_read32(dev, fn, 0x04) & (0x10u << 16)))
 		fail("no capability list");
@@ -202,6 +211,7 @@ static void find_regions(unsigned dev, unsigned fn, unsigned n)
 			if (type == 4 && !vq.device) vq.device = p;
 			if (type == 2 && !notify_base) {
 				notify_base = p;
+				notify_io = cfg_read32(dev, fn, 0x10 + 4 * bar) & 1;
 				notify_multiplier = cfg_read32(dev, fn, at + 16);
 			}
 		}
@@ -209,7 +219,11 @@ static void find_regions(unsigned dev, unsigned fn, unsigned n)
 	}
 	if (!vq.common || !vq.isr || !vq.device || !notify_base)
 		fail("a virtio capability is missing");
-	vq.notify = (volatile uint16_t *)notify_base; /* queue_notify_off applied later */
+	/* queue_notify_off is applied later */
+	if (notify_io)
+		vq.notify_port = (uint16_t)(uint32_t)notify_base;
+	else
+		vq.notify = (volatile uint16_t *)notify_base;
 }
 
 /* ---- Common configuration (4.1.4.3). */
@@ -265,8 +279,11 @@ static void driver_init(void)
 	w64(0x20, (uint32_t)vq.desc);
 	w64(0x28, (uint32_t)vq.avail);
 	w64(0x30, (uint32_t)vq.used);
-	vq.notify = (volatile uint16_t *)((volatile uint8_t *)vq.notify +
-					   c16(0x1e) * notify_multiplier);
+	if (vq.notify_port)
+		vq.notify_port = (uint16_t)(vq.notify_port + c16(0x1e) * notify_multiplier);
+	else
+		vq.notify = (volatile uint16_t *)((volatile uint8_t *)vq.notify +
+						   c16(0x1e) * notify_multiplier);
 	w16(0x1c, 1);
 	vq.avail_idx = vq.used_seen = 0;
 	w8(0x14, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
@@ -290,7 +307,10 @@ static void post(uint16_t head)
 	vq.avail_idx++;
 	vq.avail[1] = vq.avail_idx;
 	barrier();
-	*vq.notify = 0;
+	if (vq.notify_port)
+		outw(vq.notify_port, 0);
+	else
+		*vq.notify = 0;
 }
 
 /* The next used element; fails after TIMEOUT_S seconds without one. */

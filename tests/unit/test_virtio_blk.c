@@ -31,27 +31,28 @@ Test(vblk_pci, identity)
 	cr_assert_eq(vbt_cfg_read(PCI_STATUS, 2), PCI_STATUS_CAP_LIST);
 	cr_assert_eq(vbt_cfg_read(PCI_CAPABILITY_LIST, 1), 0x40);
 	for (unsigned bar = 0; bar < 6; bar++) {
-		if (bar == VBLK_BAR || bar == VBLK_BAR + 1)
+		if (bar == VBLK_BAR || bar == VBLK_BAR + 1 || bar == VBLK_NOTIFY_BAR)
 			continue;
 		vbt_cfg_write(PCI_BAR0 + 4 * bar, 4, 0xffffffff);
 		cr_assert_eq(vbt_cfg_read(PCI_BAR0 + 4 * bar, 4), 0, "BAR %u absent", bar);
 	}
 	cr_assert_eq(vbt_cfg_read(PCI_BAR0 + 4 * VBLK_BAR, 4), 0x4, "64-bit, not prefetchable");
+	cr_assert_eq(vbt_cfg_read(PCI_BAR0 + 4 * VBLK_NOTIFY_BAR, 4), 0x1, "I/O space");
 	vbt_cfg_write(PCI_COMMAND, 2, 0xffff);
-	cr_assert_eq(vbt_cfg_read(PCI_COMMAND, 2), 0x0546,
-		     "memory, master, parity, SERR, interrupt disable");
+	cr_assert_eq(vbt_cfg_read(PCI_COMMAND, 2), 0x0547,
+		     "I/O, memory, master, parity, SERR, interrupt disable");
 }
 
 /* The capabilities exactly: 4.1.4's struct virtio_pci_cap, in a chain. */
 Test(vblk_pci, capabilities)
 {
 	static const struct {
-		unsigned at, next, len, type, offset, length;
+		unsigned at, next, len, type, bar, offset, length;
 	} want[] = {
-		{ 0x40, 0x50, 16, 1, 0x0000, 0x38 },
-		{ 0x50, 0x60, 16, 3, 0x1000, 1 },
-		{ 0x60, 0x70, 16, 4, 0x2000, 0x40 },
-		{ 0x70, 0x00, 20, 2, 0x3000, 4 },
+		{ 0x40, 0x50, 16, 1, VBLK_BAR, 0x0000, 0x38 },
+		{ 0x50, 0x60, 16, 3, VBLK_BAR, 0x1000, 1 },
+		{ 0x60, 0x70, 16, 4, VBLK_BAR, 0x2000, 0x40 },
+		{ 0x70, 0x00, 20, 2, VBLK_NOTIFY_BAR, 0, VBLK_NOTIFY_PORTS }, /* I/O space */
 	};
 	for (unsigned i = 0; i < 4; i++) {
 		unsigned at = want[i].at;
@@ -59,7 +60,7 @@ Test(vblk_pci, capabilities)
 		cr_assert_eq(vbt_cfg_read(at + 1, 1), want[i].next);
 		cr_assert_eq(vbt_cfg_read(at + 2, 1), want[i].len);
 		cr_assert_eq(vbt_cfg_read(at + 3, 1), want[i].type);
-		cr_assert_eq(vbt_cfg_read(at + 4, 1), VBLK_BAR);
+		cr_assert_eq(vbt_cfg_read(at + 4, 1), want[i].bar);
 		cr_assert_eq(vbt_cfg_read(at + 5, 1), 0, "id");
 		cr_assert_eq(vbt_cfg_read(at + 6, 2), 0, "padding");
 		cr_assert_eq(vbt_cfg_read(at + 8, 4), want[i].offset);
@@ -68,13 +69,13 @@ Test(vblk_pci, capabilities)
 		vbt_cfg_write(at + 8, 4, 0x12345678);
 		cr_assert_eq(vbt_cfg_read(at + 8, 4), want[i].offset, "read-only");
 	}
-	cr_assert_eq(vbt_cfg_read(0x70 + 16, 4), VBLK_NOTIFY_MULTIPLIER);
+	cr_assert_eq(vbt_cfg_read(0x70 + 16, 4), 0, "every queue at the same port");
 	cr_assert_eq(vbt_cfg_read(0x84, 4), 0, "nothing after the list");
 	vbt_probe();
 	cr_assert_eq(vbt->common, 0);
 	cr_assert_eq(vbt->isr, 0x1000);
 	cr_assert_eq(vbt->device, 0x2000);
-	cr_assert_eq(vbt->notify, 0x3000);
+	cr_assert_eq(vbt->notify, 0);
 }
 
 /* The helper keeps the list ordered, dword-aligned and inside 256 bytes. */

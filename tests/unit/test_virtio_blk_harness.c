@@ -195,7 +195,8 @@ void vbt_probe(void)
 		if (vbt_cfg_read(at, 1) == PCI_CAP_ID_VENDOR) {
 			unsigned type = vbt_cfg_read(at + 3, 1);
 			uint64_t off = vbt_cfg_read(at + 8, 4);
-			cr_assert_eq(vbt_cfg_read(at + 4, 1), (uint32_t)VBLK_BAR);
+			cr_assert_eq(vbt_cfg_read(at + 4, 1),
+				     (uint32_t)(type == 2 ? VBLK_NOTIFY_BAR : VBLK_BAR));
 			if (type == 1) vbt->common = off;
 			if (type == 2) {
 				vbt->notify = off;
@@ -214,11 +215,18 @@ void vbt_probe(void)
 	cr_assert_eq(vbt_cfg_read(PCI_BAR0 + 4 * VBLK_BAR + 4, 4), 0xffffffff);
 	vbt_cfg_write(PCI_BAR0 + 4 * VBLK_BAR, 4, (uint32_t)VBT_BAR_ADDR);
 	vbt_cfg_write(PCI_BAR0 + 4 * VBLK_BAR + 4, 4, (uint32_t)(VBT_BAR_ADDR >> 32));
-	vbt_cfg_write(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	/* The notify BAR: 4 ports of I/O space. */
+	vbt_cfg_write(PCI_BAR0 + 4 * VBLK_NOTIFY_BAR, 4, 0xffffffff);
+	cr_assert_eq(vbt_cfg_read(PCI_BAR0 + 4 * VBLK_NOTIFY_BAR, 4), 0xfffffffd, "4 ports");
+	vbt_cfg_write(PCI_BAR0 + 4 * VBLK_NOTIFY_BAR, 4, VBT_NOTIFY_PORT);
+	vbt_cfg_write(PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	uint64_t addr;
 	bool on;
 	cr_assert(vpci_config_bar(&vbt->dev.pci, VBLK_BAR, &addr, &on));
 	cr_assert_eq(addr, VBT_BAR_ADDR);
+	cr_assert(on);
+	cr_assert(vpci_config_bar(&vbt->dev.pci, VBLK_NOTIFY_BAR, &addr, &on));
+	cr_assert_eq(addr, VBT_NOTIFY_PORT);
 	cr_assert(on);
 }
 
@@ -290,7 +298,8 @@ void vbt_make_available(uint16_t head)
 
 void vbt_notify(void)
 {
-	vbt_write(vbt->notify, 2, 0); /* queue 0 at queue_notify_off 0 */
+	/* queue 0 at queue_notify_off 0, in the I/O BAR the capability names */
+	vblk_io_write(&vbt->dev, (unsigned)vbt->notify, 2, 0);
 }
 
 void vbt_put_desc(uint16_t index, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)

@@ -17,6 +17,7 @@
 #define VBT_DISK_SECTORS 2048u
 #define VBT_SLOT 3
 #define VBT_BAR_ADDR 0xfe000000ull
+#define VBT_NOTIFY_PORT 0xc040u
 /* Where the driver keeps its queue (size up to 256) and buffers. */
 #define VBT_DESC 0x1000u
 #define VBT_AVAIL 0x2000u
