@@ -52,6 +52,17 @@ static uint64_t run_length(const struct store *s, const struct sdisk *d, uint64_
 	return run;
 }
 
+/* A run cut short where the caller's current vector ends (a guest buffer
+ * crossing into another host chunk), so it goes to the device straight
+ * from that memory; the rest follows as the next run. Copying through the
+ * bounce buffer instead costs as much as the I/O under emulation. */
+static uint64_t direct_run(struct iov_cur *cur, uint64_t run)
+{
+	size_t contig = iov_cur_contig(cur, DIRECT_ALIGN);
+
+	return contig && contig < run ? contig : run;
+}
+
 int store_read_range(struct store *s, const struct sdisk *d, uint64_t off, uint64_t len,
 		     struct iov_cur *cur)
 {
@@ -65,7 +76,7 @@ int store_read_range(struct store *s, const struct sdisk *d, uint64_t off, uint6
 		if (rc)
 			return rc;
 		if (b) {
-			run = run_length(s, d, bi, boff, len, b, false);
+			run = direct_run(cur, run_length(s, d, bi, boff, len, b, false));
 			void *direct = iov_cur_take(cur, run, DIRECT_ALIGN);
 			rc = store_dev_read(&s->sd, b * bs + boff, direct ? direct : s->bounce, run);
 			if (rc)
@@ -163,7 +174,7 @@ int store_write_range(struct store *s, struct sdisk *d, uint64_t off, uint64_t l
 			return STORE_ECORRUPT;
 		if (b) {
 			touch_content(s, d);
-			run = run_length(s, d, bi, boff, len, b, true);
+			run = direct_run(cur, run_length(s, d, bi, boff, len, b, true));
 			rc = write_owned(s, b * bs + boff, run, cur);
 		} else {
 			rc = write_new_block(s, d, bi, boff, (uint32_t)run, cur);

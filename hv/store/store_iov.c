@@ -83,6 +83,21 @@ void *iov_cur_take(struct iov_cur *c, size_t n, size_t align)
 	return p;
 }
 
+size_t iov_cur_contig(struct iov_cur *c, size_t unit)
+{
+	while (c->i < c->niov && c->iov[c->i].len == c->off) {
+		c->i++;
+		c->off = 0;
+	}
+	if (c->i >= c->niov)
+		return 0;
+	uint8_t *p = (uint8_t *)c->iov[c->i].data + c->off;
+	if ((uintptr_t)p % unit)
+		return 0;
+	size_t left = c->iov[c->i].len - c->off;
+	return left - left % unit;
+}
+
 bool iov_total(const struct store_iov *iov, unsigned niov, size_t unit, uint64_t *total)
 {
 	uint64_t sum = 0;

@@ -107,6 +107,28 @@ uint64_t gmem_hpa(const struct guest_mem *m, uint64_t gpa)
 	return c->hpa + (gpa % GMEM_CHUNK_SIZE);
 }
 
+uint64_t gmem_contig(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= m->size)
+		return 0;
+	if (len > m->size - gpa)
+		len = m->size - gpa;
+	const struct gmem_chunk *c = &m->chunks[gpa / GMEM_CHUNK_SIZE];
+	uint64_t in_chunk = gpa % GMEM_CHUNK_SIZE, got;
+	if (!c->pages) {
+		got = GMEM_CHUNK_SIZE - in_chunk;
+	} else {
+		size_t k = in_chunk / GMEM_PAGE;
+		got = GMEM_PAGE - gpa % GMEM_PAGE;
+		while (got < len && k + 1 < GMEM_CHUNK_PAGES &&
+		       c->pages[k + 1] == c->pages[k] + GMEM_PAGE) {
+			got += GMEM_PAGE;
+			k++;
+		}
+	}
+	return got < len ? got : len;
+}
+
 uint64_t gmem_gpa_of(const struct guest_mem *m, uint64_t hpa)
 {
 	hpa &= ~(GMEM_PAGE - 1);

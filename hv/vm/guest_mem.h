@@ -52,6 +52,10 @@ uint64_t gmem_hpa(const struct guest_mem *m, uint64_t gpa);
  * VM does not use it (a scan: for machine checks, not hot paths). */
 #define GMEM_NO_GPA (~0ull)
 uint64_t gmem_gpa_of(const struct guest_mem *m, uint64_t hpa);
+/* How many bytes from gpa (at most len) are backed by consecutive host
+ * memory: to the end of its 2 MiB chunk, or of its run of consecutive
+ * pages in a split chunk; 0 when gpa is outside. */
+uint64_t gmem_contig(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 /* Host pointer to the byte at gpa (valid to the end of its 4 KiB page). */
 void *gmem_ptr(const struct guest_mem *m, uint64_t gpa);
 bool gmem_contains(const struct guest_mem *m, uint64_t gpa, uint64_t len);

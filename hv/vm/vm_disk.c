@@ -18,33 +18,27 @@ static uint64_t bar_address(unsigned index)
 	return PLATFORM_PCI_MMIO + (uint64_t)index * VBLK_BAR_SIZE;
 }
 
-/* Contiguous guest RAM from gpa, page by page while the host pages
- * follow each other; poisoned pages end it (the device may not touch
- * them). */
+/* Contiguous guest RAM from gpa (a 2 MiB chunk's rest, or consecutive
+ * pages); poisoned pages end it (the device may not touch them). */
 static size_t map_guest(void *ctx, uint64_t gpa, size_t len, bool write, void **host)
 {
 	struct vm *vm = ctx;
-	size_t got = 0;
-	uint64_t first_hpa = 0;
 
 	if (!len || gpa + len < gpa)
 		return 0;
-	while (got < len) {
-		uint64_t at = gpa + got;
-		uint64_t hpa = gmem_hpa(&vm->mem, at);
-		if (!hpa || vm_page_poisoned(vm, at) || (got && hpa != first_hpa + got))
-			break;
-		if (!got)
-			first_hpa = hpa;
-		uint64_t room = GMEM_PAGE - (at & (GMEM_PAGE - 1));
-		got += room < len - got ? room : len - got;
+	uint64_t got = gmem_contig(&vm->mem, gpa, len);
+	if (vm->poisoned_pages) {
+		uint64_t clean = 0;
+		while (clean < got && !vm_page_poisoned(vm, gpa + clean))
+			clean += GMEM_PAGE - ((gpa + clean) & (GMEM_PAGE - 1));
+		got = clean < got ? clean : got;
 	}
 	if (!got)
 		return 0;
 	*host = gmem_ptr(&vm->mem, gpa);
 	if (write)
 		dirty_log_mark(vm, gpa, got);
-	return got;
+	return (size_t)got;
 }
 
 static int disk_rw(struct vm_disk *d, bool write, uint64_t sector, const struct vblk_iov *iov,

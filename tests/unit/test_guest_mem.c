@@ -163,6 +163,27 @@ Test(guest_mem, split_keeps_contents)
 	cr_assert_eq(pa.stats.free, free0, "pages lost: %ld", (long)(free0 - pa.stats.free));
 }
 
+/* Device DMA maps as much as is host-contiguous: a whole chunk's rest, or
+ * runs of consecutive pages once the chunk is split. */
+Test(guest_mem, contiguous_ranges_end_at_chunks_and_page_gaps)
+{
+	cr_assert(gmem_alloc(&gm, 4 * MiB, &host));
+	cr_assert_eq(gmem_contig(&gm, 4096, 64 * 1024), 64 * 1024);
+	cr_assert_eq(gmem_contig(&gm, 2 * MiB - 8192, 1 * MiB), 8192, "to the chunk's end");
+	cr_assert_eq(gmem_contig(&gm, 4 * MiB - 512, 4096), 512, "to the end of memory");
+	cr_assert_eq(gmem_contig(&gm, 4 * MiB, 4096), 0, "outside");
+	cr_assert(gmem_split_chunk(&gm, 1));
+	uint64_t *pages = gm.chunks[1].pages;
+	uint64_t at = 2 * MiB + 3 * 4096 + 100;
+	uint64_t want = 4096 - 100;
+	for (size_t k = 4; k < 512 && pages[k] == pages[k - 1] + 4096; k++)
+		want += 4096; /* however the split pages happen to lie */
+	uint64_t got = gmem_contig(&gm, at, 2 * MiB);
+	cr_assert_eq(got, want < 2 * MiB - (at - 2 * MiB) ? want : 2 * MiB - (at - 2 * MiB));
+	cr_assert_eq(gmem_hpa(&gm, at + got - 1), gmem_hpa(&gm, at) + got - 1);
+	gmem_free(&gm);
+}
+
 Test(guest_mem, poisoned_pages_are_never_read_or_written)
 {
 	uint64_t poisoned[(4 * MiB / 4096) / 64] = { 0 };
