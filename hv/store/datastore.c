@@ -25,7 +25,10 @@ struct region {
 	char name[REGION_NAME_MAX];
 	struct blockdev *dev;
 	uint64_t first_lba, blocks;
+	bool partition, store_type; /* a GPT partition; of the datastore type */
 };
+
+static const uint8_t store_type[16] = STORE_GPT_TYPE_GUID_BYTES;
 
 static struct store *open_store;
 static struct region open_region;
@@ -107,6 +110,8 @@ static int resolve(const char *name, struct region *r, char *err, size_t errlen)
 		r->dev = d;
 		r->first_lba = part.first_lba;
 		r->blocks = part.last_lba - part.first_lba + 1;
+		r->partition = true;
+		r->store_type = !memcmp(part.type_guid, store_type, sizeof(store_type));
 		return 0;
 	}
 	fmt_snprintf(err, errlen, "no block device or partition '%.30s' (see 'blk')", name);
@@ -120,7 +125,6 @@ typedef bool (*region_fn)(const struct region *r, void *ctx);
 /* The device's partitions of the datastore type (a sound GPT only). */
 static bool each_store_partition(struct blockdev *d, region_fn fn, void *ctx)
 {
-	static const uint8_t store_type[16] = STORE_GPT_TYPE_GUID_BYTES;
 	static struct blk_label label;
 	uint8_t *scratch = env_alloc(BLK_LABEL_HEAD_BYTES);
 	bool stop = false;
@@ -132,7 +136,8 @@ static bool each_store_partition(struct blockdev *d, region_fn fn, void *ctx)
 		     i = blk_label_find_type(&label, store_type, (unsigned)i + 1)) {
 			const struct blk_partition *part = &label.parts[i];
 			struct region pr = { .dev = d, .first_lba = part->first_lba,
-					     .blocks = part->last_lba - part->first_lba + 1 };
+					     .blocks = part->last_lba - part->first_lba + 1,
+					     .partition = true, .store_type = true };
 			fmt_snprintf(pr.name, sizeof(pr.name), "%sp%u", d->name, part->number);
 			stop = fn(&pr, ctx);
 		}
@@ -240,6 +245,12 @@ static int check_overwrite(const struct region *r, bool force, char *err, size_t
 	struct store_uuid uuid;
 	char what[48];
 
+	if (r->partition && !r->store_type) {
+		/* Boot only looks in partitions of the datastore type. */
+		fmt_snprintf(err, errlen, "%s is not a datastore partition (GPT type %s): change "
+			     "its type first", r->name, STORE_GPT_TYPE_GUID);
+		return -1;
+	}
 	if (force)
 		return 0;
 	if (store_probe(r->dev, r->first_lba, &uuid) == 1) {

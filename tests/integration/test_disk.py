@@ -206,6 +206,29 @@ def _damage_disk_table(img):
             f.write(bytes(b ^ 0x5A for b in old))
 
 
+def test_a_datastore_in_a_gpt_partition_opens_at_boot(boot, tmp_path):
+    img = tmp_path / "gpt.img"
+    hvdisk("create", img, "128M", "--gpt")
+    hvdisk("create-disk", img, "inpart", "8M")
+    hv = boot(disk=str(img))
+    con = hv.console()
+    blk = con.command("blk").lines[0]
+    assert blk.startswith("vblk0 ") and "content=gpt" in blk and "datastore=p1" in blk, blk
+    ds = info(con, "ds")
+    assert ds["device"] == "vblk0p1" and ds["state"] == "ok"
+    assert set(disk_list(con)) == {"inpart"}
+    r = con.command("ds format vblk0p1 confirm=yes")
+    assert not r.ok and "holds a datastore" in r.error
+    r = con.command("ds format vblk0p2 confirm=yes")
+    assert not r.ok and "no GPT partition 2" in r.error
+    r = con.command("ds format vblk0 confirm=yes")
+    assert not r.ok and "holds gpt" in r.error
+    lines = run_blktest(con, "w", "inpart", "mode=pattern seed=11 start=0 count=256")
+    assert any(l.startswith("blktest: pattern ok sectors=256") for l in lines), lines
+    hv.kill()
+    assert hvdisk("sum", img, "inpart").strip().startswith("sum=")
+
+
 def test_damaged_metadata_opens_read_only_and_says_why(boot, tmp_path):
     img = store_image(tmp_path, disks=[("d", "8M"), ("e", "8M")])
     assert hvdisk("check", img).strip().endswith("check: 0 problems")
