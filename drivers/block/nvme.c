@@ -122,6 +122,10 @@ static bool admin(struct nvme_ctrl *c, struct nvme_sqe *cmd, const char **why)
 	uint16_t status;
 	uint32_t dw0;
 
+	if (c->admin_dead) {
+		*why = "an earlier admin command timed out";
+		return false;
+	}
 	if (!nvme_queue_submit(&c->admin, cmd, c)) {
 		*why = "admin queue full";
 		return false;
@@ -137,6 +141,9 @@ static bool admin(struct nvme_ctrl *c, struct nvme_sqe *cmd, const char **why)
 			return !status;
 		}
 		if (time_ns() > deadline) {
+			/* The command stays in flight and would complete as the
+			 * next one's: the controller is not used again. */
+			c->admin_dead = true;
 			*why = "admin command timed out";
 			return false;
 		}
@@ -297,7 +304,12 @@ static unsigned nvme_probe(struct pci_device *pci)
 	c->pci = pci;
 	c->instance = nvme_instances;
 	str_copy(model, c->ns[0].dev.model, sizeof(model));
-	for (uint32_t nsid = 1; nsid <= nn && c->nns < NVME_MAX_NAMESPACES; nsid++) {
+	/* NN is the controller's word: a huge one must not mean billions of
+	 * Identify commands (or a wrap to 0). */
+	if (nn > NVME_MAX_NSID_SCAN)
+		nn = NVME_MAX_NSID_SCAN;
+	for (uint32_t nsid = 1; nsid <= nn && c->nns < NVME_MAX_NAMESPACES && !c->admin_dead;
+	     nsid++) {
 		struct nvme_ns *ns = &c->ns[c->nns];
 		if (!identify_namespace(c, nsid, ns))
 			continue;

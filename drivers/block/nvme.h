@@ -11,6 +11,7 @@
 #include "drivers/block/nvme_queue.h"
 
 #define NVME_MAX_NAMESPACES 4
+#define NVME_MAX_NSID_SCAN 1024 /* namespace IDs asked about at most */
 #define NVME_IO_QUEUE_ENTRIES 64
 #define NVME_IO_DEPTH 32
 #define NVME_MAX_TRANSFER (128u * 1024)
@@ -46,6 +47,7 @@ struct nvme_ctrl {
 	bool bounce_busy;
 	bool vwc;              /* volatile write cache present */
 	bool stopped;
+	bool admin_dead;        /* an admin command timed out: no more are sent */
 	uint32_t max_transfer;
 	uint64_t bad_seen;     /* io.bad_completions already counted in a device's stats */
 	struct nvme_slot slots[NVME_IO_DEPTH];

@@ -115,7 +115,9 @@ static int queue_chain(struct vblk *vb, struct vblk_slot *s, uint32_t type)
 	const struct blk_request *req = s->req;
 	int n = 0;
 
-	s->hdr = (struct vblk_hdr){ .type = type, .sector = req->lba << vb->sector_shift };
+	/* 5.2.6.1: a FLUSH's sector is 0 (the one after a FUA write reuses its request). */
+	uint64_t sector = type == VIRTIO_BLK_T_FLUSH ? 0 : req->lba << vb->sector_shift;
+	s->hdr = (struct vblk_hdr){ .type = type, .sector = sector };
 	s->status = STATUS_UNSET;
 	bufs[0] = (struct vq_buf){ .addr = virt_to_phys(&s->hdr), .len = sizeof(s->hdr) };
 	if (type != VIRTIO_BLK_T_FLUSH && (n = data_bufs(vb, req, bufs + 1)) < 0)

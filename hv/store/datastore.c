@@ -265,6 +265,12 @@ static int check_overwrite(const struct region *r, bool force, char *err, size_t
 	return 0;
 }
 
+static bool overlaps(const struct region *a, const struct region *b)
+{
+	return a->dev == b->dev && a->first_lba < b->first_lba + b->blocks &&
+	       b->first_lba < a->first_lba + a->blocks;
+}
+
 static bool disks_in_use(const struct store *s)
 {
 	struct store_disk_info di;
@@ -281,7 +287,7 @@ int datastore_format(const char *name, bool force, char *err, size_t errlen)
 
 	if (resolve(name, &r, err, errlen) || check_overwrite(&r, force, err, errlen))
 		return -1;
-	if (open_store && open_region.dev == r.dev) {
+	if (open_store && overlaps(&open_region, &r)) {
 		if (disks_in_use(open_store)) {
 			fmt_snprintf(err, errlen, "the open datastore on %s has disks in use",
 				     open_region.name);

@@ -59,22 +59,42 @@ unsigned store_map_need(const struct store *s, const struct sdisk *d, uint64_t b
 
 /* A fresh chunk: every L2 page in it is written (empty), so none holds
  * whatever the block held before. */
+static void chunk_release_pages(struct store *s, struct sdisk *d, uint32_t first,
+				uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		struct mpage *mp = &d->l2[first + i];
+		if (mp->buf)
+			store_free(s, mp->buf, STORE_PAGE);
+		mp->buf = NULL;
+	}
+}
+
 static int chunk_alloc(struct store *s, struct sdisk *d, uint32_t c)
 {
-	uint32_t ppb = s->sb.lay.pages_per_block;
-	uint64_t block = store_block_alloc(s);
+	uint32_t ppb = s->sb.lay.pages_per_block, first = c * ppb;
+	uint32_t count = d->l2_pages - first < ppb ? (uint32_t)(d->l2_pages - first) : ppb;
 
-	if (!block)
-		return STORE_ENOSPC;
-	for (uint32_t i = 0; i < ppb && c * ppb + i < d->l2_pages; i++) {
-		struct mpage *mp = &d->l2[c * ppb + i];
-		mp->buf = store_alloc(s, STORE_PAGE);
-		if (!mp->buf)
+	/* Memory first: a chunk half set up (pages without the L1 entry that
+	 * finds them) would take map entries no open ever reads back. */
+	for (uint32_t i = 0; i < count; i++) {
+		d->l2[first + i].buf = store_alloc(s, STORE_PAGE);
+		if (!d->l2[first + i].buf) {
+			chunk_release_pages(s, d, first, i);
 			return STORE_EIO;
+		}
+	}
+	uint64_t block = store_block_alloc(s);
+	if (!block) {
+		chunk_release_pages(s, d, first, count);
+		return STORE_ENOSPC;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		struct mpage *mp = &d->l2[first + i];
 		mp->loc = block * ppb + i;
 		mp->type = STORE_PT_L2;
 		mp->owner = d->slot + 1;
-		mp->index = c * ppb + i;
+		mp->index = first + i;
 		store_mark_dirty(s, mp);
 	}
 	d->l1[c] = (uint32_t)block;

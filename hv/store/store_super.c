@@ -25,6 +25,13 @@ int store_layout_compute(uint64_t region_bytes, uint32_t block_size, struct stor
 		return STORE_EINVAL;
 	}
 	l.bitmap_pages = (l.total_blocks + STORE_BITMAP_BITS - 1) / STORE_BITMAP_BITS;
+	if (l.bitmap_pages + 64 > STORE_MAX_JOURNAL_PAGES) {
+		/* A disk delete may dirty every bitmap page in one transaction. */
+		store_set_err(err, errlen, "too large for one journal: at most %llu blocks of "
+			      "%u bytes", (unsigned long long)(STORE_MAX_JOURNAL_PAGES - 64) *
+			      STORE_BITMAP_BITS, block_size);
+		return STORE_EINVAL;
+	}
 	/* The journal holds the largest single step (freeing a disk dirties
 	 * every bitmap page) and about 1/64 of the store besides. */
 	l.journal_pages = l.total_blocks * l.pages_per_block / 64;

@@ -23,13 +23,14 @@
 
 /* struct virtio_blk_config (5.2.4) offsets. */
 #define CFG_CAPACITY 0
+#define CFG_SIZE_MAX 8
 #define CFG_SEG_MAX 12
 #define CFG_BLK_SIZE 20
 
 uint64_t vblk_offered_features(const struct vblk *b)
 {
-	return VBLK_F_VERSION_1 | VBLK_F_SEG_MAX | VBLK_F_BLK_SIZE | VBLK_F_FLUSH |
-	       (b->read_only ? VBLK_F_RO : 0);
+	return VBLK_F_VERSION_1 | VBLK_F_SIZE_MAX | VBLK_F_SEG_MAX | VBLK_F_BLK_SIZE |
+	       VBLK_F_FLUSH | (b->read_only ? VBLK_F_RO : 0);
 }
 
 bool vblk_features_acceptable(const struct vblk *b, uint64_t features)
@@ -168,6 +169,7 @@ static uint64_t device_config_read(const struct vblk *b, unsigned off, unsigned 
 	uint64_t v = 0;
 
 	put_le64(cfg + CFG_CAPACITY, b->capacity);
+	put_le32(cfg + CFG_SIZE_MAX, VBLK_SIZE_MAX);
 	put_le32(cfg + CFG_SEG_MAX, VBLK_SEG_MAX);
 	put_le32(cfg + CFG_BLK_SIZE, SECTOR_SIZE);
 	for (unsigned i = 0; i < width; i++)

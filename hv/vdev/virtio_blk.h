@@ -28,6 +28,14 @@
 #define VBLK_BAR_SIZE 0x4000ull
 #define VBLK_QUEUE_MAX 256
 #define VBLK_SEG_MAX 126           /* data descriptors per request */
+#define VBLK_SIZE_MAX (64u * 1024) /* bytes per data descriptor (size_max) */
+/* A request carries at most seg_max * size_max bytes; more is refused
+ * (IOERR), so one request cannot keep the host busy for long. */
+#define VBLK_REQUEST_MAX ((uint64_t)VBLK_SEG_MAX * VBLK_SIZE_MAX)
+/* Work done per notify: requests and bytes; the rest waits for the VM's
+ * next turn (vblk_poll), so one guest cannot hold the only host CPU. */
+#define VBLK_NOTIFY_REQUESTS 32
+#define VBLK_NOTIFY_BYTES (16ull << 20)
 #define VBLK_CHAIN_MAX (VBLK_SEG_MAX + 2) /* with the header and status descriptors */
 #define VBLK_IOV_BATCH 128         /* host pieces per backend call */
 
@@ -64,6 +72,7 @@
 #define VBLK_S_FEATURES_OK 0x08
 #define VBLK_S_NEEDS_RESET 0x40
 #define VBLK_S_FAILED 0x80
+#define VBLK_F_SIZE_MAX (1ull << 1)
 #define VBLK_F_SEG_MAX (1ull << 2)
 #define VBLK_F_RO (1ull << 5)
 #define VBLK_F_BLK_SIZE (1ull << 6)
@@ -150,6 +159,11 @@ void vblk_init(struct vblk *b, uint64_t capacity_sectors, bool read_only, const 
 /* The BAR's offset decoding: 'offset' into the BAR, width 1, 2, 4 or 8. */
 uint64_t vblk_bar_read(struct vblk *b, uint64_t offset, unsigned width);
 void vblk_bar_write(struct vblk *b, uint64_t offset, unsigned width, uint64_t value);
+/* Requests the guest made available and the device has not taken yet
+ * (a notify's budget ran out). */
+bool vblk_pending(struct vblk *b);
+/* Carries on with them, within one notify's budget. */
+void vblk_poll(struct vblk *b);
 /* The notify BAR (I/O space): 'offset' into it, width 1, 2 or 4. Reads
  * return 0 (the area is write-only). */
 uint32_t vblk_io_read(struct vblk *b, unsigned offset, unsigned width);

@@ -26,8 +26,11 @@ static bool access_ok(unsigned off, unsigned width)
 		return width == 4;
 	case DEVICE_STATUS: case CONFIG_GENERATION:
 		return width == 1;
+	case MSIX_CONFIG: case NUM_QUEUES: case QUEUE_SELECT: case QUEUE_SIZE:
+	case QUEUE_MSIX_VECTOR: case QUEUE_ENABLE: case QUEUE_NOTIFY_OFF:
+		return width == 2;
 	default:
-		return width == 2 && !(off & 1);
+		return false; /* e.g. the halves of a 32-bit feature register */
 	}
 }
 

@@ -155,10 +155,25 @@ static void publish_used(struct vblk *b)
 		vblk_raise(b, VBLK_ISR_QUEUE);
 }
 
+bool vblk_pending(struct vblk *b)
+{
+	uint16_t avail_idx;
+
+	return queue_live(b) &&
+	       read_u16(b, b->queue_driver + AVAIL_IDX, &avail_idx) && avail_idx != b->last_avail;
+}
+
+void vblk_poll(struct vblk *b)
+{
+	vblk_process_queue(b);
+}
+
 void vblk_process_queue(struct vblk *b)
 {
 	uint16_t avail_idx, head;
 	bool completed = false;
+	unsigned requests = 0;
+	uint64_t bytes0 = b->stats.read_bytes + b->stats.write_bytes;
 
 	if (!queue_live(b))
 		return;
@@ -169,7 +184,8 @@ void vblk_process_queue(struct vblk *b)
 		vblk_set_needs_reset(b);
 		return;
 	}
-	while (b->last_avail != avail_idx) {
+	while (b->last_avail != avail_idx && requests++ < VBLK_NOTIFY_REQUESTS &&
+	       b->stats.read_bytes + b->stats.write_bytes - bytes0 < VBLK_NOTIFY_BYTES) {
 		uint64_t slot = b->last_avail % b->queue_size;
 		if (!read_u16(b, b->queue_driver + AVAIL_RING + 2 * slot, &head)) {
 			vblk_set_needs_reset(b);

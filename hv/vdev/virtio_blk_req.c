@@ -152,9 +152,9 @@ static uint8_t read_write(struct vblk *b, const struct request *r, uint64_t sect
 	struct transfer t = { .to_disk = out, .check_only = true, .sector = sector };
 	uint64_t from = out ? HEADER_SIZE : 0;
 
-	/* The used length is 32 bits: a larger transfer (the same RAM named by
-	 * many descriptors) is refused too. */
-	if (wrong_way || data % SECTOR || data >= UINT32_MAX ||
+	/* More than seg_max * size_max (also keeps the 32-bit used length
+	 * safe when many descriptors name the same RAM) is refused. */
+	if (wrong_way || data % SECTOR || data > VBLK_REQUEST_MAX ||
 	    !in_disk(b, sector, data / SECTOR) || (out && b->read_only) ||
 	    !for_each_range(b, r, !out, from, data, add_range, &t)) {
 		b->stats.bad_requests++;

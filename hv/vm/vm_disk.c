@@ -5,6 +5,7 @@
 #include "hv/vm/vm_disk.h"
 
 #include "hv/core/log.h"
+#include "hv/core/mainloop.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/store/datastore.h"
@@ -107,8 +108,36 @@ static void reset_one(struct vm *vm, struct vm_disk *d, unsigned index)
 		log_warn("vm %s: disk %s: PCI slot %u is taken", vm->name, d->name, d->slot);
 }
 
+/* Requests a notify's budget left behind (virtio_blk.h) run here, one
+ * budget per disk per pass, between the other VMs' turns. */
+static bool poll_pending(void)
+{
+	bool busy = false;
+
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = vm_slot(i);
+		if (!vm || vm->state != VM_RUNNING || vm->migrating)
+			continue;
+		for (unsigned k = 0; k < vm->ndisks; k++)
+			if (vblk_pending(&vm->disks[k].dev)) {
+				vblk_poll(&vm->disks[k].dev);
+				busy = true;
+			}
+	}
+	return busy;
+}
+
+static struct poller pending_poller = { .name = "disks", .poll = poll_pending,
+					.stage = POLL_DEVICES };
+
 void vm_disks_reset(struct vm *vm)
 {
+	static bool registered;
+
+	if (vm->ndisks && !registered) {
+		mainloop_register(&pending_poller);
+		registered = true;
+	}
 	for (unsigned i = 0; i < vm->ndisks; i++)
 		reset_one(vm, &vm->disks[i], i);
 }

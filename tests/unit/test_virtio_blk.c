@@ -116,7 +116,7 @@ Test(vblk_pci, features)
 {
 	vbt_probe();
 	vbt_common_write(0x00, 4, 0);
-	cr_assert_eq(vbt_common_read(0x04, 4), 0x244, "SEG_MAX, BLK_SIZE, FLUSH");
+	cr_assert_eq(vbt_common_read(0x04, 4), 0x246, "SIZE_MAX, SEG_MAX, BLK_SIZE, FLUSH");
 	vbt_common_write(0x00, 4, 1);
 	cr_assert_eq(vbt_common_read(0x04, 4), 1, "VERSION_1");
 	vbt_common_write(0x00, 4, 2);
@@ -140,7 +140,7 @@ Test(vblk_pci, features)
 Test(vblk_pci_ro, features)
 {
 	vbt_probe();
-	cr_assert_eq(vbt_common_read(0x04, 4), 0x264, "RO too");
+	cr_assert_eq(vbt_common_read(0x04, 4), 0x266, "RO too");
 	cr_assert_eq(vbt_negotiate(VBLK_F_VERSION_1 | VBLK_F_RO), 0x0b);
 }
 
@@ -152,7 +152,7 @@ Test(vblk_pci, device_config)
 	cr_assert_eq(vbt_read(cfg + 0, 4), VBT_DISK_SECTORS);
 	cr_assert_eq(vbt_read(cfg + 4, 4), 0);
 	cr_assert_eq(vbt_read(cfg + 1, 1), VBT_DISK_SECTORS >> 8);
-	cr_assert_eq(vbt_read(cfg + 8, 4), 0, "size_max: not offered");
+	cr_assert_eq(vbt_read(cfg + 8, 4), VBLK_SIZE_MAX, "size_max");
 	cr_assert_eq(vbt_read(cfg + 12, 4), VBLK_SEG_MAX);
 	cr_assert_eq(vbt_read(cfg + 16, 4), 0, "geometry: not offered");
 	cr_assert_eq(vbt_read(cfg + 20, 4), 512, "blk_size");
@@ -332,4 +332,18 @@ Test(vblk_pci, status_bits)
 						     "undefined bits not taken");
 	vbt_common_write(0x14, 1, VBLK_S_ACKNOWLEDGE);
 	cr_assert_eq(vbt_common_read(0x14, 1), VBLK_S_ACKNOWLEDGE);
+}
+
+/* 16-bit accesses reach the 16-bit fields only: the halves of a feature
+ * register are not a queue address. */
+Test(vblk_pci, halves_of_32_bit_registers_decode_nothing)
+{
+	vbt_probe();
+	uint64_t bad = vbt->dev.stats.bad_accesses;
+	for (unsigned off = 0x02; off < 0x10; off += 4)
+		vbt_common_write(off, 2, 0x1234);
+	cr_assert_eq(vbt->dev.queue_desc, 0);
+	cr_assert_eq(vbt->dev.stats.bad_accesses, bad + 4);
+	vbt_common_write(0x16, 2, 0);
+	cr_assert_eq(vbt_common_read(0x18, 2), VBLK_QUEUE_MAX, "queue_size still decodes");
 }

@@ -556,3 +556,26 @@ Test(vblk_queue_other, batches)
 		cr_assert(disk_holds(8 + 8 * (i - 1), 4096, (uint8_t)i), "descriptor %u", i);
 	cr_assert_eq(vbt->dev.stats.write_bytes, VBLK_SEG_MAX * 4096);
 }
+
+/* One notify does at most VBLK_NOTIFY_REQUESTS requests: the rest stay
+ * available (vblk_pending) until the VM's next turn (vblk_poll). */
+Test(vblk_queue_other, a_notify_has_a_budget_and_poll_carries_on)
+{
+	enum { N = VBLK_NOTIFY_REQUESTS + 8 };
+	const uint8_t flush_header[16] = { T_FLUSH };
+
+	start(false, false, 128);
+	vbt_fill(VBT_HDR, flush_header, sizeof(flush_header));
+	for (uint16_t k = 0; k < N; k++) {
+		vbt_put_desc((uint16_t)(2 * k), VBT_HDR, 16, VBT_F_NEXT, (uint16_t)(2 * k + 1));
+		vbt_put_desc((uint16_t)(2 * k + 1), VBT_STATUS + k, 1, VBT_F_WRITE, 0);
+		vbt_make_available((uint16_t)(2 * k));
+	}
+	vbt_notify();
+	cr_assert_eq(vbt_used_idx(), VBLK_NOTIFY_REQUESTS);
+	cr_assert(vblk_pending(&vbt->dev));
+	vblk_poll(&vbt->dev);
+	cr_assert_eq(vbt_used_idx(), N);
+	cr_assert_not(vblk_pending(&vbt->dev));
+	cr_assert_eq(vbt->dev.stats.flushes, N);
+}
