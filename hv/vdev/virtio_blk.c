@@ -16,6 +16,8 @@
 /* struct virtio_pci_cap (4.1.4): cfg_type values and the sizes. */
 #define CAP_COMMON 1
 #define CAP_NOTIFY 2
+#define CAP_PCI_CFG 5
+#define PCI_CFG_DATA 16 /* pci_cfg_data within the capability */
 #define CAP_ISR 3
 #define CAP_DEVICE 4
 #define CAP_LEN 16
@@ -40,8 +42,8 @@ bool vblk_features_acceptable(const struct vblk *b, uint64_t features)
 
 /* A vendor-specific capability pointing into the BAR; 'extra' (the notify
  * capability's multiplier) follows when extra_len is 4. */
-static void add_virtio_cap(struct vpci_config *cfg, uint8_t type, uint8_t bar, uint32_t offset,
-			   uint32_t length, uint32_t extra, unsigned extra_len)
+static unsigned add_virtio_cap(struct vpci_config *cfg, uint8_t type, uint8_t bar,
+			       uint32_t offset, uint32_t length, uint32_t extra, unsigned extra_len)
 {
 	uint8_t body[NOTIFY_CAP_LEN - 2] = { 0 };
 
@@ -53,7 +55,24 @@ static void add_virtio_cap(struct vpci_config *cfg, uint8_t type, uint8_t bar, u
 	put_le32(body + 10, length);
 	if (extra_len)
 		put_le32(body + 14, extra);
-	vpci_config_add_capability(cfg, PCI_CAP_ID_VENDOR, body, CAP_LEN - 2 + extra_len);
+	return vpci_config_add_capability(cfg, PCI_CAP_ID_VENDOR, body, CAP_LEN - 2 + extra_len);
+}
+
+/* 4.1.4.9: the PCI configuration access capability, a window into the
+ * BARs through configuration space: the driver writes bar, offset and
+ * length, then reads or writes pci_cfg_data. */
+static void add_pci_cfg_cap(struct vpci_config *cfg)
+{
+	unsigned at = add_virtio_cap(cfg, CAP_PCI_CFG, 0, 0, 0, 0, 4);
+
+	if (at != VBLK_PCI_CFG_CAP)
+		return; /* the layout below is fixed: never happens */
+	cfg->wmask[at + 4] = 0xff;
+	for (unsigned i = 0; i < 4; i++) {
+		cfg->wmask[at + 8 + i] = 0xff;
+		cfg->wmask[at + 12 + i] = 0xff;
+		cfg->wmask[at + PCI_CFG_DATA + i] = 0xff;
+	}
 }
 
 static void pci_init(struct vpci_config *cfg)
@@ -69,6 +88,7 @@ static void pci_init(struct vpci_config *cfg)
 	add_virtio_cap(cfg, CAP_ISR, VBLK_BAR, VBLK_ISR_OFFSET, VBLK_ISR_LENGTH, 0, 0);
 	add_virtio_cap(cfg, CAP_DEVICE, VBLK_BAR, VBLK_DEVICE_OFFSET, VBLK_DEVICE_LENGTH, 0, 0);
 	add_virtio_cap(cfg, CAP_NOTIFY, VBLK_NOTIFY_BAR, 0, VBLK_NOTIFY_PORTS, 0, 4);
+	add_pci_cfg_cap(cfg);
 }
 
 void vblk_init(struct vblk *b, uint64_t capacity_sectors, bool read_only, const char *serial,
@@ -120,11 +140,46 @@ void vblk_set_needs_reset(struct vblk *b)
 
 /* PCI 3.0, 6.2.3: the status register's Interrupt Status bit shows the
  * function's pending INTx whatever Interrupt Disable says. */
+/* The access the PCI configuration capability describes: BAR 'bar' at
+ * 'offset', 'length' bytes (1, 2 or 4). False when it names nothing. */
+static bool cfg_window(const struct vpci_config *cfg, unsigned *bar, uint32_t *offset,
+		       unsigned *length)
+{
+	*bar = cfg->bytes[VBLK_PCI_CFG_CAP + 4];
+	*offset = vpci_config_read(cfg, VBLK_PCI_CFG_CAP + 8, 4);
+	*length = vpci_config_read(cfg, VBLK_PCI_CFG_CAP + 12, 4);
+	return (*length == 1 || *length == 2 || *length == 4) &&
+	       (*bar == VBLK_BAR || *bar == VBLK_NOTIFY_BAR);
+}
+
+static bool touches_cfg_data(unsigned offset, unsigned width)
+{
+	unsigned data = VBLK_PCI_CFG_CAP + PCI_CFG_DATA;
+
+	return offset < data + 4 && offset + width > data;
+}
+
 static bool pci_read(void *ctx, const struct vpci_config *cfg, unsigned offset, unsigned width,
 		     uint32_t *value)
 {
 	struct vblk *b = ctx;
 
+	if (touches_cfg_data(offset, width)) {
+		unsigned bar, length;
+		uint32_t at, data = 0;
+		if (cfg_window(cfg, &bar, &at, &length))
+			data = bar == VBLK_BAR ? (uint32_t)vblk_bar_read(b, at, length)
+					       : vblk_io_read(b, at, length);
+		unsigned dstart = VBLK_PCI_CFG_CAP + PCI_CFG_DATA;
+		*value = 0;
+		for (unsigned i = 0; i < width; i++) {
+			unsigned o = offset + i;
+			uint8_t byte = o >= dstart && o < dstart + 4 ? (uint8_t)(data >> 8 * (o - dstart))
+							      : cfg->bytes[o];
+			*value |= (uint32_t)byte << (8 * i);
+		}
+		return true;
+	}
 	if (offset > PCI_STATUS || offset + width <= PCI_STATUS)
 		return false;
 	*value = vpci_config_read(cfg, offset, width);
@@ -136,10 +191,20 @@ static bool pci_read(void *ctx, const struct vpci_config *cfg, unsigned offset, 
 static void pci_written(void *ctx, struct vpci_config *cfg, unsigned offset, unsigned width,
 			uint32_t old)
 {
-	(void)cfg;
+	struct vblk *b = ctx;
+	unsigned bar, length;
+	uint32_t at;
+
 	(void)old;
 	if (offset <= PCI_COMMAND + 1 && offset + width > PCI_COMMAND + 1)
-		vblk_sync_irq(ctx); /* Interrupt Disable is bit 10 */
+		vblk_sync_irq(b); /* Interrupt Disable is bit 10 */
+	if (!touches_cfg_data(offset, width) || !cfg_window(cfg, &bar, &at, &length))
+		return;
+	uint32_t data = vpci_config_read(cfg, VBLK_PCI_CFG_CAP + PCI_CFG_DATA, length);
+	if (bar == VBLK_BAR)
+		vblk_bar_write(b, at, length, data);
+	else
+		vblk_io_write(b, at, length, data);
 }
 
 const struct vpci_function_ops vblk_pci_ops = { .read = pci_read, .written = pci_written };

@@ -63,6 +63,8 @@
  * exit under QEMU TCG (docs/benchmarks.md, "Disks"). BAR 0, 4 ports,
  * multiplier 0: every queue notifies at port 0 (4.1.4.4 allows it). */
 #define VBLK_NOTIFY_BAR 0
+/* Where the PCI configuration access capability (4.1.4.9) sits. */
+#define VBLK_PCI_CFG_CAP 0x84
 #define VBLK_NOTIFY_PORTS 4
 
 /* Device status bits (2.1) and the features offered (5.2.3, 6). */

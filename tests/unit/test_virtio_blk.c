@@ -52,9 +52,10 @@ Test(vblk_pci, capabilities)
 		{ 0x40, 0x50, 16, 1, VBLK_BAR, 0x0000, 0x38 },
 		{ 0x50, 0x60, 16, 3, VBLK_BAR, 0x1000, 1 },
 		{ 0x60, 0x70, 16, 4, VBLK_BAR, 0x2000, 0x40 },
-		{ 0x70, 0x00, 20, 2, VBLK_NOTIFY_BAR, 0, VBLK_NOTIFY_PORTS }, /* I/O space */
+		{ 0x70, 0x84, 20, 2, VBLK_NOTIFY_BAR, 0, VBLK_NOTIFY_PORTS }, /* I/O space */
+		{ 0x84, 0x00, 20, 5, 0, 0, 0 }, /* PCI configuration access */
 	};
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < 5; i++) {
 		unsigned at = want[i].at;
 		cr_assert_eq(vbt_cfg_read(at, 1), PCI_CAP_ID_VENDOR, "cap %u", i);
 		cr_assert_eq(vbt_cfg_read(at + 1, 1), want[i].next);
@@ -66,11 +67,13 @@ Test(vblk_pci, capabilities)
 		cr_assert_eq(vbt_cfg_read(at + 8, 4), want[i].offset);
 		cr_assert_eq(vbt_cfg_read(at + 12, 4), want[i].length);
 		vbt_cfg_write(at, 4, 0);
+		if (want[i].type == 5)
+			continue; /* its bar, offset and length are the driver's to set */
 		vbt_cfg_write(at + 8, 4, 0x12345678);
 		cr_assert_eq(vbt_cfg_read(at + 8, 4), want[i].offset, "read-only");
 	}
 	cr_assert_eq(vbt_cfg_read(0x70 + 16, 4), 0, "every queue at the same port");
-	cr_assert_eq(vbt_cfg_read(0x84, 4), 0, "nothing after the list");
+	cr_assert_eq(vbt_cfg_read(0x98, 4), 0, "nothing after the list");
 	vbt_probe();
 	cr_assert_eq(vbt->common, 0);
 	cr_assert_eq(vbt->isr, 0x1000);
@@ -346,4 +349,31 @@ Test(vblk_pci, halves_of_32_bit_registers_decode_nothing)
 	cr_assert_eq(vbt->dev.stats.bad_accesses, bad + 4);
 	vbt_common_write(0x16, 2, 0);
 	cr_assert_eq(vbt_common_read(0x18, 2), VBLK_QUEUE_MAX, "queue_size still decodes");
+}
+
+/* 4.1.4.9: the configuration-space window reaches the BARs: device
+ * configuration reads, common configuration writes, the notify port. */
+Test(vblk_pci, pci_cfg_window)
+{
+	vbt_probe();
+	unsigned cap = VBLK_PCI_CFG_CAP;
+	vbt_cfg_write(cap + 4, 1, VBLK_BAR);
+	vbt_cfg_write(cap + 8, 4, (uint32_t)vbt->device + 20); /* blk_size */
+	vbt_cfg_write(cap + 12, 4, 4);
+	cr_assert_eq(vbt_cfg_read(cap + 16, 4), 512);
+	vbt_cfg_write(cap + 8, 4, (uint32_t)vbt->common + 0x16); /* queue_select */
+	vbt_cfg_write(cap + 12, 4, 2);
+	vbt_cfg_write(cap + 16, 2, 0);
+	vbt_cfg_write(cap + 8, 4, (uint32_t)vbt->common + 0x18); /* queue_size */
+	cr_assert_eq(vbt_cfg_read(cap + 16, 2), VBLK_QUEUE_MAX);
+	vbt_cfg_write(cap + 12, 4, 3); /* not 1, 2 or 4: nothing */
+	cr_assert_eq(vbt_cfg_read(cap + 16, 4), 0);
+	vbt_cfg_write(cap + 4, 1, 2); /* a BAR the device does not have */
+	vbt_cfg_write(cap + 12, 4, 2);
+	cr_assert_eq(vbt_cfg_read(cap + 16, 2), 0);
+	vbt_cfg_write(cap + 4, 1, VBLK_NOTIFY_BAR);
+	vbt_cfg_write(cap + 8, 4, 0);
+	uint64_t notifies = vbt->dev.stats.notifies;
+	vbt_cfg_write(cap + 16, 2, 0);
+	cr_assert_eq(vbt->dev.stats.notifies, notifies + 1);
 }
