@@ -89,6 +89,8 @@ bool blk_holds_datastore(struct blockdev *dev)
 
 static int blk_list(struct shell *sh)
 {
+	if (!blk_count())
+		sh_printf(sh, "no block devices (virtio-blk, NVMe; or a RAM disk: ramdisk=SIZE)\n");
 	for (unsigned i = 0; i < blk_count(); i++) {
 		struct blockdev *d = blk_get(i);
 		const struct blk_stats *s = &d->stats;

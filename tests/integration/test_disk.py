@@ -212,7 +212,7 @@ def test_a_datastore_in_a_gpt_partition_opens_at_boot(boot, tmp_path):
     hvdisk("create-disk", img, "inpart", "8M")
     hv = boot(disk=str(img))
     con = hv.console()
-    blk = con.command("blk").lines[0]
+    blk = [l for l in con.command("blk").lines if l.startswith("vblk0 ")][0]
     assert blk.startswith("vblk0 ") and "content=gpt" in blk and "datastore=p1" in blk, blk
     ds = info(con, "ds")
     assert ds["device"] == "vblk0p1" and ds["state"] == "ok"
