@@ -12,5 +12,7 @@ void mig_instance_name(char *out, size_t size);
 
 bool migrate_send_poll(void);
 bool migrate_recv_poll(void);
+/* Registers the poller that drops fragments past fragment_expire. */
+void mig_fragment_expiry_init(void);
 
 #endif

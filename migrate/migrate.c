@@ -5,12 +5,15 @@
 #include "hv/core/mainloop.h"
 #include "hv/core/settings.h"
 #include "hv/lib/string.h"
+#include "migrate/disk_xfer.h"
 #include "migrate/mig_internal.h"
 
 static bool migrate_poll(void)
 {
 	bool busy = migrate_send_poll();
 
+	busy |= disk_send_poll();
+	busy |= disk_receive_poll();
 	return migrate_recv_poll() || busy;
 }
 
@@ -20,6 +23,7 @@ static struct poller migrate_poller = { .name = "migrate", .poll = migrate_poll,
 void migrate_init(void)
 {
 	mainloop_register(&migrate_poller);
+	mig_fragment_expiry_init();
 }
 
 const char *migrate_phase_name(enum mig_phase p)

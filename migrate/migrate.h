@@ -35,6 +35,20 @@ struct migrate_opts {
 	bool throttle;           /* slow the guest when it dirties too fast */
 	enum dirty_mode dirty_mode; /* how written pages are found; DIRTY_MODE_BEST default */
 	char as_name[32];        /* name on the destination; "" keeps it */
+	bool disks_shared;       /* the destination sees the same disks: send none */
+	bool keep_disks;         /* keep the source's copy of the disks after the move */
+};
+
+/* A migration's disk figures (both directions). */
+struct mig_disk_status {
+	unsigned disks;
+	uint64_t blocks_total;     /* the bulk copy's blocks */
+	uint64_t blocks_sent, blocks_remaining;
+	uint64_t dirty_blocks_per_s;
+	uint64_t bytes;            /* disk data on the wire (or written, incoming) */
+	unsigned bases_skipped;    /* disks whose base the destination held */
+	uint64_t bytes_resumed;    /* not sent again: a kept fragment had them */
+	uint32_t block_size;
 };
 
 struct mig_status {
@@ -54,6 +68,7 @@ struct mig_status {
 	bool converging;
 	unsigned throttle_pct;
 	uint32_t pages_per_round[MIGRATE_ROUNDS_KEPT];
+	struct mig_disk_status disk;
 	char error[128];
 };
 

@@ -13,7 +13,9 @@
 #include "lwip/tcp.h"
 #include "migrate/mig_conn.h"
 #include "migrate/mig_internal.h"
+#include "migrate/mig_listen.h"
 #include "migrate/migrate.h"
+#include "migrate/recv_disks.h"
 #include "migrate/vm_state.h"
 #include "hv/lib/wire.h"
 
@@ -25,10 +27,7 @@ enum { HAVE_VCPU = 1, HAVE_LAPIC = 2, HAVE_UART = 4, HAVE_PLATFORM = 8, HAVE_MOD
 #define HAVE_ALL (HAVE_VCPU | HAVE_LAPIC | HAVE_UART | HAVE_PLATFORM | HAVE_MODULES)
 
 static struct receiver {
-	struct tcp_pcb *listener;
-	uint16_t port;
-	uint32_t peers[MIGRATE_MAX_PEERS];
-	size_t npeers;
+	struct mig_listener listener;
 	struct mig_status st;
 	struct mig_conn conn;
 	bool active;              /* a connection is being served */
@@ -42,6 +41,7 @@ static struct receiver {
 	unsigned have;
 	uint64_t last_rx_ns, last_bytes;
 	uint64_t vm_uid;          /* from the stream header: the VM keeps it */
+	struct recv_disks disks;
 } R;
 
 const struct mig_status *migrate_incoming(void)
@@ -51,10 +51,10 @@ const struct mig_status *migrate_incoming(void)
 
 bool migrate_listening(uint16_t *port, const uint32_t **peers, size_t *npeers)
 {
-	*port = R.port;
-	*peers = R.peers;
-	*npeers = R.npeers;
-	return R.listener != NULL;
+	*port = R.listener.port;
+	*peers = R.listener.peers;
+	*npeers = R.listener.npeers;
+	return R.listener.pcb != NULL;
 }
 
 /* Drops the partial copy and says why (to the source too, if it listens). */
@@ -70,6 +70,8 @@ static void recv_fail(const char *fmt, ...)
 		vm_migration_discard(R.vm);
 		R.vm = NULL;
 	}
+	recv_disks_status(&R.disks, &R.st.disk);
+	recv_disks_abandon(&R.disks); /* after the VM let go of them */
 	kfree(R.written);
 	R.written = NULL;
 	R.st.phase = MIG_FAILED;
@@ -84,41 +86,16 @@ static void recv_fail(const char *fmt, ...)
 	}
 }
 
-static bool peer_allowed(uint32_t ip)
-{
-	for (size_t i = 0; i < R.npeers; i++)
-		if (R.peers[i] == ip)
-			return true;
-	return false;
-}
-
-/* One-shot refusal on a connection we do not serve. Returns the value the
- * accept callback must return: ERR_ABRT when the pcb had to be aborted. */
-static err_t refuse(struct tcp_pcb *pcb, const char *why)
-{
-	uint8_t buf[MIG_RECORD_HDR_LEN + 120];
-	uint32_t len = mig_text_encode(buf + MIG_RECORD_HDR_LEN, 120, why);
-
-	mig_record_header(buf, MIG_REC_REJECT, buf + MIG_RECORD_HDR_LEN, len);
-	tcp_arg(pcb, NULL);
-	if (tcp_write(pcb, buf, (u16_t)(MIG_RECORD_HDR_LEN + len), TCP_WRITE_FLAG_COPY) != ERR_OK ||
-	    tcp_close(pcb) != ERR_OK) {
-		tcp_abort(pcb);
-		return ERR_ABRT;
-	}
-	return ERR_OK;
-}
-
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	(void)arg;
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
-	uint32_t ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
-	if (!peer_allowed(ip)) {
+	uint32_t ip = mig_remote_ip(pcb);
+	if (!mig_listener_admits(&R.listener, ip)) {
 		log_warn("migrate: refused a connection from %u.%u.%u.%u (not a configured peer)",
 			 ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
-		return refuse(pcb, "this instance does not accept migrations from you");
+		return mig_refuse(pcb, "this instance does not accept migrations from you");
 	}
 	if (R.active && R.closing && R.st.peer == ip) {
 		/* That peer starts over: it is done with the old connection. */
@@ -126,20 +103,21 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		R.active = false;
 	}
 	if (R.active)
-		return refuse(pcb, "busy with another incoming migration");
+		return mig_refuse(pcb, "busy with another incoming migration");
 	if (!mig_conn_init(&R.conn, MIG_CONN_IN_CAP))
-		return refuse(pcb, "out of memory for the migration buffers");
+		return mig_refuse(pcb, "out of memory for the migration buffers");
 	mig_conn_attach(&R.conn, pcb);
 	R.active = true;
 	R.have_header = R.ended = R.closing = false;
 	R.closing_ns = 0;
 	R.have = 0;
 	R.vm = NULL;
+	memset(&R.disks, 0, sizeof(R.disks));
 	memset(&R.st, 0, sizeof(R.st));
 	memset(&R.state, 0, sizeof(R.state)); /* nothing of an earlier stream counts */
 	R.st.phase = MIG_RECEIVING;
 	R.st.peer = ip;
-	R.st.port = R.port;
+	R.st.port = R.listener.port;
 	R.st.start_ns = R.last_rx_ns = time_ns();
 	R.last_bytes = 0;
 	return ERR_OK;
@@ -148,40 +126,12 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 int migrate_listen(uint16_t port, const uint32_t *peers, size_t npeers, char *err,
 		   size_t errlen)
 {
-	if (npeers == 0 || npeers > MIGRATE_MAX_PEERS) {
-		fmt_snprintf(err, errlen, "give 1-%d peers that may send VMs (from=ADDR,...)",
-			     MIGRATE_MAX_PEERS);
-		return -1;
-	}
-	migrate_unlisten();
-	struct tcp_pcb *pcb = tcp_new();
-	if (!pcb || tcp_bind(pcb, IP_ANY_TYPE, port) != ERR_OK) {
-		if (pcb)
-			tcp_abort(pcb);
-		fmt_snprintf(err, errlen, "cannot listen on port %u (in use?)", port);
-		return -1;
-	}
-	struct tcp_pcb *l = tcp_listen_with_backlog(pcb, 2);
-	if (!l) {
-		tcp_abort(pcb);
-		fmt_snprintf(err, errlen, "out of memory for a listener");
-		return -1;
-	}
-	tcp_accept(l, on_accept);
-	R.listener = l;
-	R.port = port;
-	memcpy(R.peers, peers, npeers * sizeof(peers[0]));
-	R.npeers = npeers;
-	return 0;
+	return mig_listen(&R.listener, port, peers, npeers, on_accept, err, errlen);
 }
 
 void migrate_unlisten(void)
 {
-	if (R.listener) {
-		tcp_accept(R.listener, NULL);
-		tcp_close(R.listener);
-		R.listener = NULL;
-	}
+	mig_unlisten(&R.listener);
 }
 
 static void apply_pages(const struct mig_record *r)
@@ -292,7 +242,7 @@ static void got_device(const struct mig_record *r)
 	char err[100];
 	struct mig_device *d = &R.state.dev[R.state.ndev];
 
-	if (R.state.ndev == MIG_DEVICES) {
+	if (R.state.ndev == MIG_DEVICES_MAX) {
 		recv_fail("more DEVICE records than devices");
 		return;
 	}
@@ -318,6 +268,10 @@ static void got_end(void)
 		recv_fail("END before the vCPU and device state");
 		return;
 	}
+	if (recv_disks_adopt(&R.disks, R.vm, err, sizeof(err))) {
+		recv_fail("%s", err);
+		return;
+	}
 	if (mig_vm_apply(R.vm, &R.state, err, sizeof(err))) {
 		recv_fail("%s", err);
 		return;
@@ -330,7 +284,14 @@ static void got_end(void)
 static void got_go(void)
 {
 	struct vm *vm = R.vm;
+	char err[200];
 
+	if (recv_disks_commit(&R.disks, vm, err, sizeof(err))) {
+		recv_fail("%s", err);
+		return;
+	}
+	recv_disks_status(&R.disks, &R.st.disk);
+	R.disks.n = 0; /* they are the VM's disks now */
 	mig_vm_restore(vm, &R.state, rdtsc());
 	/* As it was on the source: running, paused by the operator, or never
 	 * started. */
@@ -401,6 +362,13 @@ static void handle(const struct mig_record *r)
 			R.st.round = get_le32(r->body);
 		break;
 	default:
+		if (recv_disks_handles(r->type)) {
+			char err[160];
+			if (recv_disks_record(&R.disks, r->type, r->body, r->len, &R.conn, err,
+					      sizeof(err)))
+				recv_fail("%s", err);
+			break;
+		}
 		if (!(r->type & MIG_TYPE_OPTIONAL))
 			recv_fail("unknown mandatory %s record", what);
 		break; /* optional records this version does not know: skipped */
@@ -433,12 +401,18 @@ bool migrate_recv_poll(void)
 				recv_fail("%s", err);
 				return true;
 			}
+			if (h.flags & MIG_HDR_DISK_ONLY) {
+				recv_fail("a disk transfer came to the VM port (use disk receive)");
+				return true;
+			}
 			R.have_header = true;
 			R.vm_uid = h.vm_uid;
 		}
 	}
 	for (int i = 0; R.have_header && i < RECORDS_PER_POLL && R.active && !R.closing; i++) {
 		struct mig_record r;
+		if (!mig_conn_idle(&R.conn))
+			break; /* an answer is still going out: records may need another */
 		char err[120];
 		int rc = mig_conn_next_record(&R.conn, &r, err, sizeof(err));
 		if (rc < 0) {
@@ -457,6 +431,7 @@ bool migrate_recv_poll(void)
 			R.last_rx_ns = now;
 		}
 		R.st.bytes = R.conn.bytes_in;
+		recv_disks_status(&R.disks, &R.st.disk);
 		if (R.conn.failed)
 			recv_fail("%s", R.conn.error);
 		else if (now - R.last_rx_ns > IDLE_TIMEOUT_NS) {

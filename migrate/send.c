@@ -15,6 +15,7 @@
 #include "migrate/mig_conn.h"
 #include "migrate/mig_internal.h"
 #include "migrate/migrate.h"
+#include "migrate/send_disks.h"
 #include "migrate/vm_state.h"
 #include "hv/lib/wire.h"
 
@@ -26,7 +27,10 @@
 #define POLL_BUDGET_NS (2 * NS_PER_MS) /* per main-loop turn: guests keep running */
 #define THROTTLE_STEP 20
 
-enum send_step { STEP_HEADER, STEP_CONFIG, STEP_PAGES, STEP_STATE, STEP_WAIT };
+enum send_step {
+	STEP_HEADER, STEP_CONFIG, STEP_DISK_OFFERS, STEP_DISK_ANSWERS, STEP_DISK_START,
+	STEP_PAGES, STEP_STATE, STEP_WAIT
+};
 
 static struct sender {
 	struct mig_status st;
@@ -46,6 +50,7 @@ static struct sender {
 	uint64_t state_cost_ns;
 	uint64_t last_acked, last_ack_ns;
 	struct mig_vm_state state;
+	struct send_disks disks;
 } S;
 
 const struct mig_status *migrate_outgoing(void)
@@ -61,6 +66,8 @@ void migrate_default_opts(struct migrate_opts *o)
 
 static void finish(void)
 {
+	send_disks_status(&S.disks, &S.st.disk);
+	send_disks_release(&S.disks, S.vm);
 	mig_conn_close(&S.conn, S.st.phase != MIG_DONE);
 	kfree(S.to_send);
 	S.to_send = NULL;
@@ -112,11 +119,15 @@ static int prepare(struct vm *vm, const struct migrate_opts *o, char *err, size_
 			     dirty_mode_name(vm->dirty.track.mode));
 		goto undo;
 	}
+	if (send_disks_prepare(&S.disks, vm, o->disks_shared, err, errlen))
+		goto undo;
 	if (vm->dirty.active) {
 		dirty_log_harvest(vm); /* what the user's log had is not ours to send */
 	} else {
-		if (dirty_log_start(vm, o->dirty_mode, DIRTY_GRAN_4K, err, errlen))
+		if (dirty_log_start(vm, o->dirty_mode, DIRTY_GRAN_4K, err, errlen)) {
+			send_disks_release(&S.disks, vm);
 			goto undo;
+		}
 		S.started_log = true;
 	}
 	/* Round 0 sends every page. */
@@ -264,13 +275,16 @@ static void pause_guest(void)
 	S.st.pause_ns = time_ns();
 }
 
-static uint64_t take_dirty(void)
+/* The pages and disk blocks written since the last call join the next
+ * round; returns the pages, *disk_bytes the blocks' bytes. */
+static uint64_t take_dirty(uint64_t *disk_bytes)
 {
 	size_t n = dirty_log_harvest(S.vm);
 	const uint64_t *d = dirty_log_pages(S.vm);
 
 	for (size_t i = 0; i < S.words; i++)
 		S.to_send[i] |= d[i];
+	*disk_bytes = send_disks_harvest(&S.disks, S.vm);
 	return n;
 }
 
@@ -294,19 +308,23 @@ static bool round_done(void)
 	if (mig_conn_unacked(&S.conn))
 		return false;
 	uint64_t round_ns = now - S.round_start_ns ? now - S.round_start_ns : 1;
-	uint64_t dirty = take_dirty();
+	uint64_t disk_bytes;
+	uint64_t dirty = take_dirty(&disk_bytes);
+	/* Memory and disks converge together: both count in bytes. */
+	uint64_t dirty_bytes = dirty * MIG_PAGE_SIZE + disk_bytes;
 	/* Bandwidth over the whole transfer: a short round says little. */
 	uint64_t all_ns = now - S.st.start_ns ? now - S.st.start_ns : 1;
 	S.st.throughput_bytes_per_s = mul_div_u64(S.conn.bytes_acked, NS_PER_SEC, all_ns);
 	S.st.dirty_pages_per_s = dirty * NS_PER_SEC / round_ns;
+	S.st.disk.dirty_blocks_per_s = S.disks.round_dirty * NS_PER_SEC / round_ns;
 	S.st.pages_remaining = dirty;
 	uint64_t bw = S.st.throughput_bytes_per_s ? S.st.throughput_bytes_per_s : 1;
 	/* What the destination has yet to take in is part of the downtime too. */
-	S.st.expected_downtime_ns = (dirty * MIG_PAGE_SIZE + mig_conn_unacked(&S.conn)) *
-					    NS_PER_SEC / bw + S.state_cost_ns;
+	S.st.expected_downtime_ns = (dirty_bytes + mig_conn_unacked(&S.conn)) * NS_PER_SEC / bw +
+				    S.state_cost_ns;
 
 	/* Dirtying as fast as the link carries pages: it will not converge. */
-	if (S.st.round >= 2 && dirty * 10 >= S.prev_dirty * 9) {
+	if (S.st.round >= 2 && dirty_bytes * 10 >= S.prev_dirty * 9) {
 		S.st.converging = false;
 		if (S.opts.throttle && S.vm->throttle_pct < VM_THROTTLE_MAX) {
 			vm_migration_throttle(S.vm, S.vm->throttle_pct + THROTTLE_STEP);
@@ -315,13 +333,18 @@ static bool round_done(void)
 	} else if (S.st.round >= 2) {
 		S.st.converging = true;
 	}
-	S.prev_dirty = dirty;
+	S.prev_dirty = dirty_bytes;
 	S.st.round++;
 	bool fits = S.st.expected_downtime_ns <= (uint64_t)S.opts.downtime_ms * NS_PER_MS;
 	if (fits || S.st.round >= S.opts.max_rounds) {
+		char err[120];
 		pause_guest();
 		S.st.phase = MIG_STOP_COPY;
-		take_dirty();
+		if (send_disks_flush(&S.disks, S.vm, err, sizeof(err))) {
+			send_fail("%s", err);
+			return true;
+		}
+		take_dirty(&disk_bytes);
 	}
 	S.cursor = 0;
 	S.round_start_ns = now;
@@ -337,8 +360,9 @@ static bool round_done(void)
 static void stage_state(void)
 {
 	uint8_t *body = mig_conn_body(&S.conn);
+	unsigned part = S.state_part++;
 
-	switch (S.state_part++) {
+	switch (part) {
 	case 0:
 		mig_vm_capture(S.vm, &S.state, rdtsc());
 		S.state.platform.run_state = S.vm->paused_for_migration ? MIG_RUN_RUNNING
@@ -346,31 +370,31 @@ static void stage_state(void)
 					     : S.vm->state == VM_CREATED ? MIG_RUN_CREATED
 									   : MIG_RUN_RUNNING;
 		mig_conn_stage(&S.conn, MIG_REC_VCPU, mig_vcpu_encode(&S.state.vcpu, body));
-		break;
+		return;
 	case 1:
 		mig_conn_stage(&S.conn, MIG_REC_LAPIC, mig_lapic_encode(&S.state.lapic, body));
-		break;
+		return;
 	case 2:
 		mig_conn_stage(&S.conn, MIG_REC_UART, mig_uart_encode(&S.state.uart, body));
-		break;
+		return;
 	case 3:
 		mig_conn_stage(&S.conn, MIG_REC_PLATFORM,
 			       mig_platform_encode(&S.state.platform, body));
-		break;
+		return;
 	case 4:
 		mig_conn_stage(&S.conn, MIG_REC_MODULES, mig_modules_encode(&S.state.modules, body));
-		break;
-	case 5 ... 5 + MIG_DEVICES - 1:
-		mig_conn_stage(&S.conn, MIG_REC_DEVICE,
-			       mig_device_encode(&S.state.dev[S.state_part - 6], body));
-		break;
-	default:
-		mig_conn_stage(&S.conn, MIG_REC_END, 0);
-		S.step = STEP_WAIT;
-		S.st.phase = MIG_AWAIT_READY;
-		S.phase_ns = time_ns();
-		break;
+		return;
 	}
+	if (part - 5 < S.state.ndev) {
+		mig_conn_stage(&S.conn, MIG_REC_DEVICE, mig_device_encode(&S.state.dev[part - 5], body));
+		return;
+	}
+	if (send_disks_stage_end(&S.disks, &S.conn))
+		return;
+	mig_conn_stage(&S.conn, MIG_REC_END, 0);
+	S.step = STEP_WAIT;
+	S.st.phase = MIG_AWAIT_READY;
+	S.phase_ns = time_ns();
 }
 
 static bool over_bandwidth(uint64_t now)
@@ -400,16 +424,48 @@ static void produce(uint64_t deadline)
 			mig_vm_config_of(S.vm, S.opts.as_name[0] ? S.opts.as_name : S.vm->name, &c);
 			mig_conn_stage(&S.conn, MIG_REC_VM_CONFIG,
 				       mig_vm_config_encode(&c, mig_conn_body(&S.conn)));
-			S.step = STEP_PAGES;
+			S.step = STEP_DISK_OFFERS;
 			S.st.phase = MIG_PRECOPY;
-			S.round_start_ns = time_ns();
-			S.round_start_bytes = S.conn.bytes_acked;
 			break;
 		}
-		case STEP_PAGES:
-			if (!stage_pages() && !round_done())
+		case STEP_DISK_OFFERS:
+			if (!send_disks_stage_offer(&S.disks, &S.conn)) {
+				S.step = STEP_DISK_ANSWERS;
+				S.phase_ns = time_ns();
+			}
+			break;
+		case STEP_DISK_ANSWERS:
+			if (!send_disks_answered(&S.disks))
+				return; /* handle_reply() moves on */
+			S.step = STEP_DISK_START;
+			break;
+		case STEP_DISK_START: {
+			char err[120];
+			int rc = send_disks_stage_start(&S.disks, &S.conn, deadline, err, sizeof(err));
+			if (rc < 0) {
+				send_fail("%s", err);
+				return;
+			}
+			if (rc == 1) {
+				S.step = STEP_PAGES;
+				S.round_start_ns = time_ns();
+				S.round_start_bytes = S.conn.bytes_acked;
+			}
+			break;
+		}
+		case STEP_PAGES: {
+			char err[120];
+			if (stage_pages())
+				break;
+			int rc = send_disks_stage_blocks(&S.disks, &S.conn, err, sizeof(err));
+			if (rc < 0) {
+				send_fail("%s", err);
+				return;
+			}
+			if (!rc && !round_done())
 				return; /* the round's last pages are still in flight */
 			break;
+		}
 		case STEP_STATE:
 			stage_state();
 			break;
@@ -431,7 +487,10 @@ static void handle_reply(void)
 	}
 	if (rc == 0)
 		return;
-	if (r.type == MIG_REC_REJECT) {
+	if (r.type == MIG_REC_DISK_ACCEPT && S.step <= STEP_DISK_ANSWERS) {
+		if (send_disks_accept(&S.disks, r.body, r.len, err, sizeof(err)))
+			send_fail("bad answer from the destination: %s", err);
+	} else if (r.type == MIG_REC_REJECT) {
 		char why[100];
 		mig_text_decode(r.body, r.len, why, sizeof(why));
 		send_fail("the destination refused: %s", why);
@@ -451,6 +510,8 @@ static void handle_reply(void)
 			 (unsigned long)S.st.bytes, S.st.round + 1);
 		finish();
 		vm_migration_handed_over(vm);
+		if (!S.opts.keep_disks && !S.opts.disks_shared)
+			send_disks_delete(&S.disks);
 	} else {
 		char name[24];
 		send_fail("unexpected %s record from the destination",
@@ -490,6 +551,9 @@ bool migrate_send_poll(void)
 		return false;
 	}
 	produce(now + POLL_BUDGET_NS);
+	if (S.vm && S.step == STEP_DISK_ANSWERS && time_ns() - S.phase_ns > REPLY_TIMEOUT_NS)
+		send_fail("the destination did not answer the disk offers within %u s",
+			  (unsigned)(REPLY_TIMEOUT_NS / NS_PER_SEC));
 	if (S.vm && S.step == STEP_WAIT) {
 		mig_conn_flush(&S.conn);
 		if (time_ns() - S.phase_ns > REPLY_TIMEOUT_NS)
@@ -499,5 +563,6 @@ bool migrate_send_poll(void)
 	if (!S.vm)
 		return false;
 	S.st.bytes = S.conn.bytes_out;
+	send_disks_status(&S.disks, &S.st.disk);
 	return S.step != STEP_WAIT;
 }

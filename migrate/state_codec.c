@@ -288,7 +288,8 @@ int mig_device_decode(const uint8_t *body, size_t len, struct mig_device *d, cha
 		return -1;
 	}
 	d->id = get_le32(body);
-	if (d->id == 0 || d->id >= MIG_DEV_COUNT) {
+	if (d->id == 0 || (d->id >= MIG_DEV_COUNT && d->id < MIG_DEV_VIRTIO_BLK) ||
+	    d->id > MIG_DEV_ID_LAST) {
 		fmt_snprintf(err, errlen, "DEVICE record for unknown device %u", d->id);
 		return -1;
 	}

@@ -78,8 +78,13 @@ struct mig_modules {
 enum mig_device_id {
 	MIG_DEV_PIC = 1, MIG_DEV_PIT, MIG_DEV_IOAPIC, MIG_DEV_RTC, MIG_DEV_ACPI_PM, MIG_DEV_PCI,
 	MIG_DEV_LAPIC_EXTRA, MIG_DEV_UART_EXTRA, MIG_DEV_KVMCLOCK,
-	MIG_DEV_COUNT /* ids 1 .. MIG_DEV_COUNT - 1 */
+	MIG_DEV_COUNT /* ids 1 .. MIG_DEV_COUNT - 1: every VM has these */
 };
+/* A virtio-blk disk's device (version 3): id MIG_DEV_VIRTIO_BLK + the
+ * disk's stream index, one per disk the VM has. */
+#define MIG_DEV_VIRTIO_BLK 10
+#define MIG_DEV_DISKS 4
+#define MIG_DEV_ID_LAST (MIG_DEV_VIRTIO_BLK + MIG_DEV_DISKS - 1)
 #define MIG_DEVICE_MAX 6144
 struct mig_device {
 	uint32_t id;

@@ -117,22 +117,62 @@ static const struct device_state devices[] = {
 _Static_assert(sizeof(devices) / sizeof(devices[0]) == MIG_DEV_COUNT - 1,
 	       "every stream device id has its device");
 
-void mig_devices_capture(const struct vm *vm, struct mig_device *out)
+size_t mig_devices_capture(const struct vm *vm, struct mig_device *out)
 {
-	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
-		out[i].id = devices[i].id;
-		out[i].len = (uint32_t)devices[i].save(vm, out[i].blob, sizeof(out[i].blob));
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++, n++) {
+		out[n].id = devices[i].id;
+		out[n].len = (uint32_t)devices[i].save(vm, out[n].blob, sizeof(out[n].blob));
 	}
+	for (unsigned k = 0; k < vm->ndisks && k < MIG_DEV_DISKS; k++, n++) {
+		out[n].id = MIG_DEV_VIRTIO_BLK + k;
+		out[n].len = (uint32_t)vblk_save(&vm->disks[k].dev, out[n].blob,
+						 sizeof(out[n].blob));
+	}
+	return n;
+}
+
+static const struct mig_device *find(const struct mig_device *in, size_t n, uint32_t id)
+{
+	for (size_t j = 0; j < n; j++)
+		if (in[j].id == id)
+			return &in[j];
+	return NULL;
+}
+
+/* One record per disk the VM has, none for another. */
+static int apply_disks(struct vm *vm, const struct mig_device *in, size_t n, char *err,
+		       size_t errlen)
+{
+	for (uint32_t k = 0; k < MIG_DEV_DISKS; k++) {
+		const struct mig_device *d = find(in, n, MIG_DEV_VIRTIO_BLK + k);
+		if (!d && k < vm->ndisks) {
+			fmt_snprintf(err, errlen, "no state for disk %u's virtio-blk", k);
+			return -1;
+		}
+		if (d && k >= vm->ndisks) {
+			fmt_snprintf(err, errlen, "virtio-blk state for disk %u, which was not offered",
+				     k);
+			return -1;
+		}
+		char why[120];
+		if (d && vblk_load(&vm->disks[k].dev, d->blob, d->len, why, sizeof(why))) {
+			fmt_snprintf(err, errlen, "disk %u's virtio-blk state refused: %s", k, why);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int mig_devices_apply(struct vm *vm, const struct mig_device *in, size_t n, char *err,
 		      size_t errlen)
 {
+	/* The disks drive interrupt lines too: before the PIC and IOAPIC. */
+	if (apply_disks(vm, in, n, err, errlen))
+		return -1;
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
-		const struct mig_device *d = NULL;
-		for (size_t j = 0; j < n && !d; j++)
-			if (in[j].id == devices[i].id)
-				d = &in[j];
+		const struct mig_device *d = find(in, n, devices[i].id);
 		if (!d) {
 			fmt_snprintf(err, errlen, "no state for the %s", devices[i].name);
 			return -1;

@@ -118,8 +118,7 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	st->modules.count = (uint32_t)vm->nmodules;
 	for (size_t i = 0; i < vm->nmodules && i < MIG_MODULES_MAX; i++)
 		str_copy(st->modules.spec[i], vm->modules[i], MIG_MODULE_SPEC);
-	mig_devices_capture(vm, st->dev);
-	st->ndev = MIG_DEVICES;
+	st->ndev = mig_devices_capture(vm, st->dev);
 }
 
 _Static_assert(MIG_MODULES_MAX == VM_MAX_MODULES && MIG_MODULE_SPEC == VM_MODULE_SPEC_MAX,

@@ -19,7 +19,7 @@ struct mig_vm_state {
 	struct mig_uart uart;
 	struct mig_platform platform;
 	struct mig_modules modules;
-	struct mig_device dev[MIG_DEVICES];
+	struct mig_device dev[MIG_DEVICES_MAX];
 	size_t ndev;
 };
 

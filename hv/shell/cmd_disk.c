@@ -162,6 +162,9 @@ static const struct {
 	{ "snapshot", disk_snapshot, 3, 4, "NAME [as=BASE]" },
 	{ "delete", disk_delete, 3, 3, "NAME" },
 	{ "sum", disk_sum, 3, 3, "NAME" },
+	{ "send", cmd_disk_send, 4, 5, "NAME ADDR[:PORT] [as=NAME]" },
+	{ "receive", cmd_disk_receive, 2, 4, "[PORT] from=ADDR[,ADDR...] | off" },
+	{ "status", cmd_disk_status, 2, 2, "" },
 };
 
 int cmd_disk(struct shell *sh, int argc, char **argv)

@@ -1,4 +1,5 @@
 /* ds | ds format DEVICE confirm=yes [force] */
+#include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 #include "hv/shell/commands.h"
 #include "hv/store/datastore.h"
@@ -60,11 +61,56 @@ static int ds_format(struct shell *sh, int argc, char **argv)
 	return ds_show(sh);
 }
 
+/* Disks still arriving from another instance (transfers cut short). */
+static int ds_fragments(struct shell *sh)
+{
+	struct store *s = datastore();
+	struct store_fragment_info f;
+	char uuid[37];
+
+	if (!s)
+		return sh_error(sh, "no datastore is open");
+	unsigned n = store_fragment_count(s);
+	for (unsigned i = 0; i < n; i++) {
+		if (store_fragment_info_at(s, i, &f))
+			continue;
+		store_uuid_format(&f.uuid, uuid);
+		sh_printf(sh, "%u disk=%s uuid=%s size=%lu offset=%lu allocated=%lu parent=%s "
+			      "open=%s progress_s=%lu\n",
+			  f.id, f.name, uuid, (unsigned long)f.size, (unsigned long)f.offset,
+			  (unsigned long)f.allocated_blocks, f.parent[0] ? f.parent : "-",
+			  f.open ? "yes" : "no", (unsigned long)f.progress_s);
+	}
+	sh_printf(sh, "fragments: %u\n", n);
+	return SHELL_OK;
+}
+
+static int ds_fragment_drop(struct shell *sh, const char *id_text)
+{
+	struct store *s = datastore();
+	uint64_t id;
+	char err[160];
+
+	if (!s)
+		return sh_error(sh, "no datastore is open");
+	if (!parse_u64(id_text, &id) || id > 0xffff)
+		return sh_error(sh, "'%.20s' is not a fragment ID (see 'ds fragments')", id_text);
+	if (store_fragment_drop(s, (unsigned)id, err, sizeof(err)))
+		return sh_error(sh, "%s", err);
+	sh_printf(sh, "dropped: %lu\n", (unsigned long)id);
+	return SHELL_OK;
+}
+
 int cmd_ds(struct shell *sh, int argc, char **argv)
 {
 	if (argc == 1)
 		return ds_show(sh);
 	if (!strcmp(argv[1], "format") && argc >= 3)
 		return ds_format(sh, argc, argv);
-	return sh_error(sh, "usage: ds | ds format DEVICE confirm=yes [force]");
+	if (!strcmp(argv[1], "fragments") && argc == 2)
+		return ds_fragments(sh);
+	if (!strcmp(argv[1], "fragments") && argc == 4 && !strcmp(argv[2], "drop"))
+		return ds_fragment_drop(sh, argv[3]);
+	return sh_error(sh, "usage: ds | ds format DEVICE confirm=yes [force] | ds fragments "
+			"[drop ID]");
 }

@@ -15,6 +15,21 @@ static unsigned long ms(uint64_t ns)
 	return (unsigned long)(ns / NS_PER_MS);
 }
 
+static void show_disks(struct shell *sh, const char *p, const struct mig_disk_status *d,
+		       bool outgoing)
+{
+	sh_printf(sh, "%sdisks: %u\n%sdisk_bytes: %lu\n%sdisk_bytes_resumed: %lu\n", p, d->disks,
+		  p, (unsigned long)d->bytes, p, (unsigned long)d->bytes_resumed);
+	if (!outgoing)
+		return;
+	sh_printf(sh, "disk_block_size: %u\ndisk_blocks_total: %lu\ndisk_blocks_sent: %lu\n"
+		      "disk_blocks_remaining: %lu\ndisk_dirty_blocks_per_s: %lu\n"
+		      "disk_bases_skipped: %u\n",
+		  d->block_size, (unsigned long)d->blocks_total, (unsigned long)d->blocks_sent,
+		  (unsigned long)d->blocks_remaining, (unsigned long)d->dirty_blocks_per_s,
+		  d->bases_skipped);
+}
+
 static void show(struct shell *sh, const char *p, const struct mig_status *st, bool outgoing)
 {
 	char addr[16];
@@ -55,6 +70,8 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 				  (unsigned long)(st->bytes / (st->pages_total * 4096)),
 				  (unsigned long)(st->bytes * 1000 / (st->pages_total * 4096) % 1000));
 	}
+	if (st->disk.disks)
+		show_disks(sh, p, &st->disk, outgoing);
 	if (st->error[0])
 		sh_printf(sh, "%sreason: %s\n", p, st->error); /* "error:" is the status line */
 }
@@ -81,6 +98,54 @@ static int migrate_status_cmd(struct shell *sh)
 	return SHELL_OK;
 }
 
+bool cmd_parse_endpoint(const char *arg, uint32_t *ip, uint16_t *port, char *err, size_t errlen)
+{
+	char host[24];
+	uint64_t v;
+
+	if (strlen(arg) >= sizeof(host)) {
+		fmt_snprintf(err, errlen, "'%.30s' is not ADDR[:PORT]", arg);
+		return false;
+	}
+	str_copy(host, arg, sizeof(host));
+	char *colon = strchr(host, ':');
+	if (colon) {
+		*colon = '\0';
+		if (!parse_u64(colon + 1, &v) || !v || v > 65535) {
+			fmt_snprintf(err, errlen, "port must be 1-65535");
+			return false;
+		}
+		*port = (uint16_t)v;
+	}
+	if (!parse_ipv4(host, ip)) {
+		fmt_snprintf(err, errlen, "'%.20s' is not an IPv4 address", host);
+		return false;
+	}
+	return true;
+}
+
+bool cmd_parse_peers(const char *arg, uint32_t *peers, size_t max, size_t *n, char *err,
+		     size_t errlen)
+{
+	char list[160];
+
+	str_copy(list, arg, sizeof(list));
+	for (char *tok = list, *next; tok && *tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		if (*n == max) {
+			fmt_snprintf(err, errlen, "at most %zu peers", max);
+			return false;
+		}
+		if (!parse_ipv4(tok, &peers[(*n)++])) {
+			fmt_snprintf(err, errlen, "'%.20s' is not an IPv4 address", tok);
+			return false;
+		}
+	}
+	return true;
+}
+
 static int migrate_listen_cmd(struct shell *sh, int argc, char **argv)
 {
 	uint16_t port = MIGRATE_PORT;
@@ -96,17 +161,9 @@ static int migrate_listen_cmd(struct shell *sh, int argc, char **argv)
 	}
 	for (int i = 2; i < argc; i++) {
 		if (!strncmp(argv[i], "from=", 5)) {
-			char list[160];
-			str_copy(list, argv[i] + 5, sizeof(list));
-			for (char *tok = list, *next; tok && *tok; tok = next) {
-				next = strchr(tok, ',');
-				if (next)
-					*next++ = '\0';
-				if (npeers == MIGRATE_MAX_PEERS)
-					return sh_error(sh, "at most %d peers", MIGRATE_MAX_PEERS);
-				if (!parse_ipv4(tok, &peers[npeers++]))
-					return sh_error(sh, "'%.20s' is not an IPv4 address", tok);
-			}
+			if (!cmd_parse_peers(argv[i] + 5, peers, MIGRATE_MAX_PEERS, &npeers, err,
+					     sizeof(err)))
+				return sh_error(sh, "%s", err);
 		} else if (parse_u64(argv[i], &v) && v && v <= 65535) {
 			port = (uint16_t)v;
 		} else {
@@ -144,9 +201,15 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 		str_copy(o->as_name, val, sizeof(o->as_name));
 	else if (klen == 4 && !strncmp(arg, "mode", 4) && dirty_mode_parse(val, &o->dirty_mode))
 		;
+	else if (klen == 5 && !strncmp(arg, "disks", 5) && (!strcmp(val, "copy") ||
+							     !strcmp(val, "shared")))
+		o->disks_shared = !strcmp(val, "shared");
+	else if (klen == 4 && !strncmp(arg, "keep", 4) && (!strcmp(val, "yes") || !strcmp(val, "no")))
+		o->keep_disks = !strcmp(val, "yes");
 	else {
 		fmt_snprintf(err, errlen, "bad option '%.30s' (downtime=1-60000, bandwidth=MBPS, "
-			     "rounds=1-1000, throttle=on|off, mode=wp|ad|pml, as=NAME)", arg);
+			     "rounds=1-1000, throttle=on|off, mode=wp|ad|pml, as=NAME, "
+			     "disks=copy|shared, keep=yes|no)", arg);
 		return false;
 	}
 	return true;
@@ -155,33 +218,24 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 {
 	struct migrate_opts o;
-	char err[160], host[24];
+	char err[160];
 	uint32_t dst;
-	uint64_t port = MIGRATE_PORT;
+	uint16_t port = MIGRATE_PORT;
 
 	if (argc < 4)
 		return sh_error(sh, "usage: migrate send NAME ADDR[:PORT] [downtime=MS] "
 			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [mode=wp|ad|pml] "
-			       "[as=NAME]");
+			       "[as=NAME] [disks=copy|shared] [keep=yes|no]");
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;
-	if (strlen(argv[3]) >= sizeof(host))
-		return sh_error(sh, "'%.30s' is not ADDR[:PORT]", argv[3]);
-	str_copy(host, argv[3], sizeof(host));
-	char *colon = strchr(host, ':');
-	if (colon) {
-		*colon = '\0';
-		if (!parse_u64(colon + 1, &port) || !port || port > 65535)
-			return sh_error(sh, "port must be 1-65535");
-	}
-	if (!parse_ipv4(host, &dst))
-		return sh_error(sh, "'%.20s' is not an IPv4 address", host);
+	if (!cmd_parse_endpoint(argv[3], &dst, &port, err, sizeof(err)))
+		return sh_error(sh, "%s", err);
 	migrate_default_opts(&o);
 	for (int i = 4; i < argc; i++)
 		if (!parse_opt(argv[i], &o, err, sizeof(err)))
 			return sh_error(sh, "%s", err);
-	if (migrate_send(vm, dst, (uint16_t)port, &o, err, sizeof(err)))
+	if (migrate_send(vm, dst, port, &o, err, sizeof(err)))
 		return sh_error(sh, "%s", err);
 	sh_printf(sh, "phase: %s\nvm: %s\n", migrate_phase_name(migrate_outgoing()->phase),
 		  vm->name);

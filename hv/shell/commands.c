@@ -45,14 +45,16 @@ const struct shell_cmd hv_commands[] = {
 		  "read DEV LBA | write DEV LBA BYTE [force]",
 	  .help = "host block devices: model, size, what is on them; the driver's own throughput",
 	  .run = cmd_blk, .max_args = 8 },
-	{ .name = "ds", .args = "| format DEVICE confirm=yes [force]",
+	{ .name = "ds", .args = "| format DEVICE confirm=yes [force] | fragments [drop ID]",
 	  .help = "the datastore holding the virtual disks: where, size, free, state, damage",
 	  .run = cmd_ds, .max_args = 4 },
 	{ .name = "disk",
 	  .args = "list | create NAME SIZE [base=DISK] | info NAME | snapshot NAME [as=BASE] | "
-		  "delete NAME | sum NAME",
-	  .help = "virtual disks in the datastore (attach with vm create ... disk=NAME[,ro])",
-	  .run = cmd_disk, .min_args = 1, .max_args = 4 },
+		  "delete NAME | sum NAME | send NAME ADDR[:PORT] [as=NAME] | "
+		  "receive [PORT] from=ADDR,... | status",
+	  .help = "virtual disks in the datastore (attach with vm create ... disk=NAME[,ro]); "
+		  "copy one to another instance",
+	  .run = cmd_disk, .min_args = 1, .max_args = 5 },
 	{ .name = "bench", .args = "compute|copy N",
 	  .help = "run the benchmark kernel, or N page copies plain vs machine-check-safe",
 	  .run = cmd_bench, .min_args = 2, .max_args = 2 },

@@ -30,5 +30,15 @@ int cmd_bench(struct shell *sh, int argc, char **argv);
 int cmd_blk(struct shell *sh, int argc, char **argv);
 int cmd_ds(struct shell *sh, int argc, char **argv);
 int cmd_disk(struct shell *sh, int argc, char **argv);
+/* disk send | receive | status (cmd_disk_xfer.c), for cmd_disk's table. */
+struct store;
+int cmd_disk_send(struct shell *sh, struct store *s, int argc, char **argv);
+int cmd_disk_receive(struct shell *sh, struct store *s, int argc, char **argv);
+int cmd_disk_status(struct shell *sh, struct store *s, int argc, char **argv);
+/* Shared by migrate and disk: "ADDR[:PORT]" and "from=ADDR[,ADDR...]".
+ * Both return false with the reason in err. */
+bool cmd_parse_endpoint(const char *arg, uint32_t *ip, uint16_t *port, char *err, size_t errlen);
+bool cmd_parse_peers(const char *list, uint32_t *peers, size_t max, size_t *n, char *err,
+		     size_t errlen);
 
 #endif

@@ -53,6 +53,12 @@ static int disk_rw(struct vm_disk *d, bool write, uint64_t sector, const struct 
 		sio[i] = (struct store_iov){ iov[i].data, iov[i].len };
 	int rc = write ? store_disk_write(d->disk, sector * STORE_SECTOR, sio, n)
 		       : store_disk_read(d->disk, sector * STORE_SECTOR, sio, n);
+	if (write && !rc) {
+		uint64_t len = 0;
+		for (unsigned i = 0; i < n; i++)
+			len += iov[i].len;
+		vm_disk_log_write(d, sector * STORE_SECTOR, len);
+	}
 	if (rc && rc != STORE_ENOSPC)
 		log_warn("vm %s: disk %s: %s at sector %lu: %s", d->vm->name, d->name,
 			 write ? "write" : "read", (unsigned long)sector, store_status_name(rc));
@@ -116,7 +122,7 @@ static bool poll_pending(void)
 
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vm_slot(i);
-		if (!vm || vm->state != VM_RUNNING || vm->migrating)
+		if (!vm || vm->state != VM_RUNNING)
 			continue;
 		for (unsigned k = 0; k < vm->ndisks; k++)
 			if (vblk_pending(&vm->disks[k].dev)) {
@@ -220,10 +226,31 @@ undo:
 	return -1;
 }
 
+void vm_disks_adopt(struct vm *vm, const char (*names)[STORE_NAME_MAX], const bool *read_only,
+		    struct store_disk *const *handles, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct vm_disk *d = &vm->disks[i];
+		*d = (struct vm_disk){ .vm = vm, .slot = VM_DISK_FIRST_SLOT + i,
+				       .read_only = read_only[i], .disk = handles[i] };
+		str_copy(d->name, names[i], sizeof(d->name));
+	}
+	vm->ndisks = n;
+	vm_disks_reset(vm);
+}
+
+void vm_disk_rebind(struct vm_disk *d, struct store_disk *disk)
+{
+	d->disk = disk;
+}
+
 void vm_disks_detach(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->ndisks; i++) {
 		struct vm_disk *d = &vm->disks[i];
+		vm_disk_log_stop(d);
+		if (!d->disk)
+			continue; /* a migrated disk that could not be reopened */
 		if (store_disk_writable(d->disk) && store_disk_flush(d->disk))
 			log_warn("vm %s: disk %s: the last flush failed", vm->name, d->name);
 		store_disk_close(d->disk);

@@ -27,6 +27,8 @@ struct vm_disk {
 	struct vblk dev;
 	struct vm *vm;
 	unsigned slot;
+	uint64_t *dirty;       /* blocks written while logging (vm_disk_dirty.c) */
+	uint64_t dirty_blocks; /* bits in it: the disk's blocks */
 };
 
 /* Opens the disks 'specs' name ("NAME" or "NAME,ro") in the open
@@ -40,6 +42,22 @@ void vm_disks_reset(struct vm *vm);
 void vm_disks_detach(struct vm *vm);
 /* Whether a VM uses the disk, for `disk info` and deletes. */
 bool vm_disk_in_use_by(const struct vm *vm, const char *disk);
+
+/* The dirty-block log (one bit per datastore block), for migration:
+ * start allocates it (0, or -1 when memory is short), harvest ORs the
+ * blocks written since the last harvest into 'into' (dirty_blocks bits),
+ * clears them and returns how many there were. */
+int vm_disk_log_start(struct vm_disk *d);
+void vm_disk_log_stop(struct vm_disk *d);
+void vm_disk_log_write(struct vm_disk *d, uint64_t offset, uint64_t len);
+uint64_t vm_disk_log_harvest(struct vm_disk *d, uint64_t *into);
+/* Swaps the datastore handle under an attached device (a migrated disk
+ * that was written as a fragment continues as an ordinary disk). */
+void vm_disk_rebind(struct vm_disk *d, struct store_disk *disk);
+/* Attaches already open handles (an incoming VM's disks, written by the
+ * stream): the VM takes them over. @pre n <= VM_MAX_DISKS, no disks yet */
+void vm_disks_adopt(struct vm *vm, const char (*names)[STORE_NAME_MAX], const bool *read_only,
+		    struct store_disk *const *handles, unsigned n);
 
 /* Port I/O to the devices' notify BARs: true when a device decodes it. */
 bool vm_disk_port_read(struct vm *vm, uint16_t port, unsigned size, uint32_t *value);

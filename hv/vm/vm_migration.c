@@ -21,13 +21,6 @@ int vm_migration_begin(struct vm *vm, char *err, size_t errlen)
 			     vm_state_name(vm->state));
 		return -1;
 	}
-	if (vm->ndisks) {
-		/* The stream carries no disk content yet: the VM would arrive
-		 * without its disks, or with another host's copy of them. */
-		fmt_snprintf(err, errlen, "VM '%s' has %u disk%s: migrating disks is not supported "
-			     "yet", vm->name, vm->ndisks, vm->ndisks == 1 ? "" : "s");
-		return -1;
-	}
 	vm->migrating = true;
 	vm->paused_for_migration = false;
 	return 0;
