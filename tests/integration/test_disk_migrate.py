@@ -42,6 +42,7 @@ def pair(boot, tmp_path, a_disks=(), b_disks=(), a_size="256M", b_size="256M",
     a.wait_prompt(BOOT_TIMEOUT)
     b.wait_prompt(BOOT_TIMEOUT)
     time.sleep(RX_SETTLE_S)
+    a.port = b.port = port
     return a, b, a_img, b_img
 
 
@@ -95,3 +96,197 @@ def test_a_vm_moves_with_its_disk_and_a_writing_guest_finds_every_block(boot, tm
     cb.wait_for(r"\[vm:v\] blktest: done", 120, start=since)
     lines = [l for l in guest_lines(cb, "v", since) if "FAIL" in l]
     assert not lines, lines
+
+
+def fill(con, disk, seed, start, count, timeout=180):
+    """A blktest guest writes its pattern over sectors start..start+count."""
+    since = len(con.text())
+    assert con.run(f"vm create f blktest mem=16M disk={disk} -- mode=pattern seed={seed} "
+                   f"start={start} count={count}").ok
+    assert con.run("vm start f").ok
+    con.wait_for(r"\[vm:f\] blktest: done", timeout, start=since)
+    assert not [l for l in guest_lines(con, "f", since) if "FAIL" in l]
+    assert con.run("vm destroy f").ok
+
+
+def fragments(con):
+    out = []
+    for line in con.run("ds fragments").lines:
+        if "=" in line and not line.startswith("fragments:"):
+            fid, *kvs = line.split()
+            f = dict(kv.split("=", 1) for kv in kvs)
+            f["id"] = fid
+            out.append(f)
+    return out
+
+
+def test_a_cold_transfer_cut_by_the_link_resumes_from_its_checkpoint(boot, tmp_path):
+    a, b, _, _ = pair(boot, tmp_path, a_disks=[("big", "96M")],
+                      b_config="disk_checkpoint=4M\n")
+    ca, cb = a.console(), b.console()
+    fill(ca, "big", 11, 0, 96 * 2048)
+    want = disk_sum(ca, "big")
+    assert cb.run(f"disk receive from={A_IP}").ok
+    # Refused for a disk a VM writes: its content would change under the copy.
+    assert ca.run("vm create busy blktest mem=16M disk=big -- mode=info").ok
+    r = ca.command(f"disk send big {B_IP}")
+    assert not r.ok and "attached writable" in r.error
+    assert ca.run("vm destroy busy").ok
+
+    assert ca.run(f"disk send big {B_IP}").ok
+    deadline = time.time() + 120
+    while int(cb.run("disk status").fields().get("incoming_bytes_sent", 0)) < 40 * MIB:
+        assert time.time() < deadline
+        time.sleep(0.2)
+    a.monitor("set_link n0 off")
+    st = wait_disk_xfer(ca, 60)
+    assert st["phase"] == "failed", st
+    a.monitor("set_link n0 on")
+    wait_field(cb, "disk status", "incoming_phase", "failed", timeout=60)
+    frags = fragments(cb)
+    assert len(frags) == 1 and frags[0]["disk"] == "big", frags
+    reached = int(frags[0]["offset"])
+    assert reached >= 36 * MIB, frags  # checkpoints every 4 MiB
+    # Not a disk yet.
+    assert not cb.command("disk info big").ok
+
+    time.sleep(RX_SETTLE_S)
+    assert ca.run(f"disk send big {B_IP}").ok
+    st = wait_disk_xfer(ca, 180)
+    assert st["phase"] == "done", st
+    assert int(st["resumed_at"]) == reached
+    assert int(st["bytes_total"]) <= 96 * MIB - reached + 64 * 1024
+    assert disk_sum(cb, "big") == want
+    assert fragments(cb) == []
+    # The same content, so the same content ID.
+    assert info(cb, "disk info big")["content_id"] == info(ca, "disk info big")["content_id"]
+
+
+def wait_bytes(con, command, key, at_least, timeout=120):
+    deadline = time.time() + timeout
+    while int(con.run(command).fields().get(key, 0)) < at_least:
+        assert time.time() < deadline, f"{key} never reached {at_least}"
+        time.sleep(0.2)
+
+
+def test_a_destination_killed_mid_transfer_resumes_after_its_reboot(boot, tmp_path):
+    a, b, _, b_img = pair(boot, tmp_path, a_disks=[("big", "96M")],
+                          b_config="disk_checkpoint=4M\n")
+    ca, cb = a.console(), b.console()
+    fill(ca, "big", 12, 0, 96 * 2048)
+    want = disk_sum(ca, "big")
+    assert cb.run(f"disk receive from={A_IP}").ok
+    assert ca.run(f"disk send big {B_IP}").ok
+    wait_bytes(cb, "disk status", "incoming_bytes_sent", 40 * MIB)
+    b.kill()
+    st = wait_disk_xfer(ca, 60)
+    assert st["phase"] == "failed", st
+
+    # The same datastore image, a new boot: the fragment is there, hidden.
+    b2 = boot(wait=False, net=f"connect:{a.port}", mac=MAC_B, disk=str(b_img),
+              config=f"ip={B_IP}/24\n")
+    cb = b2.console()
+    b2.wait_prompt(BOOT_TIMEOUT)
+    time.sleep(RX_SETTLE_S)
+    frags = fragments(cb)
+    assert len(frags) == 1, frags
+    reached = int(frags[0]["offset"])
+    assert reached >= 36 * MIB - 4 * MIB, frags
+    assert "big" not in cb.run("disk list").text()
+    assert cb.run(f"disk receive from={A_IP}").ok
+    assert ca.run(f"disk send big {B_IP}").ok
+    st = wait_disk_xfer(ca, 180)
+    assert st["phase"] == "done", st
+    assert int(st["resumed_at"]) == reached
+    assert disk_sum(cb, "big") == want
+
+
+def test_a_source_killed_leaves_a_fragment_until_it_expires_or_is_dropped(boot, tmp_path):
+    a, b, _, _ = pair(boot, tmp_path, a_disks=[("big", "96M"), ("other", "96M")],
+                      b_config="fragment_expire=45\n")
+    ca, cb = a.console(), b.console()
+    fill(ca, "big", 13, 0, 64 * 2048)
+    fill(ca, "other", 14, 0, 64 * 2048)
+    assert cb.run(f"disk receive from={A_IP}").ok
+    assert ca.run(f"disk send big {B_IP}").ok
+    wait_bytes(cb, "disk status", "incoming_bytes_sent", 16 * MIB)
+    # The source stops dead: to the destination, the link goes silent.
+    a.monitor("stop")
+    st = wait_field(cb, "disk status", "incoming_phase", "failed", timeout=60)
+    assert "nothing from the source" in st.fields()["incoming_reason"]
+    frags = fragments(cb)
+    assert len(frags) == 1, frags
+    # Dropped by hand ...
+    r = cb.command(f"ds fragments drop {frags[0]['id']}")
+    assert r.ok, r.error
+    assert fragments(cb) == []
+    assert not cb.command("ds fragments drop 99").ok
+    # ... or when it has made no progress for fragment_expire seconds.
+    a.monitor("cont")
+    time.sleep(RX_SETTLE_S)
+    assert ca.run(f"disk send other {B_IP}").ok
+    wait_bytes(cb, "disk status", "incoming_bytes_sent", 16 * MIB)
+    a.monitor("stop")
+    wait_field(cb, "disk status", "incoming_phase", "failed", timeout=60)
+    assert len(fragments(cb)) == 1
+    since = len(cb.text())
+    cb.wait_for(r"fragment \d+ dropped: no progress for \d+ s", 60, start=since)
+    assert fragments(cb) == []
+    a.monitor("cont")
+
+
+def test_a_full_destination_fails_the_migration_and_the_guest_runs_on(boot, tmp_path):
+    a, b, _, _ = pair(boot, tmp_path, a_disks=[("d", "96M")], b_size="64M")
+    ca, cb = a.console(), b.console()
+    fill(ca, "d", 15, 0, 80 * 2048)
+    want = disk_sum(ca, "d")
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run("vm create c counter interval=20 disk=d").ok
+    assert ca.run("vm start c").ok
+    st = migrate(ca, "c", B_IP)
+    assert st["phase"] == "failed", st
+    assert "full" in st["reason"], st
+    assert vm_state(ca, "c") in ("running", "halted")
+    assert vm_state(cb, "c") is None
+    # Nothing half-recorded is left, and the datastore there is healthy.
+    assert fragments(cb) == []
+    f = info(cb, "ds")
+    assert f["state"] in ("ok", "full"), f
+    assert "problem" not in f or f["state"] == "full"
+    assert disk_sum(ca, "d") == want
+
+
+def test_a_live_migration_cut_during_the_bulk_copy_resumes_and_keep_yes_keeps(boot, tmp_path):
+    a, b, _, _ = pair(boot, tmp_path, a_disks=[("d", "96M")],
+                      b_config="disk_checkpoint=4M\n")
+    ca, cb = a.console(), b.console()
+    fill(ca, "d", 16, 0, 96 * 2048)
+    want = disk_sum(ca, "d")
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    # A guest that never writes its disk: its content ID stays, so a kept
+    # fragment of it may be resumed.
+    assert ca.run("vm create c counter interval=20 disk=d").ok
+    assert ca.run("vm start c").ok
+    assert ca.run(f"migrate send c {B_IP}").ok
+    wait_bytes(cb, "migrate status", "incoming_disk_bytes", 40 * MIB)
+    a.monitor("set_link n0 off")
+    deadline = time.time() + 60
+    while ca.run("migrate status").fields()["phase"] not in ("failed", "done"):
+        assert time.time() < deadline
+        time.sleep(0.5)
+    a.monitor("set_link n0 on")
+    assert ca.run("migrate status").fields()["phase"] == "failed"
+    assert vm_state(ca, "c") in ("running", "halted")
+    wait_field(cb, "migrate status", "incoming_phase", "failed", timeout=60)
+    frags = fragments(cb)
+    assert len(frags) == 1 and int(frags[0]["offset"]) >= 32 * MIB, frags
+
+    time.sleep(RX_SETTLE_S)
+    st = migrate(ca, "c", B_IP, extra="keep=yes")
+    assert st["phase"] == "done", st
+    assert int(st["disk_bytes_resumed"]) == int(frags[0]["offset"]), st
+    assert vm_state(cb, "c") in ("running", "halted")
+    assert disk_sum(ca, "d") == want  # kept here
+    assert cb.run("vm pause c").ok
+    assert disk_sum(cb, "d") == want
+    assert fragments(cb) == []
