@@ -346,15 +346,17 @@ int disk_rx_finish(struct disk_rx *rx, unsigned n, char *err, size_t errlen)
 {
 	unsigned ids[MIG_DISK_MAX];
 	struct store_uuid cids[MIG_DISK_MAX];
+	bool bases[MIG_DISK_MAX];
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		if (!rx[i].have_fragment)
 			continue; /* shared: nothing arrived */
 		ids[k] = rx[i].frag_id;
+		bases[k] = rx[i].flags & MIG_DISK_BASE;
 		cids[k++] = rx[i].final_cid;
 	}
-	if (k && store_fragments_finish(datastore(), ids, cids, k, err, errlen))
+	if (k && store_fragments_finish(datastore(), ids, cids, bases, k, err, errlen))
 		return -1;
 	for (unsigned i = 0; i < n; i++)
 		rx[i].have_fragment = false;

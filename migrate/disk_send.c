@@ -179,7 +179,9 @@ static void produce(uint64_t deadline)
 			break;
 		case ST_OFFER: {
 			struct mig_disk_offer o;
-			disk_tx_offer(&D.tx, datastore(), D.st.as, 0, &o);
+			struct store_disk_info info;
+			store_disk_handle_info(D.disk, &info);
+			disk_tx_offer(&D.tx, datastore(), D.st.as, info.base ? MIG_DISK_BASE : 0, &o);
 			mig_conn_stage(&D.conn, MIG_REC_DISK_OFFER,
 				       mig_disk_offer_encode(&o, mig_conn_body(&D.conn)));
 			D.step = ST_ANSWER;

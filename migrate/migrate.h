@@ -37,6 +37,7 @@ struct migrate_opts {
 	char as_name[32];        /* name on the destination; "" keeps it */
 	bool disks_shared;       /* the destination sees the same disks: send none */
 	bool keep_disks;         /* keep the source's copy of the disks after the move */
+	bool disk_mirror;        /* after the bulk copy, forward each write (else: rounds) */
 };
 
 /* A migration's disk figures (both directions). */
@@ -49,6 +50,7 @@ struct mig_disk_status {
 	unsigned bases_skipped;    /* disks whose base the destination held */
 	uint64_t bytes_resumed;    /* not sent again: a kept fragment had them */
 	uint32_t block_size;
+	uint64_t mirrored_writes, mirrored_bytes; /* disk_mode=mirror */
 };
 
 struct mig_status {

@@ -334,6 +334,8 @@ static bool round_done(void)
 		S.st.converging = true;
 	}
 	S.prev_dirty = dirty_bytes;
+	if (S.opts.disk_mirror && S.st.round == 0)
+		send_disks_start_mirror(&S.disks, S.vm, &S.conn);
 	S.st.round++;
 	bool fits = S.st.expected_downtime_ns <= (uint64_t)S.opts.downtime_ms * NS_PER_MS;
 	if (fits || S.st.round >= S.opts.max_rounds) {

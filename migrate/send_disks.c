@@ -35,9 +35,12 @@ void send_disks_release(struct send_disks *sd, struct vm *vm)
 {
 	for (unsigned i = 0; i < sd->n; i++) {
 		disk_tx_free(&sd->tx[i]);
-		if (vm && i < vm->ndisks)
+		if (vm && i < vm->ndisks) {
 			vm_disk_log_stop(&vm->disks[i]);
+			vm->disks[i].mirror = NULL;
+		}
 	}
+	sd->mirroring = false;
 	sd->n = 0;
 }
 
@@ -48,8 +51,10 @@ bool send_disks_stage_offer(struct send_disks *sd, struct mig_conn *c)
 
 	if (i == sd->n)
 		return false;
+	struct store_disk_info info;
+	store_disk_handle_info(sd->tx[i].disk, &info);
 	uint32_t flags = (sd->shared ? MIG_DISK_SHARED : 0) |
-			 (sd->read_only[i] ? MIG_DISK_READ_ONLY : 0);
+			 (sd->read_only[i] ? MIG_DISK_READ_ONLY : 0) | (info.base ? MIG_DISK_BASE : 0);
 	disk_tx_offer(&sd->tx[i], datastore(), NULL, flags, &o);
 	mig_conn_stage(c, MIG_REC_DISK_OFFER, mig_disk_offer_encode(&o, mig_conn_body(c)));
 	sd->offered++;
@@ -120,6 +125,83 @@ int send_disks_stage_start(struct send_disks *sd, struct mig_conn *c, uint64_t d
 	return 0;
 }
 
+/* A write the guest finished: queued for forwarding (merged with the one
+ * before when they touch); a full queue falls back to the block log. */
+static void mirror_wrote(void *ctx, unsigned disk, uint64_t offset, uint64_t len)
+{
+	struct send_disks *sd = ctx;
+	struct mirror_queue *q = &sd->q[disk];
+
+	sd->mirrored_writes++;
+	sd->mirrored_bytes += len;
+	if (q->n && q->offset[q->n - 1] + q->len[q->n - 1] == offset) {
+		q->len[q->n - 1] += len;
+		return;
+	}
+	if (q->n < MIRROR_QUEUE) {
+		q->offset[q->n] = offset;
+		q->len[q->n++] = len;
+		return;
+	}
+	struct disk_tx *t = &sd->tx[disk];
+	for (uint64_t bi = offset / t->block_size; bi <= (offset + len - 1) / t->block_size &&
+						   bi < t->nblocks; bi++)
+		t->to_send[bi / 64] |= 1ull << (bi % 64);
+}
+
+/* The guest's next request waits until its last write is over there. */
+static bool mirror_ready(void *ctx, unsigned disk)
+{
+	const struct send_disks *sd = ctx;
+
+	return !sd->q[disk].n && sd->conn->bytes_acked >= sd->mirror_mark;
+}
+
+void send_disks_start_mirror(struct send_disks *sd, struct vm *vm, struct mig_conn *c)
+{
+	if (sd->shared || sd->mirroring)
+		return;
+	sd->mirror = (struct vm_disk_mirror){ mirror_wrote, mirror_ready, sd };
+	sd->vm = vm;
+	sd->conn = c;
+	sd->mirror_mark = 0;
+	for (unsigned i = 0; i < sd->n && i < vm->ndisks; i++) {
+		vm_disk_log_stop(&vm->disks[i]);
+		vm->disks[i].mirror = &sd->mirror;
+	}
+	sd->mirroring = true;
+}
+
+/* The oldest forwarded write's next piece, as one DATA extent. */
+static long stage_mirrored(struct send_disks *sd, unsigned i, uint8_t *body, char *err,
+			   size_t errlen)
+{
+	struct mirror_queue *q = &sd->q[i];
+	struct disk_tx *t = &sd->tx[i];
+	struct mig_disk_blocks_writer w;
+	uint64_t off = q->offset[0];
+	uint32_t len = q->len[0] > MIG_DISK_EXTENT_MAX ? MIG_DISK_EXTENT_MAX : (uint32_t)q->len[0];
+	struct store_iov iov = { NULL, len };
+
+	mig_disk_blocks_begin(&w, body, i);
+	iov.data = mig_disk_blocks_add(&w, off, len, MIG_DISK_DATA);
+	int rc = store_disk_read(t->disk, off, &iov, 1);
+	if (rc) {
+		fmt_snprintf(err, errlen, "reading byte %lu: %s", (unsigned long)off,
+			     store_status_name(rc));
+		return -1;
+	}
+	t->bytes_data += len;
+	q->offset[0] += len;
+	q->len[0] -= len;
+	if (!q->len[0]) {
+		q->n--;
+		memmove(q->offset, q->offset + 1, q->n * sizeof(q->offset[0]));
+		memmove(q->len, q->len + 1, q->n * sizeof(q->len[0]));
+	}
+	return mig_disk_blocks_end(&w);
+}
+
 int send_disks_stage_blocks(struct send_disks *sd, struct mig_conn *c, char *err,
 			    size_t errlen)
 {
@@ -128,6 +210,16 @@ int send_disks_stage_blocks(struct send_disks *sd, struct mig_conn *c, char *err
 	for (unsigned i = 0; i < sd->n; i++) {
 		struct disk_tx *t = &sd->tx[i];
 		char why[100];
+		if (sd->q[i].n) {
+			long len = stage_mirrored(sd, i, mig_conn_body(c), why, sizeof(why));
+			if (len < 0) {
+				fmt_snprintf(err, errlen, "disk '%s': %s", sd->names[i], why);
+				return -1;
+			}
+			mig_conn_stage(c, MIG_REC_DISK_BLOCKS, (uint32_t)len);
+			sd->mirror_mark = c->bytes_out + (c->out_len - c->out_pos);
+			return 1;
+		}
 		long len = disk_tx_stage(t, mig_conn_body(c), why, sizeof(why));
 		if (len < 0) {
 			fmt_snprintf(err, errlen, "disk '%s': %s", sd->names[i], why);
@@ -158,6 +250,8 @@ uint64_t send_disks_harvest(struct send_disks *sd, struct vm *vm)
 		uint64_t n = vm_disk_log_harvest(&vm->disks[i], sd->tx[i].to_send);
 		sd->round_dirty += n;
 		bytes += n * sd->tx[i].block_size;
+		for (unsigned k = 0; k < sd->q[i].n; k++)
+			bytes += sd->q[i].len[k];
 		disk_tx_next_round(&sd->tx[i]);
 	}
 	return bytes;
@@ -231,4 +325,6 @@ void send_disks_status(const struct send_disks *sd, struct mig_disk_status *out)
 	out->bytes = bytes;
 	out->bytes_resumed = resumed;
 	out->bases_skipped = skipped;
+	out->mirrored_writes = sd->mirrored_writes;
+	out->mirrored_bytes = sd->mirrored_bytes;
 }

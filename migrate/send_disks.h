@@ -8,11 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/vm/vm_disk.h"
 #include "migrate/disk_tx.h"
 #include "migrate/mig_conn.h"
 #include "migrate/migrate.h"
 
 struct vm;
+
+#define MIRROR_QUEUE 32 /* writes waiting to be forwarded, per disk */
+
+struct mirror_queue {
+	uint64_t offset[MIRROR_QUEUE];
+	uint64_t len[MIRROR_QUEUE];
+	unsigned n;
+};
 
 struct send_disks {
 	unsigned n;               /* the VM's disks */
@@ -25,6 +34,15 @@ struct send_disks {
 	uint64_t round_dirty;     /* blocks the last harvest found */
 	char names[MIG_DISK_MAX][STORE_NAME_MAX];
 	bool read_only[MIG_DISK_MAX];
+	/* disk_mode=mirror: after the bulk copy each write is forwarded, and
+	 * the guest's next request waits until the destination has it. */
+	bool mirroring;
+	struct vm_disk_mirror mirror;
+	struct vm *vm;
+	struct mig_conn *conn;
+	uint64_t mirror_mark;      /* stream offset just past the last forwarded write */
+	struct mirror_queue q[MIG_DISK_MAX];
+	uint64_t mirrored_writes, mirrored_bytes;
 };
 
 /* Sets up every disk of vm and starts their dirty-block logs; 0, or -1
@@ -53,6 +71,9 @@ int send_disks_stage_blocks(struct send_disks *sd, struct mig_conn *c, char *err
 /* Merges the blocks the guest wrote since the last call into the next
  * round; returns their bytes. */
 uint64_t send_disks_harvest(struct send_disks *sd, struct vm *vm);
+/* From now on writes are forwarded as they complete (the dirty-block log
+ * stops: call after the harvest that ends the bulk round). */
+void send_disks_start_mirror(struct send_disks *sd, struct vm *vm, struct mig_conn *c);
 /* After the pause: what the guest wrote is made durable, so each disk's
  * content ID is final. 0, or -1 with the reason. */
 int send_disks_flush(struct send_disks *sd, struct vm *vm, char *err, size_t errlen);

@@ -1,5 +1,6 @@
 /* Migration stream codec; see stream.h and docs/migration-stream.md. */
 #include "migrate/stream.h"
+#include "migrate/disk_stream.h" /* the disk record types, for their names */
 
 #include "hv/lib/crc32c.h"
 #include "hv/lib/format.h"
@@ -58,8 +59,11 @@ int mig_header_decode(const uint8_t *buf, size_t len, struct mig_header *h, char
 	memcpy(h->source_name, buf + 32, MIG_NAME_LEN);
 	h->source_name[MIG_NAME_LEN - 1] = '\0';
 	h->flags = get_le32(buf + 56);
-	if (h->flags)
-		return bad(err, errlen, "stream header has unknown flags");
+	if (h->flags & ~MIG_HDR_FLAGS_KNOWN) {
+		fmt_snprintf(err, errlen, "stream header has unknown flags 0x%x",
+			     h->flags & ~MIG_HDR_FLAGS_KNOWN);
+		return -1;
+	}
 	return 0;
 }
 
@@ -108,7 +112,10 @@ const char *mig_record_name(uint32_t type, char *buf, size_t size)
 		{ MIG_REC_ABORT, "ABORT" }, { MIG_REC_DEVICE, "DEVICE" },
 		{ MIG_REC_MODULES, "MODULES" }, { MIG_REC_ROUND, "ROUND" },
 		{ MIG_REC_READY, "READY" }, { MIG_REC_REJECT, "REJECT" },
-		{ MIG_REC_RUNNING, "RUNNING" },
+		{ MIG_REC_RUNNING, "RUNNING" }, { MIG_REC_DISK_OFFER, "DISK_OFFER" },
+		{ MIG_REC_DISK_START, "DISK_START" }, { MIG_REC_DISK_BLOCKS, "DISK_BLOCKS" },
+		{ MIG_REC_DISK_BULK_END, "DISK_BULK_END" }, { MIG_REC_DISK_END, "DISK_END" },
+		{ MIG_REC_DISK_ACCEPT, "DISK_ACCEPT" }, { MIG_REC_DISK_DONE, "DISK_DONE" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

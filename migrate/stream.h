@@ -1,4 +1,4 @@
-/* The migration stream, version 2: a header, then typed, length-prefixed
+/* The migration stream, version 3: a header, then typed, length-prefixed
  * records, each with its own CRC-32C. docs/migration-stream.md is the
  * specification; this is its codec, with no I/O and no hypervisor state,
  * so it builds for the host (unit tests, fuzzing).
@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define MIG_MAGIC "HVMIGRAT"
-#define MIG_VERSION 2
+#define MIG_VERSION 3 /* 3: disk records (migrate/disk_stream.h) */
 #define MIG_HEADER_LEN 64
 #define MIG_PAGE_SIZE 4096u
 #define MIG_NAME_LEN 24
@@ -36,10 +36,12 @@ enum mig_record_type {
 	MIG_REC_DEVICE = 0x0a,    /* a platform device's state (version 2) */
 	MIG_REC_MODULES = 0x0b,   /* the images the VM restarts from (version 2) */
 	MIG_REC_ROUND = MIG_TYPE_OPTIONAL | 0x10, /* pre-copy round starts */
+	/* 0x0c-0x10: the disk records (version 3), migrate/disk_stream.h */
 	/* destination -> source */
 	MIG_REC_READY = 0x20,     /* the VM is built, paused, complete */
 	MIG_REC_REJECT = 0x21,    /* refused or failed: text reason */
 	MIG_REC_RUNNING = 0x22,   /* resumed after GO */
+	/* 0x23-0x24: the disk replies (version 3), migrate/disk_stream.h */
 };
 
 /* Page entry: bits 0-51 guest frame number, bits 56-59 type. */
@@ -52,13 +54,17 @@ enum mig_page_type {
 #define MIG_GFN_MASK ((1ull << 52) - 1)
 #define MIG_ENTRY_TYPE_SHIFT 56
 
+/* Stream header flags (struct mig_header.flags); a reader refuses others. */
+#define MIG_HDR_DISK_ONLY 1u /* `disk send`: DISK records only, no VM (version 3) */
+#define MIG_HDR_FLAGS_KNOWN MIG_HDR_DISK_ONLY
+
 struct mig_header {
 	uint16_t version;
 	uint32_t page_size;
 	uint64_t source_id;          /* the sending instance */
 	uint64_t vm_uid;             /* the VM, stable across its migrations */
 	char source_name[MIG_NAME_LEN];
-	uint32_t flags;              /* none defined: must be 0 */
+	uint32_t flags;              /* MIG_HDR_*: within MIG_HDR_FLAGS_KNOWN */
 };
 
 void mig_header_encode(const struct mig_header *h, uint8_t out[MIG_HEADER_LEN]);

@@ -3,7 +3,7 @@
 one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
-    tools/bench.py [guests] [dirty] [linux] [net] [migrate] [mce] [disk] [--json FILE]
+    tools/bench.py [guests] [dirty] [linux] [net] [migrate] [mce] [disk] [diskmig] [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
@@ -20,6 +20,11 @@ per second, pages per harvest, and harvest time per GiB of guest memory
 disk: see tools/bench_disk.py (a guest's sequential MB/s and random 4 KiB
 IOPS through virtio-blk and the datastore as a ratio to the hypervisor's
 own driver on the same host device model, virtio-blk and NVMe).
+
+diskmig: see tools/bench_disk_migrate.py (disks moving with their VMs: a
+1 GiB disk with 256 MiB allocated, idle and under a writing guest in each
+disk mode, and as a child of a base the destination holds; a cut transfer
+resumed: bytes resent per checkpoint interval).
 
 linux: see tools/bench_linux.py (Debian's kernel to its shell prompt as a
 VM against the same boot on bare QEMU, alternated; the VM's exits by kind).
@@ -49,6 +54,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import hvbochs  # noqa: E402
 import hvlaunch  # noqa: E402
 from bench_disk import bench_disk, print_disk  # noqa: E402
+from bench_disk_migrate import bench_disk_migrate, print_disk_migrate  # noqa: E402
 from bench_linux import bench_linux, print_linux  # noqa: E402
 from bench_mce import bench_mce, print_mce  # noqa: E402
 from bench_migrate import bench_migrate, print_migrate  # noqa: E402
@@ -226,7 +232,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("suites", nargs="*",
-                   default=["guests", "dirty", "linux", "net", "migrate", "mce", "disk"])
+                   default=["guests", "dirty", "linux", "net", "migrate", "mce", "disk",
+                            "diskmig"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
@@ -264,6 +271,9 @@ def main():
     if "disk" in a.suites:
         results["disk_qemu"] = bench_disk(ROOT)
         print_disk(results["disk_qemu"])
+    if "diskmig" in a.suites:
+        results["diskmig_qemu"] = bench_disk_migrate(os.path.join(ROOT, "build", "bench"))
+        print_disk_migrate(results["diskmig_qemu"])
     if "net" in a.suites:
         results["net_qemu"] = bench_net(os.path.join(ROOT, "build", "bench"))
         print_net(results["net_qemu"])

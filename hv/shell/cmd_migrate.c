@@ -24,10 +24,10 @@ static void show_disks(struct shell *sh, const char *p, const struct mig_disk_st
 		return;
 	sh_printf(sh, "disk_block_size: %u\ndisk_blocks_total: %lu\ndisk_blocks_sent: %lu\n"
 		      "disk_blocks_remaining: %lu\ndisk_dirty_blocks_per_s: %lu\n"
-		      "disk_bases_skipped: %u\n",
+		      "disk_bases_skipped: %u\ndisk_mirrored_writes: %lu\n",
 		  d->block_size, (unsigned long)d->blocks_total, (unsigned long)d->blocks_sent,
 		  (unsigned long)d->blocks_remaining, (unsigned long)d->dirty_blocks_per_s,
-		  d->bases_skipped);
+		  d->bases_skipped, (unsigned long)d->mirrored_writes);
 }
 
 static void show(struct shell *sh, const char *p, const struct mig_status *st, bool outgoing)
@@ -206,10 +206,13 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 		o->disks_shared = !strcmp(val, "shared");
 	else if (klen == 4 && !strncmp(arg, "keep", 4) && (!strcmp(val, "yes") || !strcmp(val, "no")))
 		o->keep_disks = !strcmp(val, "yes");
+	else if (klen == 9 && !strncmp(arg, "disk_mode", 9) && (!strcmp(val, "rounds") ||
+								!strcmp(val, "mirror")))
+		o->disk_mirror = !strcmp(val, "mirror");
 	else {
 		fmt_snprintf(err, errlen, "bad option '%.30s' (downtime=1-60000, bandwidth=MBPS, "
 			     "rounds=1-1000, throttle=on|off, mode=wp|ad|pml, as=NAME, "
-			     "disks=copy|shared, keep=yes|no)", arg);
+			     "disks=copy|shared, keep=yes|no, disk_mode=rounds|mirror)", arg);
 		return false;
 	}
 	return true;
@@ -225,7 +228,7 @@ static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 	if (argc < 4)
 		return sh_error(sh, "usage: migrate send NAME ADDR[:PORT] [downtime=MS] "
 			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [mode=wp|ad|pml] "
-			       "[as=NAME] [disks=copy|shared] [keep=yes|no]");
+			       "[as=NAME] [disks=copy|shared] [keep=yes|no] [disk_mode=rounds|mirror]");
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;

@@ -166,6 +166,87 @@ int store_disk_write(struct store_disk *d, uint64_t offset, const struct store_i
  * commit, then another flush. */
 int store_disk_flush(struct store_disk *d);
 
+/* ---- Chains, as a sender of a disk sees them ---- */
+
+/* The disk's block size (the store's). */
+uint32_t store_disk_block_size(const struct store_disk *d);
+/* The open disk's record (name, UUID, content ID, parent...). */
+void store_disk_handle_info(const struct store_disk *d, struct store_disk_info *out);
+/* Whether the disk or one of its first 'levels' - 1 ancestors owns block
+ * bi (levels 1: the disk alone; UINT32_MAX: the whole chain). A block
+ * nobody in those levels owns reads from further up, or as zeros. */
+bool store_disk_block_owned(const struct store_disk *d, uint64_t bi, uint32_t levels);
+/* The disk's ancestors, nearest first: up to max records; returns how
+ * many there are (may exceed max). */
+unsigned store_disk_ancestors(const struct store *s, const char *name,
+			      struct store_disk_info *out, unsigned max);
+/* A base disk (read-only) whose content ID is content_id: its name, or
+ * STORE_ENOENT. Only bases qualify: a writable disk's content may change. */
+int store_base_by_content(const struct store *s, const struct store_uuid *content_id,
+			  char name[STORE_NAME_MAX]);
+
+/* ---- Fragments: disks still arriving (docs/datastore.md, "Fragments") ----
+ *
+ * A transfer from another instance writes into a fragment: a disk record
+ * flagged incomplete, which the ordinary disk calls above never show
+ * (count, info, open, sum, delete, snapshot), whose name is reserved (a
+ * create of that name fails with STORE_EEXIST), and whose record also
+ * holds how far the transfer came. Finishing it is one transaction: it
+ * becomes an ordinary disk at once, or stays a fragment. */
+
+#define STORE_FRAGMENT_MAX_CHUNKS 971 /* a fragment's record keeps 16 bytes of L1 */
+
+struct store_fragment_info {
+	unsigned id;                  /* stable while it exists; never 0 */
+	char name[STORE_NAME_MAX];    /* the disk it becomes */
+	struct store_uuid uuid;       /* the source disk's (the finished disk keeps it) */
+	struct store_uuid content_id; /* the source disk's when the transfer began */
+	char parent[STORE_NAME_MAX];  /* the local base it is a child of, "" none */
+	uint64_t size;
+	uint64_t offset;              /* arrived and durable below this byte offset */
+	uint32_t crc;                 /* the receiver's checksum of that data */
+	uint64_t allocated_blocks;
+	uint64_t created_s;
+	uint64_t progress_s;          /* last checkpoint (Unix seconds, low 32 bits;
+				       * the creation time before the first) */
+	bool open;
+};
+
+/* A new fragment for a disk 'name' of 'size' bytes, a child of the base
+ * disk 'base' (NULL: none), with offset 0. Fails with STORE_EEXIST when
+ * a disk or fragment has the name, or a fragment has the UUID. */
+int store_fragment_create(struct store *s, const char *name, const struct store_uuid *uuid,
+			  const struct store_uuid *content_id, uint64_t size, const char *base,
+			  unsigned *id, char *err, size_t errlen);
+unsigned store_fragment_count(const struct store *s);
+/* By index (0..count-1) or by id. */
+int store_fragment_info_at(const struct store *s, unsigned index, struct store_fragment_info *out);
+int store_fragment_info(const struct store *s, unsigned id, struct store_fragment_info *out);
+/* The fragment of source disk 'uuid', or STORE_ENOENT. */
+int store_fragment_find(const struct store *s, const struct store_uuid *uuid,
+			struct store_fragment_info *out);
+/* Opens it for writing (one writer); I/O through store_disk_read/write.
+ * Refused while it is open (STORE_EBUSY) or the store is read-only. */
+int store_fragment_open(struct store *s, unsigned id, struct store_disk **out, char *err,
+			size_t errlen);
+/* Durable progress: every completed write is flushed and offset, crc and
+ * the time are committed with it, in one transaction (as store_disk_flush):
+ * the offset is never durable before the data below it. STORE_EINVAL for
+ * an offset past the end. @pre d was opened by store_fragment_open */
+int store_fragment_checkpoint(struct store_disk *d, uint64_t offset, uint32_t crc);
+/* Fragments ids[0..n) become ordinary disks, each with its content ID
+ * cids[i] (name, UUID, data and parent kept), read-only bases where
+ * bases[i] (NULL: none; a base sent from elsewhere stays a base), all in
+ * one transaction.
+ * Refused (nothing changed) when one is missing, open or listed twice, or
+ * a disk took its name meanwhile. */
+int store_fragments_finish(struct store *s, const unsigned *ids,
+			   const struct store_uuid *cids, const bool *bases, unsigned n, char *err,
+			   size_t errlen);
+/* Deletes a fragment and frees its blocks. Refused (STORE_EBUSY) while
+ * it is open. */
+int store_fragment_drop(struct store *s, unsigned id, char *err, size_t errlen);
+
 /* The consistency check (fsck): every problem found, one call each, and
  * the count. Read-only; works on a damaged store too. */
 typedef void (*store_report_fn)(void *ctx, const char *problem);

@@ -92,10 +92,12 @@ int store_read_range(struct store *s, const struct sdisk *d, uint64_t off, uint6
 	return STORE_OK;
 }
 
-/* The first write after the content ID was committed changes it. */
+/* The first write after the content ID was committed changes it. A
+ * fragment's content ID is the source disk's, which the arriving writes
+ * only catch up with: it stays. */
 static void touch_content(struct store *s, struct sdisk *d)
 {
-	if (!d->cid_committed)
+	if (!d->cid_committed || store_is_fragment(d))
 		return;
 	s->env->random(d->content_id.b, sizeof(d->content_id.b));
 	d->cid_committed = false;

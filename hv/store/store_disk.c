@@ -6,8 +6,6 @@
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 
-#define MAX_DISK_BLOCKS(s) ((uint64_t)STORE_L1_MAX * (s)->sb.lay.pages_per_block * STORE_L2_ENTRIES)
-
 int store_commit_op(struct store *s, char *err, size_t errlen)
 {
 	int rc = store_commit(s);
@@ -21,91 +19,24 @@ int store_commit_op(struct store *s, char *err, size_t errlen)
 	return rc;
 }
 
-static int writable(struct store *s, char *err, size_t errlen)
-{
-	if (!s->read_only)
-		return STORE_OK;
-	store_set_err(err, errlen, "datastore is read-only%s%s", s->problem[0] ? ": " : "",
-		      s->problem);
-	return STORE_EROFS;
-}
-
-static int free_slot(const struct store *s)
-{
-	for (unsigned slot = 0; slot < STORE_MAX_DISKS; slot++)
-		if (!s->disks[slot] && !s->recs[slot].bad)
-			return (int)slot;
-	return -1;
-}
-
-static int check_new_name(struct store *s, const char *name, bool allow_at, char *err,
-			  size_t errlen)
-{
-	if (!store_name_valid_ext(name, allow_at)) {
-		store_set_err(err, errlen, "bad name (1-31 of A-Z a-z 0-9 . _ -)");
-		return STORE_EINVAL;
-	}
-	if (store_find(s, name)) {
-		store_set_err(err, errlen, "disk '%s' exists", name);
-		return STORE_EEXIST;
-	}
-	if (free_slot(s) < 0) {
-		store_set_err(err, errlen, "too many disks (%u)", STORE_MAX_DISKS);
-		return STORE_ENOSPC;
-	}
-	return STORE_OK;
-}
-
-static int check_size(struct store *s, uint64_t size, char *err, size_t errlen)
-{
-	if (size == 0 || size % STORE_SECTOR) {
-		store_set_err(err, errlen, "size must be a positive multiple of %u", STORE_SECTOR);
-		return STORE_EINVAL;
-	}
-	if (size / s->sb.lay.block_size >= MAX_DISK_BLOCKS(s)) {
-		store_set_err(err, errlen, "size above the largest disk (%llu GiB)",
-			      (unsigned long long)(MAX_DISK_BLOCKS(s) * s->sb.lay.block_size >> 30));
-		return STORE_EINVAL;
-	}
-	return STORE_OK;
-}
-
-static int find_base(struct store *s, const char *base, struct sdisk **out, char *err,
-		     size_t errlen)
-{
-	struct sdisk *b = store_find(s, base);
-
-	if (!b) {
-		store_set_err(err, errlen, "no disk '%s'", base);
-		return STORE_ENOENT;
-	}
-	if (!(b->flags & STORE_DF_BASE)) {
-		store_set_err(err, errlen, "'%s' is not a base disk (make one: disk snapshot %s)",
-			      base, base);
-		return STORE_EINVAL;
-	}
-	*out = b;
-	return STORE_OK;
-}
-
 int store_disk_create(struct store *s, const char *name, uint64_t size, const char *base,
 		      char *err, size_t errlen)
 {
 	struct sdisk *parent = NULL, *d;
-	int rc = writable(s, err, errlen);
+	int rc = store_writable(s, err, errlen);
 
 	if (rc == STORE_OK)
-		rc = check_new_name(s, name, false, err, errlen);
+		rc = store_check_new_name(s, name, false, err, errlen);
 	if (rc == STORE_OK && base)
-		rc = find_base(s, base, &parent, err, errlen);
+		rc = store_find_base(s, base, &parent, err, errlen);
 	if (rc)
 		return rc;
 	if (parent && size < parent->size)
 		size = parent->size;
-	rc = check_size(s, size, err, errlen);
+	rc = store_check_size(s, size, err, errlen);
 	if (rc)
 		return rc;
-	d = store_sdisk_new(s, (unsigned)free_slot(s));
+	d = store_sdisk_new(s, (unsigned)store_free_slot(s));
 	if (!d || (d->size = size, store_map_geometry(s, d), store_map_alloc_array(s, d))) {
 		if (d)
 			store_sdisk_free(s, d);
@@ -128,7 +59,7 @@ int store_disk_create(struct store *s, const char *name, uint64_t size, const ch
 int store_disk_delete(struct store *s, const char *name, char *err, size_t errlen)
 {
 	struct sdisk *d = store_find(s, name);
-	int rc = writable(s, err, errlen);
+	int rc = store_writable(s, err, errlen);
 
 	if (rc)
 		return rc;
@@ -145,8 +76,14 @@ int store_disk_delete(struct store *s, const char *name, char *err, size_t errle
 			      d->children == 1 ? "" : "s");
 		return STORE_EBUSY;
 	}
+	return store_disk_remove(s, d, err, errlen);
+}
+
+int store_disk_remove(struct store *s, struct sdisk *d, char *err, size_t errlen)
+{
 	/* Room in the journal for every bitmap page this may touch. */
-	rc = store_commit_op(s, err, errlen);
+	int rc = store_commit_op(s, err, errlen);
+
 	if (rc)
 		return rc;
 	store_map_free_blocks(s, d);

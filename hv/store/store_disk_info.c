@@ -1,18 +1,25 @@
-/* Listing disks and their properties. */
+/* Listing disks and their properties. Fragments (disks still arriving)
+ * are listed separately (store_fragment_info.c). */
 #include "hv/store/store_internal.h"
 
 #include "hv/lib/string.h"
+
+static bool listed(const struct sdisk *d, bool fragments)
+{
+	return d && store_is_fragment(d) == fragments;
+}
 
 unsigned store_disk_count(const struct store *s)
 {
 	unsigned n = 0;
 
 	for (unsigned slot = 0; slot < STORE_MAX_DISKS; slot++)
-		n += s->disks[slot] != NULL;
+		n += listed(s->disks[slot], false);
 	return n;
 }
 
-static void fill(const struct store *s, const struct sdisk *d, struct store_disk_info *out)
+void store_disk_fill_info(const struct store *s, const struct sdisk *d,
+			  struct store_disk_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	str_copy(out->name, d->name, sizeof(out->name));
@@ -37,21 +44,29 @@ static bool before(const struct sdisk *a, const struct sdisk *b)
 	       (a->create_seq == b->create_seq && a->slot < b->slot);
 }
 
-int store_disk_info_at(const struct store *s, unsigned index, struct store_disk_info *out)
+const struct sdisk *store_nth_created(const struct store *s, unsigned index, bool fragments)
 {
 	for (unsigned slot = 0; slot < STORE_MAX_DISKS; slot++) {
 		const struct sdisk *d = s->disks[slot];
 		unsigned rank = 0;
-		if (!d)
+		if (!listed(d, fragments))
 			continue;
 		for (unsigned o = 0; o < STORE_MAX_DISKS; o++)
-			rank += s->disks[o] && before(s->disks[o], d);
-		if (rank == index) {
-			fill(s, d, out);
-			return STORE_OK;
-		}
+			rank += listed(s->disks[o], fragments) && before(s->disks[o], d);
+		if (rank == index)
+			return d;
 	}
-	return STORE_ENOENT;
+	return NULL;
+}
+
+int store_disk_info_at(const struct store *s, unsigned index, struct store_disk_info *out)
+{
+	const struct sdisk *d = store_nth_created(s, index, false);
+
+	if (!d)
+		return STORE_ENOENT;
+	store_disk_fill_info(s, d, out);
+	return STORE_OK;
 }
 
 int store_disk_info(const struct store *s, const char *name, struct store_disk_info *out)
@@ -60,6 +75,6 @@ int store_disk_info(const struct store *s, const char *name, struct store_disk_i
 
 	if (!d)
 		return STORE_ENOENT;
-	fill(s, d, out);
+	store_disk_fill_info(s, d, out);
 	return STORE_OK;
 }

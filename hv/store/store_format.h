@@ -91,7 +91,16 @@ enum store_page_type {
 #define STORE_DF_IN_USE 1u
 #define STORE_DF_BASE 2u       /* read-only: a snapshot or base image */
 #define STORE_DF_OPEN_WRITE 4u /* open writable; a crash then changes the content ID */
-#define STORE_DF_KNOWN (STORE_DF_IN_USE | STORE_DF_BASE | STORE_DF_OPEN_WRITE)
+#define STORE_DF_FRAGMENT 8u   /* a disk still arriving (docs/datastore.md, "Fragments") */
+#define STORE_DF_KNOWN (STORE_DF_IN_USE | STORE_DF_BASE | STORE_DF_OPEN_WRITE | STORE_DF_FRAGMENT)
+
+/* A fragment's record keeps its transfer progress in the last 16 bytes of
+ * L1 (entries STORE_FRAGMENT_MAX_CHUNKS.. of STORE_L1_MAX), so it has at
+ * most STORE_FRAGMENT_MAX_CHUNKS chunks; finishing it clears them to the
+ * zeros unused L1 entries hold. */
+#define DR_FRAG_OFFSET 4076   /* u64 bytes arrived and durable (below this offset) */
+#define DR_FRAG_CRC 4084      /* u32 the receiver's checksum of those bytes */
+#define DR_FRAG_PROGRESS 4088 /* u32 last checkpoint, Unix seconds (low 32 bits) */
 
 /* ---- L2 map pages: u32 entries from MH_SIZE on, entry i = data block of
  * the disk's block (index * STORE_L2_ENTRIES + i), 0 = not mapped. A chunk

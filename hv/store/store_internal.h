@@ -72,6 +72,10 @@ struct sdisk {
 	struct mpage *rec; /* the disk table page: &store->recs[slot] */
 	bool cid_committed; /* the content ID in memory is the committed one */
 	unsigned open_writers, open_readers, children;
+	/* STORE_DF_FRAGMENT only: the transfer's progress (DR_FRAG_*) */
+	uint64_t frag_offset;
+	uint32_t frag_crc;
+	uint32_t frag_progress_s; /* as recorded: the low 32 bits */
 };
 
 struct store {
@@ -183,6 +187,24 @@ void store_map_free_blocks(struct store *s, struct sdisk *d);
 /* ---- store_disk.c ---- */
 /* Commits; an I/O error turns the store read-only. */
 int store_commit_op(struct store *s, char *err, size_t errlen);
+/* Frees d's blocks and its slot, committed. @pre nothing has d open or
+ * depends on it */
+int store_disk_remove(struct store *s, struct sdisk *d, char *err, size_t errlen);
+
+/* ---- store_disk_checks.c ---- */
+/* STORE_EROFS with the reason when the store is read-only. */
+int store_writable(const struct store *s, char *err, size_t errlen);
+/* A free disk table slot (not a damaged one), or -1. */
+int store_free_slot(const struct store *s);
+/* A name for a new disk or fragment: valid, held by neither, a slot free. */
+int store_check_new_name(struct store *s, const char *name, bool allow_at, char *err,
+			 size_t errlen);
+/* STORE_EEXIST with the reason when a disk or a fragment holds the name. */
+int store_check_name_free(const struct store *s, const char *name, char *err, size_t errlen);
+int store_check_size(const struct store *s, uint64_t size, char *err, size_t errlen);
+/* The base disk named 'base' (not a fragment, not a writable disk). */
+int store_find_base(struct store *s, const char *base, struct sdisk **out, char *err,
+		    size_t errlen);
 
 /* ---- store_record.c: disk records ---- */
 void store_record_encode(const struct store *s, struct sdisk *d);
@@ -190,7 +212,28 @@ int store_record_decode(struct store *s, const uint8_t *page, struct sdisk *d, c
 			size_t whylen);
 struct sdisk *store_sdisk_new(struct store *s, unsigned slot);
 void store_sdisk_free(struct store *s, struct sdisk *d);
+bool store_is_fragment(const struct sdisk *d);
+/* The disk named 'name'; never a fragment (they are invisible to disk calls). */
 struct sdisk *store_find(const struct store *s, const char *name);
+/* The fragment that will become disk 'name', or NULL. */
+struct sdisk *store_find_fragment(const struct store *s, const char *name);
+
+/* ---- store_disk_info.c ---- */
+/* The index'th disk in creation order among fragments or among the others. */
+const struct sdisk *store_nth_created(const struct store *s, unsigned index, bool fragments);
+void store_disk_fill_info(const struct store *s, const struct sdisk *d,
+			  struct store_disk_info *out);
+
+/* ---- store_fragment_info.c ---- */
+/* What callers know a fragment by: its disk table slot + 1 (never 0). */
+unsigned store_fragment_id(const struct sdisk *d);
+struct sdisk *store_fragment_by_id(const struct store *s, unsigned id);
+
+/* ---- store_io.c ---- */
+/* A handle on d (open for writing: marked and committed first).
+ * @pre the caller checked that d may be opened so */
+int store_handle_open(struct store *s, struct sdisk *d, bool writable, struct store_disk **out,
+		      char *err, size_t errlen);
 
 /* ---- store_load.c: reading and checking all metadata ---- */
 struct store_load_ctx {

@@ -5,30 +5,12 @@
 #include "hv/store/store_iov.h"
 #include "hv/lib/stream_sum.h"
 
-int store_disk_open(struct store *s, const char *name, bool writable, struct store_disk **out,
-		    char *err, size_t errlen)
+int store_handle_open(struct store *s, struct sdisk *d, bool writable, struct store_disk **out,
+		      char *err, size_t errlen)
 {
-	struct sdisk *d = store_find(s, name);
-	struct store_disk *h;
+	struct store_disk *h = store_alloc(s, sizeof(*h));
 
 	*out = NULL;
-	if (!d) {
-		store_set_err(err, errlen, "no disk '%s'", name);
-		return STORE_ENOENT;
-	}
-	if (writable && (d->flags & STORE_DF_BASE)) {
-		store_set_err(err, errlen, "'%s' is a read-only base disk", name);
-		return STORE_EROFS;
-	}
-	if (writable && s->read_only) {
-		store_set_err(err, errlen, "datastore is read-only");
-		return STORE_EROFS;
-	}
-	if (writable && d->open_writers) {
-		store_set_err(err, errlen, "disk '%s' is open for writing already", name);
-		return STORE_EBUSY;
-	}
-	h = store_alloc(s, sizeof(*h));
 	if (!h) {
 		store_set_err(err, errlen, "out of memory");
 		return STORE_EIO;
@@ -50,6 +32,31 @@ int store_disk_open(struct store *s, const char *name, bool writable, struct sto
 	s->open_handles++;
 	*out = h;
 	return STORE_OK;
+}
+
+int store_disk_open(struct store *s, const char *name, bool writable, struct store_disk **out,
+		    char *err, size_t errlen)
+{
+	struct sdisk *d = store_find(s, name);
+
+	*out = NULL;
+	if (!d) {
+		store_set_err(err, errlen, "no disk '%s'", name);
+		return STORE_ENOENT;
+	}
+	if (writable && (d->flags & STORE_DF_BASE)) {
+		store_set_err(err, errlen, "'%s' is a read-only base disk", name);
+		return STORE_EROFS;
+	}
+	if (writable && s->read_only) {
+		store_set_err(err, errlen, "datastore is read-only");
+		return STORE_EROFS;
+	}
+	if (writable && d->open_writers) {
+		store_set_err(err, errlen, "disk '%s' is open for writing already", name);
+		return STORE_EBUSY;
+	}
+	return store_handle_open(s, d, writable, out, err, errlen);
 }
 
 void store_disk_close(struct store_disk *h)

@@ -22,14 +22,17 @@ static void destroy(struct store *s)
 }
 
 /* A disk that was open for writing when the store went down may have lost
- * unflushed writes: its content is no longer what its content ID named. */
+ * unflushed writes: its content is no longer what its content ID named. A
+ * fragment keeps its (the source's): what it lost lies past its last
+ * checkpoint, which the transfer resumes from. */
 static void renew_content_ids(struct store *s, bool persist)
 {
 	for (unsigned slot = 0; slot < STORE_MAX_DISKS; slot++) {
 		struct sdisk *d = s->disks[slot];
 		if (!d || !(d->flags & STORE_DF_OPEN_WRITE))
 			continue;
-		s->env->random(d->content_id.b, sizeof(d->content_id.b));
+		if (!store_is_fragment(d))
+			s->env->random(d->content_id.b, sizeof(d->content_id.b));
 		if (persist) {
 			d->flags &= ~STORE_DF_OPEN_WRITE;
 			store_mark_dirty(s, d->rec);

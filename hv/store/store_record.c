@@ -6,6 +6,11 @@
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 
+_Static_assert(DR_L1 + 4 * STORE_FRAGMENT_MAX_CHUNKS == DR_FRAG_OFFSET &&
+		       DR_FRAG_PROGRESS + 4 == STORE_CRC_OFF &&
+		       DR_L1 + 4 * STORE_L1_MAX == STORE_CRC_OFF,
+	       "a fragment's progress fields are the last 16 bytes of L1");
+
 void store_record_encode(const struct store *s, struct sdisk *d)
 {
 	uint8_t *p = d->rec->buf;
@@ -26,6 +31,11 @@ void store_record_encode(const struct store *s, struct sdisk *d)
 	put_le32(p + DR_CHUNKS, d->chunks);
 	for (uint32_t c = 0; c < d->chunks; c++)
 		put_le32(p + DR_L1 + 4 * c, d->l1[c]);
+	if (store_is_fragment(d)) {
+		put_le64(p + DR_FRAG_OFFSET, d->frag_offset);
+		put_le32(p + DR_FRAG_CRC, d->frag_crc);
+		put_le32(p + DR_FRAG_PROGRESS, d->frag_progress_s);
+	}
 }
 
 static const char *decode_fields(const struct store *s, const uint8_t *p, struct sdisk *d)
@@ -46,6 +56,8 @@ static const char *decode_fields(const struct store *s, const uint8_t *p, struct
 		return "unknown flags";
 	if ((d->flags & STORE_DF_BASE) && (d->flags & STORE_DF_OPEN_WRITE))
 		return "a base disk open for writing";
+	if ((d->flags & STORE_DF_BASE) && (d->flags & STORE_DF_FRAGMENT))
+		return "a base disk marked as a fragment";
 	if (d->size == 0 || d->size % STORE_SECTOR)
 		return "bad size";
 	if (get_le32(p + DR_BLOCK_SIZE) != s->sb.lay.block_size)
@@ -56,16 +68,37 @@ static const char *decode_fields(const struct store *s, const uint8_t *p, struct
 	return NULL;
 }
 
+/* A fragment's progress fields take the place of its last L1 entries. */
+static const char *decode_fragment(const uint8_t *p, struct sdisk *d)
+{
+	if (d->chunks > STORE_FRAGMENT_MAX_CHUNKS)
+		return "fragment too large";
+	d->frag_offset = get_le64(p + DR_FRAG_OFFSET);
+	d->frag_crc = get_le32(p + DR_FRAG_CRC);
+	d->frag_progress_s = get_le32(p + DR_FRAG_PROGRESS);
+	if (d->frag_offset > d->size)
+		return "fragment offset past the end";
+	return NULL;
+}
+
 static const char *decode_map(const struct store *s, const uint8_t *p, struct sdisk *d)
 {
 	uint64_t max_blocks = (uint64_t)STORE_L1_MAX * s->sb.lay.pages_per_block * STORE_L2_ENTRIES;
+	uint32_t l1_entries = STORE_L1_MAX;
+	const char *what;
 
 	if (d->size / s->sb.lay.block_size >= max_blocks)
 		return "bad size";
 	store_map_geometry(s, d);
 	if (get_le32(p + DR_CHUNKS) != d->chunks || d->allocated > d->nblocks)
 		return "bad map size";
-	for (uint32_t c = 0; c < STORE_L1_MAX; c++) {
+	if (store_is_fragment(d)) {
+		what = decode_fragment(p, d);
+		if (what)
+			return what;
+		l1_entries = STORE_FRAGMENT_MAX_CHUNKS;
+	}
+	for (uint32_t c = 0; c < l1_entries; c++) {
 		uint32_t e = get_le32(p + DR_L1 + 4 * c);
 		if (c >= d->chunks && e)
 			return "map entry past the end";
@@ -115,10 +148,27 @@ void store_sdisk_free(struct store *s, struct sdisk *d)
 	store_free(s, d, sizeof(*d));
 }
 
+bool store_is_fragment(const struct sdisk *d)
+{
+	return (d->flags & STORE_DF_FRAGMENT) != 0;
+}
+
+static struct sdisk *find_named(const struct store *s, const char *name, bool fragment)
+{
+	for (unsigned slot = 0; slot < STORE_MAX_DISKS; slot++) {
+		struct sdisk *d = s->disks[slot];
+		if (d && store_is_fragment(d) == fragment && !strcmp(d->name, name))
+			return d;
+	}
+	return NULL;
+}
+
 struct sdisk *store_find(const struct store *s, const char *name)
 {
-	for (unsigned slot = 0; slot < STORE_MAX_DISKS; slot++)
-		if (s->disks[slot] && !strcmp(s->disks[slot]->name, name))
-			return s->disks[slot];
-	return NULL;
+	return find_named(s, name, false);
+}
+
+struct sdisk *store_find_fragment(const struct store *s, const char *name)
+{
+	return find_named(s, name, true);
 }

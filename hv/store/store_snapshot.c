@@ -17,30 +17,18 @@ static int pick_name(struct store *s, const char *name, const char *base_name, c
 			store_set_err(err, errlen, "bad name (1-31 of A-Z a-z 0-9 . _ -)");
 			return STORE_EINVAL;
 		}
-		if (store_find(s, base_name)) {
-			store_set_err(err, errlen, "disk '%s' exists", base_name);
-			return STORE_EEXIST;
-		}
-		return STORE_OK;
+		return store_check_name_free(s, base_name, err, errlen);
 	}
 	for (unsigned n = 1; n <= STORE_MAX_DISKS; n++) {
 		if (fmt_snprintf(out, STORE_NAME_MAX, "%s@%u", name, n) >= (int)STORE_NAME_MAX) {
 			store_set_err(err, errlen, "name too long to add @%u", n);
 			return STORE_EINVAL;
 		}
-		if (!store_find(s, out))
+		if (!store_find(s, out) && !store_find_fragment(s, out))
 			return STORE_OK;
 	}
 	store_set_err(err, errlen, "no free snapshot name");
 	return STORE_EEXIST;
-}
-
-static int free_slot(const struct store *s)
-{
-	for (unsigned slot = 0; slot < STORE_MAX_DISKS; slot++)
-		if (!s->disks[slot] && !s->recs[slot].bad)
-			return (int)slot;
-	return -1;
 }
 
 /* The base: d's slot, map, content and parent. */
@@ -102,7 +90,7 @@ int store_disk_snapshot(struct store *s, const char *name, const char *base_name
 	rc = pick_name(s, name, base_name, bname, err, errlen);
 	if (rc)
 		return rc;
-	slot = free_slot(s);
+	slot = store_free_slot(s);
 	if (slot < 0) {
 		store_set_err(err, errlen, "too many disks (%u)", STORE_MAX_DISKS);
 		return STORE_ENOSPC;

@@ -104,6 +104,11 @@ struct vblk_backend {
 	int (*read)(void *ctx, uint64_t sector, const struct vblk_iov *iov, unsigned n);
 	int (*write)(void *ctx, uint64_t sector, const struct vblk_iov *iov, unsigned n);
 	int (*flush)(void *ctx);
+	/* NULL, or whether the backend takes another request now; when it
+	 * does not, the request stays in the ring (vblk_pending) until it
+	 * does: a backend whose writes are mirrored elsewhere holds the
+	 * guest to that pace. */
+	bool (*ready)(void *ctx);
 	void *ctx;
 };
 

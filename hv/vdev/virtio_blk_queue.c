@@ -185,7 +185,8 @@ void vblk_process_queue(struct vblk *b)
 		return;
 	}
 	while (b->last_avail != avail_idx && requests++ < VBLK_NOTIFY_REQUESTS &&
-	       b->stats.read_bytes + b->stats.write_bytes - bytes0 < VBLK_NOTIFY_BYTES) {
+	       b->stats.read_bytes + b->stats.write_bytes - bytes0 < VBLK_NOTIFY_BYTES &&
+	       (!b->backend.ready || b->backend.ready(b->backend.ctx))) {
 		uint64_t slot = b->last_avail % b->queue_size;
 		if (!read_u16(b, b->queue_driver + AVAIL_RING + 2 * slot, &head)) {
 			vblk_set_needs_reset(b);

@@ -57,7 +57,10 @@ static int disk_rw(struct vm_disk *d, bool write, uint64_t sector, const struct 
 		uint64_t len = 0;
 		for (unsigned i = 0; i < n; i++)
 			len += iov[i].len;
-		vm_disk_log_write(d, sector * STORE_SECTOR, len);
+		if (d->mirror)
+			d->mirror->wrote(d->mirror->ctx, d->index, sector * STORE_SECTOR, len);
+		else
+			vm_disk_log_write(d, sector * STORE_SECTOR, len);
 	}
 	if (rc && rc != STORE_ENOSPC)
 		log_warn("vm %s: disk %s: %s at sector %lu: %s", d->vm->name, d->name,
@@ -73,6 +76,13 @@ static int disk_read(void *ctx, uint64_t sector, const struct vblk_iov *iov, uns
 static int disk_write(void *ctx, uint64_t sector, const struct vblk_iov *iov, unsigned n)
 {
 	return disk_rw(ctx, true, sector, iov, n);
+}
+
+static bool disk_ready(void *ctx)
+{
+	struct vm_disk *d = ctx;
+
+	return !d->mirror || d->mirror->ready(d->mirror->ctx, d->index);
 }
 
 static int disk_flush(void *ctx)
@@ -94,7 +104,8 @@ static void intx_set(void *ctx, unsigned gsi, bool asserted)
 static void reset_one(struct vm *vm, struct vm_disk *d, unsigned index)
 {
 	struct vblk_mem mem = { map_guest, vm };
-	struct vblk_backend be = { disk_read, disk_write, disk_flush, d };
+	struct vblk_backend be = { .read = disk_read, .write = disk_write, .flush = disk_flush,
+				   .ready = disk_ready, .ctx = d };
 	struct irq_line irq = { intx_set, vm, acpi_pci_intx_gsi(d->slot, 0) };
 	char serial[20];
 
@@ -205,7 +216,8 @@ int vm_disks_attach(struct vm *vm, const char *const *specs, size_t n, char *err
 	for (size_t i = 0; i < n; i++) {
 		struct vm_disk *d = &vm->disks[vm->ndisks];
 		char why[160];
-		*d = (struct vm_disk){ .vm = vm, .slot = VM_DISK_FIRST_SLOT + (unsigned)i };
+		*d = (struct vm_disk){ .vm = vm, .slot = VM_DISK_FIRST_SLOT + (unsigned)i,
+				       .index = (unsigned)i };
 		if (parse_spec(specs[i], d->name, &d->read_only)) {
 			fmt_snprintf(err, errlen, "bad disk '%.40s' (disk=NAME or disk=NAME,ro)",
 				     specs[i]);
@@ -231,7 +243,7 @@ void vm_disks_adopt(struct vm *vm, const char (*names)[STORE_NAME_MAX], const bo
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct vm_disk *d = &vm->disks[i];
-		*d = (struct vm_disk){ .vm = vm, .slot = VM_DISK_FIRST_SLOT + i,
+		*d = (struct vm_disk){ .vm = vm, .slot = VM_DISK_FIRST_SLOT + i, .index = i,
 				       .read_only = read_only[i], .disk = handles[i] };
 		str_copy(d->name, names[i], sizeof(d->name));
 	}
@@ -249,6 +261,7 @@ void vm_disks_detach(struct vm *vm)
 	for (unsigned i = 0; i < vm->ndisks; i++) {
 		struct vm_disk *d = &vm->disks[i];
 		vm_disk_log_stop(d);
+		d->mirror = NULL;
 		if (!d->disk)
 			continue; /* a migrated disk that could not be reopened */
 		if (store_disk_writable(d->disk) && store_disk_flush(d->disk))

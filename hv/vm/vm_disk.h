@@ -14,6 +14,15 @@
 
 struct vm;
 
+/* Where a disk's writes are mirrored to while a migration forwards them
+ * (instead of logging dirty blocks): told of each completed write, and
+ * asked before each request whether the device may go on. */
+struct vm_disk_mirror {
+	void (*wrote)(void *ctx, unsigned disk, uint64_t offset, uint64_t len);
+	bool (*ready)(void *ctx, unsigned disk);
+	void *ctx;
+};
+
 #define VM_MAX_DISKS 4
 #define VM_DISK_FIRST_SLOT 4
 #define VM_DISK_PORT_BASE 0xc000 /* notify BARs, 0x40 ports apart, in the DSDT's I/O window */
@@ -27,6 +36,8 @@ struct vm_disk {
 	struct vblk dev;
 	struct vm *vm;
 	unsigned slot;
+	unsigned index;        /* in vm->disks */
+	const struct vm_disk_mirror *mirror; /* NULL: not mirrored */
 	uint64_t *dirty;       /* blocks written while logging (vm_disk_dirty.c) */
 	uint64_t dirty_blocks; /* bits in it: the disk's blocks */
 };

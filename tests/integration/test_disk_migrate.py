@@ -60,7 +60,8 @@ def wait_disk_xfer(con, timeout=180, key="phase"):
         time.sleep(0.5)
 
 
-def test_a_vm_moves_with_its_disk_and_a_writing_guest_finds_every_block(boot, tmp_path):
+@pytest.mark.parametrize("mode", ["rounds", "mirror"])
+def test_a_vm_moves_with_its_disk_and_a_writing_guest_finds_every_block(boot, tmp_path, mode):
     a, b, _, _ = pair(boot, tmp_path, a_disks=[("d", "64M")])
     ca, cb = a.console(), b.console()
     assert cb.run(f"migrate listen from={A_IP}").ok
@@ -76,9 +77,13 @@ def test_a_vm_moves_with_its_disk_and_a_writing_guest_finds_every_block(boot, tm
     assert ca.run("vm create r blktest mem=16M disk=d -- mode=rounds blocks=128").ok
     assert ca.run("vm start r").ok
     ca.wait_for(r"\[vm:r\] blktest: acked round=3\b", 60, start=since)
-    st = migrate(ca, "r", B_IP)
+    # A downtime no round meets: five rounds, each with the guest writing.
+    st = migrate(ca, "r", B_IP, extra=f"disk_mode={mode} downtime=1 rounds=5")
     assert st["phase"] == "done", st
     assert int(st["disks"]) == 1
+    assert int(st["round"]) >= 4, st
+    if mode == "mirror":
+        assert int(st["disk_mirrored_writes"]) > 0, st
     assert int(st["disk_blocks_sent"]) >= 256  # 16 MiB in 64 KiB blocks
     assert vm_state(ca, "r") is None
     # The guest goes on over there: its rounds keep counting.
@@ -290,3 +295,50 @@ def test_a_live_migration_cut_during_the_bulk_copy_resumes_and_keep_yes_keeps(bo
     assert cb.run("vm pause c").ok
     assert disk_sum(cb, "d") == want
     assert fragments(cb) == []
+
+
+def test_a_child_of_a_base_the_destination_holds_sends_only_its_own_blocks(boot, tmp_path):
+    a, b, _, _ = pair(boot, tmp_path, a_disks=[("g", "64M")], b_disks=[("x", "64M")])
+    ca, cb = a.console(), b.console()
+    fill(ca, "g", 1, 0, 16384)  # 8 MiB: 128 blocks
+    assert ca.run("disk snapshot g as=golden").ok
+    for child, seed in (("c1", 2), ("c2", 3)):
+        assert ca.run(f"disk create {child} 64M base=golden").ok
+        fill(ca, child, seed, 0, 2048)  # 1 MiB of its own: 16 blocks
+    sums = {d: disk_sum(ca, d) for d in ("c1", "c2")}
+    # The destination has a base called golden too, with other content.
+    assert cb.run("disk snapshot x as=golden").ok
+    assert cb.run(f"migrate listen from={A_IP}").ok
+
+    # Never trusted by name: c1 travels whole, its base's blocks included.
+    assert ca.run("vm create v1 counter interval=50 disk=c1").ok
+    assert ca.run("vm start v1").ok
+    st = migrate(ca, "v1", B_IP)
+    assert st["phase"] == "done", st
+    assert int(st["disk_bases_skipped"]) == 0, st
+    assert int(st["disk_blocks_total"]) == 128, st
+    assert cb.run("vm destroy v1").ok
+    assert info(cb, "disk info c1")["parent"] == "-"
+    assert disk_sum(cb, "c1") == sums["c1"]
+
+    # The real base goes over once, and stays a base with its content ID.
+    assert cb.run("disk delete x").ok
+    assert cb.run("disk delete golden").ok
+    assert cb.run(f"disk receive from={A_IP}").ok
+    assert ca.run(f"disk send golden {B_IP}").ok
+    st = wait_disk_xfer(ca)
+    assert st["phase"] == "done", st
+    g = info(cb, "disk info golden")
+    assert g["base"] == "1" and g["content_id"] == info(ca, "disk info golden")["content_id"]
+
+    # Now only c2's own 16 blocks move, and c2 is re-parented onto it.
+    assert ca.run("vm create v2 counter interval=50 disk=c2").ok
+    assert ca.run("vm start v2").ok
+    st = migrate(ca, "v2", B_IP)
+    assert st["phase"] == "done", st
+    assert int(st["disk_bases_skipped"]) == 1, st
+    assert int(st["disk_blocks_total"]) == 16, st
+    assert int(st["disk_bytes"]) <= 16 * 65536, st
+    assert cb.run("vm destroy v2").ok
+    assert info(cb, "disk info c2")["parent"] == "golden"
+    assert disk_sum(cb, "c2") == sums["c2"]

@@ -153,7 +153,8 @@ void vbt_setup(bool read_only, bool scattered)
 	for (size_t i = 0; i < sizeof(vbt->disk); i++)
 		vbt->disk[i] = vbt_disk_pattern(i);
 	struct vblk_mem mem = { map, vbt };
-	struct vblk_backend backend = { disk_read, disk_write, disk_flush, vbt };
+	struct vblk_backend backend = { .read = disk_read, .write = disk_write, .flush = disk_flush,
+				       .ctx = vbt };
 	struct irq_line irq = { set_line, vbt, 11 };
 	vblk_init(&vbt->dev, VBT_DISK_SECTORS, read_only, "vbt-serial-0001", &mem, &backend, &irq);
 	vpci_init(&vbt->bus);

@@ -1,0 +1,202 @@
+"""The 'diskmig' suite of tools/bench.py: disks moving between two QEMU
+instances on one socket link, each with its own datastore (an NVMe disk).
+
+Workloads (the disks are prepared on the host with tools/hvdisk, random
+data, so nothing is sent as zeros):
+- `plain`: a 1 GiB disk with 256 MiB allocated, the VM idle (counter);
+- `writing`: the same disk under a guest rewriting 2 MiB of it in rounds
+  (blktest mode=rounds), with each of the disk modes (rounds of dirty
+  blocks, and mirroring each write after the bulk copy);
+- `base`: the same 256 MiB as a child of a 768 MiB base that the
+  destination holds (the datastore image was copied before the child was
+  written, so both hold the base with one content ID): only the child
+  should travel;
+- `resume`: `disk send` of the plain disk cut by the link half way, then
+  sent again: bytes resent after the cut, as a fraction of the
+  checkpoint interval.
+Figures: total time, downtime, wire bytes over the bytes that had to
+move, and disk data throughput as a ratio to `net perf` TCP on the same
+link in the same run.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+
+import hvlaunch
+from bench_migrate import _migrate, _tcp_mbit
+from bench_net import RX_SETTLE_S
+
+MIB = 1 << 20
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HVDISK = os.path.join(ROOT, "build", "hvdisk")
+CHECKPOINT_MIB = 8
+ROUNDS_BLOCKS = 512  # blktest rounds: 512 x 4 KiB = 2 MiB rewritten per round
+
+
+def _hvdisk(*args):
+    subprocess.run([HVDISK] + [str(a) for a in args], check=True, capture_output=True)
+
+
+def _random_file(path, mib):
+    with open(path, "wb") as f:
+        for _ in range(mib):
+            f.write(os.urandom(MIB))
+
+
+def _images(root):
+    """a.img: disk e (1 GiB, 256 MiB written), base d@1 (768 MiB written)
+    with child d (256 MiB of its own); b.img: a copy holding only d@1."""
+    a, b = os.path.join(root, "a.img"), os.path.join(root, "b.img")
+    data = os.path.join(root, "data.bin")
+    _hvdisk("create", a, "3G")
+    _random_file(data, 768)
+    _hvdisk("create-disk", a, "d", "1G")
+    _hvdisk("write", a, "d", data)
+    _hvdisk("snapshot", a, "d")
+    shutil.copyfile(a, b)
+    _hvdisk("delete", b, "d")
+    _random_file(data, 256)
+    _hvdisk("write", a, "d", data, "--offset", 768 * MIB)
+    _hvdisk("create-disk", a, "e", "1G")
+    _hvdisk("write", a, "e", data, "--offset", 128 * MIB)
+    os.unlink(data)
+    return a, b
+
+
+def _pair(root, a_img, b_img):
+    port = hvlaunch.free_port()
+
+    def mk(name, net, mac, ip, img):
+        d = os.path.join(root, name)
+        os.makedirs(d, exist_ok=True)
+        return hvlaunch.Instance(
+            workdir=d, net=net, mac=mac, config=f"ip={ip}/24\ndisk_checkpoint={CHECKPOINT_MIB}M\n",
+            extra_args=["-drive", f"if=none,id=nv0,format=raw,file={img}",
+                        "-device", "nvme,serial=diskmig,drive=nv0"])
+    a = mk("a", f"listen:{port}", "52:54:00:00:02:0a", "10.0.0.1", a_img)
+    b = mk("b", f"connect:{port}", "52:54:00:00:02:0b", "10.0.0.2", b_img)
+    a.start()
+    a.console()
+    time.sleep(0.3)
+    b.start()
+    b.console()
+    a.wait_prompt(120)
+    b.wait_prompt(120)
+    time.sleep(RX_SETTLE_S)
+    return a, b
+
+
+def _run(ca, cb, name, disk, workload, mode, tcp, moved_bytes):
+    if workload == "writing":
+        assert ca.run(f"vm create {name} blktest mem=16M disk={disk} -- mode=rounds "
+                      f"blocks={ROUNDS_BLOCKS}").ok
+    else:
+        assert ca.run(f"vm create {name} counter mem=16M interval=100 disk={disk}").ok
+    assert ca.run(f"vm start {name}").ok
+    time.sleep(2)
+    extra = f" disk_mode={mode}" if mode else ""
+    st = _migrate_with(ca, name, extra)
+    if st["phase"] != "done":
+        raise RuntimeError(f"{name}: {st}")
+    total_ms, wire = int(st["total_ms"]), int(st["bytes"])
+    disk_bytes = int(st["disk_bytes"])
+    disk_mbit = disk_bytes * 8 / (total_ms / 1000) / 1e6 if total_ms else 0.0
+    assert cb.run(f"vm destroy {name}").ok
+    return {"workload": workload, "mode": mode or "default", "total_ms": total_ms,
+            "downtime_ms": int(st["downtime_ms"]), "wire_bytes": wire, "disk_bytes": disk_bytes,
+            "moved_bytes": moved_bytes, "wire_per_moved": wire / moved_bytes,
+            "disk_blocks_sent": int(st["disk_blocks_sent"]),
+            "bases_skipped": int(st["disk_bases_skipped"]), "rounds": int(st["round"]) + 1,
+            "disk_mbit_s": disk_mbit, "vs_net_perf": disk_mbit / tcp if tcp else 0.0}
+
+
+def _migrate_with(ca, name, extra):
+    assert ca.run(f"migrate send {name} 10.0.0.2 keep=yes{extra}").ok
+    deadline = time.time() + 900
+    while True:
+        f = ca.run("migrate status").fields()
+        if f["phase"] in ("done", "failed", "outcome-unknown"):
+            return f
+        if time.time() > deadline:
+            raise RuntimeError(f"migration did not end: {f}")
+        time.sleep(0.5)
+
+
+def _drop_there(cb, disk):
+    cb.run(f"disk delete {disk}")
+
+
+def _resume(a, ca, cb):
+    assert cb.run("disk receive from=10.0.0.1").ok
+    assert ca.run("disk send e 10.0.0.2 as=e2").ok
+    deadline = time.time() + 300
+    while int(cb.run("disk status").fields().get("incoming_bytes_sent", 0)) < 128 * MIB:
+        if time.time() > deadline:
+            raise RuntimeError("the transfer did not get half way")
+        time.sleep(0.1)
+    a.monitor("set_link n0 off")
+    while ca.run("disk status").fields()["phase"] == "running":
+        time.sleep(0.5)
+    while cb.run("disk status").fields().get("incoming_phase") == "running":
+        time.sleep(0.5)
+    received = int(cb.run("disk status").fields()["incoming_bytes_sent"])
+    a.monitor("set_link n0 on")
+    time.sleep(RX_SETTLE_S)
+    assert ca.run("disk send e 10.0.0.2 as=e2").ok
+    while ca.run("disk status").fields()["phase"] == "running":
+        time.sleep(0.5)
+    st = ca.run("disk status").fields()
+    if st["phase"] != "done":
+        raise RuntimeError(f"resume: {st}")
+    resumed_at = int(st["resumed_at"])
+    # Blocks are written from byte 128 MiB on: what arrived counts from there.
+    resent = 128 * MIB + received - resumed_at
+    return {"workload": "resume", "received_before_cut": received, "resumed_at": resumed_at,
+            "resent_bytes": resent, "checkpoint_bytes": CHECKPOINT_MIB * MIB,
+            "resent_per_interval": resent / (CHECKPOINT_MIB * MIB)}
+
+
+def bench_disk_migrate(root, modes=("rounds", "mirror")):
+    root = os.path.join(root, "diskmig")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    a_img, b_img = _images(root)
+    a, b = _pair(root, a_img, b_img)
+    runs = []
+    try:
+        ca, cb = a.console(), b.console()
+        assert cb.run("migrate listen from=10.0.0.1").ok
+        tcp = _tcp_mbit(ca, cb)
+        runs.append(_run(ca, cb, "p", "e", "plain", None, tcp, 256 * MIB))
+        _drop_there(cb, "e")
+        for mode in modes:
+            runs.append(_run(ca, cb, f"w{mode[0]}", "e", "writing", mode, tcp, 256 * MIB))
+            _drop_there(cb, "e")
+        runs.append(_run(ca, cb, "b", "d", "base", None, tcp, 256 * MIB))
+        runs.append(_resume(a, ca, cb))
+        runs.append({"tcp_mbit_s": tcp, "tcp_mbit_s_after": _tcp_mbit(ca, cb)})
+    finally:
+        a.kill()
+        b.kill()
+    return runs
+
+
+def print_disk_migrate(runs):
+    print("== disks moving with their VMs: two QEMU instances, virtio-net link, NVMe stores ==")
+    print("  workload  mode     total ms  downtime ms  wire/moved  disk Mbit/s  vs net perf  "
+          "blocks sent  bases skipped  rounds")
+    for r in runs:
+        if r.get("workload") == "resume":
+            print(f"  resume: {r['received_before_cut']} bytes arrived before the cut, resumed at "
+                  f"{r['resumed_at']}: {r['resent_bytes']} bytes resent = "
+                  f"{r['resent_per_interval']:.2f} checkpoint intervals")
+        elif "workload" in r:
+            print(f"  {r['workload']:<9} {r['mode']:<8} {r['total_ms']:>8} {r['downtime_ms']:>12} "
+                  f"{r['wire_per_moved']:>11.3f} {r['disk_mbit_s']:>12.1f} "
+                  f"{r['vs_net_perf']:>12.3f} {r['disk_blocks_sent']:>12} "
+                  f"{r['bases_skipped']:>14} {r['rounds']:>7}")
+        else:
+            print(f"  net perf TCP: {r['tcp_mbit_s']:.1f} Mbit/s before, "
+                  f"{r['tcp_mbit_s_after']:.1f} after")
