@@ -579,3 +579,45 @@ Test(vblk_queue_other, a_notify_has_a_budget_and_poll_carries_on)
 	cr_assert_not(vblk_pending(&vbt->dev));
 	cr_assert_eq(vbt->dev.stats.flushes, N);
 }
+
+/* A backend that is not ready (a mirrored write not yet acknowledged)
+ * leaves requests in the ring: pending, untouched, taken when it is. */
+static bool backend_open;
+
+static bool gate(void *ctx)
+{
+	(void)ctx;
+	return backend_open;
+}
+
+Test(vblk_queue_other, a_backend_not_ready_leaves_requests_pending)
+{
+	start(false, false, 8);
+	struct vblk *d = &vbt->dev;
+	struct vblk_mem mem = d->mem;
+	struct vblk_backend be = d->backend;
+	struct irq_line irq = d->irq;
+	be.ready = gate;
+	vblk_init(d, VBT_DISK_SECTORS, false, "gate", &mem, &be, &irq);
+	vbt_probe();
+	vbt_start(8);
+	backend_open = false;
+	uint8_t header[16] = { 1 }; /* OUT, sector 0 */
+	vbt_fill(VBT_HDR, header, sizeof(header));
+	fill_pattern(VBT_DATA, 512, 9);
+	*vbt_gpa(VBT_STATUS) = S_UNTOUCHED;
+	struct vbt_desc chain[3] = { { VBT_HDR, 16, 0 }, { VBT_DATA, 512, 0 },
+				     { VBT_STATUS, 1, VBT_F_WRITE } };
+	vbt_submit(chain, 3);
+	cr_assert_eq(vbt_used_idx(), 0, "not taken while the backend is busy");
+	cr_assert(vblk_pending(d));
+	cr_assert_eq(vbt->writes, 0u);
+	vblk_poll(d);
+	cr_assert_eq(vbt_used_idx(), 0);
+	backend_open = true;
+	vblk_poll(d);
+	cr_assert_eq(vbt_used_idx(), 1, "taken once it is ready");
+	cr_assert_eq(*vbt_gpa(VBT_STATUS), S_OK);
+	cr_assert(disk_holds(0, 512, 9));
+	cr_assert_not(vblk_pending(d));
+}
