@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hv/lib/crc32c.h"
+#include "migrate/disk_stream.h"
 #include "migrate/state_codec.h"
 #include "migrate/stream.h"
 
@@ -61,7 +62,7 @@ Test(mig_stream, header_damage_is_named)
 	h.version = MIG_VERSION + 1;
 	mig_header_encode(&h, buf);
 	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
-	cr_assert(strstr(err, "version 3"), "%s", err);
+	cr_assert_str_eq(err, "stream version 4, this hypervisor reads version 3");
 
 	h = sample_header();
 	mig_header_encode(&h, buf);
@@ -69,6 +70,59 @@ Test(mig_stream, header_damage_is_named)
 	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "CRC"), "%s", err);
 	cr_assert_eq(mig_header_decode(buf, 10, &got, err, sizeof(err)), -1);
+}
+
+Test(mig_stream, version_2_is_refused_at_the_header)
+{
+	struct mig_header h = sample_header(), got;
+	uint8_t buf[MIG_HEADER_LEN];
+
+	cr_assert_eq(MIG_VERSION, 3);
+	h.version = 2; /* before disks: its reader would not know DISK records */
+	mig_header_encode(&h, buf);
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "stream version 2, this hypervisor reads version 3");
+}
+
+Test(mig_stream, header_flags_known_and_unknown)
+{
+	struct mig_header h = sample_header(), got;
+	uint8_t buf[MIG_HEADER_LEN];
+
+	mig_header_encode(&h, buf);
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(got.flags, 0);
+	h.flags = MIG_HDR_DISK_ONLY;
+	mig_header_encode(&h, buf);
+	cr_assert_eq(buf[56], 1, "flags at byte 56");
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(got.flags, MIG_HDR_DISK_ONLY);
+	h.flags = 2;
+	mig_header_encode(&h, buf);
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "stream header has unknown flags 0x2");
+	h.flags = 0x80000000u | MIG_HDR_DISK_ONLY; /* only the unknown bit is named */
+	mig_header_encode(&h, buf);
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "stream header has unknown flags 0x80000000");
+}
+
+Test(mig_stream, record_names_include_the_disk_records)
+{
+	static const struct { uint32_t type; const char *name; } names[] = {
+		{ MIG_REC_DISK_OFFER, "DISK_OFFER" }, { MIG_REC_DISK_START, "DISK_START" },
+		{ MIG_REC_DISK_BLOCKS, "DISK_BLOCKS" }, { MIG_REC_DISK_BULK_END, "DISK_BULK_END" },
+		{ MIG_REC_DISK_END, "DISK_END" }, { MIG_REC_DISK_ACCEPT, "DISK_ACCEPT" },
+		{ MIG_REC_DISK_DONE, "DISK_DONE" }, { MIG_REC_ROUND, "ROUND" },
+		{ MIG_REC_PAGES, "PAGES" },
+	};
+	char buf[24];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		cr_assert_str_eq(mig_record_name(names[i].type, buf, sizeof(buf)), names[i].name);
+	/* DISK_END is 0x10, ROUND 0x10 with the optional bit: not the same. */
+	cr_assert_str_eq(mig_record_name(0x11, buf, sizeof(buf)), "type 0x11");
+	cr_assert_str_eq(mig_record_name(0x80000023u, buf, sizeof(buf)), "type 0x80000023");
 }
 
 static size_t record(uint8_t *out, uint32_t type, const void *body, uint32_t len)
@@ -334,7 +388,10 @@ Test(mig_stream, modules_and_device_records_are_checked)
 	cr_assert_eq(d2.id, MIG_DEV_RTC);
 	cr_assert_eq(d2.len, 3);
 	cr_assert_eq(d2.blob[2], 3);
-	put_le32(body, MIG_DEV_COUNT);
+	put_le32(body, MIG_DEV_ID_LAST + 1);
+	cr_assert_eq(mig_device_decode(body, len, &d2, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "unknown device"), "%s", err);
+	put_le32(body, 0);
 	cr_assert_eq(mig_device_decode(body, len, &d2, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "unknown device"), "%s", err);
 	cr_assert_eq(mig_device_decode(body, 3, &d2, err, sizeof(err)), -1);
