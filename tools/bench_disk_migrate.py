@@ -20,6 +20,7 @@ link in the same run.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -62,6 +63,9 @@ def _images(root):
     _hvdisk("create-disk", a, "e", "1G")
     _hvdisk("write", a, "e", data, "--offset", 128 * MIB)
     os.unlink(data)
+    # Written back now: else the first checkpoint's flush on the
+    # destination pays for the whole copy.
+    os.sync()
     return a, b
 
 
@@ -88,15 +92,24 @@ def _pair(root, a_img, b_img):
     return a, b
 
 
-def _run(ca, cb, name, disk, workload, mode, tcp, moved_bytes):
+def _last_round(con, name):
+    rounds = re.findall(rf"\[vm:{name}\] blktest: acked round=(\d+)", con.text())
+    return int(rounds[-1]) if rounds else 0
+
+
+def _run(ca, cb, name, disk, workload, mode, tcp, moved_bytes, downtime=None):
     if workload == "writing":
         assert ca.run(f"vm create {name} blktest mem=16M disk={disk} -- mode=rounds "
                       f"blocks={ROUNDS_BLOCKS}").ok
     else:
         assert ca.run(f"vm create {name} counter mem=16M interval=100 disk={disk}").ok
     assert ca.run(f"vm start {name}").ok
+    time.sleep(1)
+    r_a = _last_round(ca, name)
     time.sleep(2)
-    extra = f" disk_mode={mode}" if mode else ""
+    r0 = _last_round(ca, name)
+    rate_before = (r0 - r_a) / 2
+    extra = (f" disk_mode={mode}" if mode else "") + (f" downtime={downtime}" if downtime else "")
     st = _migrate_with(ca, name, extra)
     if st["phase"] != "done":
         raise RuntimeError(f"{name}: {st}")
@@ -104,7 +117,14 @@ def _run(ca, cb, name, disk, workload, mode, tcp, moved_bytes):
     disk_bytes = int(st["disk_bytes"])
     disk_mbit = disk_bytes * 8 / (total_ms / 1000) / 1e6 if total_ms else 0.0
     assert cb.run(f"vm destroy {name}").ok
+    precopy_s = (total_ms - int(st["downtime_ms"])) / 1000
+    rate_during = (_last_round(ca, name) - r0) / precopy_s if precopy_s else 0.0
     return {"workload": workload, "mode": mode or "default", "total_ms": total_ms,
+            "downtime_limit_ms": int(st["downtime_limit_ms"]),
+            "guest_rounds_per_s_before": rate_before,
+            "guest_rounds_per_s_during": rate_during,
+            "guest_rate_during_vs_before": rate_during / rate_before if rate_before else 0.0,
+            "mirrored_writes": int(st.get("disk_mirrored_writes", 0)),
             "downtime_ms": int(st["downtime_ms"]), "wire_bytes": wire, "disk_bytes": disk_bytes,
             "moved_bytes": moved_bytes, "wire_per_moved": wire / moved_bytes,
             "disk_blocks_sent": int(st["disk_blocks_sent"]),
@@ -171,9 +191,11 @@ def bench_disk_migrate(root, modes=("rounds", "mirror")):
         tcp = _tcp_mbit(ca, cb)
         runs.append(_run(ca, cb, "p", "e", "plain", None, tcp, 256 * MIB))
         _drop_there(cb, "e")
-        for mode in modes:
-            runs.append(_run(ca, cb, f"w{mode[0]}", "e", "writing", mode, tcp, 256 * MIB))
-            _drop_there(cb, "e")
+        for downtime in (300, 50):
+            for mode in modes:
+                runs.append(_run(ca, cb, f"w{mode[0]}{downtime}", "e", "writing", mode, tcp,
+                                 256 * MIB, downtime))
+                _drop_there(cb, "e")
         runs.append(_run(ca, cb, "b", "d", "base", None, tcp, 256 * MIB))
         runs.append(_resume(a, ca, cb))
         runs.append({"tcp_mbit_s": tcp, "tcp_mbit_s_after": _tcp_mbit(ca, cb)})
@@ -185,18 +207,22 @@ def bench_disk_migrate(root, modes=("rounds", "mirror")):
 
 def print_disk_migrate(runs):
     print("== disks moving with their VMs: two QEMU instances, virtio-net link, NVMe stores ==")
-    print("  workload  mode     total ms  downtime ms  wire/moved  disk Mbit/s  vs net perf  "
-          "blocks sent  bases skipped  rounds")
+    print("  workload  mode     limit  total ms  downtime ms  wire/moved  disk Mbit/s  "
+          "vs net perf  blocks sent  bases skipped  rounds  guest rate during/before")
     for r in runs:
         if r.get("workload") == "resume":
             print(f"  resume: {r['received_before_cut']} bytes arrived before the cut, resumed at "
                   f"{r['resumed_at']}: {r['resent_bytes']} bytes resent = "
                   f"{r['resent_per_interval']:.2f} checkpoint intervals")
         elif "workload" in r:
-            print(f"  {r['workload']:<9} {r['mode']:<8} {r['total_ms']:>8} {r['downtime_ms']:>12} "
+            rate = (f"{r['guest_rate_during_vs_before']:.2f} "
+                    f"({r['guest_rounds_per_s_during']:.0f}/{r['guest_rounds_per_s_before']:.0f} "
+                    f"rounds/s)" if r["workload"] == "writing" else "-")
+            print(f"  {r['workload']:<9} {r['mode']:<8} {r['downtime_limit_ms']:>5} "
+                  f"{r['total_ms']:>9} {r['downtime_ms']:>12} "
                   f"{r['wire_per_moved']:>11.3f} {r['disk_mbit_s']:>12.1f} "
                   f"{r['vs_net_perf']:>12.3f} {r['disk_blocks_sent']:>12} "
-                  f"{r['bases_skipped']:>14} {r['rounds']:>7}")
+                  f"{r['bases_skipped']:>14} {r['rounds']:>7}  {rate}")
         else:
             print(f"  net perf TCP: {r['tcp_mbit_s']:.1f} Mbit/s before, "
                   f"{r['tcp_mbit_s_after']:.1f} after")

@@ -20,6 +20,7 @@ import hvlaunch  # noqa: E402
 from conftest import BOOT_TIMEOUT  # noqa: E402
 from netpair import MAC_A, MAC_B, RX_SETTLE_S, wait_field  # noqa: E402
 from test_disk import hvdisk, info, store_image  # noqa: E402
+from test_disk_crash import sector_round  # noqa: E402
 from test_migrate import migrate, vm_state  # noqa: E402
 
 A_IP, B_IP = "10.0.0.1", "10.0.0.2"
@@ -62,7 +63,7 @@ def wait_disk_xfer(con, timeout=180, key="phase"):
 
 @pytest.mark.parametrize("mode", ["rounds", "mirror"])
 def test_a_vm_moves_with_its_disk_and_a_writing_guest_finds_every_block(boot, tmp_path, mode):
-    a, b, _, _ = pair(boot, tmp_path, a_disks=[("d", "64M")])
+    a, b, _, b_img = pair(boot, tmp_path, a_disks=[("d", "64M")])
     ca, cb = a.console(), b.console()
     assert cb.run(f"migrate listen from={A_IP}").ok
     # 16 MiB written first, so the bulk copy has something to carry.
@@ -90,6 +91,7 @@ def test_a_vm_moves_with_its_disk_and_a_writing_guest_finds_every_block(boot, tm
     since = len(cb.text())
     cb.wait_for(r"\[vm:r\] blktest: acked round=\d+", 60, start=since)
     assert cb.run("vm pause r").ok
+    acked = max(int(x) for x in re.findall(r"\[vm:r\] blktest: acked round=(\d+)", cb.text()))
     assert cb.run("vm destroy r").ok
     # keep=no (the default): the source's copy is gone.
     assert not ca.command("disk info d").ok
@@ -101,6 +103,14 @@ def test_a_vm_moves_with_its_disk_and_a_writing_guest_finds_every_block(boot, tm
     cb.wait_for(r"\[vm:v\] blktest: done", 120, start=since)
     lines = [l for l in guest_lines(cb, "v", since) if "FAIL" in l]
     assert not lines, lines
+    # Every sector of the rounds' area is one whole write of a round at
+    # least as new as the last one the guest saw acknowledged.
+    b.kill()
+    out = tmp_path / "d.raw"
+    hvdisk("export", b_img, "d", out)
+    raw = out.read_bytes()
+    rounds = [sector_round(raw, sec) for sec in range(128 * 8)]
+    assert min(rounds) >= acked and max(rounds) <= acked + 1, (acked, min(rounds), max(rounds))
 
 
 def fill(con, disk, seed, start, count, timeout=180):
@@ -342,3 +352,63 @@ def test_a_child_of_a_base_the_destination_holds_sends_only_its_own_blocks(boot,
     assert cb.run("vm destroy v2").ok
     assert info(cb, "disk info c2")["parent"] == "golden"
     assert disk_sum(cb, "c2") == sums["c2"]
+
+
+def test_a_changed_source_disk_is_not_resumed_and_its_fragment_is_dropped(boot, tmp_path):
+    a, b, _, _ = pair(boot, tmp_path, a_disks=[("s", "48M")], b_config="disk_checkpoint=2M\n")
+    ca, cb = a.console(), b.console()
+    fill(ca, "s", 21, 0, 48 * 2048)
+    assert cb.run(f"disk receive from={A_IP}").ok
+    assert ca.run(f"disk send s {B_IP}").ok
+    wait_bytes(cb, "disk status", "incoming_bytes_sent", 16 * MIB)
+    a.monitor("set_link n0 off")
+    assert wait_disk_xfer(ca, 60)["phase"] == "failed"
+    a.monitor("set_link n0 on")
+    wait_field(cb, "disk status", "incoming_phase", "failed", timeout=60)
+    assert len(fragments(cb)) == 1
+    # The source disk changes meanwhile: a new content ID.
+    fill(ca, "s", 22, 0, 64)
+    time.sleep(RX_SETTLE_S)
+    since = len(cb.text())
+    assert ca.run(f"disk send s {B_IP}").ok
+    st = wait_disk_xfer(ca, 120)
+    assert st["phase"] == "done", st
+    assert int(st["resumed_at"]) == 0, st
+    cb.wait_for(r"disk s: fragment \d+ dropped, not resumed: the source disk changed since",
+                10, start=since)
+    assert disk_sum(cb, "s") == disk_sum(ca, "s")
+
+
+def test_shared_disks_travel_as_identity_only(boot, tmp_path):
+    img = store_image(tmp_path, "one.img", "256M", [("s1", "32M"), ("s2", "32M")])
+    copy = tmp_path / "two.img"
+    copy.write_bytes(img.read_bytes())  # one datastore, seen by both
+    port = hvlaunch.free_port()
+    a = boot(wait=False, net=f"listen:{port}", mac=MAC_A, disk=str(img),
+             config=f"ip={A_IP}/24\n")
+    a.console()
+    time.sleep(0.3)
+    b = boot(wait=False, net=f"connect:{port}", mac=MAC_B, disk=str(copy),
+             config=f"ip={B_IP}/24\n")
+    ca, cb = a.console(), b.console()
+    a.wait_prompt(BOOT_TIMEOUT)
+    b.wait_prompt(BOOT_TIMEOUT)
+    time.sleep(RX_SETTLE_S)
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    # Unchanged since the copy: the destination's disk is the source's.
+    assert ca.run("vm create c counter interval=50 disk=s1").ok
+    assert ca.run("vm start c").ok
+    st = migrate(ca, "c", B_IP, extra="disks=shared")
+    assert st["phase"] == "done", st
+    assert int(st["disk_bytes"]) == 0 and int(st["bytes"]) < 2 * MIB, st
+    assert vm_state(cb, "c") in ("running", "halted")
+    assert ca.command("disk info s1").ok, "a shared disk is never deleted"
+    # Written here after the copy: the destination's is not the same disk.
+    fill(ca, "s2", 5, 0, 64)
+    assert ca.run("vm create d counter interval=50 disk=s2").ok
+    assert ca.run("vm start d").ok
+    st = migrate(ca, "d", B_IP, extra="disks=shared")
+    assert st["phase"] == "failed", st
+    assert "content IDs differ" in st["reason"], st
+    assert vm_state(ca, "d") in ("running", "halted")
+    assert vm_state(cb, "d") is None
