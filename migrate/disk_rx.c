@@ -3,6 +3,7 @@
  * only with the same content ID, size, name and base: anything else could
  * mix two different disks' data. */
 #include "migrate/disk_rx.h"
+#include "migrate/disk_tx.h"
 
 #include "hv/core/log.h"
 #include "hv/core/settings.h"
@@ -278,7 +279,7 @@ int disk_rx_blocks(struct disk_rx *rx, struct mig_disk_blocks_reader *r, char *e
 		rx->unsaved += len;
 		if (bulk) {
 			if (type == MIG_DISK_DATA)
-				rx->crc = crc32c(rx->crc, data, len);
+				rx->crc = disk_extent_crc(rx->crc, off, len, data);
 			rx->offset = off + len;
 			if (rx->unsaved >= rx->interval && checkpoint(rx, err, errlen))
 				return -1;

@@ -131,7 +131,7 @@ static void stage_start(uint64_t deadline)
 		int rc;
 		while ((rc = disk_tx_verify_step(&D.tx, D.acc.offset, VERIFY_BYTES_PER_TURN, &crc)) ==
 		       0)
-			if (time_ns() >= deadline)
+			if (time_ns() >= deadline || disk_tx_keepalive(&D.tx, &D.conn))
 				return;
 		if (rc < 0) {
 			fail("reading the disk to check the destination's fragment failed");
@@ -200,10 +200,18 @@ static void produce(uint64_t deadline)
 			stage_blocks();
 			break;
 		case ST_END: {
+			/* A writer that came meanwhile (a VM attached it) made what
+			 * was sent a mix: it must not pass for the source's content. */
 			struct store_disk_info info;
 			struct mig_disk_end e = { .index = 0 };
 			store_disk_handle_info(D.disk, &info);
-			memcpy(e.content_id, info.content_id.b, MIG_DISK_ID_LEN);
+			if (info.open_writers ||
+			    memcmp(info.content_id.b, D.tx.content_id, MIG_DISK_ID_LEN)) {
+				fail("disk '%s' was written during the transfer: send it again",
+				     D.st.disk);
+				return;
+			}
+			memcpy(e.content_id, D.tx.content_id, MIG_DISK_ID_LEN);
 			mig_conn_stage(&D.conn, MIG_REC_DISK_END,
 				       mig_disk_end_encode(&e, mig_conn_body(&D.conn)));
 			D.step = ST_WAIT;
@@ -232,9 +240,14 @@ static void handle_reply(void)
 		mig_text_decode(r.body, r.len, why, sizeof(why));
 		fail("the destination refused: %s", why);
 	} else if (r.type == MIG_REC_DISK_ACCEPT && D.step == ST_ANSWER && !D.accepted) {
-		if (mig_disk_accept_decode(r.body, r.len, &D.acc, err, sizeof(err)) ||
-		    D.acc.index != 0 || D.acc.offset > D.tx.size) {
+		if (mig_disk_accept_decode(r.body, r.len, &D.acc, err, sizeof(err))) {
 			fail("bad DISK_ACCEPT: %s", err);
+			return;
+		}
+		if (D.acc.index != 0 || D.acc.offset > D.tx.size ||
+		    (D.acc.base != MIG_DISK_NO_BASE && D.acc.base >= D.tx.nancestors)) {
+			fail("DISK_ACCEPT out of range (disk %u, offset %lu, base %u)", D.acc.index,
+			     (unsigned long)D.acc.offset, D.acc.base);
 			return;
 		}
 		D.accepted = true;

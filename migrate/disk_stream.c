@@ -67,10 +67,11 @@ static int check_resume(const char *rec, uint64_t offset, uint32_t crc, char *er
 static bool name_char(uint8_t c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '-';
+	       c == '.' || c == '_' || c == '-' || c == '@';
 }
 
-/* The datastore's rule for disk names (hv/store: 1-31 of [A-Za-z0-9._-]),
+/* The datastore's rule for disk names (hv/store: 1-31 of [A-Za-z0-9._-],
+ * and '@' in the names it gives snapshots, which travel as they are),
  * checked here so a bad name is the stream's error, not the store's; the
  * padding must be zero so that one offer has one encoding. */
 static int check_name(const uint8_t *raw, char *err, size_t errlen)
@@ -85,7 +86,7 @@ static int check_name(const uint8_t *raw, char *err, size_t errlen)
 	for (size_t i = 0; i < n; i++)
 		if (!name_char(raw[i]))
 			return refuse(err, errlen,
-				      "DISK_OFFER: name byte %zu is 0x%02x, not one of [A-Za-z0-9._-]",
+				      "DISK_OFFER: name byte %zu is 0x%02x, not one of [A-Za-z0-9._@-]",
 				      i, raw[i]);
 	for (size_t i = n; i < MIG_DISK_NAME_LEN; i++)
 		if (raw[i])

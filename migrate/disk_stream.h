@@ -32,6 +32,9 @@ enum mig_disk_record_type {
 	MIG_REC_DISK_BLOCKS = 0x0e,
 	MIG_REC_DISK_BULK_END = 0x0f,
 	MIG_REC_DISK_END = 0x10,
+	/* optional: the source is still checking a fragment's CRC before
+	 * DISK_START (u32 index, u64 bytes checked); it keeps the link alive */
+	MIG_REC_DISK_CHECKING = 0x80000011u,
 	/* destination -> source */
 	MIG_REC_DISK_ACCEPT = 0x23,
 	MIG_REC_DISK_DONE = 0x24,

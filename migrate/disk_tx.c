@@ -4,11 +4,23 @@
  * it continues agree on every extent, and so on the CRC. */
 #include "migrate/disk_tx.h"
 
+#include "hv/core/time.h"
 #include "hv/lib/bitmap.h"
 #include "hv/lib/crc32c.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
+#include "hv/lib/wire.h"
 #include "hv/mm/mm.h"
+#include "migrate/mig_conn.h"
+
+uint32_t disk_extent_crc(uint32_t crc, uint64_t offset, uint32_t len, const uint8_t *data)
+{
+	uint8_t place[12];
+
+	put_le64(place, offset);
+	put_le32(place + 8, len);
+	return crc32c(crc32c(crc, place, sizeof(place)), data, len);
+}
 
 static size_t words_of(const struct disk_tx *t)
 {
@@ -41,7 +53,7 @@ void disk_tx_free(struct disk_tx *t)
 	t->buf = NULL;
 }
 
-void disk_tx_offer(const struct disk_tx *t, const struct store *s, const char *as_name,
+void disk_tx_offer(struct disk_tx *t, const struct store *s, const char *as_name,
 		   uint32_t flags, struct mig_disk_offer *o)
 {
 	struct store_disk_info self, anc[MIG_DISK_MAX_ANCESTORS];
@@ -56,6 +68,8 @@ void disk_tx_offer(const struct disk_tx *t, const struct store *s, const char *a
 	o->size = t->size;
 	unsigned n = store_disk_ancestors(s, self.name, anc, MIG_DISK_MAX_ANCESTORS);
 	o->nancestors = n < MIG_DISK_MAX_ANCESTORS ? n : MIG_DISK_MAX_ANCESTORS;
+	t->nancestors = o->nancestors;
+	memcpy(t->content_id, self.content_id.b, MIG_DISK_ID_LEN);
 	uint64_t blocks = self.allocated_blocks;
 	for (uint32_t i = 0; i < o->nancestors; i++) {
 		memcpy(o->ancestors[i], anc[i].content_id.b, MIG_DISK_ID_LEN);
@@ -127,11 +141,25 @@ int disk_tx_verify_step(struct disk_tx *t, uint64_t offset, uint64_t max_bytes, 
 		if (read_extent(t, at, len))
 			return -1;
 		if (!all_zero(t->buf, len))
-			t->crc = crc32c(t->crc, t->buf, len);
+			t->crc = disk_extent_crc(t->crc, at, len, t->buf);
 		t->cursor = at + len;
 		done += len;
 	}
 	return 0;
+}
+
+bool disk_tx_keepalive(struct disk_tx *t, struct mig_conn *c)
+{
+	uint64_t now = time_ns();
+
+	if (now - t->keepalive_ns < NS_PER_SEC)
+		return false;
+	t->keepalive_ns = now;
+	uint8_t *body = mig_conn_body(c);
+	put_le32(body, t->index);
+	put_le64(body + 4, t->cursor);
+	mig_conn_stage(c, MIG_REC_DISK_CHECKING, 12);
+	return true;
 }
 
 void disk_tx_start(struct disk_tx *t, uint64_t offset, uint32_t crc)
@@ -173,7 +201,7 @@ long disk_tx_stage(struct disk_tx *t, uint8_t *body, char *err, size_t errlen)
 			memcpy(mig_disk_blocks_add(&w, at, len, MIG_DISK_DATA), t->buf, len);
 			t->bytes_data += len;
 			if (t->bulk)
-				t->crc = crc32c(t->crc, t->buf, len);
+				t->crc = disk_extent_crc(t->crc, at, len, t->buf);
 		}
 		t->cursor = at + len;
 		uint64_t bi = at / t->block_size;

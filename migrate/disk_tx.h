@@ -28,20 +28,33 @@ struct disk_tx {
 	uint64_t blocks_total;    /* the bulk copy's blocks */
 	uint64_t blocks_sent, zero_extents, bytes_data;
 	bool base_skipped;        /* the destination held an ancestor */
+	uint32_t nancestors;      /* offered */
+	uint8_t content_id[MIG_DISK_ID_LEN]; /* offered */
+	uint64_t keepalive_ns;
 };
 
 /* @pre disk open; 0, or -1 when memory is short. */
 int disk_tx_init(struct disk_tx *t, struct store_disk *disk, uint32_t index);
 void disk_tx_free(struct disk_tx *t);
-/* What the offer says: identity, size, ancestors' content IDs. */
-void disk_tx_offer(const struct disk_tx *t, const struct store *s, const char *as_name,
+/* What the offer says: identity, size, ancestors' content IDs (kept:
+ * the answer is checked against them). */
+void disk_tx_offer(struct disk_tx *t, const struct store *s, const char *as_name,
 		   uint32_t flags, struct mig_disk_offer *o);
 /* After DISK_ACCEPT: which levels travel, and the bulk copy's blocks. */
 void disk_tx_accepted(struct disk_tx *t, const struct mig_disk_accept *a);
+/* The resume CRC's step for one DATA extent of the bulk copy: its place
+ * (u64 offset, u32 length, little-endian), then its bytes. Both sides use
+ * it, so data moved to another place changes the CRC. */
+uint32_t disk_extent_crc(uint32_t crc, uint64_t offset, uint32_t len, const uint8_t *data);
 /* Reads the data below the accepted offset and returns its CRC as the
  * destination computed it, a budget of 'max_bytes' at a time: 1 when
  * done (*crc set), 0 to be called again, -1 on a read error. */
 int disk_tx_verify_step(struct disk_tx *t, uint64_t offset, uint64_t max_bytes, uint32_t *crc);
+/* While a resume check runs nothing else goes: this optional record says
+ * so, once a second, so that the destination does not time out. Returns
+ * whether it staged one. @pre mig_conn_idle(c) */
+struct mig_conn;
+bool disk_tx_keepalive(struct disk_tx *t, struct mig_conn *c);
 /* Starts the bulk copy at 'offset' (0 or a verified resume point). */
 void disk_tx_start(struct disk_tx *t, uint64_t offset, uint32_t crc);
 /* Fills a DISK_BLOCKS body with the next extents of the round: its length,

@@ -495,6 +495,9 @@ static void handle_reply(void)
 	} else if (r.type == MIG_REC_REJECT) {
 		char why[100];
 		mig_text_decode(r.body, r.len, why, sizeof(why));
+		/* Even after GO: a destination that refuses has dropped its copy
+		 * (once the VM runs there it only answers RUNNING). */
+		S.go_sent = false;
 		send_fail("the destination refused: %s", why);
 	} else if (r.type == MIG_REC_READY && S.st.phase == MIG_AWAIT_READY) {
 		mig_conn_stage(&S.conn, MIG_REC_GO, 0);

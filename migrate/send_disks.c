@@ -20,6 +20,16 @@ int send_disks_prepare(struct send_disks *sd, struct vm *vm, bool shared, char *
 		str_copy(sd->names[i], vm->disks[i].name, sizeof(sd->names[i]));
 		sd->read_only[i] = vm->disks[i].read_only;
 		sd->n = i + 1;
+		/* Committed now, so any write from here on gives the disk a new
+		 * content ID: the one offered stands for this content alone. */
+		struct store_disk *h = vm->disks[i].disk;
+		int rc = store_disk_writable(h) ? store_disk_flush(h) : STORE_OK;
+		if (rc) {
+			send_disks_release(sd, vm);
+			fmt_snprintf(err, errlen, "disk '%s': flush failed: %s", vm->disks[i].name,
+				     store_status_name(rc));
+			return -1;
+		}
 		if (disk_tx_init(&sd->tx[i], vm->disks[i].disk, i) ||
 		    (!shared && vm_disk_log_start(&vm->disks[i]))) {
 			send_disks_release(sd, vm);
@@ -78,7 +88,7 @@ int send_disks_accept(struct send_disks *sd, const uint8_t *body, size_t len, ch
 		return -1;
 	}
 	const struct disk_tx *t = &sd->tx[a.index];
-	if (a.offset > t->size || (a.base != MIG_DISK_NO_BASE && a.base >= MIG_DISK_MAX_ANCESTORS)) {
+	if (a.offset > t->size || (a.base != MIG_DISK_NO_BASE && a.base >= t->nancestors)) {
 		fmt_snprintf(err, errlen, "DISK_ACCEPT for disk %u out of range", a.index);
 		return -1;
 	}
@@ -103,7 +113,7 @@ int send_disks_stage_start(struct send_disks *sd, struct mig_conn *c, uint64_t d
 		int rc;
 		while ((rc = disk_tx_verify_step(t, a->offset, VERIFY_BYTES_PER_TURN,
 						 &sd->verify_crc)) == 0)
-			if (time_ns() >= deadline)
+			if (time_ns() >= deadline || disk_tx_keepalive(t, c))
 				return 0;
 		if (rc < 0) {
 			fmt_snprintf(err, errlen, "disk '%s': reading it to check the destination's "

@@ -116,6 +116,7 @@ const char *mig_record_name(uint32_t type, char *buf, size_t size)
 		{ MIG_REC_DISK_START, "DISK_START" }, { MIG_REC_DISK_BLOCKS, "DISK_BLOCKS" },
 		{ MIG_REC_DISK_BULK_END, "DISK_BULK_END" }, { MIG_REC_DISK_END, "DISK_END" },
 		{ MIG_REC_DISK_ACCEPT, "DISK_ACCEPT" }, { MIG_REC_DISK_DONE, "DISK_DONE" },
+		{ MIG_REC_DISK_CHECKING, "DISK_CHECKING" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -42,7 +42,7 @@ static int check_create(struct store *s, const char *name, const struct store_uu
 	int rc = store_writable(s, err, errlen);
 
 	if (rc == STORE_OK)
-		rc = store_check_new_name(s, name, false, err, errlen);
+		rc = store_check_new_name(s, name, true, err, errlen);
 	if (rc == STORE_OK)
 		rc = check_uuid_free(s, uuid, err, errlen);
 	if (rc == STORE_OK)

@@ -53,7 +53,9 @@ static int disk_rw(struct vm_disk *d, bool write, uint64_t sector, const struct 
 		sio[i] = (struct store_iov){ iov[i].data, iov[i].len };
 	int rc = write ? store_disk_write(d->disk, sector * STORE_SECTOR, sio, n)
 		       : store_disk_read(d->disk, sector * STORE_SECTOR, sio, n);
-	if (write && !rc) {
+	/* A write that failed half way may have changed some blocks: it is
+	 * logged (or mirrored) all the same, and sent again. */
+	if (write && rc != STORE_ENOSPC) {
 		uint64_t len = 0;
 		for (unsigned i = 0; i < n; i++)
 			len += iov[i].len;

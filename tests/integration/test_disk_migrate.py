@@ -308,16 +308,16 @@ def test_a_live_migration_cut_during_the_bulk_copy_resumes_and_keep_yes_keeps(bo
 
 
 def test_a_child_of_a_base_the_destination_holds_sends_only_its_own_blocks(boot, tmp_path):
-    a, b, _, _ = pair(boot, tmp_path, a_disks=[("g", "64M")], b_disks=[("x", "64M")])
+    a, b, _, _ = pair(boot, tmp_path, a_disks=[("g", "64M")], b_disks=[("g", "64M")])
     ca, cb = a.console(), b.console()
     fill(ca, "g", 1, 0, 16384)  # 8 MiB: 128 blocks
-    assert ca.run("disk snapshot g as=golden").ok
+    assert ca.run("disk snapshot g").ok  # base g@1, as the store names snapshots
     for child, seed in (("c1", 2), ("c2", 3)):
-        assert ca.run(f"disk create {child} 64M base=golden").ok
+        assert ca.run(f"disk create {child} 64M base=g@1").ok
         fill(ca, child, seed, 0, 2048)  # 1 MiB of its own: 16 blocks
     sums = {d: disk_sum(ca, d) for d in ("c1", "c2")}
-    # The destination has a base called golden too, with other content.
-    assert cb.run("disk snapshot x as=golden").ok
+    # The destination has a base called g@1 too, with other content.
+    assert cb.run("disk snapshot g").ok
     assert cb.run(f"migrate listen from={A_IP}").ok
 
     # Never trusted by name: c1 travels whole, its base's blocks included.
@@ -332,14 +332,14 @@ def test_a_child_of_a_base_the_destination_holds_sends_only_its_own_blocks(boot,
     assert disk_sum(cb, "c1") == sums["c1"]
 
     # The real base goes over once, and stays a base with its content ID.
-    assert cb.run("disk delete x").ok
-    assert cb.run("disk delete golden").ok
+    assert cb.run("disk delete g").ok
+    assert cb.run("disk delete g@1").ok
     assert cb.run(f"disk receive from={A_IP}").ok
-    assert ca.run(f"disk send golden {B_IP}").ok
+    assert ca.run(f"disk send g@1 {B_IP}").ok
     st = wait_disk_xfer(ca)
     assert st["phase"] == "done", st
-    g = info(cb, "disk info golden")
-    assert g["base"] == "1" and g["content_id"] == info(ca, "disk info golden")["content_id"]
+    g = info(cb, "disk info g@1")
+    assert g["base"] == "1" and g["content_id"] == info(ca, "disk info g@1")["content_id"]
 
     # Now only c2's own 16 blocks move, and c2 is re-parented onto it.
     assert ca.run("vm create v2 counter interval=50 disk=c2").ok
@@ -350,7 +350,7 @@ def test_a_child_of_a_base_the_destination_holds_sends_only_its_own_blocks(boot,
     assert int(st["disk_blocks_total"]) == 16, st
     assert int(st["disk_bytes"]) <= 16 * 65536, st
     assert cb.run("vm destroy v2").ok
-    assert info(cb, "disk info c2")["parent"] == "golden"
+    assert info(cb, "disk info c2")["parent"] == "g@1"
     assert disk_sum(cb, "c2") == sums["c2"]
 
 
