@@ -25,9 +25,9 @@ import shutil
 import subprocess
 import time
 
-import hvlaunch
 from bench_migrate import _migrate, _tcp_mbit
 from bench_net import RX_SETTLE_S
+from bench_net import _pair as net_pair
 
 MIB = 1 << 20
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,27 +69,14 @@ def _images(root):
     return a, b
 
 
-def _pair(root, a_img, b_img):
-    port = hvlaunch.free_port()
+def _nvme(img):
+    return ["-drive", f"if=none,id=nv0,format=raw,file={img}",
+            "-device", "nvme,serial=diskmig,drive=nv0"]
 
-    def mk(name, net, mac, ip, img):
-        d = os.path.join(root, name)
-        os.makedirs(d, exist_ok=True)
-        return hvlaunch.Instance(
-            workdir=d, net=net, mac=mac, config=f"ip={ip}/24\ndisk_checkpoint={CHECKPOINT_MIB}M\n",
-            extra_args=["-drive", f"if=none,id=nv0,format=raw,file={img}",
-                        "-device", "nvme,serial=diskmig,drive=nv0"])
-    a = mk("a", f"listen:{port}", "52:54:00:00:02:0a", "10.0.0.1", a_img)
-    b = mk("b", f"connect:{port}", "52:54:00:00:02:0b", "10.0.0.2", b_img)
-    a.start()
-    a.console()
-    time.sleep(0.3)
-    b.start()
-    b.console()
-    a.wait_prompt(120)
-    b.wait_prompt(120)
-    time.sleep(RX_SETTLE_S)
-    return a, b
+
+def _pair(root, a_img, b_img):
+    return net_pair(root, "virtio", config=f"disk_checkpoint={CHECKPOINT_MIB}M\n",
+                    a_args=_nvme(a_img), b_args=_nvme(b_img))
 
 
 def _last_round(con, name):
@@ -110,7 +97,7 @@ def _run(ca, cb, name, disk, workload, mode, tcp, moved_bytes, downtime=None):
     r0 = _last_round(ca, name)
     rate_before = (r0 - r_a) / 2
     extra = (f" disk_mode={mode}" if mode else "") + (f" downtime={downtime}" if downtime else "")
-    st = _migrate_with(ca, name, extra)
+    st = _migrate(ca, name, "10.0.0.2", timeout=900, extra=f"keep=yes{extra}")
     if st["phase"] != "done":
         raise RuntimeError(f"{name}: {st}")
     total_ms, wire = int(st["total_ms"]), int(st["bytes"])
@@ -130,18 +117,6 @@ def _run(ca, cb, name, disk, workload, mode, tcp, moved_bytes, downtime=None):
             "disk_blocks_sent": int(st["disk_blocks_sent"]),
             "bases_skipped": int(st["disk_bases_skipped"]), "rounds": int(st["round"]) + 1,
             "disk_mbit_s": disk_mbit, "vs_net_perf": disk_mbit / tcp if tcp else 0.0}
-
-
-def _migrate_with(ca, name, extra):
-    assert ca.run(f"migrate send {name} 10.0.0.2 keep=yes{extra}").ok
-    deadline = time.time() + 900
-    while True:
-        f = ca.run("migrate status").fields()
-        if f["phase"] in ("done", "failed", "outcome-unknown"):
-            return f
-        if time.time() > deadline:
-            raise RuntimeError(f"migration did not end: {f}")
-        time.sleep(0.5)
 
 
 def _drop_there(cb, disk):

@@ -17,8 +17,8 @@ MEMTOUCH_RATE = 2000
 PERF_SECONDS = 3
 
 
-def _migrate(src, name, dst_ip, timeout=600):
-    assert src.run(f"migrate send {name} {dst_ip}").ok
+def _migrate(src, name, dst_ip, timeout=600, extra=""):
+    assert src.run(f"migrate send {name} {dst_ip} {extra}".strip()).ok
     deadline = time.time() + timeout
     while True:
         f = src.run("migrate status").fields()

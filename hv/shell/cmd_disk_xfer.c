@@ -2,7 +2,6 @@
  * disk receive off | disk status (migrate/disk_xfer.h). */
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
-#include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 #include "hv/shell/commands.h"
 #include "hv/store/store.h"
@@ -36,7 +35,6 @@ int cmd_disk_receive(struct shell *sh, struct store *s, int argc, char **argv)
 	uint16_t port = DISK_XFER_PORT;
 	uint32_t peers[MIGRATE_MAX_PEERS];
 	size_t npeers = 0;
-	uint64_t v;
 	char err[120];
 
 	(void)s;
@@ -45,18 +43,9 @@ int cmd_disk_receive(struct shell *sh, struct store *s, int argc, char **argv)
 		sh_printf(sh, "listening: no\n");
 		return SHELL_OK;
 	}
-	for (int i = 2; i < argc; i++) {
-		if (!strncmp(argv[i], "from=", 5)) {
-			if (!cmd_parse_peers(argv[i] + 5, peers, MIGRATE_MAX_PEERS, &npeers, err,
-					     sizeof(err)))
-				return sh_error(sh, "%s", err);
-		} else if (parse_u64(argv[i], &v) && v && v <= 65535) {
-			port = (uint16_t)v;
-		} else {
-			return sh_error(sh, "usage: disk receive [PORT] from=ADDR[,ADDR...] | "
-				       "disk receive off");
-		}
-	}
+	if (!cmd_parse_listen(argc, argv, 2, &port, peers, &npeers, err, sizeof(err)))
+		return sh_error(sh, "%s (usage: disk receive [PORT] from=ADDR[,ADDR...] | "
+				"disk receive off)", err);
 	if (disk_receive_listen(port, peers, npeers, err, sizeof(err)))
 		return sh_error(sh, "%s", err);
 	sh_printf(sh, "listening: yes\nlisten_port: %u\n", port);

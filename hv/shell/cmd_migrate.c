@@ -146,12 +146,32 @@ bool cmd_parse_peers(const char *arg, uint32_t *peers, size_t max, size_t *n, ch
 	return true;
 }
 
+bool cmd_parse_listen(int argc, char **argv, int from, uint16_t *port, uint32_t *peers,
+		      size_t *npeers, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	*npeers = 0;
+	for (int i = from; i < argc; i++) {
+		if (!strncmp(argv[i], "from=", 5)) {
+			if (!cmd_parse_peers(argv[i] + 5, peers, MIGRATE_MAX_PEERS, npeers, err, errlen))
+				return false;
+		} else if (parse_u64(argv[i], &v) && v && v <= 65535) {
+			*port = (uint16_t)v;
+		} else {
+			fmt_snprintf(err, errlen, "'%.30s' is neither a port nor from=ADDR[,ADDR...]",
+				     argv[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 static int migrate_listen_cmd(struct shell *sh, int argc, char **argv)
 {
 	uint16_t port = MIGRATE_PORT;
 	uint32_t peers[MIGRATE_MAX_PEERS];
 	size_t npeers = 0;
-	uint64_t v;
 	char err[120];
 
 	if (argc == 3 && !strcmp(argv[2], "off")) {
@@ -159,18 +179,9 @@ static int migrate_listen_cmd(struct shell *sh, int argc, char **argv)
 		sh_printf(sh, "listening: no\n");
 		return SHELL_OK;
 	}
-	for (int i = 2; i < argc; i++) {
-		if (!strncmp(argv[i], "from=", 5)) {
-			if (!cmd_parse_peers(argv[i] + 5, peers, MIGRATE_MAX_PEERS, &npeers, err,
-					     sizeof(err)))
-				return sh_error(sh, "%s", err);
-		} else if (parse_u64(argv[i], &v) && v && v <= 65535) {
-			port = (uint16_t)v;
-		} else {
-			return sh_error(sh, "usage: migrate listen [PORT] from=ADDR[,ADDR...] | "
-				       "migrate listen off");
-		}
-	}
+	if (!cmd_parse_listen(argc, argv, 2, &port, peers, &npeers, err, sizeof(err)))
+		return sh_error(sh, "%s (usage: migrate listen [PORT] from=ADDR[,ADDR...] | "
+				"migrate listen off)", err);
 	if (migrate_listen(port, peers, npeers, err, sizeof(err)))
 		return sh_error(sh, "%s", err);
 	sh_printf(sh, "listening: yes\nlisten_port: %u\n", port);

@@ -40,5 +40,8 @@ int cmd_disk_status(struct shell *sh, struct store *s, int argc, char **argv);
 bool cmd_parse_endpoint(const char *arg, uint32_t *ip, uint16_t *port, char *err, size_t errlen);
 bool cmd_parse_peers(const char *list, uint32_t *peers, size_t max, size_t *n, char *err,
 		     size_t errlen);
+/* argv[from..argc): "[PORT] from=ADDR[,ADDR...]" (at most MIGRATE_MAX_PEERS). */
+bool cmd_parse_listen(int argc, char **argv, int from, uint16_t *port, uint32_t *peers,
+		      size_t *npeers, char *err, size_t errlen);
 
 #endif

@@ -36,23 +36,11 @@ int store_disk_create(struct store *s, const char *name, uint64_t size, const ch
 	rc = store_check_size(s, size, err, errlen);
 	if (rc)
 		return rc;
-	d = store_sdisk_new(s, (unsigned)store_free_slot(s));
-	if (!d || (d->size = size, store_map_geometry(s, d), store_map_alloc_array(s, d))) {
-		if (d)
-			store_sdisk_free(s, d);
-		store_set_err(err, errlen, "out of memory");
+	d = store_sdisk_add(s, name, size, parent, err, errlen);
+	if (!d)
 		return STORE_EIO;
-	}
-	str_copy(d->name, name, sizeof(d->name));
 	s->env->random(d->uuid.b, sizeof(d->uuid.b));
 	s->env->random(d->content_id.b, sizeof(d->content_id.b));
-	d->created_s = s->env->now_s ? s->env->now_s() : 0;
-	d->create_seq = s->seq;
-	d->parent = parent;
-	if (parent)
-		parent->children++;
-	s->disks[d->slot] = d;
-	store_mark_dirty(s, d->rec);
 	return store_commit_op(s, err, errlen);
 }
 

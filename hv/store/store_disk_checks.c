@@ -1,6 +1,7 @@
 /* The checks before a disk or a fragment is made: the store writable, the
  * name valid and held by neither (a fragment reserves the name of the
- * disk it becomes), a slot free, the size possible, the base a base. */
+ * disk it becomes), a slot free, the size possible, the base a base; and
+ * the new record both then start from. */
 #include "hv/store/store_internal.h"
 
 #include "hv/lib/string.h"
@@ -89,4 +90,26 @@ int store_find_base(struct store *s, const char *base, struct sdisk **out, char 
 	}
 	*out = b;
 	return STORE_OK;
+}
+
+struct sdisk *store_sdisk_add(struct store *s, const char *name, uint64_t size,
+			      struct sdisk *parent, char *err, size_t errlen)
+{
+	struct sdisk *d = store_sdisk_new(s, (unsigned)store_free_slot(s));
+
+	if (!d || (d->size = size, store_map_geometry(s, d), store_map_alloc_array(s, d))) {
+		if (d)
+			store_sdisk_free(s, d);
+		store_set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	str_copy(d->name, name, sizeof(d->name));
+	d->created_s = s->env->now_s ? s->env->now_s() : 0;
+	d->create_seq = s->seq;
+	d->parent = parent;
+	if (parent)
+		parent->children++;
+	s->disks[d->slot] = d;
+	store_mark_dirty(s, d->rec);
+	return d;
 }

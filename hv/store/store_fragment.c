@@ -61,25 +61,13 @@ int store_fragment_create(struct store *s, const char *name, const struct store_
 
 	if (rc)
 		return rc;
-	d = store_sdisk_new(s, (unsigned)store_free_slot(s));
-	if (!d || (d->size = size, store_map_geometry(s, d), store_map_alloc_array(s, d))) {
-		if (d)
-			store_sdisk_free(s, d);
-		store_set_err(err, errlen, "out of memory");
+	d = store_sdisk_add(s, name, size, parent, err, errlen);
+	if (!d)
 		return STORE_EIO;
-	}
-	str_copy(d->name, name, sizeof(d->name));
 	d->uuid = *uuid;
 	d->content_id = *content_id;
 	d->flags = STORE_DF_FRAGMENT;
-	d->created_s = s->env->now_s ? s->env->now_s() : 0;
 	d->frag_progress_s = (uint32_t)d->created_s;
-	d->create_seq = s->seq;
-	d->parent = parent;
-	if (parent)
-		parent->children++;
-	s->disks[d->slot] = d;
-	store_mark_dirty(s, d->rec);
 	rc = store_commit_op(s, err, errlen);
 	if (rc == STORE_OK)
 		*id = store_fragment_id(d);

@@ -205,6 +205,12 @@ int store_check_size(const struct store *s, uint64_t size, char *err, size_t err
 /* The base disk named 'base' (not a fragment, not a writable disk). */
 int store_find_base(struct store *s, const char *base, struct sdisk **out, char *err,
 		    size_t errlen);
+/* A new record for a disk or fragment 'name' in a free slot: its map,
+ * creation time and order, its parent linked, marked for the next commit
+ * (the caller sets identity and flags, then commits). NULL with err set
+ * when memory is short. @pre the checks above passed */
+struct sdisk *store_sdisk_add(struct store *s, const char *name, uint64_t size,
+			      struct sdisk *parent, char *err, size_t errlen);
 
 /* ---- store_record.c: disk records ---- */
 void store_record_encode(const struct store *s, struct sdisk *d);
