@@ -37,7 +37,7 @@ struct migrate_opts {
 	char as_name[32];        /* name on the destination; "" keeps it */
 	bool disks_shared;       /* the destination sees the same disks: send none */
 	bool keep_disks;         /* keep the source's copy of the disks after the move */
-	bool disk_mirror;        /* after the bulk copy, forward each write (else: rounds) */
+	bool disk_mirror;        /* after the bulk copy, forward each write (default; else rounds) */
 };
 
 /* A migration's disk figures (both directions). */

@@ -163,7 +163,7 @@ static const struct {
 	{ "delete", disk_delete, 3, 3, "NAME" },
 	{ "sum", disk_sum, 3, 3, "NAME" },
 	{ "send", cmd_disk_send, 4, 5, "NAME ADDR[:PORT] [as=NAME]" },
-	{ "receive", cmd_disk_receive, 2, 4, "[PORT] from=ADDR[,ADDR...] | off" },
+	{ "receive", cmd_disk_receive, 2, 4, "[PORT] [from=ADDR[,ADDR...]] | off" },
 	{ "status", cmd_disk_status, 2, 2, "" },
 };
 

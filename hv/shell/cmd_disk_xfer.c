@@ -44,8 +44,17 @@ int cmd_disk_receive(struct shell *sh, struct store *s, int argc, char **argv)
 		return SHELL_OK;
 	}
 	if (!cmd_parse_listen(argc, argv, 2, &port, peers, &npeers, err, sizeof(err)))
-		return sh_error(sh, "%s (usage: disk receive [PORT] from=ADDR[,ADDR...] | "
+		return sh_error(sh, "%s (usage: disk receive [PORT] [from=ADDR[,ADDR...]] | "
 				"disk receive off)", err);
+	if (!npeers) {
+		/* The peers VMs may come from may send disks too. */
+		uint16_t vm_port;
+		const uint32_t *vm_peers;
+		if (!migrate_listening(&vm_port, &vm_peers, &npeers) || !npeers)
+			return sh_error(sh, "give the peers (from=ADDR[,ADDR...]), or set them with "
+				       "'migrate listen from=...' first");
+		memcpy(peers, vm_peers, npeers * sizeof(peers[0]));
+	}
 	if (disk_receive_listen(port, peers, npeers, err, sizeof(err)))
 		return sh_error(sh, "%s", err);
 	sh_printf(sh, "listening: yes\nlisten_port: %u\n", port);

@@ -51,7 +51,7 @@ const struct shell_cmd hv_commands[] = {
 	{ .name = "disk",
 	  .args = "list | create NAME SIZE [base=DISK] | info NAME | snapshot NAME [as=BASE] | "
 		  "delete NAME | sum NAME | send NAME ADDR[:PORT] [as=NAME] | "
-		  "receive [PORT] from=ADDR,... | status",
+		  "receive [PORT] [from=ADDR,...] | status",
 	  .help = "virtual disks in the datastore (attach with vm create ... disk=NAME[,ro]); "
 		  "copy one to another instance",
 	  .run = cmd_disk, .min_args = 1, .max_args = 5 },
