@@ -84,7 +84,7 @@ HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
 	hv/svm/svm_exit.c hv/vmx/vmx_bits.c hv/vmx/vmx_exit.c \
 	hv/mce/retired_record.c hv/mce/mce_severity.c \
 	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c \
-	migrate/disk_stream.c $(STORE_HOST_SRCS) $(BLOCK_HOST_SRCS)
+	migrate/disk_stream.c migrate/vcpu_check.c $(STORE_HOST_SRCS) $(BLOCK_HOST_SRCS)
 # HV_HOST_TEST: hardware accessors that tests replace (vmread, hv/vmx/vmcs.h).
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP -DHV_HOST_TEST
@@ -276,7 +276,7 @@ integration: all $(BUILD)/qemu-multiboot/.built $(BUILD)/linux/.built
 # 'make test' runs a short smoke pass.
 FUZZ_SECONDS ?= 60
 FUZZ_LIB := hv/lib/crc32c.c hv/lib/format.c hv/lib/strutil.c migrate/stream.c \
-	migrate/state_codec.c migrate/disk_stream.c hv/mce/retired_record.c
+	migrate/state_codec.c migrate/disk_stream.c migrate/vcpu_check.c hv/mce/retired_record.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 

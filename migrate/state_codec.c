@@ -207,9 +207,21 @@ ENCODER(mig_modules_encode, struct mig_modules, walk_modules)
 static int vm_config_fields(const uint8_t *body, size_t len, struct mig_vm_config *c,
 			    char *err, size_t errlen);
 DECODER(vm_config_fields, struct mig_vm_config, walk_vm_config, "VM_CONFIG")
-DECODER(mig_vcpu_decode, struct mig_vcpu, walk_vcpu, "VCPU")
+static int vcpu_fields(const uint8_t *body, size_t len, struct mig_vcpu *v, char *err,
+		       size_t errlen);
+DECODER(vcpu_fields, struct mig_vcpu, walk_vcpu, "VCPU")
+
+int mig_vcpu_decode(const uint8_t *body, size_t len, struct mig_vcpu *v, char *err,
+		    size_t errlen)
+{
+	if (vcpu_fields(body, len, v, err, errlen))
+		return -1;
+	return mig_vcpu_check(v, err, errlen);
+}
 DECODER(mig_lapic_decode, struct mig_lapic, walk_lapic, "LAPIC")
-DECODER(mig_uart_decode, struct mig_uart, walk_uart, "UART")
+static int uart_fields(const uint8_t *body, size_t len, struct mig_uart *u, char *err,
+		       size_t errlen);
+DECODER(uart_fields, struct mig_uart, walk_uart, "UART")
 static int platform_fields(const uint8_t *body, size_t len, struct mig_platform *p, char *err,
 			   size_t errlen);
 DECODER(platform_fields, struct mig_platform, walk_platform, "PLATFORM")
@@ -227,6 +239,31 @@ int mig_platform_decode(const uint8_t *body, size_t len, struct mig_platform *p,
 	return platform_fields(body, len, p, err, errlen);
 }
 
+/* Text from a peer reaches the operator's console: printable ASCII (and
+ * tab) only, as the source's own console filter leaves it, so a stream
+ * cannot clear the screen or forge a status line. */
+static bool printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i]; i++)
+		if ((s[i] < 0x20 && s[i] != '\t') || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+int mig_uart_decode(const uint8_t *body, size_t len, struct mig_uart *u, char *err,
+		    size_t errlen)
+{
+	if (uart_fields(body, len, u, err, errlen))
+		return -1;
+	for (uint32_t i = 0; i < u->line_len; i++)
+		if (!u->line[i] || !printable((const char *)&u->line[i], 1)) {
+			fmt_snprintf(err, errlen, "UART record: console line byte %u is 0x%02x, not "
+				     "printable", i, u->line[i]);
+			return -1;
+		}
+	return 0;
+}
+
 static bool terminated(const char *s, size_t n)
 {
 	return strnlen(s, n) < n;
@@ -241,6 +278,11 @@ int mig_vm_config_decode(const uint8_t *body, size_t len, struct mig_vm_config *
 	    !terminated(c->image, sizeof(c->image)) ||
 	    !terminated(c->cmdline, sizeof(c->cmdline))) {
 		str_copy(err, "VM_CONFIG record has an unterminated or empty name", errlen);
+		return -1;
+	}
+	if (!printable(c->image, sizeof(c->image)) || !printable(c->cmdline, sizeof(c->cmdline))) {
+		str_copy(err, "VM_CONFIG image or command line has control or non-ASCII bytes",
+			 errlen);
 		return -1;
 	}
 	if (!c->mem_bytes || c->mem_bytes % 4096) {
@@ -261,9 +303,10 @@ int mig_modules_decode(const uint8_t *body, size_t len, struct mig_modules *m, c
 	if (modules_fields(body, len, m, err, errlen))
 		return -1;
 	for (uint32_t i = 0; i < m->count; i++) {
-		if (!terminated(m->spec[i], MIG_MODULE_SPEC) || !m->spec[i][0]) {
-			fmt_snprintf(err, errlen, "MODULES record: entry %u is empty or unterminated",
-				     i);
+		if (!terminated(m->spec[i], MIG_MODULE_SPEC) || !m->spec[i][0] ||
+		    !printable(m->spec[i], MIG_MODULE_SPEC)) {
+			fmt_snprintf(err, errlen, "MODULES record: entry %u is empty, unterminated or "
+				     "not printable", i);
 			return -1;
 		}
 	}

@@ -118,5 +118,8 @@ int mig_modules_decode(const uint8_t *body, size_t len, struct mig_modules *m, c
 		       size_t errlen);
 int mig_device_decode(const uint8_t *body, size_t len, struct mig_device *d, char *err,
 		      size_t errlen);
+/* The registers as the CPU would judge them (vcpu_check.c); mig_vcpu_decode
+ * applies it. 0, or -1 with the register and value in err. */
+int mig_vcpu_check(const struct mig_vcpu *v, char *err, size_t errlen);
 
 #endif

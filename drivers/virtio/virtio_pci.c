@@ -37,12 +37,15 @@ static void cc64(struct virtio_pci *v, unsigned off, uint64_t val)
 	cc32(v, off + 4) = (uint32_t)(val >> 32);
 }
 
-static volatile uint8_t *cap_window(struct pci_device *pci, uint8_t cap, uint32_t *extra)
+static volatile uint8_t *cap_window(struct pci_device *pci, uint8_t cap, uint32_t *extra,
+				    uint32_t *len)
 {
 	uint8_t bar = pci_read8(pci, cap + 4);
 	uint32_t offset = pci_read32(pci, cap + 8);
 	uint32_t length = pci_read32(pci, cap + 12);
 
+	if (len)
+		*len = length;
 	if (bar >= PCI_BARS || pci->bar[bar].io || offset + (uint64_t)length > pci->bar[bar].size)
 		return NULL;
 	volatile uint8_t *base = pci_map_bar(pci, bar);
@@ -68,19 +71,20 @@ bool virtio_pci_open(struct virtio_pci *v, struct pci_device *pci, const char **
 		switch (pci_read8(pci, cap + 3)) {
 		case CAP_COMMON:
 			if (!v->common)
-				v->common = cap_window(pci, cap, NULL);
+				v->common = cap_window(pci, cap, NULL, NULL);
 			break;
 		case CAP_NOTIFY:
 			if (!v->notify)
-				v->notify = cap_window(pci, cap, &v->notify_multiplier);
+				v->notify = cap_window(pci, cap, &v->notify_multiplier,
+						       &v->notify_len);
 			break;
 		case CAP_ISR:
 			if (!v->isr)
-				v->isr = cap_window(pci, cap, NULL);
+				v->isr = cap_window(pci, cap, NULL, NULL);
 			break;
 		case CAP_DEVICE:
 			if (!v->device_cfg)
-				v->device_cfg = cap_window(pci, cap, NULL);
+				v->device_cfg = cap_window(pci, cap, NULL, NULL);
 			break;
 		}
 	}
@@ -153,6 +157,8 @@ volatile uint16_t *virtio_pci_setup_queue(struct virtio_pci *v, uint16_t index,
 	cc64(v, CC_QUEUE_DRIVER, virt_to_phys(avail));
 	cc64(v, CC_QUEUE_DEVICE, virt_to_phys(used));
 	uint16_t notify_off = cc16(v, CC_QUEUE_NOTIFY_OFF);
+	if (!vq_notify_in_window(v->notify_len, notify_off, v->notify_multiplier))
+		return NULL; /* the device points outside its own structure */
 	cc16(v, CC_QUEUE_ENABLE) = 1;
 	return (volatile uint16_t *)(v->notify + (uint64_t)notify_off * v->notify_multiplier);
 }

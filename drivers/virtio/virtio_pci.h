@@ -24,6 +24,7 @@ struct virtio_pci {
 	volatile uint8_t *common;
 	volatile uint8_t *notify;
 	uint32_t notify_multiplier;
+	uint32_t notify_len;    /* bytes of the notify structure */
 	volatile uint8_t *isr;
 	volatile uint8_t *device_cfg;
 	uint64_t features; /* negotiated */

@@ -17,6 +17,11 @@ size_t vq_avail_bytes(uint16_t size)
 	return sizeof(struct vq_avail) + (size_t)size * sizeof(uint16_t) + sizeof(uint16_t);
 }
 
+bool vq_notify_in_window(uint32_t window, uint16_t notify_off, uint32_t multiplier)
+{
+	return (uint64_t)notify_off * multiplier + 2 <= window;
+}
+
 size_t vq_used_bytes(uint16_t size)
 {
 	return sizeof(struct vq_used) + (size_t)size * sizeof(struct vq_used_elem) +

@@ -72,6 +72,10 @@ struct virtqueue {
 size_t vq_desc_bytes(uint16_t size);
 size_t vq_avail_bytes(uint16_t size);
 size_t vq_used_bytes(uint16_t size);
+/* Whether a queue's notify address, notify_off * multiplier into the
+ * notify structure of 'window' bytes, leaves room for the 16-bit write
+ * (virtio 1.x 4.1.4.4): the device says where, the driver checks. */
+bool vq_notify_in_window(uint32_t window, uint16_t notify_off, uint32_t multiplier);
 
 /* @pre size is a power of two <= VQ_MAX_SIZE; the memory is zeroed. */
 void vq_init(struct virtqueue *vq, uint16_t size, void *desc, void *avail, void *used,

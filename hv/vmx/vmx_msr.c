@@ -5,6 +5,7 @@
  * are swapped only when another vCPU runs. */
 #include "hv/vmx/vmx.h"
 
+#include "hv/core/log.h"
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "hv/x86/cpu.h"
@@ -77,8 +78,17 @@ void vmx_msr_switch_to(struct vcpu *v)
 		return;
 	if (msr_owner)
 		vmx_msr_sync(msr_owner);
-	for (int i = 0; i < VMX_SWITCHED_MSRS; i++)
-		wrmsr(switched_msr_index[i], vx->msrs[i]);
+	for (int i = 0; i < VMX_SWITCHED_MSRS; i++) {
+		if (wrmsr_safe(switched_msr_index[i], vx->msrs[i]))
+			continue;
+		/* Restored state is checked (migrate/vcpu_check.c); should a value
+		 * still be refused, the guest gets 0 rather than the hypervisor
+		 * a #GP or the guest the previous owner's value. */
+		log_warn("vcpu: MSR 0x%x refused 0x%lx; it reads 0 now", switched_msr_index[i],
+			 (unsigned long)vx->msrs[i]);
+		vx->msrs[i] = 0;
+		wrmsr(switched_msr_index[i], 0);
+	}
 	msr_owner = v;
 }
 

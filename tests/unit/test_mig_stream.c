@@ -257,8 +257,10 @@ Test(mig_stream, state_records_round_trip)
 	uint8_t *raw = (uint8_t *)&v.s.regs;
 	for (size_t i = 0; i < sizeof(v.s.regs); i++)
 		raw[i] = (uint8_t)(i * 13 + 1);
+	v.s.regs.rflags = 0x246; /* a state the CPU can hold (vcpu_check.c) */
 	v.s.seg[SEG_CS] = (struct vcpu_segment){ 0x10, 0xc9b, 0xffffffff, 0x1234 };
 	v.s.cr0 = 0x80000011;
+	v.s.cr4 = 0x20;
 	v.s.efer = 0x500;
 	v.s.sysenter_eip = 0xdeadbeef;
 	v.s.interrupt_shadow = 1;
@@ -367,7 +369,7 @@ Test(mig_stream, modules_and_device_records_are_checked)
 	cr_assert_str_eq(m2.spec[1], "extra.cpio a=1");
 	memset(body + 4 + 128, 'x', 128); /* entry 1 unterminated */
 	cr_assert_eq(mig_modules_decode(body, len, &m2, err, sizeof(err)), -1);
-	cr_assert(strstr(err, "entry 1 is empty or unterminated"), "%s", err);
+	cr_assert(strstr(err, "entry 1 is empty, unterminated"), "%s", err);
 	put_le32(body, MIG_MODULES_MAX + 1);
 	cr_assert_eq(mig_modules_decode(body, len, &m2, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "lists 9 images, at most 8"), "%s", err);

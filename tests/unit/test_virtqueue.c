@@ -306,3 +306,15 @@ Test(virtqueue, scribbled_free_descriptor_links_are_not_used_for_allocation, .in
 		total += dev_chain(h, used);
 	cr_assert_eq(total, QSIZE);
 }
+
+/* A device's queue_notify_off is checked against its notify structure
+ * before the driver writes there (virtio 1.x 4.1.4.4). */
+Test(virtqueue, notify_address_stays_in_the_window)
+{
+	cr_assert(vq_notify_in_window(0x1000, 0, 4));
+	cr_assert(vq_notify_in_window(0x1000, 0x3ff, 4), "the last 16-bit slot");
+	cr_assert_not(vq_notify_in_window(0x1000, 0x400, 4), "past the end");
+	cr_assert_not(vq_notify_in_window(2, 0xffff, 0xffffffffu), "no wrap-around");
+	cr_assert(vq_notify_in_window(2, 7, 0), "multiplier 0: every queue at offset 0");
+	cr_assert_not(vq_notify_in_window(0, 0, 0), "an empty structure");
+}
