@@ -78,6 +78,11 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (X.active && X.closing && X.st.peer == ip) {
 		mig_conn_close(&X.conn, true);
 		X.active = false;
+	} else if (X.active && X.st.peer == ip) {
+		/* The source started over: its old transfer is dead (the fragment
+		 * is kept, and the new one resumes it). */
+		X.conn.failed = true;
+		rx_fail("superseded by a new connection from the same peer");
 	}
 	if (X.active)
 		return mig_refuse(pcb, "busy with another incoming disk");

@@ -101,6 +101,12 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		/* That peer starts over: it is done with the old connection. */
 		mig_conn_close(&R.conn, true);
 		R.active = false;
+	} else if (R.active && R.st.peer == ip) {
+		/* A source runs one migration at a time: connecting again, it has
+		 * given up on the old one, which must not hold its retry off until
+		 * this side's idle timeout. The old VM never ran here. */
+		R.conn.failed = true;
+		recv_fail("superseded by a new connection from the same peer");
 	}
 	if (R.active)
 		return mig_refuse(pcb, "busy with another incoming migration");
@@ -142,6 +148,7 @@ static void apply_pages(const struct mig_record *r)
 	const uint8_t *data;
 	char err[100];
 	int rc;
+	uint64_t poisoned = 0, first_poisoned = 0;
 
 	if (mig_pages_open(&rd, r->body, r->len, err, sizeof(err))) {
 		recv_fail("%s", err);
@@ -167,12 +174,20 @@ static void apply_pages(const struct mig_record *r)
 				R.st.zero_pages++;
 			} else {
 				/* The same guest page fails here as it did there. */
-				poison_guest_page(R.vm, gfn * MIG_PAGE_SIZE);
+				poison_guest_page_quiet(R.vm, gfn * MIG_PAGE_SIZE);
 				R.st.poison_pages++;
+				if (!poisoned++)
+					first_poisoned = gfn * MIG_PAGE_SIZE;
 			}
 		}
 		R.st.pages_sent++;
 	}
+	/* One line per record, not per page: a record full of them must not
+	 * keep the console (a polled UART) busy for seconds. */
+	if (poisoned)
+		log_warn("migrate: %lu page%s of VM %s arrived poisoned (first GPA 0x%lx)",
+			 (unsigned long)poisoned, poisoned == 1 ? "" : "s", R.vm->name,
+			 (unsigned long)first_poisoned);
 	if (rc < 0)
 		recv_fail("%s", err);
 }

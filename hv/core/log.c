@@ -7,6 +7,7 @@
 #include "hv/core/settings.h"
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
+#include "hv/lib/ratelimit.h"
 #include "hv/lib/string.h"
 #include "hv/x86/cpu.h"
 
@@ -19,6 +20,13 @@ static size_t lines_total;
 static enum log_level console_level = LOG_INFO;
 
 static const char *const level_tag[] = { "error: ", "warning: ", "", "debug: " };
+
+/* The console is a polled UART: a flood of lines (a hostile stream, a
+ * guest provoking warnings) would stall the main loop behind it. The ring
+ * keeps every line; the console shows a burst, then a steady rate, and
+ * says how many it left out. Errors always show. */
+static struct ratelimit console_rate = { .burst = 256, .per_sec = 100 };
+static uint64_t not_shown;
 
 CONFIG_KEY(key_loglevel, "loglevel", "info", "console log level: error, warn, info, debug");
 
@@ -57,8 +65,17 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		ring_put(*p);
 	ring_put('\n');
 	lines_total++;
-	if (level <= console_level) {
+	if (level <= console_level && level != LOG_ERR && !ratelimit_take(&console_rate, ns)) {
+		not_shown++;
+	} else if (level <= console_level) {
 		con_async_begin();
+		if (not_shown) {
+			char note[80];
+			fmt_snprintf(note, sizeof(note), "[... %lu log lines not shown: see 'log']\n",
+				     (unsigned long)not_shown);
+			con_puts(note);
+			not_shown = 0;
+		}
 		con_puts(line);
 		con_putc('\n');
 		con_async_end();

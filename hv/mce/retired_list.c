@@ -16,7 +16,10 @@ static char boot_status[128] = "not loaded";
 static char save_status[96] = "not saved since boot";
 static uint8_t record[RETIRED_RECORD_MAX];
 static uint64_t last_save_ns;
-static volatile bool saving;
+/* Set across every change to the list and its save: a #MC handler that
+ * comes meanwhile must neither save a half-shifted list (the next boot
+ * would reject the whole record) nor reenter the firmware. */
+static volatile bool busy;
 
 size_t retired_list_load(const struct boot_info *bi, uint64_t *addrs)
 {
@@ -50,9 +53,7 @@ static bool save(void)
 {
 	size_t len = retired_record_encode(list, count, record);
 	uint64_t t0 = time_ns();
-	saving = true;
 	int s = fw_set_variable(RETIRED_VAR, record, len);
-	saving = false;
 
 	last_save_ns = time_ns() - t0;
 	if (s != FW_OK) {
@@ -85,19 +86,25 @@ bool retired_list_add(uint64_t addr, enum retire_reason reason)
 			(unsigned long)addr);
 		return false;
 	}
+	busy = true;
 	memmove(&list[i + 1], &list[i], (count - i) * sizeof(list[0]));
 	list[i] = (struct retired_entry){ addr, (uint32_t)fw_time_unix(), (uint16_t)reason };
 	count++;
-	return save();
+	bool ok = save();
+	busy = false;
+	return ok;
 }
 
 bool retired_list_remove(uint64_t addr)
 {
 	for (size_t i = 0; i < count; i++) {
 		if (list[i].addr == (addr & ~0xfffull)) {
+			busy = true;
 			memmove(&list[i], &list[i + 1], (count - i - 1) * sizeof(list[0]));
 			count--;
-			return save();
+			bool ok = save();
+			busy = false;
+			return ok;
 		}
 	}
 	return false;
@@ -125,7 +132,7 @@ const char *retired_list_save_status(void)
 
 bool retired_list_saving(void)
 {
-	return saving;
+	return busy;
 }
 
 uint64_t retired_list_last_save_ns(void)

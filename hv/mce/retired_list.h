@@ -31,7 +31,8 @@ const char *retired_list_boot_status(void);
 const char *retired_list_save_status(void);
 /* How long the last save took (encode excluded: the firmware's SetVariable). */
 uint64_t retired_list_last_save_ns(void);
-/* True while a save is in the firmware: the #MC handler must not start one. */
+/* True while the list is being changed or saved: the #MC handler must not
+ * save it then (half-shifted, or the firmware in use). */
 bool retired_list_saving(void);
 
 #endif

@@ -5,7 +5,7 @@
 #include "hv/mm/mm.h"
 #include "hv/vm/vm.h"
 
-bool poison_guest_page(struct vm *vm, uint64_t gpa)
+static bool poison_page(struct vm *vm, uint64_t gpa, bool quiet)
 {
 	uint64_t pages = vm->mem.size / GMEM_PAGE;
 	uint64_t gfn = gpa / GMEM_PAGE;
@@ -37,9 +37,20 @@ bool poison_guest_page(struct vm *vm, uint64_t gpa)
 	if (!(vm->poisoned[gfn / 64] & (1ull << (gfn % 64)))) {
 		vm->poisoned[gfn / 64] |= 1ull << (gfn % 64);
 		vm->poisoned_pages++;
-		log_warn("vm %s: GPA 0x%lx poisoned", vm->name, (unsigned long)gpa);
+		if (!quiet)
+			log_warn("vm %s: GPA 0x%lx poisoned", vm->name, (unsigned long)gpa);
 	}
 	return true;
+}
+
+bool poison_guest_page(struct vm *vm, uint64_t gpa)
+{
+	return poison_page(vm, gpa, false);
+}
+
+bool poison_guest_page_quiet(struct vm *vm, uint64_t gpa)
+{
+	return poison_page(vm, gpa, true);
 }
 
 bool vm_page_poisoned(const struct vm *vm, uint64_t gpa)

@@ -14,6 +14,9 @@ struct vm;
 /* @return false when memory for the bookkeeping is short (the page is
  * unmapped anyway). */
 bool poison_guest_page(struct vm *vm, uint64_t gpa);
+/* The same without its log line: the caller logs many at once (a
+ * migration record of poisoned pages). */
+bool poison_guest_page_quiet(struct vm *vm, uint64_t gpa);
 bool vm_page_poisoned(const struct vm *vm, uint64_t gpa);
 void poison_release(struct vm *vm);
 
