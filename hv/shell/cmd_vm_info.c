@@ -105,9 +105,10 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 	show_registers(sh, vm);
 	show_exits(sh, vm);
 	sh_printf(sh, "lapic_timer_fired: %lu\nuart_tx_bytes: %lu\nports_unhandled: %lu\n"
-		      "mmio_emulated: %lu\n", (unsigned long)vm->lapic.timer_fired,
-		  (unsigned long)vm->uart.tx_bytes, (unsigned long)vm->ports_unhandled,
-		  (unsigned long)vm->mmio_emulated);
+		      "mmio_emulated: %lu\nexceptions_reflected: %lu\n",
+		  (unsigned long)vm->lapic.timer_fired, (unsigned long)vm->uart.tx_bytes,
+		  (unsigned long)vm->ports_unhandled, (unsigned long)vm->mmio_emulated,
+		  (unsigned long)vm->exceptions_reflected);
 	sh_printf(sh, "pit_irqs: %lu\nioapic_messages: %lu\npic_spurious: %lu\n"
 		      "vm_clock_ms: %lu\n", (unsigned long)vm->plat.pit.irq_edges,
 		  (unsigned long)vm->plat.ioapic.messages, (unsigned long)vm->plat.pic.spurious,

@@ -124,10 +124,13 @@ static int svm_vcpu_create(struct vcpu *v)
 	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
 			     SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			     SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_MONITOR | SVM_INTERCEPT_MWAIT |
-			     SVM_INTERCEPT_MWAIT_COND | SVM_INTERCEPT_XSETBV;
+			     SVM_INTERCEPT_MWAIT_COND | SVM_INTERCEPT_XSETBV | SVM_INTERCEPT_WBINVD;
 	/* The host must see its machine checks; the CPU then does not call
-	 * the host's handler itself (the exit handler does). */
-	c->intercept_exceptions = 1u << VEC_MC;
+	 * the host's handler itself (the exit handler does). #AC raised while
+	 * delivering #AC, and #DB while delivering #DB, loop inside the CPU
+	 * with no exit and no interrupt window (CVE-2015-5307, CVE-2015-8104):
+	 * intercepted, each turn of such a loop is an exit. */
+	c->intercept_exceptions = (1u << VEC_MC) | (1u << VEC_AC) | (1u << VEC_DB);
 	c->iopm_base_pa = iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;
 	/* Physical interrupts follow the host's IF while the guest runs. */

@@ -72,7 +72,20 @@ static void dec_npf(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 	e->mem.walk = (err >> 33) & 1;
 }
 
+/* An intercepted exception, before the CPU delivered it: for #DB the
+ * VMCB's DR6 already holds the cause. #AC always pushes an error code 0. */
+static void dec_exception(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
+{
+	(void)v;
+	e->kind = EXIT_EXCEPTION;
+	e->exc.vector = (uint8_t)(vmcb->control.exit_code - 0x40);
+	e->exc.has_error = e->exc.vector == VEC_AC;
+	e->exc.error = (uint32_t)vmcb->control.exit_info1;
+}
+
 static const struct svm_exit_desc exits[SLOTS] = {
+	[0x40 + VEC_DB] = { "excp-db", dec_exception, EXIT_EXCEPTION, 0 },
+	[0x40 + VEC_AC] = { "excp-ac", dec_exception, EXIT_EXCEPTION, 0 },
 	[0x40 + VEC_MC] = { "excp-mc", NULL, EXIT_MACHINE_CHECK, 0 },
 	[0x60] = { "intr", NULL, EXIT_EXTERNAL_INTERRUPT, 0 },
 	[0x61] = { "nmi", NULL, EXIT_EXTERNAL_INTERRUPT, 0 },

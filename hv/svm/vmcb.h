@@ -126,6 +126,7 @@ _Static_assert(offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 #define SVM_INTERCEPT_STGI (1u << 4)
 #define SVM_INTERCEPT_CLGI (1u << 5)
 #define SVM_INTERCEPT_SKINIT (1u << 6)
+#define SVM_INTERCEPT_WBINVD (1u << 9)
 #define SVM_INTERCEPT_MONITOR (1u << 10)
 #define SVM_INTERCEPT_MWAIT (1u << 11)
 #define SVM_INTERCEPT_MWAIT_COND (1u << 12)

@@ -95,6 +95,7 @@ enum exit_kind {
 	EXIT_DIRTY_LOG_FULL,      /* the CPU's own dirty log is full (Intel PML) */
 	EXIT_TRIPLE_FAULT,
 	EXIT_MACHINE_CHECK,       /* a host #MC arrived while the guest ran */
+	EXIT_EXCEPTION,           /* an intercepted guest exception (#AC, #DB) */
 	EXIT_INVALID_STATE,       /* VM entry refused the guest state */
 	EXIT_UNHANDLED,           /* an exit this hypervisor does not support */
 	EXIT_KIND_COUNT
@@ -119,6 +120,11 @@ struct vm_exit {
 			bool present;    /* the translation existed (a protection fault) */
 			bool walk;       /* during the guest's own page-table walk */
 		} mem;
+		struct {
+			uint8_t vector;
+			bool has_error;
+			uint32_t error;
+		} exc;
 	};
 };
 

@@ -81,6 +81,7 @@ struct vm {
 	uint64_t ports_unhandled;   /* accesses to ports no device claims */
 	uint64_t port_accesses[PORT_DEVICES_MAX]; /* by device, see ports.h */
 	uint64_t mmio_emulated;
+	uint64_t exceptions_reflected; /* intercepted #AC/#DB given back to the guest */
 	uint64_t uid;               /* identity that migrations keep */
 	bool migrating;             /* a migration owns its state: no resume/destroy */
 	bool paused_for_migration;  /* paused by the migration, not by the operator */

@@ -204,6 +204,25 @@ static enum exit_action on_machine_check(struct vcpu *v, const struct vm_exit *e
 	return EXIT_YIELD;
 }
 
+/* Intercepted only so that an exception raised while delivering itself
+ * cannot hold the CPU (see the backends): the guest gets it as the CPU
+ * would have delivered it. A #DB for a MOV DR under DR7.GD clears GD on
+ * delivery, and the intercept came first. */
+static enum exit_action on_exception(struct vcpu *v, const struct vm_exit *e)
+{
+	if (e->exc.vector == VEC_DB) {
+		struct vcpu_state s;
+		vcpu_ops->get_state(v, &s);
+		if ((s.dr6 & DR6_BD) && (s.dr7 & DR7_GD)) {
+			s.dr7 &= ~DR7_GD;
+			vcpu_ops->set_state(v, &s);
+		}
+	}
+	v->vm->exceptions_reflected++;
+	vcpu_queue_exception(v, e->exc.vector, e->exc.has_error, e->exc.error);
+	return EXIT_CONTINUE;
+}
+
 static enum exit_action on_invalid_state(struct vcpu *v, const struct vm_exit *e)
 {
 	vm_crash(v->vm, "invalid guest state: entry refused (exit %s, info 0x%lx) at RIP 0x%lx",
@@ -243,6 +262,7 @@ static const exit_handler_fn handlers[EXIT_KIND_COUNT] = {
 	[EXIT_DIRTY_LOG_FULL] = on_dirty_log_full,
 	[EXIT_TRIPLE_FAULT] = on_triple_fault,
 	[EXIT_MACHINE_CHECK] = on_machine_check,
+	[EXIT_EXCEPTION] = on_exception,
 	[EXIT_INVALID_STATE] = on_invalid_state,
 	[EXIT_UNHANDLED] = on_unhandled,
 };
@@ -267,6 +287,7 @@ const char *exit_kind_name(enum exit_kind k)
 		[EXIT_MWAIT] = "mwait", [EXIT_VIRT_INSN] = "virtualization-insn", [EXIT_RSM] = "rsm",
 		[EXIT_GETSEC] = "getsec", [EXIT_DIRTY_LOG_FULL] = "dirty-log-full",
 		[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_MACHINE_CHECK] = "machine-check",
+		[EXIT_EXCEPTION] = "exception",
 		[EXIT_INVALID_STATE] = "invalid-state", [EXIT_UNHANDLED] = "unhandled",
 	};
 

@@ -98,7 +98,9 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_EXIT_CONTROLS, c->exit);
 	vmwrite(VMCS_ENTRY_CONTROLS, c->entry);
 	/* Only #MC: the host must see its machine checks, not the guest. */
-	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_MC);
+	/* #AC raised while delivering #AC loops inside the CPU with no exit
+	 * (CVE-2015-5307): intercepted, each turn is an exit. */
+	vmwrite(VMCS_EXCEPTION_BITMAP, (1u << VEC_MC) | (1u << VEC_AC));
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);

@@ -52,6 +52,12 @@ static void dec_exception(struct vcpu *v, struct vm_exit *e)
 		e->kind = EXIT_EXTERNAL_INTERRUPT;
 	else if ((info & 0xff) == VEC_MC)
 		e->kind = EXIT_MACHINE_CHECK;
+	else if ((info & 0xff) == VEC_AC) {
+		e->kind = EXIT_EXCEPTION;
+		e->exc.vector = VEC_AC;
+		e->exc.has_error = true;
+		e->exc.error = (uint32_t)vmread(VMCS_EXIT_INTR_ERROR);
+	}
 }
 
 /* CR accesses touch state only the backend holds (read shadows, forced

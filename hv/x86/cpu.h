@@ -180,6 +180,9 @@ __attribute__((noreturn)) static inline void cpu_halt_forever(void)
 #define CR0_NW (1ull << 29)
 #define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
+#define DR6_BD (1ull << 13) /* #DB: a MOV DR under DR7.GD */
+#define DR7_GD (1ull << 13)
+#define CR4_PSE (1ull << 4)
 #define CR4_PAE (1ull << 5)
 #define CR4_MCE (1ull << 6)
 #define CR4_PGE (1ull << 7)
@@ -187,5 +190,7 @@ __attribute__((noreturn)) static inline void cpu_halt_forever(void)
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_VMXE (1ull << 13)
 #define CR4_OSXSAVE (1ull << 18)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
 
 #endif

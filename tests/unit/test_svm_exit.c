@@ -234,3 +234,21 @@ Test(svm_exit, slots_and_codes_round_trip)
 			cr_assert_eq(svm_exit_slot(code), slot, "slot 0x%x -> 0x%x", slot, code);
 	}
 }
+
+/* #AC and #DB are intercepted (exception loops): the vector, and #AC's
+ * error code from EXITINFO1 (APM 15.12: exception intercepts). */
+Test(svm_exit, ac_and_db_exceptions)
+{
+	struct vm_exit e = decode(0x40 + 17, 0, 0, 0);
+
+	cr_assert_eq(e.kind, EXIT_EXCEPTION);
+	cr_assert_eq(e.exc.vector, 17);
+	cr_assert(e.exc.has_error);
+	cr_assert_eq(e.exc.error, 0);
+	cr_assert_str_eq(svm_exit_name(0x51), "excp-ac");
+	e = decode(0x41, 0, 0, 0);
+	cr_assert_eq(e.kind, EXIT_EXCEPTION);
+	cr_assert_eq(e.exc.vector, 1);
+	cr_assert_not(e.exc.has_error);
+	cr_assert_str_eq(svm_exit_name(0x41), "excp-db");
+}
