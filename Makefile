@@ -84,7 +84,8 @@ HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
 	hv/svm/svm_exit.c hv/vmx/vmx_bits.c hv/vmx/vmx_exit.c \
 	hv/mce/retired_record.c hv/mce/mce_severity.c \
 	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c \
-	migrate/disk_stream.c migrate/vcpu_check.c $(STORE_HOST_SRCS) $(BLOCK_HOST_SRCS)
+	migrate/disk_stream.c migrate/vcpu_check.c migrate/mig_watchdog.c \
+	$(STORE_HOST_SRCS) $(BLOCK_HOST_SRCS)
 # HV_HOST_TEST: hardware accessors that tests replace (vmread, hv/vmx/vmcs.h).
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all -MMD -MP -DHV_HOST_TEST
@@ -107,6 +108,8 @@ $(BUILD)/efi/%.c.o: %.c | deps
 
 # Third-party code keeps its own warning level.
 $(LWIP_OBJS): EFI_CFLAGS := $(EFI_BASE_CFLAGS) -w
+# Built without dependency files: the port's headers are what changes.
+$(LWIP_OBJS): $(wildcard net/port/include/*.h net/port/include/arch/*.h)
 
 $(LWIP_SRCS): | deps
 	@test -f $@ || { echo "error: $@ missing: lwIP was not fetched (tools/bootstrap-deps.sh)"; \

@@ -5,13 +5,13 @@
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
+#include "migrate/mig_watchdog.h"
 #include "migrate/disk_rx.h"
 #include "migrate/disk_xfer.h"
 #include "migrate/mig_conn.h"
 #include "migrate/mig_listen.h"
 
 #define RECORDS_PER_POLL 64
-#define IDLE_TIMEOUT_NS (30 * NS_PER_SEC)
 #define CLOSE_TIMEOUT_NS (10 * NS_PER_SEC)
 
 static struct {
@@ -20,7 +20,8 @@ static struct {
 	struct mig_conn conn;
 	struct disk_rx rx;
 	bool active, have_header, offered, closing;
-	uint64_t closing_ns, last_rx_ns, last_bytes;
+	uint64_t closing_ns;
+	struct mig_watchdog wd;
 } X;
 
 const struct disk_xfer_status *disk_receive_status(void)
@@ -91,13 +92,15 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	mig_conn_attach(&X.conn, pcb);
 	X.active = true;
 	X.have_header = X.offered = X.closing = false;
-	X.closing_ns = X.last_bytes = 0;
+	X.closing_ns = 0;
 	memset(&X.rx, 0, sizeof(X.rx));
 	memset(&X.st, 0, sizeof(X.st));
 	X.st.phase = DX_RUNNING;
 	X.st.peer = ip;
 	X.st.port = X.listener.port;
-	X.st.start_ns = X.last_rx_ns = time_ns();
+	X.st.start_ns = time_ns();
+	mig_watchdog_phase(&X.wd, "the transfer's start (header, DISK_OFFER)", false,
+			   X.st.start_ns, 0, 0);
 	return ERR_OK;
 }
 
@@ -137,6 +140,8 @@ static void got_offer(const struct mig_record *r)
 	X.st.base_skipped = a.base != MIG_DISK_NO_BASE;
 	X.st.bytes_total = o.size;
 	mig_conn_stage(&X.conn, MIG_REC_DISK_ACCEPT, mig_disk_accept_encode(&a, mig_conn_body(&X.conn)));
+	mig_watchdog_phase(&X.wd, "the transfer", true, time_ns(), X.conn.bytes_in,
+			   X.conn.bytes_out);
 }
 
 static void got_end(const struct mig_record *r)
@@ -273,18 +278,16 @@ bool disk_receive_poll(void)
 		mig_conn_flush(&X.conn);
 	}
 	if (X.active && !X.closing) {
-		uint64_t now = time_ns();
-		if (X.conn.bytes_in != X.last_bytes) {
-			X.last_bytes = X.conn.bytes_in;
-			X.last_rx_ns = now;
-		}
+		struct mig_limits lim;
+		char why[160];
+		mig_limits_current(&lim);
 		X.st.wire_bytes = X.conn.bytes_in;
 		if (X.conn.failed) {
 			rx_fail("%s", X.conn.error);
-		} else if (now - X.last_rx_ns > IDLE_TIMEOUT_NS) {
+		} else if (mig_watchdog_check(&X.wd, &lim, time_ns(), X.conn.bytes_in,
+					      X.conn.bytes_out, why, sizeof(why))) {
 			X.conn.failed = true;
-			rx_fail("nothing from the source for %u s",
-				(unsigned)(IDLE_TIMEOUT_NS / NS_PER_SEC));
+			rx_fail("%s", why);
 		}
 	}
 	return X.active;

@@ -83,6 +83,16 @@ static void hook(struct mig_conn *c, struct tcp_pcb *pcb)
 	tcp_recv(pcb, on_recv);
 	tcp_sent(pcb, on_sent);
 	tcp_nagle_disable(pcb);
+	/* Never the connection lwIP recycles when a flood exhausts its PCBs. */
+	tcp_setprio(pcb, TCP_PRIO_MAX);
+	/* A peer that vanished (link cut, crash) is noticed even when this
+	 * side has nothing to send: probes after 4 s of silence, one a second,
+	 * and the connection errs after 5 unanswered, within the source's own
+	 * 10 s stall bound. */
+	ip_set_option(pcb, SOF_KEEPALIVE);
+	pcb->keep_idle = 4000;
+	pcb->keep_intvl = 1000;
+	pcb->keep_cnt = 5;
 }
 
 bool mig_conn_init(struct mig_conn *c, size_t in_cap)

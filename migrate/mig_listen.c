@@ -4,6 +4,7 @@
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "migrate/stream.h"
+#include "net/net.h"
 
 bool mig_listener_admits(const struct mig_listener *l, uint32_t ip)
 {
@@ -11,6 +12,11 @@ bool mig_listener_admits(const struct mig_listener *l, uint32_t ip)
 		if (l->peers[i] == ip)
 			return true;
 	return false;
+}
+
+static bool admits_peer(const void *ctx, uint32_t ip)
+{
+	return mig_listener_admits(ctx, ip);
 }
 
 uint32_t mig_remote_ip(const struct tcp_pcb *pcb)
@@ -55,6 +61,11 @@ int mig_listen(struct mig_listener *l, uint16_t port, const uint32_t *peers, siz
 		fmt_snprintf(err, errlen, "out of memory for a listener");
 		return -1;
 	}
+	if (!net_syn_filter_set(lp, admits_peer, l)) {
+		tcp_close(lp);
+		fmt_snprintf(err, errlen, "too many filtered listeners");
+		return -1;
+	}
 	tcp_accept(lp, on_accept);
 	l->pcb = lp;
 	l->port = port;
@@ -66,6 +77,7 @@ int mig_listen(struct mig_listener *l, uint16_t port, const uint32_t *peers, siz
 void mig_unlisten(struct mig_listener *l)
 {
 	if (l->pcb) {
+		net_syn_filter_set(l->pcb, NULL, NULL);
 		tcp_accept(l->pcb, NULL);
 		tcp_close(l->pcb);
 		l->pcb = NULL;

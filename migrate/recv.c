@@ -14,13 +14,13 @@
 #include "migrate/mig_conn.h"
 #include "migrate/mig_internal.h"
 #include "migrate/mig_listen.h"
+#include "migrate/mig_watchdog.h"
 #include "migrate/migrate.h"
 #include "migrate/recv_disks.h"
 #include "migrate/vm_state.h"
 #include "hv/lib/wire.h"
 
 #define RECORDS_PER_POLL 64
-#define IDLE_TIMEOUT_NS (30 * NS_PER_SEC) /* nothing from the source */
 #define CLOSE_TIMEOUT_NS (10 * NS_PER_SEC)
 
 enum { HAVE_VCPU = 1, HAVE_LAPIC = 2, HAVE_UART = 4, HAVE_PLATFORM = 8, HAVE_MODULES = 16 };
@@ -39,7 +39,7 @@ static struct receiver {
 	uint64_t *written;        /* pages the stream wrote: others are still zero */
 	struct mig_vm_state state;
 	unsigned have;
-	uint64_t last_rx_ns, last_bytes;
+	struct mig_watchdog wd;
 	uint64_t vm_uid;          /* from the stream header: the VM keeps it */
 	struct recv_disks disks;
 } R;
@@ -124,8 +124,9 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	R.st.phase = MIG_RECEIVING;
 	R.st.peer = ip;
 	R.st.port = R.listener.port;
-	R.st.start_ns = R.last_rx_ns = time_ns();
-	R.last_bytes = 0;
+	R.st.start_ns = time_ns();
+	mig_watchdog_phase(&R.wd, "the stream's start (header, VM_CONFIG)", false, R.st.start_ns,
+			   0, 0);
 	return ERR_OK;
 }
 
@@ -208,6 +209,8 @@ static void got_config(const struct mig_record *r)
 		return;
 	}
 	R.vm->uid = R.vm_uid;
+	mig_watchdog_phase(&R.wd, "the transfer", true, time_ns(), R.conn.bytes_in,
+			   R.conn.bytes_out);
 	R.st.pages_total = c.mem_bytes / MIG_PAGE_SIZE;
 	R.written = kzalloc((R.st.pages_total + 63) / 64 * 8);
 	if (!R.written)
@@ -293,6 +296,8 @@ static void got_end(void)
 	}
 	R.ended = true;
 	R.st.phase = MIG_AWAIT_GO;
+	mig_watchdog_phase(&R.wd, "the wait for GO", false, time_ns(), R.conn.bytes_in,
+			   R.conn.bytes_out);
 	mig_conn_stage(&R.conn, MIG_REC_READY, 0);
 }
 
@@ -440,19 +445,17 @@ bool migrate_recv_poll(void)
 		mig_conn_flush(&R.conn);
 	}
 	if (R.active && !R.closing) {
-		uint64_t now = time_ns();
-		if (R.conn.bytes_in != R.last_bytes) {
-			R.last_bytes = R.conn.bytes_in;
-			R.last_rx_ns = now;
-		}
+		struct mig_limits lim;
+		char why[160];
+		mig_limits_current(&lim);
 		R.st.bytes = R.conn.bytes_in;
 		recv_disks_status(&R.disks, &R.st.disk);
-		if (R.conn.failed)
+		if (R.conn.failed) {
 			recv_fail("%s", R.conn.error);
-		else if (now - R.last_rx_ns > IDLE_TIMEOUT_NS) {
-			R.conn.failed = true; /* nobody there to read a REJECT */
-			recv_fail("nothing from the source for %u s",
-				  (unsigned)(IDLE_TIMEOUT_NS / NS_PER_SEC));
+		} else if (mig_watchdog_check(&R.wd, &lim, time_ns(), R.conn.bytes_in,
+					      R.conn.bytes_out, why, sizeof(why))) {
+			R.conn.failed = true; /* a peer this slow does not read a REJECT */
+			recv_fail("%s", why);
 		}
 	}
 	return R.active;

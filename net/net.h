@@ -31,6 +31,31 @@ struct net_settings {
 
 /* Probes NICs, starts lwIP, configures eth0 from the settings this module
  * declares (ip=ADDR/PREFIX, gw=ADDR, dhcp=1) and registers its poller. */
+/* lwIP's heap use against its cap (net/port/sys_arch.c). */
+struct net_heap_stats {
+	size_t bytes, peak, max;
+	uint64_t refused; /* allocations refused at the cap or by kmalloc */
+};
+const struct net_heap_stats *net_heap_stats(void);
+
+/* lwIP's fixed pools: used, size and refused allocations of the pool
+ * named 'name' (as lwIP names them: "TCP_PCB", "TCP_SEG", ...). */
+struct net_pool_stats {
+	const char *name;
+	unsigned used, avail;
+	uint64_t refused;
+};
+size_t net_pool_count(void);
+bool net_pool_stats(size_t i, struct net_pool_stats *out);
+
+/* Segments from sources 'admits' refuses are dropped at 'listener' before
+ * lwIP spends anything on them; admits == NULL removes the filter (do so
+ * before closing the listener). False when every slot is taken. */
+struct tcp_pcb;
+bool net_syn_filter_set(const struct tcp_pcb *listener,
+			bool (*admits)(const void *ctx, uint32_t ip), const void *ctx);
+uint64_t net_syn_filtered(void); /* segments dropped so */
+
 void net_init(const struct net_settings *s);
 
 /* Moves frames and runs lwIP's timers; true if anything happened (the main

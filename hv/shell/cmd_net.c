@@ -237,6 +237,23 @@ static int net_perf_cmd(struct shell *sh, int argc, char **argv)
 	return sh_error(sh, "unknown 'net perf %.16s' (listen, send, raw)", argv[2]);
 }
 
+/* What lwIP holds: its heap against the cap, and each fixed pool as
+ * 'pool.NAME: used/size refused=N'. */
+static int net_mem_cmd(struct shell *sh)
+{
+	const struct net_heap_stats *h = net_heap_stats();
+	struct net_pool_stats p;
+
+	sh_printf(sh, "heap_bytes: %zu\nheap_peak: %zu\nheap_max: %zu\nheap_refused: %lu\n"
+		      "syn_filtered: %lu\n", h->bytes, h->peak, h->max, (unsigned long)h->refused,
+		  (unsigned long)net_syn_filtered());
+	for (size_t i = 0; i < net_pool_count(); i++)
+		if (net_pool_stats(i, &p))
+			sh_printf(sh, "pool.%s: %u/%u refused=%lu\n", p.name, p.used, p.avail,
+				  (unsigned long)p.refused);
+	return SHELL_OK;
+}
+
 int cmd_net(struct shell *sh, int argc, char **argv)
 {
 	if (argc == 1) {
@@ -246,6 +263,8 @@ int cmd_net(struct shell *sh, int argc, char **argv)
 			show_if(sh, net_if_at(i));
 		return SHELL_OK;
 	}
+	if (argc == 2 && !strcmp(argv[1], "mem"))
+		return net_mem_cmd(sh);
 	if (!strcmp(argv[1], "ip"))
 		return net_ip_cmd(sh, argc, argv);
 	if (!strcmp(argv[1], "dhcp"))

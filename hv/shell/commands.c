@@ -25,9 +25,9 @@ const struct shell_cmd hv_commands[] = {
 				   "stats NAME | stop NAME",
 	  .help = "track the pages a VM writes (the second-level tables' dirty log)",
 	  .run = cmd_dirty, .min_args = 2, .max_args = 4 },
-	{ .name = "net", .args = "[IF] | ip ADDR/PREFIX [GATEWAY] [IF] | dhcp [IF] | "
+	{ .name = "net", .args = "[IF] | mem | ip ADDR/PREFIX [GATEWAY] [IF] | dhcp [IF] | "
 				 "perf [listen [PORT] | send ADDR [SECONDS] [port=P] | raw [SECONDS] [IF]]",
-	  .help = "network interfaces: addresses, counters, DHCP, throughput tests",
+	  .help = "network interfaces: addresses, counters, DHCP, lwIP memory, throughput tests",
 	  .run = cmd_net, .max_args = 6 },
 	{ .name = "ping", .args = "ADDR [COUNT] [interval=MS]",
 	  .help = "ICMP echo from the hypervisor's own stack",

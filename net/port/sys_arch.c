@@ -12,27 +12,62 @@
 #include "hv/x86/cpu.h"
 #include "lwip/arch.h"
 #include "lwip/sys.h"
+#include "net/net.h"
 
 u32_t sys_now(void)
 {
 	return (u32_t)(time_ns() / NS_PER_MS);
 }
 
+/* lwIP's heap (pbufs: frames received, data queued to send) is capped:
+ * TCP windows bound what a peer can make it hold, but not what every peer
+ * together can. Each block carries its size in front (16 bytes keep the
+ * payload 16-byte aligned for DMA). */
+#define NET_HEAP_MAX (48u << 20)
+#define BLOCK_HEADER 16
+
+static struct net_heap_stats heap = { .max = NET_HEAP_MAX };
+
+const struct net_heap_stats *net_heap_stats(void)
+{
+	return &heap;
+}
+
 void *lwip_port_malloc(size_t size)
 {
-	return kmalloc(size);
+	if (size > heap.max - heap.bytes) {
+		heap.refused++;
+		return NULL;
+	}
+	uint8_t *block = kmalloc(size + BLOCK_HEADER);
+	if (!block) {
+		heap.refused++;
+		return NULL;
+	}
+	*(size_t *)block = size;
+	heap.bytes += size;
+	if (heap.bytes > heap.peak)
+		heap.peak = heap.bytes;
+	return block + BLOCK_HEADER;
 }
 
 void *lwip_port_calloc(size_t count, size_t size)
 {
 	if (size && count > SIZE_MAX / size)
 		return NULL;
-	return kzalloc(count * size);
+	void *p = lwip_port_malloc(count * size);
+	if (p)
+		memset(p, 0, count * size);
+	return p;
 }
 
 void lwip_port_free(void *p)
 {
-	kfree(p);
+	if (!p)
+		return;
+	uint8_t *block = (uint8_t *)p - BLOCK_HEADER;
+	heap.bytes -= *(size_t *)block;
+	kfree(block);
 }
 
 /* Seeds port numbers, TCP sequence numbers and DHCP transaction IDs: the

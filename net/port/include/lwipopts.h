@@ -10,12 +10,13 @@
 #define LWIP_NETCONN 0
 #define LWIP_ALTCP 0
 
-/* Every lwIP object, pbufs included, comes from kmalloc: pools sized at
- * build time would either waste the hypervisor's memory or cap a transfer.
- * kmalloc memory is physically contiguous (identity map), so pbuf payloads
- * can be handed to NICs for DMA as they are. */
+/* Buffers (pbufs, lwIP's heap) come from kmalloc, physically contiguous
+ * (identity map), so payloads go to NICs for DMA as they are; the port caps
+ * their total (sys_arch.c). Every other lwIP object comes from a fixed pool:
+ * what the network can make lwIP allocate (a SYN flood: one PCB per SYN) is
+ * bounded and never taken from the pages guests and migrations need. */
 #define MEM_LIBC_MALLOC 1
-#define MEMP_MEM_MALLOC 1
+#define MEMP_MEM_MALLOC 0
 #define MEM_ALIGNMENT 8
 #define mem_clib_malloc lwip_port_malloc
 #define mem_clib_free lwip_port_free
@@ -56,8 +57,30 @@
 #define TCP_QUEUE_OOSEQ 1
 #define TCP_OVERSIZE TCP_MSS
 #define LWIP_TCP_KEEPALIVE 1
+#define LWIP_HOOK_FILENAME "net_hooks.h"
+
+/* The pools. Each SYN that reaches a listener takes a PCB until the
+ * handshake completes or lwIP gives up on it (20 s): a flood would hold all
+ * of them. So segments from non-peers never reach the migration and disk
+ * listeners, and listeners open to anyone (net perf) get new PCBs only
+ * while 4 remain for those (net/syn_filter.c). Established transfers run at
+ * TCP_PRIO_MAX, so lwIP never recycles them for a newcomer. No listen
+ * backlog (TCP_LISTEN_BACKLOG): the filter is the admission control. */
 #define MEMP_NUM_TCP_PCB 16
-#define PBUF_POOL_SIZE 512
+#define MEMP_NUM_TCP_PCB_LISTEN 8
+#define MEMP_NUM_UDP_PCB 8
+#define MEMP_NUM_RAW_PCB 4
+#define MEMP_NUM_TCP_SEG (3 * TCP_SND_QUEUELEN) /* sending plus out-of-order */
+#define MEMP_NUM_PBUF 64
+#define MEMP_NUM_REASSDATA 4
+#define IP_REASS_MAX_PBUFS 48
+#define MEMP_NUM_FRAG_PBUF 32
+#define MEMP_NUM_ARP_QUEUE 32
+#define ARP_TABLE_SIZE 32
+#define PBUF_POOL_SIZE 8 /* unused: receive buffers are PBUF_RAM (netif_nic.c) */
+/* lwIP's TCP sanity check sizes the window against PBUF_POOL, which this
+ * port does not receive into. */
+#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
 #define PBUF_POOL_BUFSIZE 1536
 
 #define LWIP_CHKSUM_ALGORITHM 3
