@@ -25,7 +25,9 @@ static void on_err(void *arg, err_t err)
 		return; /* detached before lwIP gave up the pcb */
 	c->pcb = NULL; /* lwIP freed it */
 	fail(c, err == ERR_RST ? "connection reset by the peer"
-			       : err == ERR_ABRT ? "connection aborted"
+			       /* lwIP aborts when keepalive probes or retransmissions
+				* go unanswered (our own aborts detach first) */
+			       : err == ERR_ABRT ? "the peer stopped answering (connection aborted)"
 						 : "connection lost");
 }
 

@@ -246,7 +246,9 @@ def test_a_source_killed_leaves_a_fragment_until_it_expires_or_is_dropped(boot, 
     wait_bytes(cb, "disk status", "incoming_bytes_sent", 16 * MIB)
     a.kill()
     st = wait_field(cb, "disk status", "incoming_phase", "failed", timeout=60)
-    assert "nothing from the source" in st.fields()["incoming_reason"]
+    # Keepalive (~9 s) or the rate watchdog (20 s) notices, whichever first.
+    why = st.fields()["incoming_reason"]
+    assert "stopped answering" in why or "nothing from the peer" in why, why
     frags = fragments(cb)
     assert len(frags) == 1 and frags[0]["disk"] == "big", frags
     # Dropped by hand ...
