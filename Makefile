@@ -173,7 +173,7 @@ $(BUILD)/esp.img: $(BUILD)/hv.efi
 
 # ---- test guests: 32-bit multiboot kernels, built into hv.efi ------------
 
-GUESTS := hello counter memtouch escape bench chaos blktest trapstorm
+GUESTS := hello counter memtouch escape bench chaos blktest trapstorm strio
 GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-builtin -mno-sse -mno-mmx -O2 -g -std=gnu11 -I. -Itests/guests $(WARNINGS) \
 	-Wno-missing-prototypes

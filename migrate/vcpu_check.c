@@ -23,7 +23,6 @@
 #define EFER_LMA (1ull << 10)
 #define EFER_KNOWN 0xd01ull /* SCE LME LMA NXE */
 #define RFLAGS_FIXED1 (1ull << 1)
-#define RFLAGS_VM (1ull << 17)
 /* Reserved: 3, 5, 15, 22-63. */
 #define RFLAGS_RESERVED (0xffffffffffc08028ull)
 

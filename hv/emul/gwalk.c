@@ -1,108 +1,139 @@
 #include "hv/emul/gwalk.h"
 
-#define CR0_PG (1ull << 31)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define EFER_LMA (1ull << 10)
-#define PTE_P 1ull
-#define PTE_PS (1ull << 7)
-#define ADDR_MASK 0x000ffffffffff000ull
+#include "hv/emul/gwalk_check.h"
+#include "hv/x86/cpu.h"
+#include "hv/x86/msr.h"
+#include "hv/x86/trap.h"
 
-static bool entry64(const struct gwalk *w, uint64_t table, unsigned idx, uint64_t *e)
+#define ADDR_MASK 0x000ffffffffff000ull /* bits 51:12 of a 64-bit entry */
+#define ADDR_MASK32 0xfffff000u
+
+static enum gwalk_status page_fault(const struct gwalk *w, uint64_t la, unsigned access,
+				    uint32_t why, struct emul_fault *f)
 {
-	return w->read(w->ctx, (table & ADDR_MASK) + idx * 8, e, 8);
+	*f = (struct emul_fault){ VEC_PF, true, gwalk_error_code(w, access) | why, la };
+	return GWALK_FAULT;
 }
 
-static enum gwalk_result walk_long(const struct gwalk *w, uint64_t la, uint64_t *gpa)
+/* The walk reached the page: the rights gathered on the way decide. */
+static enum gwalk_status check_rights(const struct gwalk *w, uint64_t la, unsigned access,
+				      struct gwalk_rights r, struct emul_fault *f)
 {
-	uint64_t table = w->cr3;
-
-	for (int level = 3; level >= 0; level--) {
-		uint64_t e;
-		if (!entry64(w, table, (unsigned)(la >> (12 + 9 * level)) & 511, &e))
-			return GWALK_BAD_TABLE;
-		if (!(e & PTE_P))
-			return GWALK_NOT_PRESENT;
-		if (level == 0 || (level <= 2 && (e & PTE_PS))) {
-			uint64_t size = 1ull << (12 + 9 * level);
-			*gpa = (e & ADDR_MASK & ~(size - 1)) | (la & (size - 1));
-			return GWALK_OK;
-		}
-		table = e;
-	}
-	return GWALK_BAD_TABLE;
-}
-
-static enum gwalk_result walk_pae(const struct gwalk *w, uint64_t la, uint64_t *gpa)
-{
-	uint64_t pdpte;
-
-	if (!w->read(w->ctx, (w->cr3 & 0xffffffe0ull) + ((la >> 30) & 3) * 8, &pdpte, 8))
-		return GWALK_BAD_TABLE;
-	if (!(pdpte & PTE_P))
-		return GWALK_NOT_PRESENT;
-	uint64_t table = pdpte;
-	for (int level = 1; level >= 0; level--) {
-		uint64_t e;
-		if (!entry64(w, table, (unsigned)(la >> (12 + 9 * level)) & 511, &e))
-			return GWALK_BAD_TABLE;
-		if (!(e & PTE_P))
-			return GWALK_NOT_PRESENT;
-		if (level == 0 || (e & PTE_PS)) {
-			uint64_t size = 1ull << (12 + 9 * level);
-			*gpa = (e & ADDR_MASK & ~(size - 1)) | (la & (size - 1));
-			return GWALK_OK;
-		}
-		table = e;
-	}
-	return GWALK_BAD_TABLE;
-}
-
-static enum gwalk_result walk_32(const struct gwalk *w, uint32_t la, uint64_t *gpa)
-{
-	uint32_t pde, pte;
-
-	if (!w->read(w->ctx, (w->cr3 & 0xfffff000u) + (la >> 22) * 4, &pde, 4))
-		return GWALK_BAD_TABLE;
-	if (!(pde & PTE_P))
-		return GWALK_NOT_PRESENT;
-	if ((pde & PTE_PS) && (w->cr4 & CR4_PSE)) {
-		/* 4 MiB page; bits 20:13 extend the address beyond 4 GiB (PSE-36). */
-		uint64_t base = (pde & 0xffc00000u) | ((uint64_t)((pde >> 13) & 0xff) << 32);
-		*gpa = base | (la & 0x3fffff);
-		return GWALK_OK;
-	}
-	if (!w->read(w->ctx, (pde & 0xfffff000u) + ((la >> 12) & 1023) * 4, &pte, 4))
-		return GWALK_BAD_TABLE;
-	if (!(pte & PTE_P))
-		return GWALK_NOT_PRESENT;
-	*gpa = (pte & 0xfffff000u) | (la & 0xfff);
+	if (!gwalk_allowed(w, access, r))
+		return page_fault(w, la, access, PF_ERR_P, f);
 	return GWALK_OK;
 }
 
-enum gwalk_result gwalk_translate(const struct gwalk *w, uint64_t la, uint64_t *gpa)
+/* PAE and 4-level paging: 64-bit entries, 9 index bits a level. Under PAE
+ * the top level is the four PDPTEs CR3 points to (32-byte aligned). */
+static enum gwalk_status walk64(const struct gwalk *w, uint64_t la, unsigned access,
+				struct gwalk_xlat *x, struct emul_fault *f)
 {
+	bool pae = !(w->efer & EFER_LMA);
+	uint64_t table = pae ? (w->cr3 & 0xffffffe0ull) : (w->cr3 & ADDR_MASK);
+	struct gwalk_rights r = { true, true, false };
+
+	for (int level = pae ? 2 : 3; level >= 0; level--) {
+		unsigned shift = 12 + 9 * (unsigned)level;
+		uint64_t index = pae && level == 2 ? (la >> 30) & 3 : (la >> shift) & 511;
+		uint64_t at = table + index * 8, e;
+		if (!w->read(w->ctx, at, &e, 8))
+			return GWALK_BAD_TABLE;
+		if (!(e & PTE_P))
+			return page_fault(w, la, access, 0, f);
+		if (e & gwalk_reserved64(w, pae, level, e))
+			return page_fault(w, la, access, PF_ERR_P | PF_ERR_RSVD, f);
+		table = e & ADDR_MASK;
+		if (pae && level == 2)
+			continue; /* no rights, and the CPU sets no accessed flag there */
+		x->entry_gpa[x->entries++] = at;
+		gwalk_rights_add(&r, e);
+		if (level == 0 || (e & PTE_PS)) {
+			uint64_t size = 1ull << shift;
+			x->gpa = (e & ADDR_MASK & ~(size - 1)) | (la & (size - 1));
+			return check_rights(w, la, access, r, f);
+		}
+	}
+	return GWALK_BAD_TABLE; /* not reached: level 0 always maps */
+}
+
+/* 32-bit paging: 32-bit entries, 10 index bits a level, 4 MiB pages with
+ * CR4.PSE (bit 7 is ignored without it). */
+static enum gwalk_status walk32(const struct gwalk *w, uint32_t la, unsigned access,
+				struct gwalk_xlat *x, struct emul_fault *f)
+{
+	struct gwalk_rights r = { true, true, false };
+	uint64_t at = (w->cr3 & ADDR_MASK32) + (la >> 22) * 4;
+	uint32_t pde, pte;
+
+	x->entry_size = 4;
+	if (!w->read(w->ctx, at, &pde, 4))
+		return GWALK_BAD_TABLE;
+	if (!(pde & PTE_P))
+		return page_fault(w, la, access, 0, f);
+	x->entry_gpa[x->entries++] = at;
+	gwalk_rights_add(&r, pde);
+	if ((pde & PTE_PS) && (w->cr4 & CR4_PSE)) {
+		if (pde & gwalk_reserved_4m(w))
+			return page_fault(w, la, access, PF_ERR_P | PF_ERR_RSVD, f);
+		uint64_t base = (pde & 0xffc00000u) | ((uint64_t)((pde >> 13) & 0xff) << 32);
+		x->gpa = base | (la & 0x3fffff);
+		return check_rights(w, la, access, r, f);
+	}
+	at = (pde & ADDR_MASK32) + ((la >> 12) & 1023) * 4;
+	if (!w->read(w->ctx, at, &pte, 4))
+		return GWALK_BAD_TABLE;
+	if (!(pte & PTE_P))
+		return page_fault(w, la, access, 0, f);
+	x->entry_gpa[x->entries++] = at;
+	gwalk_rights_add(&r, pte);
+	x->gpa = (pte & ADDR_MASK32) | (la & 0xfff);
+	return check_rights(w, la, access, r, f);
+}
+
+enum gwalk_status gwalk_translate(const struct gwalk *w, uint64_t la, unsigned access,
+				  struct gwalk_xlat *x, struct emul_fault *fault)
+{
+	*x = (struct gwalk_xlat){ .entry_size = 8 };
 	if (!(w->cr0 & CR0_PG)) {
-		*gpa = la & 0xffffffffull;
+		x->gpa = la & 0xffffffffull;
 		return GWALK_OK;
 	}
 	if (w->efer & EFER_LMA)
-		return walk_long(w, la, gpa);
+		return walk64(w, la, access, x, fault);
 	if (w->cr4 & CR4_PAE)
-		return walk_pae(w, la & 0xffffffffull, gpa);
-	return walk_32(w, (uint32_t)la, gpa);
+		return walk64(w, la & 0xffffffffull, access, x, fault);
+	return walk32(w, (uint32_t)la, access, x, fault);
 }
 
-bool gwalk_read(const struct gwalk *w, uint64_t la, void *buf, size_t len)
+void gwalk_set_ad(const struct gwalk *w, const struct gwalk_xlat *x, unsigned access)
+{
+	if (!w->write)
+		return;
+	for (unsigned i = 0; i < x->entries; i++) {
+		uint64_t e = 0, set = PTE_A;
+		if (i + 1 == x->entries && (access & GWALK_WRITE))
+			set |= PTE_D;
+		/* Read again: only the flags change, never what the guest wrote. */
+		if (!w->read(w->ctx, x->entry_gpa[i], &e, x->entry_size) || (e & set) == set)
+			continue;
+		e |= set;
+		w->write(w->ctx, x->entry_gpa[i], &e, x->entry_size);
+	}
+}
+
+bool gwalk_read(const struct gwalk *w, uint64_t la, unsigned access, void *buf, size_t len)
 {
 	uint8_t *out = buf;
 
 	while (len) {
-		uint64_t gpa;
+		struct gwalk_xlat x;
+		struct emul_fault f;
 		size_t n = 4096 - (size_t)(la & 0xfff);
 		if (n > len)
 			n = len;
-		if (gwalk_translate(w, la, &gpa) != GWALK_OK || !w->read(w->ctx, gpa, out, n))
+		if (gwalk_translate(w, la, access, &x, &f) != GWALK_OK ||
+		    !w->read(w->ctx, x.gpa, out, n))
 			return false;
 		out += n;
 		la += n;

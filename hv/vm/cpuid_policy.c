@@ -27,6 +27,9 @@
 /* 0x80000001 EDX: FFXSR would make EFER.FFXSR writable, which the EFER
  * policy does not offer. */
 #define E1_EDX_DROP (1u << 25)
+#define E1_EDX_PAGE1GB (1u << 26)
+/* What a CPU without leaf 0x80000008 has (Intel SDM vol. 3 §4.1.4). */
+#define DEFAULT_MAXPHYADDR 36
 /* 0x80000008 EBX: CLZERO, RstrFpErrPtrs, WBNOINVD; none of the speculation
  * controls (their MSRs are not offered) or counters with MSRs behind them. */
 #define E7_EDX_INVARIANT_TSC (1u << 8)
@@ -114,6 +117,20 @@ struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint
 		r = (struct cpuid_regs){ 0, 0, 0, 0 }; /* power, perfmon, topology... */
 	}
 	return r;
+}
+
+unsigned cpuid_guest_maxphyaddr(const struct cpuid_host *host)
+{
+	if (cpuid_guest(host, 0x80000000u, 0, 0).eax < 0x80000008u)
+		return DEFAULT_MAXPHYADDR;
+	unsigned bits = cpuid_guest(host, 0x80000008u, 0, 0).eax & 0xff;
+	return bits ? bits : DEFAULT_MAXPHYADDR;
+}
+
+bool cpuid_guest_gbpages(const struct cpuid_host *host)
+{
+	return cpuid_guest(host, 0x80000000u, 0, 0).eax >= 0x80000001u &&
+	       (cpuid_guest(host, 0x80000001u, 0, 0).edx & E1_EDX_PAGE1GB);
 }
 
 static struct cpuid_regs ask_cpu(const struct cpuid_host *host, uint32_t leaf, uint32_t sub)

@@ -5,6 +5,7 @@
 #ifndef HV_VM_CPUID_POLICY_H
 #define HV_VM_CPUID_POLICY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv/x86/cpu.h"
@@ -31,6 +32,12 @@ struct cpuid_host {
  * Leaf 0x40000001: EAX TSC kHz, EBX local APIC timer kHz. */
 struct cpuid_regs cpuid_guest(const struct cpuid_host *host, uint32_t leaf, uint32_t subleaf,
 			      uint32_t apic_id);
+
+/* The physical-address width the guest is shown (leaf 0x80000008 EAX 7:0;
+ * 36 without it). */
+unsigned cpuid_guest_maxphyaddr(const struct cpuid_host *host);
+/* Whether the guest is offered 1 GiB pages (leaf 0x80000001 EDX 26). */
+bool cpuid_guest_gbpages(const struct cpuid_host *host);
 
 /* The vendor the guest is shown (leaf 0): vendor-specific MSRs follow it. */
 enum cpu_vendor cpuid_guest_vendor(const struct cpuid_host *host);

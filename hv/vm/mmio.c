@@ -3,23 +3,9 @@
 #include "hv/emul/decode.h"
 #include "hv/emul/gwalk.h"
 #include "hv/vm/platform.h"
-#include "hv/vm/poison.h"
-#include "hv/vm/ports.h"
+#include "hv/vm/vcpu_walk.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
-#include "hv/x86/trap.h"
-
-#define STRING_IO_MAX_PER_EXIT 4096 /* REP iterations before re-entering */
-
-static bool read_guest(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-	return gmem_read(&((struct vm *)ctx)->mem, gpa, buf, len);
-}
-
-static void walker(struct vcpu *v, const struct vcpu_state *s, struct gwalk *w)
-{
-	*w = (struct gwalk){ s->cr0, s->cr3, s->cr4, s->efer, read_guest, v->vm };
-}
 
 static int code_mode(const struct vcpu_state *s)
 {
@@ -65,11 +51,11 @@ enum exit_action emulate_mmio(struct vcpu *v, const struct vm_exit *e)
 	struct mmio_insn in;
 
 	vcpu_ops->get_state(v, &s);
-	walker(v, &s, &w);
+	vcpu_walker(v, &s, &w);
 	uint64_t rip = code_mode(&s) == 64 ? v->regs.rip : s.seg[SEG_CS].base + (uint32_t)v->regs.rip;
 	size_t avail = sizeof(code);
 	/* Fetch what lies on mapped pages; a short read shows as truncation. */
-	while (avail && !gwalk_read(&w, rip, code, avail))
+	while (avail && !gwalk_read(&w, rip, GWALK_FETCH, code, avail))
 		avail--;
 	enum decode_result d = avail ? decode_mmio(code, avail, code_mode(&s), &in) :
 				       DECODE_TRUNCATED;
@@ -89,64 +75,5 @@ enum exit_action emulate_mmio(struct vcpu *v, const struct vm_exit *e)
 	}
 	vm->mmio_emulated++;
 	v->regs.rip += in.len;
-	return EXIT_CONTINUE;
-}
-
-/* Linear address of the string operand: DS (or an override) :rSI for OUTS,
- * ES:rDI for INS. */
-static uint64_t string_address(const struct vcpu_state *s, const struct vm_exit *e,
-			       uint64_t index)
-{
-	uint64_t amask = e->io.addr_size == 8 ? ~0ull : mask_of(e->io.addr_size);
-	unsigned seg = e->io.in ? SEG_ES : e->io.segment;
-
-	if ((s->efer & EFER_LMA) && (s->seg[SEG_CS].attr & SEG_ATTR_L))
-		return (seg == SEG_FS || seg == SEG_GS ? s->seg[seg].base : 0) + (index & amask);
-	return (s->seg[seg].base + (index & amask)) & 0xffffffffull;
-}
-
-enum exit_action emulate_string_io(struct vcpu *v, const struct vm_exit *e)
-{
-	struct vm *vm = v->vm;
-	struct vcpu_state s;
-	struct gwalk w;
-	uint64_t amask = e->io.addr_size == 8 ? ~0ull : mask_of(e->io.addr_size);
-	uint64_t *index = e->io.in ? &v->regs.rdi : &v->regs.rsi;
-	int64_t step = (v->regs.rflags & RFLAGS_DF) ? -(int64_t)e->io.size : e->io.size;
-	unsigned done = 0;
-
-	vcpu_ops->get_state(v, &s);
-	walker(v, &s, &w);
-	while (!e->io.rep || (v->regs.rcx & amask)) {
-		uint64_t la = string_address(&s, e, *index), gpa;
-		uint32_t value = 0;
-		if (gwalk_translate(&w, la, &gpa) != GWALK_OK ||
-		    !gmem_contains(&vm->mem, gpa, e->io.size)) {
-			vm_crash(vm, "string I/O on port 0x%x with an unmapped buffer at 0x%lx",
-				 e->io.port, (unsigned long)la);
-			return EXIT_STOP;
-		}
-		if (vm_page_poisoned(vm, gpa) || vm_page_poisoned(vm, gpa + e->io.size - 1)) {
-			vm_crash(vm, "machine check: string I/O on port 0x%x with a buffer in poisoned "
-				 "guest page 0x%lx", e->io.port, (unsigned long)(gpa & ~0xfffull));
-			return EXIT_STOP;
-		}
-		if (e->io.in) {
-			value = port_read(vm, e->io.port, e->io.size);
-			gmem_write(&vm->mem, gpa, &value, e->io.size);
-			dirty_log_mark(vm, gpa, e->io.size); /* bypasses the tables */
-		} else {
-			gmem_read(&vm->mem, gpa, &value, e->io.size);
-			if (port_write(vm, e->io.port, e->io.size, value) == PORT_VM_STOPPED)
-				return EXIT_STOP;
-		}
-		*index = (*index & ~amask) | ((*index + (uint64_t)step) & amask);
-		if (!e->io.rep)
-			break;
-		v->regs.rcx = (v->regs.rcx & ~amask) | ((v->regs.rcx - 1) & amask);
-		if (++done == STRING_IO_MAX_PER_EXIT)
-			return EXIT_CONTINUE; /* same RIP: the guest re-executes the rest */
-	}
-	v->regs.rip += e->insn_len;
 	return EXIT_CONTINUE;
 }

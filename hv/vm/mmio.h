@@ -1,5 +1,6 @@
 /* Emulation of guest instructions that touch emulated devices: MMIO
- * accesses to the local APIC page and string port I/O (INS/OUTS). */
+ * accesses to the local APIC page (mmio.c) and string port I/O, INS/OUTS
+ * (string_io.c). */
 #ifndef HV_VM_MMIO_H
 #define HV_VM_MMIO_H
 

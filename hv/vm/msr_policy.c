@@ -20,7 +20,6 @@
 #define CPUID_E1_EDX_LM (1u << 29)
 #define HWCR_TSC_FREQ_SEL (1ull << 24) /* the TSC counts at the P0 rate (read-only 1) */
 #define INT_PENDING_C1E (3ull << 27)   /* C1eOnCmpHalt, SmiOnCmpHalt */
-#define DEFAULT_MAXPHYADDR 36
 
 static int mtrr_slot(uint32_t index)
 {
@@ -46,17 +45,6 @@ static struct vcpu_state state_of(struct vcpu *v)
 static bool guest_is(const struct vcpu *v, enum cpu_vendor vendor)
 {
 	return cpuid_guest_vendor(&v->vm->cpuid) == vendor;
-}
-
-/* The physical-address width the guest is shown (CPUID 0x80000008). */
-static unsigned guest_maxphyaddr(const struct vcpu *v)
-{
-	const struct cpuid_host *h = &v->vm->cpuid;
-
-	if (cpuid_guest(h, 0x80000000u, 0, 0).eax < 0x80000008u)
-		return DEFAULT_MAXPHYADDR;
-	unsigned bits = cpuid_guest(h, 0x80000008u, 0, 0).eax & 0xff;
-	return bits ? bits : DEFAULT_MAXPHYADDR;
 }
 
 void msr_guest_init(struct vcpu *v)
@@ -184,7 +172,8 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 		return true;
 	}
 	case MSR_APIC_BASE:
-		return vlapic_write_apic_base(&v->vm->lapic, value, guest_maxphyaddr(v));
+		return vlapic_write_apic_base(&v->vm->lapic, value,
+					      cpuid_guest_maxphyaddr(&v->vm->cpuid));
 	case MSR_TSC_DEADLINE:
 		vlapic_write_tsc_deadline(&v->vm->lapic, value, rdtsc());
 		return true;

@@ -13,6 +13,7 @@
 #include "hv/dirty/dirty_track.h"
 #include "hv/mm/pagetable.h"
 #include "hv/x86/fpu.h"
+#include "hv/x86/seg_attr.h"
 
 struct vm;
 struct vcpu;
@@ -60,12 +61,10 @@ struct vcpu_state {
 	uint32_t interrupt_shadow; /* STI/MOV SS blocking */
 };
 
-#define SEG_ATTR_P 0x80u
-#define SEG_ATTR_L 0x200u
-#define SEG_ATTR_DB 0x400u
-#define SEG_ATTR_G 0x800u
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_DF (1ull << 10)
+#define RFLAGS_VM (1ull << 17)
+#define RFLAGS_AC (1ull << 18)
 #define RFLAGS_RESERVED1 (1ull << 1)
 
 /* Why a vCPU stopped running, decoded from the vendor's exit information.
@@ -246,5 +245,8 @@ const char *vcpu_unavailable_reason(void);
 
 /* Queues an exception (e.g. #GP for an unknown MSR) for the next entry. */
 void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+/* Queues a #PF for the next entry with CR2 = address, as the CPU loads it
+ * when it raises the fault (error: the PF_ERR_* bits of hv/x86/trap.h). */
+void vcpu_queue_page_fault(struct vcpu *v, uint64_t address, uint32_t error);
 
 #endif

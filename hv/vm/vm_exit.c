@@ -27,6 +27,21 @@ void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 	v->pending_exception = true;
 }
 
+/* CR2 is architectural state, not part of the event: it goes in through
+ * the vCPU state, which both backends apply (SVM: the VMCB's CR2; VMX has
+ * no CR2 field and loads it into the CPU before every entry). It is set
+ * now rather than at delivery so that a migration between the two carries
+ * it along with the pending exception. */
+void vcpu_queue_page_fault(struct vcpu *v, uint64_t address, uint32_t error)
+{
+	struct vcpu_state s;
+
+	vcpu_ops->get_state(v, &s);
+	s.cr2 = address;
+	vcpu_ops->set_state(v, &s);
+	vcpu_queue_exception(v, VEC_PF, true, error);
+}
+
 static void skip_instruction(struct vcpu *v, const struct vm_exit *e)
 {
 	v->regs.rip += e->insn_len;

@@ -24,6 +24,13 @@ enum {
 	VEC_SPURIOUS = 0xff,
 };
 
+/* #PF error code bits (Intel SDM vol. 3 §4.7, AMD APM vol. 2 §8.4.2). */
+#define PF_ERR_P 1u     /* a protection violation, not a not-present entry */
+#define PF_ERR_W 2u     /* a write */
+#define PF_ERR_U 4u     /* a user-mode access */
+#define PF_ERR_RSVD 8u  /* a reserved bit set in a paging-structure entry */
+#define PF_ERR_ID 16u   /* an instruction fetch */
+
 typedef void (*trap_handler_fn)(struct trap_frame *f);
 
 void idt_init(void);

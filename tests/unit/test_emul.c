@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "hv/emul/decode.h"
-#include "hv/emul/gwalk.h"
 
 static void expect_decode(const char *bytes, size_t n, int mode, uint8_t len, uint8_t size,
 			  bool write, uint8_t reg)
@@ -57,81 +56,4 @@ Test(decode, refuses_what_it_cannot_emulate)
 	uint8_t prefixes[15];
 	memset(prefixes, 0x2e, sizeof(prefixes));
 	cr_assert_eq(decode_mmio(prefixes, sizeof(prefixes), 32, &in), DECODE_TRUNCATED);
-}
-
-static uint8_t guest[1 << 22];
-
-static bool read_guest(void *ctx, uint64_t gpa, void *buf, size_t len)
-{
-	(void)ctx;
-	if (gpa + len > sizeof(guest))
-		return false;
-	memcpy(buf, guest + gpa, len);
-	return true;
-}
-
-static void put64(uint64_t gpa, uint64_t v)
-{
-	memcpy(guest + gpa, &v, 8);
-}
-
-static void put32(uint64_t gpa, uint32_t v)
-{
-	memcpy(guest + gpa, &v, 4);
-}
-
-Test(gwalk, long_mode_4k_and_2m)
-{
-	struct gwalk w = { .cr0 = 0x80000011, .cr3 = 0x1000, .cr4 = 0x20, .efer = 0x500,
-			   .read = read_guest };
-	uint64_t gpa;
-	uint64_t va = 0xffff800000201123ull; /* PML4 256, PDPT 0, PD 1, PT 1 */
-
-	memset(guest, 0, 0x10000);
-	put64(0x1000 + 256 * 8, 0x2003);
-	put64(0x2000, 0x3003);
-	put64(0x3000 + 1 * 8, 0x4003);
-	put64(0x4000 + 1 * 8, 0x345003);
-	cr_assert_eq(gwalk_translate(&w, va, &gpa), GWALK_OK);
-	cr_assert_eq(gpa, 0x345123);
-	put64(0x3000 + 2 * 8, 0x600083); /* 2 MiB page */
-	cr_assert_eq(gwalk_translate(&w, 0xffff800000412345ull, &gpa), GWALK_OK);
-	cr_assert_eq(gpa, 0x612345);
-	cr_assert_eq(gwalk_translate(&w, 0xffff800000800000ull, &gpa), GWALK_NOT_PRESENT);
-	put64(0x1000, 0x7fff0003); /* a table outside guest RAM */
-	cr_assert_eq(gwalk_translate(&w, 0x1000, &gpa), GWALK_BAD_TABLE);
-}
-
-Test(gwalk, protected_mode_paging_and_pse)
-{
-	struct gwalk w = { .cr0 = 0x80000011, .cr3 = 0x1000, .cr4 = 0x10, .read = read_guest };
-	uint64_t gpa;
-
-	memset(guest, 0, 0x10000);
-	put32(0x1000 + 1 * 4, 0x2003);
-	put32(0x2000 + 3 * 4, 0x9000 | 3);
-	cr_assert_eq(gwalk_translate(&w, 0x403abc, &gpa), GWALK_OK);
-	cr_assert_eq(gpa, 0x9abc);
-	put32(0x1000 + 2 * 4, 0x00c00083); /* 4 MiB page */
-	cr_assert_eq(gwalk_translate(&w, 0x8abcde, &gpa), GWALK_OK);
-	cr_assert_eq(gpa, 0xcabcde);
-	w.cr0 = 0x11;
-	cr_assert_eq(gwalk_translate(&w, 0x12345678, &gpa), GWALK_OK);
-	cr_assert_eq(gpa, 0x12345678, "no paging: identity");
-}
-
-Test(gwalk, reads_across_pages)
-{
-	struct gwalk w = { .cr0 = 0x80000011, .cr3 = 0x1000, .cr4 = 0, .read = read_guest };
-	char out[8];
-
-	memset(guest, 0, 0x20000);
-	put32(0x1000, 0x2003);
-	put32(0x2000 + 0 * 4, 0x10003); /* va 0x0000 -> 0x10000 */
-	put32(0x2000 + 1 * 4, 0x5003);  /* va 0x1000 -> 0x5000 */
-	memcpy(guest + 0x10ffc, "abcd", 4);
-	memcpy(guest + 0x5000, "efgh", 4);
-	cr_assert(gwalk_read(&w, 0xffc, out, 8));
-	cr_assert_eq(memcmp(out, "abcdefgh", 8), 0);
-	cr_assert_not(gwalk_read(&w, 0x1ffc, out, 8), "read into an unmapped page");
 }
