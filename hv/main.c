@@ -24,6 +24,7 @@
 #include "hv/vm/vcpu.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
+#include "hv/x86/side_channel.h"
 #include "hv/x86/fpu.h"
 #include "hv/x86/gdt.h"
 #include "hv/x86/lapic.h"
@@ -120,6 +121,11 @@ void hv_main(struct boot_info *bi)
 	log_configure();
 	panic_configure();
 	cpu_features_init();
+	side_channel_init();
+	log_info("side channels: IBPB between VMs %s, VERW before entry %s",
+		 side_channel_current()->ibpb_between_vms ? "on" : side_channel_current()->why_not_ibpb,
+		 side_channel_current()->verw_before_entry ? "on"
+							    : side_channel_current()->why_not_verw);
 	if (fpu_init_host(cpu_features()->xsave))
 		log_info("fpu: XCR0 = x87 | SSE (guests are not offered XSAVE)");
 	/* Pages retired in earlier boots stay out before anything is handed out. */

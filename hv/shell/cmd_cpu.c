@@ -3,6 +3,7 @@
 #include "hv/shell/commands.h"
 #include "hv/vm/vcpu.h"
 #include "hv/x86/cpu_features.h"
+#include "hv/x86/side_channel.h"
 
 static const char *yn(bool b)
 {
@@ -35,5 +36,10 @@ int cmd_cpu(struct shell *sh, int argc, char **argv)
 		  (unsigned long)f->mcg_cap);
 	sh_printf(sh, "other: 1g_pages=%s nx=%s x2apic=%s invariant_tsc=%s\n", yn(f->page_1g),
 		  yn(f->nx), yn(f->x2apic), yn(f->invariant_tsc));
+	const struct side_channel_plan *sc = side_channel_current();
+	sh_printf(sh, "ibpb_between_vms: %s\nibpb_issued: %lu\nverw_before_entry: %s\n",
+		  sc->ibpb_between_vms ? "yes" : sc->why_not_ibpb,
+		  (unsigned long)side_channel_ibpbs(),
+		  sc->verw_before_entry ? "yes" : sc->why_not_verw);
 	return SHELL_OK;
 }

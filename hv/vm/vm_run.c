@@ -6,6 +6,7 @@
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
 #include "hv/x86/fpu.h"
+#include "hv/x86/side_channel.h"
 
 /* An interrupt for the vCPU: from the local APIC, else from the 8259
  * through LINT0 (virtual wire). */
@@ -86,6 +87,7 @@ void vm_run(struct vm *vm, uint64_t until)
 	struct vcpu *v = &vm->vcpu;
 
 	fpu_switch_to(v->fpu);
+	side_channel_switch_to(vm->uid);
 	while (vm->state == VM_RUNNING && !v->halted) {
 		struct vm_exit e;
 
@@ -93,6 +95,7 @@ void vm_run(struct vm *vm, uint64_t until)
 		vlapic_tick(&vm->lapic, rdtsc());
 		deliver_events(vm);
 		load_tsc_aux(v);
+		side_channel_before_entry();
 		uint64_t t0 = rdtsc();
 		vcpu_ops->run(v, &e);
 		v->run_tsc += rdtsc() - t0;

@@ -38,7 +38,15 @@ static void read_identity(void)
 	f.mce = (r.edx >> 7) & 1;
 	f.mca = (r.edx >> 14) & 1;
 
+	if (cpuid(0, 0).eax >= 7) {
+		r = cpuid(7, 0);
+		f.ibpb = (r.edx >> 26) & 1;        /* Intel: IBRS and IBPB */
+		f.md_clear = (r.edx >> 10) & 1;
+		f.arch_capabilities = (r.edx >> 29) & 1;
+	}
 	uint32_t max_ext = cpuid(0x80000000, 0).eax;
+	if (max_ext >= 0x80000008)
+		f.ibpb |= (cpuid(0x80000008, 0).ebx >> 12) & 1; /* AMD: IBPB */
 	if (max_ext >= 0x80000001) {
 		r = cpuid(0x80000001, 0);
 		f.page_1g = (r.edx >> 26) & 1;
@@ -64,6 +72,8 @@ void cpu_features_init(void)
 {
 	memset(&f, 0, sizeof(f));
 	read_identity();
+	if (f.arch_capabilities && !rdmsr_safe(MSR_ARCH_CAPABILITIES, &f.arch_caps))
+		f.arch_capabilities = false;
 	if (f.mca) {
 		f.mcg_cap = rdmsr(MSR_MCG_CAP);
 		f.mca_banks = f.mcg_cap & 0xff;

@@ -17,6 +17,11 @@ struct cpu_features {
 	bool hypervisor_bit;   /* running under another hypervisor */
 	bool page_1g, nx, x2apic, xsave, pcid, invariant_tsc, rdtscp;
 
+	/* Speculation controls (side_channel.c): IBPB through PRED_CMD,
+	 * VERW that clears CPU buffers, and IA32_ARCH_CAPABILITIES. */
+	bool ibpb, md_clear, arch_capabilities;
+	uint64_t arch_caps; /* the MSR, when present */
+
 	/* Machine checks */
 	bool mca, mce;
 	uint32_t mca_banks;

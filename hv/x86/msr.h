@@ -15,6 +15,8 @@
 #define MSR_SYSENTER_ESP 0x175u
 #define MSR_SYSENTER_EIP 0x176u
 #define MSR_MCG_CAP 0x179u
+#define MSR_PRED_CMD 0x49u       /* bit 0: IBPB */
+#define MSR_ARCH_CAPABILITIES 0x10au
 #define MSR_MCG_STATUS 0x17au
 #define MSR_MCG_CTL 0x17bu
 #define MSR_MISC_ENABLE 0x1a0u
