@@ -283,6 +283,8 @@ FUZZ_LIB := hv/lib/crc32c.c hv/lib/format.c hv/lib/strutil.c migrate/stream.c \
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 
+include tests/fuzz/fuzz.mk
+
 $(BUILD)/fuzz/fuzz_mig_stream: tests/fuzz/fuzz_mig_stream.c $(FUZZ_LIB) | deps
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)
@@ -315,7 +317,7 @@ $(BUILD)/fuzz/fuzz_store_open: tests/fuzz/fuzz_store_open.c $(FUZZ_STORE) | deps
 
 fuzz: $(BUILD)/fuzz/fuzz_mig_stream $(BUILD)/fuzz/fuzz_nvram_record \
 		$(BUILD)/fuzz/fuzz_device_state $(BUILD)/fuzz/gen_device_seeds \
-		$(BUILD)/fuzz/fuzz_store_open
+		$(BUILD)/fuzz/fuzz_store_open $(FUZZ_EXTRA_BINS)
 	@mkdir -p $(BUILD)/fuzz/corpus-mig $(BUILD)/fuzz/corpus-nvram $(BUILD)/fuzz/corpus-device
 	$(PYTHON) tests/fuzz/gen_mig_seeds.py $(BUILD)/fuzz/seeds-mig
 	$(BUILD)/fuzz/fuzz_mig_stream -max_total_time=$(FUZZ_SECONDS) -max_len=140000 \
@@ -329,6 +331,7 @@ fuzz: $(BUILD)/fuzz/fuzz_mig_stream $(BUILD)/fuzz/fuzz_nvram_record \
 	@mkdir -p $(BUILD)/fuzz/corpus-store
 	$(BUILD)/fuzz/fuzz_store_open -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus-store
+	$(FUZZ_EXTRA_RUN)
 
 fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15

@@ -1,7 +1,13 @@
 #include "drivers/acpi/acpi.h"
 
 #include "hv/core/log.h"
+#include "hv/lib/byteorder.h"
 #include "hv/lib/string.h"
+
+/* Multi-byte fields are read with get_le*: they need not be aligned (XSDT
+ * entries start at offset 36, MADT entries have any length), and a load
+ * through a cast pointer to a misaligned field is undefined behaviour
+ * (found by tests/fuzz/fuzz_acpi.c). */
 
 struct rsdp {
 	char signature[8];
@@ -54,21 +60,29 @@ const struct acpi_sdt_header *acpi_find_table(const char *sig, int n)
 	return NULL;
 }
 
+#define MADT_ENTRIES 44 /* header, local APIC address, flags */
+
 static void parse_madt(const struct acpi_sdt_header *madt)
 {
-	const uint8_t *p = (const uint8_t *)madt + 44;
-	const uint8_t *end = (const uint8_t *)madt + madt->length;
+	const uint8_t *m = (const uint8_t *)madt;
+	uint32_t end = madt->length, off = MADT_ENTRIES;
 
-	facts.lapic_base = *(const uint32_t *)((const uint8_t *)madt + 36);
-	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+	/* A MADT shorter than its fixed part (local APIC address, flags) is
+	 * ignored: one of 36..39 bytes passed valid_table and had its local
+	 * APIC address read past its end. */
+	if (end < MADT_ENTRIES)
+		return;
+	facts.lapic_base = get_le32(m + 36);
+	while (off + 2 <= end && m[off + 1] >= 2 && m[off + 1] <= end - off) {
+		const uint8_t *p = m + off;
 		uint8_t type = p[0], len = p[1];
-		if (type == 0 && len >= 8 && (*(const uint32_t *)(p + 4) & 1))
+		if (type == 0 && len >= 8 && (get_le32(p + 4) & 1))
 			facts.cpu_count++; /* processor local APIC, enabled */
-		else if (type == 9 && len >= 16 && (*(const uint32_t *)(p + 8) & 1))
+		else if (type == 9 && len >= 16 && (get_le32(p + 8) & 1))
 			facts.cpu_count++; /* processor local x2APIC, enabled */
 		else if (type == 5 && len >= 12)
-			facts.lapic_base = *(const uint64_t *)(p + 4);
-		p += len;
+			facts.lapic_base = get_le64(p + 4);
+		off += len;
 	}
 }
 
@@ -77,12 +91,12 @@ static void parse_fadt(const struct acpi_sdt_header *fadt)
 	const uint8_t *f = (const uint8_t *)fadt;
 
 	if (fadt->length >= 80)
-		facts.pm_timer_port = (uint16_t) * (const uint32_t *)(f + 76);
+		facts.pm_timer_port = (uint16_t)get_le32(f + 76);
 	/* X_PM_TMR_BLK: a GAS; use it when it names I/O space (id 1). */
-	if (fadt->length >= 220 && f[208] == 1 && *(const uint64_t *)(f + 212))
-		facts.pm_timer_port = (uint16_t) * (const uint64_t *)(f + 212);
+	if (fadt->length >= 220 && f[208] == 1 && get_le64(f + 212))
+		facts.pm_timer_port = (uint16_t)get_le64(f + 212);
 	if (fadt->length >= 116)
-		facts.pm_timer_32bit = (*(const uint32_t *)(f + 112) >> 8) & 1;
+		facts.pm_timer_32bit = (get_le32(f + 112) >> 8) & 1;
 }
 
 static void parse_mcfg(const struct acpi_sdt_header *mcfg)
@@ -91,9 +105,9 @@ static void parse_mcfg(const struct acpi_sdt_header *mcfg)
 	if (mcfg->length < 44 + 16)
 		return;
 	const uint8_t *e = (const uint8_t *)mcfg + 44;
-	if (*(const uint16_t *)(e + 8) != 0)
+	if (get_le16(e + 8) != 0)
 		return;
-	facts.ecam_base = *(const uint64_t *)e;
+	facts.ecam_base = get_le64(e);
 	facts.ecam_bus_first = e[10];
 	facts.ecam_bus_last = e[11];
 }
@@ -102,6 +116,10 @@ bool acpi_init(uint64_t rsdp_addr)
 {
 	const struct rsdp *rsdp = (const void *)(uintptr_t)rsdp_addr;
 
+	/* Nothing from an earlier call survives (the fuzz target calls this
+	 * once per input; the hypervisor once per boot). */
+	ntables = 0;
+	facts = (struct acpi_facts){ 0 };
 	if (!rsdp_addr || memcmp(rsdp->signature, "RSD PTR ", 8) != 0 || sum_bytes(rsdp, 20)) {
 		log_warn("acpi: no valid RSDP");
 		return false;
@@ -111,7 +129,10 @@ bool acpi_init(uint64_t rsdp_addr)
 
 	const struct acpi_sdt_header *root = NULL;
 	int entry_size = 4;
-	if (rsdp->revision >= 2 && rsdp->xsdt && sum_bytes(rsdp, rsdp->length) == 0) {
+	/* The extended checksum covers the 36 bytes of the ACPI 2.0 RSDP, as
+	 * ACPICA checks it: the length field is the firmware's word, and a
+	 * bad one had us sum up to 4 GiB past the structure. */
+	if (rsdp->revision >= 2 && rsdp->xsdt && sum_bytes(rsdp, sizeof(*rsdp)) == 0) {
 		root = valid_table(rsdp->xsdt);
 		entry_size = 8;
 	}
@@ -127,8 +148,8 @@ bool acpi_init(uint64_t rsdp_addr)
 	uint32_t n = (root->length - sizeof(*root)) / (uint32_t)entry_size;
 	const uint8_t *entries = (const uint8_t *)(root + 1);
 	for (uint32_t i = 0; i < n && ntables < MAX_TABLES; i++) {
-		uint64_t addr = entry_size == 8 ? *(const uint64_t *)(entries + i * 8) :
-						  *(const uint32_t *)(entries + i * 4);
+		uint64_t addr = entry_size == 8 ? get_le64(entries + i * 8) :
+						  get_le32(entries + i * 4);
 		const struct acpi_sdt_header *t = valid_table(addr);
 		if (t)
 			tables[ntables++] = t;

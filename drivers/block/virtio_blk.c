@@ -234,6 +234,15 @@ static bool read_geometry(struct vblk *vb, const char **why)
 {
 	struct blockdev *d = &vb->dev;
 	uint64_t f = vb->vp.features;
+	/* Every field read below must lie in the structure the device
+	 * described (virtio_pci only checks that structure fits its BAR). */
+	uint32_t needed = f & VIRTIO_BLK_F_BLK_SIZE ? CFG_BLK_SIZE + 4 :
+			  f & VIRTIO_BLK_F_SEG_MAX  ? CFG_SEG_MAX + 4 :
+			  f & VIRTIO_BLK_F_SIZE_MAX ? CFG_SIZE_MAX + 4 : CFG_CAPACITY + 8;
+	if (vb->vp.device_cfg_len < needed) {
+		*why = "device configuration too short";
+		return false;
+	}
 	uint32_t bs = f & VIRTIO_BLK_F_BLK_SIZE ? cfg32(vb, CFG_BLK_SIZE) : 512;
 
 	if (bs < 512 || bs > 4096 || (bs & (bs - 1)))

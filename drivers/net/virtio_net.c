@@ -13,6 +13,8 @@
 #define VIRTIO_NET_F_STATUS (1ull << 16)
 #define VIRTIO_NET_S_LINK_UP 1
 #define VNET_HDR_LEN 12
+#define VNET_CFG_MAC 0    /* 6 bytes, with VIRTIO_NET_F_MAC */
+#define VNET_CFG_STATUS 6 /* le16, with VIRTIO_NET_F_STATUS */
 #define RX_QUEUE 0
 #define TX_QUEUE 1
 #define QUEUE_MAX 256
@@ -119,7 +121,7 @@ static bool vnet_link_up(struct nic *nic)
 
 	if (!(vn->vp.features & VIRTIO_NET_F_STATUS))
 		return true;
-	return *(volatile uint16_t *)(vn->vp.device_cfg + 6) & VIRTIO_NET_S_LINK_UP;
+	return *(volatile uint16_t *)(vn->vp.device_cfg + VNET_CFG_STATUS) & VIRTIO_NET_S_LINK_UP;
 }
 
 static const struct nic_ops vnet_ops = {
@@ -139,6 +141,13 @@ static struct nic *vnet_probe(struct pci_device *pci, const char *model)
 	if (!virtio_pci_open(&vn->vp, pci, &why) ||
 	    !virtio_pci_negotiate(&vn->vp, VIRTIO_NET_F_MAC | VIRTIO_NET_F_STATUS, &why))
 		goto fail;
+	/* The fields read later must lie in the structure the device described. */
+	uint32_t needed = vn->vp.features & VIRTIO_NET_F_STATUS ? VNET_CFG_STATUS + 2 :
+			  vn->vp.features & VIRTIO_NET_F_MAC ? VNET_CFG_MAC + 6 : 0;
+	if (vn->vp.device_cfg_len < needed) {
+		why = "device configuration too short";
+		goto fail;
+	}
 	vn->tx_hdr = kzalloc(VNET_HDR_LEN);
 	vn->rx_notify = virtio_pci_setup_queue(&vn->vp, RX_QUEUE, QUEUE_MAX, &vn->rx);
 	vn->tx_notify = virtio_pci_setup_queue(&vn->vp, TX_QUEUE, QUEUE_MAX, &vn->tx);
@@ -155,7 +164,8 @@ static struct nic *vnet_probe(struct pci_device *pci, const char *model)
 		goto fail;
 	}
 	for (int i = 0; i < 6; i++)
-		nic->mac[i] = (vn->vp.features & VIRTIO_NET_F_MAC) ? vn->vp.device_cfg[i] : 0;
+		nic->mac[i] = (vn->vp.features & VIRTIO_NET_F_MAC) ?
+				      vn->vp.device_cfg[VNET_CFG_MAC + i] : 0;
 	return nic;
 fail:
 	log_warn("net: virtio-net at %02x:%02x.%x: %s", pci->bus, pci->dev, pci->fn, why);

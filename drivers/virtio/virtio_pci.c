@@ -25,6 +25,7 @@
 #define CC_QUEUE_DESC 0x20
 #define CC_QUEUE_DRIVER 0x28
 #define CC_QUEUE_DEVICE 0x30
+#define CC_BYTES 0x38 /* through queue_device: the registers used here */
 #define VIRTIO_NO_VECTOR 0xffff
 
 #define cc8(v, off) (*(volatile uint8_t *)((v)->common + (off)))
@@ -37,8 +38,12 @@ static void cc64(struct virtio_pci *v, unsigned off, uint64_t val)
 	cc32(v, off + 4) = (uint32_t)(val >> 32);
 }
 
-static volatile uint8_t *cap_window(struct pci_device *pci, uint8_t cap, uint32_t *extra,
-				    uint32_t *len)
+/* The structure a capability locates, if it lies in a memory BAR and has
+ * at least min_len bytes: the device says how long it is, and the driver
+ * then uses registers at fixed offsets (a 4-byte common structure at a
+ * BAR's end had the reset write past the BAR). */
+static volatile uint8_t *cap_window(struct pci_device *pci, uint8_t cap, uint32_t min_len,
+				    uint32_t *extra, uint32_t *len)
 {
 	uint8_t bar = pci_read8(pci, cap + 4);
 	uint32_t offset = pci_read32(pci, cap + 8);
@@ -46,7 +51,8 @@ static volatile uint8_t *cap_window(struct pci_device *pci, uint8_t cap, uint32_
 
 	if (len)
 		*len = length;
-	if (bar >= PCI_BARS || pci->bar[bar].io || offset + (uint64_t)length > pci->bar[bar].size)
+	if (bar >= PCI_BARS || pci->bar[bar].io || length < min_len ||
+	    offset + (uint64_t)length > pci->bar[bar].size)
 		return NULL;
 	volatile uint8_t *base = pci_map_bar(pci, bar);
 	if (extra)
@@ -66,25 +72,29 @@ void virtio_pci_reset(struct virtio_pci *v)
 bool virtio_pci_open(struct virtio_pci *v, struct pci_device *pci, const char **why)
 {
 	*v = (struct virtio_pci){ .pci = pci };
-	for (uint8_t cap = pci_find_cap(pci, PCI_CAP_ID_VENDOR, 0); cap;
-	     cap = pci_find_cap(pci, PCI_CAP_ID_VENDOR, cap)) {
+	/* pci_find_cap bounds one search, not a walk by its answers: a list
+	 * looping back to a vendor capability would hang here. 48 capabilities
+	 * fill the 192 bytes of the list area, so a walk visiting more loops. */
+	int guard = 0;
+	for (uint8_t cap = pci_find_cap(pci, PCI_CAP_ID_VENDOR, 0); cap && guard < 48;
+	     cap = pci_find_cap(pci, PCI_CAP_ID_VENDOR, cap), guard++) {
 		switch (pci_read8(pci, cap + 3)) {
 		case CAP_COMMON:
 			if (!v->common)
-				v->common = cap_window(pci, cap, NULL, NULL);
+				v->common = cap_window(pci, cap, CC_BYTES, NULL, NULL);
 			break;
 		case CAP_NOTIFY:
 			if (!v->notify)
-				v->notify = cap_window(pci, cap, &v->notify_multiplier,
+				v->notify = cap_window(pci, cap, 0, &v->notify_multiplier,
 						       &v->notify_len);
 			break;
 		case CAP_ISR:
 			if (!v->isr)
-				v->isr = cap_window(pci, cap, NULL, NULL);
+				v->isr = cap_window(pci, cap, 1, NULL, NULL);
 			break;
 		case CAP_DEVICE:
 			if (!v->device_cfg)
-				v->device_cfg = cap_window(pci, cap, NULL, NULL);
+				v->device_cfg = cap_window(pci, cap, 0, NULL, &v->device_cfg_len);
 			break;
 		}
 	}
@@ -141,8 +151,14 @@ volatile uint16_t *virtio_pci_setup_queue(struct virtio_pci *v, uint16_t index,
 		return NULL;
 	if (max_size > VQ_MAX_SIZE)
 		max_size = VQ_MAX_SIZE; /* the driver-private chain arrays' size */
+	/* Split rings are indexed by masking (vq_init's @pre), and virtio 1.0
+	 * 2.4 has queue sizes be powers of two: a device offering another
+	 * size gets the largest power of two below it (4.1.4.3: the driver may
+	 * reduce queue_size). */
+	while (size & (size - 1))
+		size &= (uint16_t)(size - 1);
 	while (size > max_size)
-		size /= 2; /* device maximums are powers of two */
+		size /= 2;
 	void *desc = alloc_ring(vq_desc_bytes(size));
 	void *avail = alloc_ring(vq_avail_bytes(size));
 	void *used = alloc_ring(vq_used_bytes(size));

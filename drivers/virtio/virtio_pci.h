@@ -27,6 +27,7 @@ struct virtio_pci {
 	uint32_t notify_len;    /* bytes of the notify structure */
 	volatile uint8_t *isr;
 	volatile uint8_t *device_cfg;
+	uint32_t device_cfg_len; /* bytes of the device configuration */
 	uint64_t features; /* negotiated */
 };
 
