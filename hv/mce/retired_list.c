@@ -21,6 +21,18 @@ static uint64_t last_save_ns;
  * would reject the whole record) nor reenter the firmware. */
 static volatile bool busy;
 
+/* Host tests run a machine-check handler at each of these points. */
+#ifdef HV_HOST_TEST
+void (*retired_list_step_hook)(int step);
+#define STEP(n)                                                                 \
+	do {                                                                    \
+		if (retired_list_step_hook)                                     \
+			retired_list_step_hook(n);                              \
+	} while (0)
+#else
+#define STEP(n) do { } while (0)
+#endif
+
 size_t retired_list_load(const struct boot_info *bi, uint64_t *addrs)
 {
 	char err[96];
@@ -52,8 +64,10 @@ size_t retired_list_load(const struct boot_info *bi, uint64_t *addrs)
 static bool save(void)
 {
 	size_t len = retired_record_encode(list, count, record);
+	STEP(10);
 	uint64_t t0 = time_ns();
 	int s = fw_set_variable(RETIRED_VAR, record, len);
+	STEP(11);
 
 	last_save_ns = time_ns() - t0;
 	if (s != FW_OK) {
@@ -67,18 +81,14 @@ static bool save(void)
 	return true;
 }
 
-bool retired_list_add(uint64_t addr, enum retire_reason reason)
+/* Inserts in order; the caller holds the guard. */
+static bool insert(uint64_t addr, enum retire_reason reason)
 {
 	size_t i = 0;
 
-	addr &= ~0xfffull;
-	if (!addr || addr >= RETIRED_ADDR_LIMIT) {
-		/* The record refuses such entries: one would void the whole list. */
-		log_err("mce: 0x%lx is not a page address to retire", (unsigned long)addr);
-		return false;
-	}
 	while (i < count && list[i].addr < addr)
 		i++;
+	STEP(2);
 	if (i < count && list[i].addr == addr)
 		return true;
 	if (count == RETIRED_MAX) {
@@ -86,28 +96,50 @@ bool retired_list_add(uint64_t addr, enum retire_reason reason)
 			(unsigned long)addr);
 		return false;
 	}
-	busy = true;
 	memmove(&list[i + 1], &list[i], (count - i) * sizeof(list[0]));
+	STEP(3);
 	list[i] = (struct retired_entry){ addr, (uint32_t)fw_time_unix(), (uint16_t)reason };
+	STEP(4);
 	count++;
-	bool ok = save();
+	STEP(5);
+	return save();
+}
+
+bool retired_list_add(uint64_t addr, enum retire_reason reason)
+{
+	addr &= ~0xfffull;
+	if (!addr || addr >= RETIRED_ADDR_LIMIT) {
+		/* The record refuses such entries: one would void the whole list. */
+		log_err("mce: 0x%lx is not a page address to retire", (unsigned long)addr);
+		return false;
+	}
+	STEP(0);
+	/* From the search on: an insertion point found before a handler
+	 * added a page would put this one out of order. */
+	busy = true;
+	STEP(1);
+	bool ok = insert(addr, reason);
 	busy = false;
 	return ok;
 }
 
 bool retired_list_remove(uint64_t addr)
 {
-	for (size_t i = 0; i < count; i++) {
+	bool found = false, ok = false;
+
+	busy = true;
+	for (size_t i = 0; i < count && !found; i++) {
 		if (list[i].addr == (addr & ~0xfffull)) {
-			busy = true;
 			memmove(&list[i], &list[i + 1], (count - i - 1) * sizeof(list[0]));
+			STEP(6);
 			count--;
-			bool ok = save();
-			busy = false;
-			return ok;
+			STEP(7);
+			found = true;
+			ok = save();
 		}
 	}
-	return false;
+	busy = false;
+	return found && ok;
 }
 
 size_t retired_list_count(void)
