@@ -6,6 +6,8 @@
  * get new connections only while PCBs remain for the filtered ones. */
 #include "lwip/ip.h"
 #include "lwip/memp.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/tcp.h"
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
 #include "net/net.h"
@@ -54,9 +56,21 @@ bool net_syn_filter_set(const struct tcp_pcb *listener,
 	return true;
 }
 
+/* A connection attempt gets a reset, as from a closed port: no state is
+ * kept, and a real peer that is not configured learns at once that it was
+ * refused instead of waiting for its connect to time out. (lwIP has put
+ * the header's fields in host order already.) */
+static void refuse(const struct tcp_hdr *hdr, const struct pbuf *p)
+{
+	if ((TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+		return;
+	tcp_rst(NULL, 0, hdr->seqno + p->tot_len + 1, ip_current_dest_addr(),
+		ip_current_src_addr(), hdr->dest, hdr->src);
+}
+
 /* Called by lwIP for every segment to a listening PCB (and to others,
  * which pass). */
-err_t net_syn_filter_hook(struct tcp_pcb *pcb)
+err_t net_syn_filter_hook(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p)
 {
 	if (pcb->state != LISTEN)
 		return ERR_OK;
@@ -67,6 +81,7 @@ err_t net_syn_filter_hook(struct tcp_pcb *pcb)
 		if (filters[i].admits(filters[i].ctx, ip))
 			return ERR_OK;
 		dropped++;
+		refuse(hdr, p);
 		return ERR_ABRT;
 	}
 	const struct stats_mem *pcbs = lwip_stats.memp[MEMP_TCP_PCB];

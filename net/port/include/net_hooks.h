@@ -6,10 +6,12 @@
 #include "lwip/err.h"
 
 struct tcp_pcb;
+struct tcp_hdr;
 struct pbuf;
 
-err_t net_syn_filter_hook(struct tcp_pcb *pcb);
+err_t net_syn_filter_hook(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, const struct pbuf *p);
 
-#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) net_syn_filter_hook(pcb)
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p)           \
+	net_syn_filter_hook(pcb, hdr, p)
 
 #endif
