@@ -92,6 +92,37 @@ HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(HOST_SRCS) $(UNIT_SRCS))
 
+# mbedTLS: Debian's source package (2.28), fetched by tools/bootstrap-deps.sh like lwIP,
+# for the migration channel's TLS (migrate/mig_tls*.c). Only the modules that
+# migrate/tls/mbedtls_config.h enables are built, into hv.efi and into the unit tests
+# (there with the host's libc, optimised and unsanitised: it is not our code, and the
+# throughput test measures it). migrate/mig_tls_port.c is hv.efi's platform glue; the
+# tests bring their own (tests/unit/mig_tls_port_host.c).
+MBEDTLS_DIR := third_party/mbedtls
+MBEDTLS_INC := -isystem $(MBEDTLS_DIR)/include -DMBEDTLS_CONFIG_FILE='"migrate/tls/mbedtls_config.h"'
+MBEDTLS_FILES := aes.c bignum.c chacha20.c chachapoly.c cipher.c cipher_wrap.c constant_time.c \
+	ctr_drbg.c dhm.c ecdh.c ecp.c ecp_curves.c entropy.c error.c gcm.c md.c platform.c \
+	platform_util.c poly1305.c sha256.c ssl_ciphersuites.c ssl_cli.c ssl_msg.c ssl_srv.c ssl_tls.c
+MBEDTLS_SRCS := $(addprefix $(MBEDTLS_DIR)/library/,$(MBEDTLS_FILES))
+MBEDTLS_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(MBEDTLS_SRCS))
+MIG_TLS_SRCS := $(wildcard migrate/mig_tls*.c)
+MIG_TLS_HOST_SRCS := $(filter-out migrate/mig_tls_port.c,$(MIG_TLS_SRCS))
+MBEDTLS_HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(MBEDTLS_SRCS))
+HV_OBJS += $(MBEDTLS_OBJS)
+# hv/x86/entropy.c runs in user mode too: its test uses the build machine's CPU.
+UNIT_OBJS += $(patsubst %,$(BUILD)/host/%.o,$(MIG_TLS_HOST_SRCS) hv/x86/entropy.c) \
+	$(MBEDTLS_HOST_OBJS)
+
+$(MBEDTLS_OBJS): EFI_CFLAGS := $(EFI_BASE_CFLAGS) -w $(MBEDTLS_INC)
+$(patsubst %,$(BUILD)/efi/%.o,$(MIG_TLS_SRCS)): EFI_CFLAGS += $(MBEDTLS_INC)
+$(MBEDTLS_HOST_OBJS): HOST_CFLAGS := -std=gnu11 -O2 -g -I. -w -MMD -MP $(MBEDTLS_INC)
+$(patsubst %,$(BUILD)/host/%.o,$(MIG_TLS_HOST_SRCS)): HOST_CFLAGS += $(MBEDTLS_INC)
+
+$(MBEDTLS_SRCS): | deps
+	@test -f $@ || { echo "error: $@ missing: mbedTLS was not fetched (tools/bootstrap-deps.sh)"; \
+		exit 1; }
+
+
 .PHONY: all deps run run-linux test layers unit integration bench clean fuzz fuzz-smoke hvdisk
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all

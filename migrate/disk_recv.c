@@ -5,6 +5,7 @@
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
+#include "migrate/mig_channel.h"
 #include "migrate/mig_watchdog.h"
 #include "migrate/disk_rx.h"
 #include "migrate/disk_xfer.h"
@@ -90,6 +91,13 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (!mig_conn_init(&X.conn, MIG_CONN_IN_CAP))
 		return mig_refuse(pcb, "out of memory for the transfer buffers");
 	mig_conn_attach(&X.conn, pcb);
+	char why[160];
+	if (mig_channel_open(&X.conn, MIG_TLS_SERVER, why, sizeof(why))) {
+		log_warn("disk receive: refused %u.%u.%u.%u: %s", ip >> 24, (ip >> 16) & 0xff,
+			 (ip >> 8) & 0xff, ip & 0xff, why);
+		mig_conn_close(&X.conn, true);
+		return ERR_ABRT;
+	}
 	X.active = true;
 	X.have_header = X.offered = X.closing = false;
 	X.closing_ns = 0;
@@ -251,6 +259,8 @@ bool disk_receive_poll(void)
 {
 	if (!X.active)
 		return false;
+	if (X.conn.out)
+		str_copy(X.st.channel, mig_channel_name(&X.conn), sizeof(X.st.channel));
 	if (X.closing) {
 		if (!X.closing_ns)
 			X.closing_ns = time_ns();

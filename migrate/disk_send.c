@@ -6,6 +6,7 @@
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/store/datastore.h"
+#include "migrate/mig_channel.h"
 #include "migrate/disk_tx.h"
 #include "migrate/disk_xfer.h"
 #include "migrate/mig_conn.h"
@@ -101,11 +102,13 @@ int disk_send_start(const char *name, uint32_t dst, uint16_t port, const char *a
 	D.st.port = port;
 	D.st.phase = DX_RUNNING;
 	D.st.start_ns = D.phase_ns = time_ns();
-	if (!mig_conn_connect(&D.conn, dst, port)) {
-		fail("%s", D.conn.error);
+	if (!mig_conn_connect(&D.conn, dst, port) ||
+	    mig_channel_open(&D.conn, MIG_TLS_CLIENT, why, sizeof(why))) {
+		fail("%s", D.conn.failed ? D.conn.error : why);
 		str_copy(err, D.st.reason, errlen);
 		return -1;
 	}
+	str_copy(D.st.channel, mig_channel_name(&D.conn), sizeof(D.st.channel));
 	log_info("disk send %s: to %u.%u.%u.%u:%u as %s", name, dst >> 24, (dst >> 16) & 0xff,
 		 (dst >> 8) & 0xff, dst & 0xff, port, D.st.as);
 	return 0;
@@ -272,6 +275,8 @@ bool disk_send_poll(void)
 	if (!D.disk)
 		return false;
 	uint64_t now = time_ns();
+	if (D.conn.out)
+		str_copy(D.st.channel, mig_channel_name(&D.conn), sizeof(D.st.channel));
 
 	if (D.conn.connected)
 		handle_reply();

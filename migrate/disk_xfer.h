@@ -28,6 +28,7 @@ struct disk_xfer_status {
 	uint64_t resumed_at;     /* where a kept fragment let it start; 0: from the start */
 	bool base_skipped;
 	uint64_t start_ns, end_ns;
+	char channel[64];        /* mig_channel_name */
 	char reason[128];
 };
 

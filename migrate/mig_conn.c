@@ -1,9 +1,15 @@
 /* Migration connections over lwIP; see mig_conn.h. */
 #include "migrate/mig_conn.h"
 
+#include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "lwip/tcp.h"
+#include "migrate/mig_tls.h"
+
+/* Ciphertext the peer may send before TLS reads it: the window, and the
+ * record being read. */
+#define RAW_CAP (TCP_WND + 32 * 1024)
 
 /* The window reopens only as whole records are consumed, so a record must
  * fit in the window, or both ends would wait for ever. */
@@ -17,6 +23,16 @@ static void fail(struct mig_conn *c, const char *why)
 	}
 }
 
+/* Opens the receive window by what this side consumed. */
+static void recved(struct mig_conn *c, size_t len)
+{
+	for (size_t left = len; c->pcb && left;) {
+		u16_t n = left > 0xffff ? 0xffff : (u16_t)left;
+		tcp_recved(c->pcb, n);
+		left -= n;
+	}
+}
+
 static void on_err(void *arg, err_t err)
 {
 	struct mig_conn *c = arg;
@@ -24,6 +40,11 @@ static void on_err(void *arg, err_t err)
 	if (!c)
 		return; /* detached before lwIP gave up the pcb */
 	c->pcb = NULL; /* lwIP freed it */
+	if (!c->connected && err == ERR_RST) {
+		fail(c, "refused by the destination (not listening there, or this instance is "
+			"not one of its peers)");
+		return;
+	}
 	fail(c, err == ERR_RST ? "connection reset by the peer"
 			       /* lwIP aborts when keepalive probes or retransmissions
 				* go unanswered (our own aborts detach first) */
@@ -40,6 +61,24 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		if (p)
 			pbuf_free(p);
 		fail(c, "the peer closed the connection");
+		return ERR_OK;
+	}
+	if (c->tls) {
+		/* Ciphertext waits for TLS, which reads it as the plaintext
+		 * buffer has room; the window opens as it does (tls_recv). */
+		if (c->raw_len + p->tot_len > RAW_CAP) {
+			pbuf_free(p);
+			fail(c, "the peer sent more than the receive window");
+			return ERR_OK;
+		}
+		pbuf_copy_partial(p, c->raw + c->raw_len, p->tot_len, 0);
+		while (c->first_len < sizeof(c->first) && c->first_len < c->raw_len + p->tot_len) {
+			c->first[c->first_len] = c->raw[c->first_len];
+			c->first_len++;
+		}
+		c->raw_len += p->tot_len;
+		c->bytes_in += p->tot_len;
+		pbuf_free(p);
 		return ERR_OK;
 	}
 	if (c->in_len + p->tot_len > c->in_cap) {
@@ -97,6 +136,125 @@ static void hook(struct mig_conn *c, struct tcp_pcb *pcb)
 	pcb->keep_cnt = 5;
 }
 
+/* The pipe under TLS: lwIP's send buffer out, the ciphertext buffer in. */
+static int tls_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct mig_conn *c = ctx;
+
+	if (c->failed || !c->pcb)
+		return -1;
+	size_t room = tcp_sndbuf(c->pcb);
+	if (len > room)
+		len = room;
+	if (len > 0xffff)
+		len = 0xffff;
+	if (!len || tcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN - 4)
+		return 0;
+	err_t e = tcp_write(c->pcb, buf, (u16_t)len, TCP_WRITE_FLAG_COPY);
+	if (e == ERR_MEM)
+		return 0;
+	if (e != ERR_OK)
+		return -1;
+	c->bytes_out += len;
+	return (int)len;
+}
+
+static int tls_recv(void *ctx, uint8_t *buf, size_t len)
+{
+	struct mig_conn *c = ctx;
+	size_t have = c->raw_len - c->raw_pos;
+
+	if (!have)
+		return c->failed || !c->pcb ? -1 : 0;
+	if (len > have)
+		len = have;
+	memcpy(buf, c->raw + c->raw_pos, len);
+	c->raw_pos += len;
+	if (c->raw_pos == c->raw_len) {
+		c->raw_pos = c->raw_len = 0;
+	} else if (c->raw_pos > RAW_CAP / 2) {
+		memmove(c->raw, c->raw + c->raw_pos, c->raw_len - c->raw_pos);
+		c->raw_len -= c->raw_pos;
+		c->raw_pos = 0;
+	}
+	recved(c, len);
+	c->ack_due = true;
+	return (int)len;
+}
+
+int mig_conn_secure(struct mig_conn *c, int role, const uint8_t *psk, size_t psk_len,
+		    const char *identity, char *err, size_t errlen)
+{
+	c->raw = kmalloc(RAW_CAP);
+	if (!c->raw) {
+		str_copy(err, "out of memory for the TLS buffers", errlen);
+		return -1;
+	}
+	c->tls = mig_tls_new((enum mig_tls_role)role, psk, psk_len, identity, tls_send, tls_recv,
+			     c, err, errlen);
+	if (!c->tls) {
+		kfree(c->raw);
+		c->raw = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A handshake that fails on a plaintext stream header names the cause. */
+static void tls_failed(struct mig_conn *c)
+{
+	char why[sizeof(c->error)];
+
+	if (c->first_len >= 5 && !memcmp(c->first, MIG_MAGIC, 5))
+		str_copy(why, "the peer speaks plaintext (migrate_insecure=1 there?), this side "
+			 "requires TLS", sizeof(why));
+	else
+		fmt_snprintf(why, sizeof(why), "%s", mig_tls_error(c->tls));
+	fail(c, why);
+}
+
+/* Plaintext into the record buffer as it has room. */
+static void tls_pump_in(struct mig_conn *c)
+{
+	while (c->tls_up && !c->failed && c->in_len < c->in_cap) {
+		int n = mig_tls_read(c->tls, c->in + c->in_len, c->in_cap - c->in_len);
+		if (n < 0) {
+			tls_failed(c);
+			return;
+		}
+		if (!n)
+			return;
+		c->in_len += (size_t)n;
+	}
+}
+
+static bool tls_flush(struct mig_conn *c)
+{
+	if (!c->tls_up) {
+		int h = mig_tls_handshake(c->tls);
+		if (h < 0)
+			tls_failed(c);
+		c->tls_up = h == 1;
+	}
+	while (c->tls_up && !c->failed && c->out_pos < c->out_len) {
+		int n = mig_tls_write(c->tls, c->out + c->out_pos, c->out_len - c->out_pos);
+		if (n < 0)
+			tls_failed(c);
+		if (n <= 0)
+			break;
+		c->out_pos += (size_t)n;
+	}
+	tls_pump_in(c);
+	if (c->pcb) {
+		if (c->ack_due) {
+			c->pcb->flags |= TF_ACK_NOW;
+			c->ack_due = false;
+		}
+		tcp_output(c->pcb);
+	}
+	return mig_conn_idle(c);
+}
+
 bool mig_conn_init(struct mig_conn *c, size_t in_cap)
 {
 	*c = (struct mig_conn){ .in_cap = in_cap };
@@ -152,7 +310,7 @@ void mig_conn_close(struct mig_conn *c, bool abort)
 		tcp_sent(pcb, NULL);
 		/* lwIP resets instead of closing while received data is unread:
 		 * account for everything first so a graceful close stays one. */
-		for (size_t left = c->in_len; !abort && left;) {
+		for (size_t left = c->tls ? c->raw_len - c->raw_pos : c->in_len; !abort && left;) {
 			u16_t n = left > 0xffff ? 0xffff : (u16_t)left;
 			tcp_recved(pcb, n);
 			left -= n;
@@ -163,8 +321,12 @@ void mig_conn_close(struct mig_conn *c, bool abort)
 	}
 	kfree(c->out);
 	kfree(c->in);
-	c->out = c->in = NULL;
-	c->out_len = c->out_pos = c->in_len = c->in_drop = 0;
+	kfree(c->raw);
+	mig_tls_free(c->tls);
+	c->tls = NULL;
+	c->tls_up = false;
+	c->out = c->in = c->raw = NULL;
+	c->out_len = c->out_pos = c->in_len = c->in_drop = c->raw_pos = c->raw_len = 0;
 }
 
 void mig_conn_stage(struct mig_conn *c, uint32_t type, uint32_t len)
@@ -188,6 +350,8 @@ bool mig_conn_flush(struct mig_conn *c)
 {
 	if (c->failed || !c->pcb || !c->connected)
 		return mig_conn_idle(c);
+	if (c->tls)
+		return tls_flush(c);
 	bool pushed = false;
 	while (c->out_pos < c->out_len) {
 		size_t room = tcp_sndbuf(c->pcb);
@@ -230,14 +394,14 @@ static void drop_consumed(struct mig_conn *c)
 	if (c->in_drop) {
 		memmove(c->in, c->in + c->in_drop, c->in_len - c->in_drop);
 		c->in_len -= c->in_drop;
-		for (size_t left = c->in_drop; c->pcb && left;) {
-			u16_t n = left > 0xffff ? 0xffff : (u16_t)left;
-			tcp_recved(c->pcb, n);
-			left -= n;
+		if (!c->tls) {
+			recved(c, c->in_drop);
+			c->ack_due = true;
 		}
 		c->in_drop = 0;
-		c->ack_due = true;
 	}
+	if (c->tls)
+		tls_pump_in(c);
 }
 
 int mig_conn_next_record(struct mig_conn *c, struct mig_record *r, char *err, size_t errlen)

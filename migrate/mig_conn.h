@@ -29,7 +29,14 @@ struct mig_conn {
 	size_t in_len, in_cap;
 	size_t in_drop;          /* the record handed out last, dropped next time */
 	bool ack_due;            /* consumed input not yet acknowledged */
-	uint64_t bytes_in;
+	uint64_t bytes_in;       /* from the wire (ciphertext under TLS) */
+	/* TLS (mig_channel.c): records go through it; NULL is plaintext. */
+	struct mig_tls *tls;
+	bool tls_up;             /* handshake done */
+	uint8_t *raw;            /* received ciphertext: [raw_pos, raw_len) unread */
+	size_t raw_pos, raw_len;
+	uint8_t first[8];        /* the peer's first bytes, to name a plaintext peer */
+	size_t first_len;
 };
 
 #define MIG_CONN_OUT_CAP (MIG_RECORD_HDR_LEN + MIG_MAX_BODY)
@@ -42,6 +49,10 @@ bool mig_conn_init(struct mig_conn *c, size_t in_cap);
 bool mig_conn_connect(struct mig_conn *c, uint32_t dst, uint16_t port);
 /* Takes over an accepted pcb. */
 void mig_conn_attach(struct mig_conn *c, struct tcp_pcb *pcb);
+/* Puts TLS (mig_tls.h) between the records and the wire, with this role
+ * and key; the handshake runs from mig_conn_flush. -1 with the reason. */
+int mig_conn_secure(struct mig_conn *c, int role, const uint8_t *psk, size_t psk_len,
+		    const char *identity, char *err, size_t errlen);
 /* Detaches from lwIP (abort when 'abort', else a graceful close) and frees. */
 void mig_conn_close(struct mig_conn *c, bool abort);
 

@@ -1,4 +1,5 @@
 /* What both directions of migration share: polling, names, identity. */
+#include "migrate/mig_channel.h"
 #include "migrate/migrate.h"
 
 #include "drivers/net/nic.h"
@@ -24,6 +25,7 @@ void migrate_init(void)
 {
 	mainloop_register(&migrate_poller);
 	mig_fragment_expiry_init();
+	mig_channel_check_settings();
 }
 
 const char *migrate_phase_name(enum mig_phase p)

@@ -71,6 +71,7 @@ struct mig_status {
 	unsigned throttle_pct;
 	uint32_t pages_per_round[MIGRATE_ROUNDS_KEPT];
 	struct mig_disk_status disk;
+	char channel[64];           /* mig_channel_name */
 	char error[128];
 };
 

@@ -11,6 +11,7 @@
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 #include "lwip/tcp.h"
+#include "migrate/mig_channel.h"
 #include "migrate/mig_conn.h"
 #include "migrate/mig_internal.h"
 #include "migrate/mig_listen.h"
@@ -113,6 +114,13 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (!mig_conn_init(&R.conn, MIG_CONN_IN_CAP))
 		return mig_refuse(pcb, "out of memory for the migration buffers");
 	mig_conn_attach(&R.conn, pcb);
+	char why[160];
+	if (mig_channel_open(&R.conn, MIG_TLS_SERVER, why, sizeof(why))) {
+		log_warn("migrate: refused %u.%u.%u.%u: %s", ip >> 24, (ip >> 16) & 0xff,
+			 (ip >> 8) & 0xff, ip & 0xff, why);
+		mig_conn_close(&R.conn, true);
+		return ERR_ABRT;
+	}
 	R.active = true;
 	R.have_header = R.ended = R.closing = false;
 	R.closing_ns = 0;
@@ -399,6 +407,8 @@ bool migrate_recv_poll(void)
 {
 	if (!R.active)
 		return false;
+	if (R.conn.out)
+		str_copy(R.st.channel, mig_channel_name(&R.conn), sizeof(R.st.channel));
 	if (R.closing) {
 		/* The last reply (RUNNING or REJECT) must reach the source: close
 		 * only once it is acknowledged (lwIP would drop unsent data). */

@@ -12,6 +12,7 @@
 #include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
+#include "migrate/mig_channel.h"
 #include "migrate/mig_conn.h"
 #include "migrate/mig_internal.h"
 #include "migrate/migrate.h"
@@ -176,11 +177,14 @@ int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrat
 	mig_vm_capture(vm, &S.state, rdtsc());
 	S.state_cost_ns = time_ns() - t0;
 
-	if (!mig_conn_connect(&S.conn, dst, port)) {
-		send_fail("%s", S.conn.error);
+	char why[160];
+	if (!mig_conn_connect(&S.conn, dst, port) ||
+	    mig_channel_open(&S.conn, MIG_TLS_CLIENT, why, sizeof(why))) {
+		send_fail("%s", S.conn.failed ? S.conn.error : why);
 		str_copy(err, S.st.error, errlen);
 		return -1;
 	}
+	str_copy(S.st.channel, mig_channel_name(&S.conn), sizeof(S.st.channel));
 	log_info("migrate %s: to %u.%u.%u.%u:%u, %lu pages", vm->name, dst >> 24,
 		 (dst >> 16) & 0xff, (dst >> 8) & 0xff, dst & 0xff, port,
 		 (unsigned long)S.st.pages_total);
@@ -531,6 +535,8 @@ bool migrate_send_poll(void)
 	if (!S.vm)
 		return false;
 	uint64_t now = time_ns();
+	if (S.conn.out)
+		str_copy(S.st.channel, mig_channel_name(&S.conn), sizeof(S.st.channel));
 
 	if (S.vm->state == VM_STOPPED || S.vm->state == VM_CRASHED) {
 		/* Nothing to hand over: the destination drops its copy. */

@@ -57,6 +57,7 @@ from bench_disk import bench_disk, print_disk  # noqa: E402
 from bench_disk_migrate import bench_disk_migrate, print_disk_migrate  # noqa: E402
 from bench_linux import bench_linux, print_linux  # noqa: E402
 from bench_mce import bench_mce, print_mce  # noqa: E402
+from bench_tls import bench_tls, print_tls  # noqa: E402
 from bench_migrate import bench_migrate, print_migrate  # noqa: E402
 from bench_net import bench_net, print_net  # noqa: E402
 
@@ -233,7 +234,7 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("suites", nargs="*",
                    default=["guests", "dirty", "linux", "net", "migrate", "mce", "disk",
-                            "diskmig"])
+                            "diskmig", "tls"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
@@ -283,6 +284,9 @@ def main():
     if "mce" in a.suites:
         results["mce_qemu"] = bench_mce(os.path.join(ROOT, "build", "bench"))
         print_mce(results["mce_qemu"])
+    if "tls" in a.suites:
+        results["tls_qemu"] = bench_tls(os.path.join(ROOT, "build", "bench"))
+        print_tls(results["tls_qemu"])
     with open(a.json, "w") as f:
         json.dump(results, f, indent=2)
     print(f"results in {os.path.relpath(a.json, ROOT)}")

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what building, running and testing hv needs on Debian 12, when it
-# is missing, and fetches lwIP's Debian source package into third_party/.
+# is missing, and fetches the Debian source packages of lwIP and mbedTLS into
+# third_party/.
 # Called by the Makefile before anything else; quick when all is present.
 set -eu
 
@@ -10,6 +11,7 @@ libclang-rt-14-dev gcc-multilib cpio qemu-utils"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LWIP_DIR="$ROOT/third_party/lwip"
+MBEDTLS_DIR="$ROOT/third_party/mbedtls"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -28,9 +30,9 @@ if [ -n "$missing" ]; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
 
-# lwIP comes as Debian's source package: add deb-src entries for the suites
-# already configured, then fetch it once into an ignored folder.
-if [ ! -f "$LWIP_DIR/.fetched" ]; then
+# lwIP and mbedTLS come as Debian source packages: add deb-src entries for
+# the suites already configured, then fetch each once into an ignored folder.
+enable_deb_src() {
 	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && \
 	   ! grep -qs '^deb-src' /etc/apt/sources.list; then
 		if [ -f /etc/apt/sources.list.d/debian.sources ]; then
@@ -42,21 +44,33 @@ if [ ! -f "$LWIP_DIR/.fetched" ]; then
 		fi
 		as_root apt-get update -qq
 	fi
-	tmp="$ROOT/third_party/.lwip-fetch"
+}
+
+# fetch_source PACKAGE DEST PROBE: unpacks PACKAGE's source into DEST unless
+# DEST/.fetched exists; PROBE is a path inside the tree that must exist.
+fetch_source() {
+	pkg=$1 dest=$2 probe=$3
+	[ -f "$dest/.fetched" ] && return 0
+	enable_deb_src
+	tmp="$ROOT/third_party/.$pkg-fetch"
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
-	(cd "$tmp" && apt-get source -qq lwip >/dev/null 2>&1) || {
+	(cd "$tmp" && apt-get source -qq "$pkg" >/dev/null 2>&1) || {
 		# apt-get source may refuse the download sandbox as root; retry plainly.
-		(cd "$tmp" && apt-get source lwip)
+		(cd "$tmp" && apt-get source "$pkg")
 	}
-	src=$(find "$tmp" -maxdepth 1 -mindepth 1 -type d -name 'lwip-*' | head -n 1)
-	if [ -z "$src" ] || [ ! -d "$src/src/core" ]; then
-		echo "bootstrap: could not fetch lwIP's source package" >&2
+	src=$(find "$tmp" -maxdepth 1 -mindepth 1 -type d -name "$pkg-*" | head -n 1)
+	if [ -z "$src" ] || [ ! -e "$src/$probe" ]; then
+		echo "bootstrap: could not fetch $pkg's source package" >&2
 		exit 1
 	fi
-	rm -rf "$LWIP_DIR"
-	mv "$src" "$LWIP_DIR"
-	basename "$src" > "$LWIP_DIR/.fetched"
+	rm -rf "$dest"
+	mv "$src" "$dest"
+	basename "$src" > "$dest/.fetched"
 	rm -rf "$tmp"
-	echo "bootstrap: lwIP source in third_party/lwip ($(cat "$LWIP_DIR/.fetched"))"
-fi
+	echo "bootstrap: $pkg source in ${dest#"$ROOT"/} ($(cat "$dest/.fetched"))"
+}
+
+fetch_source lwip "$LWIP_DIR" src/core
+# mbedTLS (bookworm: 2.28.x) for the migration channel's TLS.
+fetch_source mbedtls "$MBEDTLS_DIR" library/ssl_tls.c

@@ -173,3 +173,44 @@ unsigned config_check_keys(const struct config *c, const struct config_key *keys
 	}
 	return unknown;
 }
+
+static void put(char *out, size_t outlen, size_t *pos, const char *s, size_t len)
+{
+	while (len-- && *pos + 1 < outlen)
+		out[(*pos)++] = *s++;
+	out[*pos] = 0;
+}
+
+void config_redact(const char *text, const struct config_key *keys, size_t n, char *out,
+		   size_t outlen)
+{
+	size_t pos = 0;
+
+	if (!outlen)
+		return;
+	out[0] = 0;
+	while (*text) {
+		size_t item = 0, key = 0;
+		while (text[item] && text[item] != ' ' && text[item] != '\t')
+			item++;
+		while (key < item && text[key] != '=')
+			key++;
+		char name[CONFIG_KEY_MAX];
+		bool hide = false;
+		if (key < item && key < sizeof(name)) {
+			memcpy(name, text, key);
+			name[key] = 0;
+			const struct config_key *k = config_key_find(keys, n, name);
+			hide = k && k->secret;
+		}
+		if (hide) {
+			put(out, outlen, &pos, text, key + 1);
+			put(out, outlen, &pos, "(hidden)", 8);
+		} else {
+			put(out, outlen, &pos, text, item);
+		}
+		text += item;
+		while (*text == ' ' || *text == '\t')
+			put(out, outlen, &pos, text++, 1);
+	}
+}

@@ -46,6 +46,7 @@ struct config_key {
 	const char *name;
 	const char *fallback;
 	const char *help;
+	bool secret; /* a key: never printed (`config`, logs) */
 };
 
 /* Declares a key beside the code that reads it; the hypervisor collects
@@ -53,6 +54,17 @@ struct config_key {
 #define CONFIG_KEY(ident, key, def, text)                                       \
 	static const struct config_key ident                                    \
 		__attribute__((used, section("config_keys"), aligned(8))) = { key, def, text }
+
+/* A secret (a key): read like any setting, but its value is never shown. */
+#define CONFIG_SECRET(ident, key, text)                                         \
+	static const struct config_key ident                                    \
+		__attribute__((used, section("config_keys"), aligned(8))) = { key, NULL, text, true }
+
+/* 'text' (space-separated key=value items, as load options are) with the
+ * value of every secret key among keys[0..n) replaced by "(hidden)";
+ * always terminated, cut short if out is too small. */
+void config_redact(const char *text, const struct config_key *keys, size_t n, char *out,
+		   size_t outlen);
 
 /* The declaration of 'name' among keys[0..n), or NULL. */
 const struct config_key *config_key_find(const struct config_key *keys, size_t n,

@@ -23,6 +23,11 @@ size_t settings_key_count(void)
 	return nkeys();
 }
 
+void settings_redact(const char *text, char *out, size_t outlen)
+{
+	config_redact(text, __start_config_keys, nkeys(), out, outlen);
+}
+
 const struct config_key *settings_key(size_t i)
 {
 	return i < nkeys() ? &__start_config_keys[i] : NULL;

@@ -31,6 +31,9 @@ bool setting_u64(const char *key, uint64_t *out);
 /* "hv.cfg", "cmdline" or "default"; NULL when neither set nor defaulted. */
 const char *setting_origin(const char *key);
 
+/* The load options as `config` may show them: secrets hidden. */
+void settings_redact(const char *text, char *out, size_t outlen);
+
 /* Every declared key, for the `config` command. */
 size_t settings_key_count(void);
 const struct config_key *settings_key(size_t i);

@@ -77,6 +77,8 @@ static void show(struct shell *sh, const char *p, const struct disk_xfer_status 
 		  (unsigned long)st->bytes_total, p, (unsigned long)st->wire_bytes, p,
 		  (unsigned long)st->resumed_at, p, st->base_skipped ? "yes" : "no", p,
 		  (unsigned long)((end - st->start_ns) / NS_PER_MS));
+	if (st->channel[0])
+		sh_printf(sh, "%schannel: %s\n", p, st->channel);
 	if (st->reason[0])
 		sh_printf(sh, "%sreason: %s\n", p, st->reason);
 }

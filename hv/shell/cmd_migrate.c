@@ -41,6 +41,8 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 	if (st->phase == MIG_IDLE)
 		return;
 	sh_printf(sh, "%svm: %s\n%speer: %s:%u\n", p, st->vm, p, addr, st->port);
+	if (st->channel[0])
+		sh_printf(sh, "%schannel: %s\n", p, st->channel);
 	sh_printf(sh, "%spages_total: %lu\n%spages_sent: %lu\n%szero_pages: %lu\n"
 		      "%spoison_pages: %lu\n%sbytes: %lu\n%selapsed_ms: %lu\n",
 		  p, (unsigned long)st->pages_total, p, (unsigned long)st->pages_sent, p,

@@ -91,14 +91,18 @@ int cmd_config(struct shell *sh, int argc, char **argv)
 	(void)argv;
 	const struct boot_info *bi = hv_boot_info();
 
+	char cmdline[sizeof(bi->cmdline)];
+
+	settings_redact(bi->cmdline, cmdline, sizeof(cmdline));
 	sh_printf(sh, "config_file: %s\ncmdline: %s\n", bi->config_path[0] ? bi->config_path : "none",
-		  bi->cmdline);
+		  cmdline);
 	/* Every setting a module declares: as set, or its default. */
 	for (size_t i = 0; i < settings_key_count(); i++) {
-		const char *key = settings_key(i)->name;
-		const char *origin = setting_origin(key);
+		const struct config_key *k = settings_key(i);
+		const char *origin = setting_origin(k->name);
 		if (origin)
-			sh_printf(sh, "%s: %s (%s)\n", key, setting(key), origin);
+			sh_printf(sh, "%s: %s (%s)\n", k->name, k->secret ? "(hidden)" : setting(k->name),
+				  origin);
 	}
 	return SHELL_OK;
 }

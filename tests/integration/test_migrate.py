@@ -61,6 +61,9 @@ def test_counter_continues_on_the_destination(boot):
     assert vm_state(cb, "c") in ("running", "halted")
     inc = cb.run("migrate status").fields()
     assert inc["incoming_phase"] == "done" and inc["incoming_vm"] == "c"
+    # TLS by default, the same suite on both ends.
+    suite = "tls1.2 TLS-ECDHE-PSK-WITH-CHACHA20-POLY1305-SHA256"
+    assert st["channel"] == suite and inc["incoming_channel"] == suite, (st, inc)
 
     time.sleep(1.5)
     before, after = counter_values(ca, "c"), counter_values(cb, "c")
@@ -138,7 +141,9 @@ def test_writing_guest_migrates_intact_with_each_dirty_mode(boot, mode, chosen_b
     # The migration ran on a log in that mode, harvesting it round after round.
     assert seen, "the pre-copy ended before 'dirty stats' could be read"
     assert all(d["active"] == "yes" and d["mode"] == mode for d in seen), seen
-    assert int(seen[-1]["harvests"]) >= 2, seen[-1]
+    # Each round after the first is one harvest; the last round can end
+    # between two looks at the log.
+    assert int(seen[-1]["harvests"]) >= max(1, min(2, len(rounds) - 2)), (seen[-1], rounds)
     if mode == "wp":
         assert int(seen[-1]["wp_faults"]) > 0, seen[-1]
     else:
@@ -218,7 +223,8 @@ def test_destination_killed_mid_transfer_then_retry(boot):
     b.kill()
 
     f = wait_field(ca, "migrate status", "phase", "failed", timeout=120).fields()
-    assert "acknowledging" in f["reason"] or "reset" in f["reason"], f
+    # TCP keepalive (~9 s) or the source's own stall bound (10 s).
+    assert any(w in f["reason"] for w in ("acknowledging", "reset", "stopped answering")), f
     assert vm_state(ca, "m") in ("running", "halted")
     assert ca.run("dirty stats m").fields()["active"] == "no"
     memtouch_says(ca, "m", "v", r"verify ok \d+ pages", timeout=120)
@@ -243,21 +249,18 @@ def test_link_cut_mid_transfer_then_retry(boot):
     a.monitor("set_link n0 off")  # the cable, as A's NIC sees it
 
     f = wait_field(ca, "migrate status", "phase", "failed", timeout=60).fields()
-    assert "acknowledging" in f["reason"], f
+    assert "acknowledging" in f["reason"] or "stopped answering" in f["reason"], f
     assert vm_state(ca, "m") in ("running", "halted")
+    # Both sides notice within the same bound: the destination's keepalive
+    # gives up on the silent source and drops its partial copy.
+    inc = wait_field(cb, "migrate status", "incoming_phase", "failed", timeout=20).fields()
+    assert "stopped answering" in inc["incoming_reason"], inc
 
     a.monitor("set_link n0 on")
     wait_field(ca, "net", "link", "up")
-    # The destination still waits out its own idle timeout (30 s, longer
-    # than the source's 10 s stall): the retry supersedes its partial copy
-    # instead of being refused as busy.
-    assert cb.run("migrate status").fields()["incoming_phase"] == "receiving"
     assert ca.run("vm send m p").ok
-    since = len(cb.text())
     st = migrate(ca, "m", B_IP, timeout=300)
     assert st["phase"] == "done", st
-    cb.wait_for(r"incoming m discarded: superseded by a new connection from the same peer",
-                10, start=since)
     memtouch_says(cb, "m", "v", r"verify ok \d+ pages", timeout=120)
 
 
@@ -327,3 +330,55 @@ def test_guest_with_poisoned_pages_migrates_with_them(boot):
         time.sleep(0.2)
     reason = cb.run("vm info m").fields()["reason"]
     assert f"poisoned guest page 0x{bad[0]:x} " in reason, reason
+
+
+OTHER_KEY = "00112233445566778899aabbccddeeff"
+
+
+def test_a_peer_without_the_key_is_refused_before_any_vm_exists(boot):
+    """Authentication: B holds another key. The handshake fails on both
+    sides, B creates no VM and allocates no guest memory, A's VM runs on;
+    a plaintext peer is refused by a TLS side too."""
+    a, b = start_pair(boot, b_config=f"ip={B_IP}/24\nmigrate_psk={OTHER_KEY}\n")
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run("vm create c counter interval=20").ok
+    assert ca.run("vm start c").ok
+    free_before = cb.run("mem").fields()["free"].split()[0]
+    st = migrate(ca, "c", B_IP, timeout=60)
+    assert st["phase"] == "failed", st
+    assert "different key" in st["reason"], st
+    assert vm_state(ca, "c") in ("running", "halted")
+    assert vm_state(cb, "c") is None
+    inc = cb.run("migrate status").fields()
+    assert inc.get("incoming_phase") in ("failed", "idle", None), inc
+    assert cb.run("mem").fields()["free"].split()[0] == free_before
+    assert "(hidden)" in cb.run("config").text() and OTHER_KEY not in cb.run("config").text()
+
+
+def test_plaintext_only_when_both_sides_say_insecure(boot):
+    insecure = f"ip={A_IP}/24\nmigrate_insecure=1\n"
+    a, b = start_pair(boot, a_config=insecure)
+    ca, cb = a.console(), b.console()
+    assert "migrate_insecure=1" in ca.run("log").text()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run("vm create c counter interval=20").ok
+    st = migrate(ca, "c", B_IP, timeout=60)
+    assert st["phase"] == "failed", st
+    # B requires TLS and names what it saw.
+    text = cb.run("log").text()
+    assert "speaks plaintext" in text or "speaks plaintext" in cb.run("migrate status").text(), text[-2000:]
+    assert vm_state(ca, "c") == "created"
+
+
+def test_both_sides_insecure_migrate_in_plaintext_and_say_so(boot):
+    a, b = start_pair(boot, a_config=f"ip={A_IP}/24\nmigrate_insecure=1\n",
+                      b_config=f"ip={B_IP}/24\nmigrate_insecure=1\n")
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run("vm create c counter interval=20").ok
+    assert ca.run("vm start c").ok
+    st = migrate(ca, "c", B_IP, timeout=60)
+    assert st["phase"] == "done", st
+    assert st["channel"] == "insecure"
+    assert cb.run("migrate status").fields()["incoming_channel"] == "insecure"

@@ -109,3 +109,19 @@ Test(config, binary_input_does_not_crash)
 	config_parse(&cfg, junk, sizeof(junk), "cmdline", false, NULL, NULL);
 	cr_assert_leq(cfg.count, CONFIG_MAX_ENTRIES);
 }
+
+/* A key given on the command line is never shown back. */
+Test(config, secret_values_are_redacted)
+{
+	static const struct config_key keys[] = { { "ip", NULL, "" },
+						  { "migrate_psk", NULL, "", true } };
+	char out[128];
+
+	config_redact("ip=10.0.0.1/24 migrate_psk=00112233445566778899aabbccddeeff  name=a", keys,
+		      2, out, sizeof(out));
+	cr_assert_str_eq(out, "ip=10.0.0.1/24 migrate_psk=(hidden)  name=a");
+	config_redact("migrate_psk=ab", keys, 2, out, 12);
+	cr_assert_str_eq(out, "migrate_psk");
+	config_redact("", keys, 2, out, sizeof(out));
+	cr_assert_str_eq(out, "");
+}
