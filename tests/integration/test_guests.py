@@ -320,3 +320,25 @@ def test_an_exception_raised_while_delivering_itself_spins_only_its_vm(guest_hv,
     assert len(counter_values(con, "c1", count_start)) >= 10
     assert con.run("vm destroy storm").ok
     assert vm_info(con, "c1")["state"] == "running"
+
+
+def test_side_channel_plan_is_shown_and_applied_between_vms(clean):
+    """IBPB when the vCPU about to run belongs to another VM (where the CPU
+    offers IBPB), VERW before entry where the CPU needs and offers it: the
+    plan is in `cpu`, and two VMs taking turns make the IBPB count grow."""
+    con = clean
+    cpu = con.run("cpu").fields()
+    for key in ("ibpb_between_vms", "ibpb_issued", "verw_before_entry"):
+        assert key in cpu, cpu
+    before = int(cpu["ibpb_issued"])
+    create_and_start(con, "s1", "counter", "mem=4M", "interval=20")
+    create_and_start(con, "s2", "counter", "mem=4M", "interval=20")
+    time.sleep(1.5)
+    cpu = con.run("cpu").fields()
+    after = int(cpu["ibpb_issued"])
+    if cpu["ibpb_between_vms"] == "yes":
+        assert after > before + 10, (before, after)
+    else:
+        assert cpu["ibpb_between_vms"] in ("the CPU offers no IBPB",
+                                           "the CPU refused the IBPB write to PRED_CMD"), cpu
+        assert after == before

@@ -99,12 +99,19 @@ def test_dmesg_shows_no_apic_timer_or_clocksource_errors(booted, lhv):
 def test_sleep_takes_the_time_asked(booted, lhv):
     """Measured on the hypervisor's clock: Bochs skips idle time ahead, so
     wall time means nothing there (emulated time is what the guest sees)."""
-    since = len(booted.text())
-    t0 = uptime(booted)
-    linux.send(booted, "lx", "sleep 5; echo slept")
-    booted.wait_for(r"\[vm:lx\] slept", 120, start=since)
-    took = uptime(booted) - t0
-    assert 4.8 <= took <= 5.6, took
+    def timed(seconds):
+        since = len(booted.text())
+        t0 = uptime(booted)
+        linux.send(booted, "lx", f"sleep {seconds}; echo slept{seconds}")
+        booted.wait_for(rf"\[vm:lx\] slept{seconds}", 120, start=since)
+        return uptime(booted) - t0
+
+    # The console round trips around the sleep cost emulated time too
+    # (under Bochs, more on a slower host): measured with 'sleep 0' beside
+    # it and taken off.
+    overhead = min(timed(0), timed(0))
+    took = timed(5) - overhead
+    assert 4.8 <= took <= 5.4, (took, overhead)
 
 
 def test_reboot_restarts_only_that_vm(booted, lhv):
