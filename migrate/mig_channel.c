@@ -3,6 +3,7 @@
 #include "hv/core/log.h"
 #include "hv/core/settings.h"
 #include "hv/lib/format.h"
+#include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 
 CONFIG_SECRET(key_psk, "migrate_psk",
@@ -13,17 +14,6 @@ CONFIG_KEY(key_insecure, "migrate_insecure", "0",
 	   "1: migrations and disk transfers in plaintext, unauthenticated (never by default)");
 
 #define PSK_IDENTITY "hv-migrate"
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* The key's bytes; -1 with a reason that never quotes the key. */
 static int read_key(uint8_t *key, size_t *len, char *err, size_t errlen)
@@ -42,7 +32,7 @@ static int read_key(uint8_t *key, size_t *len, char *err, size_t errlen)
 		return -1;
 	}
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+		int hi = parse_hex_digit(hex[2 * i]), lo = parse_hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			str_copy(err, "migrate_psk has a character that is not a hex digit", errlen);
 			return -1;

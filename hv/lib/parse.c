@@ -2,7 +2,14 @@
 
 #include "hv/lib/string.h"
 
-static int digit_value(char c)
+int parse_hex_digit(char c)
+{
+	int v = parse_digit_value(c);
+
+	return v < 16 ? v : -1;
+}
+
+int parse_digit_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -21,7 +28,7 @@ static const char *parse_digits(const char *s, unsigned base, uint64_t *out, boo
 
 	*ok = true;
 	for (; *s; s++) {
-		int d = digit_value(*s);
+		int d = parse_digit_value(*s);
 		if (d >= (int)base)
 			break;
 		if (v > (UINT64_MAX - (uint64_t)d) / base) {

@@ -7,6 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A digit's value in bases up to 16 (99 for anything else). */
+int parse_digit_value(char c);
+/* A hexadecimal digit's value, or -1. */
+int parse_hex_digit(char c);
+
 /* Decimal, or hexadecimal with a 0x prefix. */
 bool parse_u64(const char *s, uint64_t *out);
 

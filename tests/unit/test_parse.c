@@ -51,3 +51,12 @@ Test(parse, ipv4)
 	cr_assert_not(parse_ipv4("a.b.c.d", &a));
 	cr_assert_not(parse_ipv4("0001.2.3.4", &a));
 }
+
+Test(parse, hex_digits)
+{
+	cr_assert_eq(parse_hex_digit('0'), 0);
+	cr_assert_eq(parse_hex_digit('a'), 10);
+	cr_assert_eq(parse_hex_digit('F'), 15);
+	cr_assert_eq(parse_hex_digit('g'), -1);
+	cr_assert_eq(parse_hex_digit(' '), -1);
+}
