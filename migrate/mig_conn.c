@@ -213,13 +213,16 @@ static void tls_failed(struct mig_conn *c)
 	fail(c, why);
 }
 
-/* Plaintext into the record buffer as it has room. */
+/* Plaintext into the record buffer as it has room. A peer that closed
+ * may have sent its last record (a REJECT) just before: what arrived is
+ * still decrypted, so the reader sees that record and not only the close. */
 static void tls_pump_in(struct mig_conn *c)
 {
-	while (c->tls_up && !c->failed && c->in_len < c->in_cap) {
+	while (c->tls_up && c->tls && c->in_len < c->in_cap) {
 		int n = mig_tls_read(c->tls, c->in + c->in_len, c->in_cap - c->in_len);
 		if (n < 0) {
-			tls_failed(c);
+			if (!c->failed)
+				tls_failed(c);
 			return;
 		}
 		if (!n)
