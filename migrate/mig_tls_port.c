@@ -2,10 +2,8 @@
  * number instructions. The host tests have their own (tests/unit/mig_tls_port_host.c). */
 #include "migrate/mig_tls_port.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 
-#include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "hv/x86/entropy.h"
@@ -21,16 +19,6 @@ void mig_tls_port_free(void *p)
 {
 	if (p)
 		kfree(p);
-}
-
-int mig_tls_port_snprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = fmt_vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
 }
 
 const char *mig_tls_port_entropy_source(void)

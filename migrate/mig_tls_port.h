@@ -14,9 +14,9 @@
 void *mig_tls_port_calloc(size_t count, size_t size);
 void mig_tls_port_free(void *p);
 
-/* C99 snprintf semantics (mbedTLS formats only integers and strings with it). */
-int mig_tls_port_snprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Formatting is the project's own fmt_snprintf on both sides (mbedTLS formats only
+ * integers and strings with it). */
+#include "hv/lib/format.h"
 
 /* The strong entropy source's name ("rdseed", "rdrand"), or NULL when there is none:
  * then no key may be generated. */

@@ -21,7 +21,7 @@
 #define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
 #define MBEDTLS_PLATFORM_CALLOC_MACRO mig_tls_port_calloc
 #define MBEDTLS_PLATFORM_FREE_MACRO mig_tls_port_free
-#define MBEDTLS_PLATFORM_SNPRINTF_MACRO mig_tls_port_snprintf
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO fmt_snprintf
 #include "migrate/mig_tls_port.h"
 
 /* Randomness: no OS entropy; mig_tls.c adds the port's sources (RDSEED/RDRAND and TSC

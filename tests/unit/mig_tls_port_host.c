@@ -1,9 +1,7 @@
 /* mig_tls_port.h for the host tests: libc memory and formatting, and a deterministic test
  * seed in place of the hypervisor's RDSEED/RDRAND path (migrate/mig_tls_port.c, never
  * built here), so runs are reproducible. Not random: for tests only. */
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "migrate/mig_tls_port.h"
@@ -22,16 +20,6 @@ void *mig_tls_port_calloc(size_t count, size_t size)
 void mig_tls_port_free(void *p)
 {
 	free(p);
-}
-
-int mig_tls_port_snprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
 }
 
 const char *mig_tls_port_entropy_source(void)
