@@ -280,9 +280,12 @@ int mig_vm_config_decode(const uint8_t *body, size_t len, struct mig_vm_config *
 		str_copy(err, "VM_CONFIG record has an unterminated or empty name", errlen);
 		return -1;
 	}
-	if (!printable(c->image, sizeof(c->image)) || !printable(c->cmdline, sizeof(c->cmdline))) {
-		str_copy(err, "VM_CONFIG image or command line has control or non-ASCII bytes",
-			 errlen);
+	/* The name too: it is in every log line and status about the VM,
+	 * and in the error when vm.c refuses it. */
+	if (!printable(c->name, sizeof(c->name)) || !printable(c->image, sizeof(c->image)) ||
+	    !printable(c->cmdline, sizeof(c->cmdline))) {
+		str_copy(err, "VM_CONFIG name, image or command line has control or non-ASCII "
+			 "bytes", errlen);
 		return -1;
 	}
 	if (!c->mem_bytes || c->mem_bytes % 4096) {

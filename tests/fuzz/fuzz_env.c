@@ -14,6 +14,7 @@
 #include "hv/lib/format.h"
 
 void (*fuzz_time_hook)(void);
+void (*fuzz_log_hook)(const char *line);
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
@@ -21,6 +22,8 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	char line[512];
 
 	fmt_vsnprintf(line, sizeof(line), fmt, ap);
+	if (fuzz_log_hook)
+		fuzz_log_hook(line);
 	if (show < 0)
 		show = getenv("FUZZ_LOG") != NULL;
 	if (show)

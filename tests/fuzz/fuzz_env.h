@@ -12,10 +12,21 @@
  * waits for it (a reset bit clears, a status reads back). */
 extern void (*fuzz_time_hook)(void);
 
+/* Every log line, formatted, when set: a target checks what the code
+ * would put on the console. */
+extern void (*fuzz_log_hook)(const char *line);
+
 /* Frees everything kzalloc/kmalloc/pages_alloc handed out and was not
  * given back: drivers keep their boot-time allocations for ever, a fuzz
  * case must not. */
 void fuzz_mm_release_all(void);
+/* Blocks kzalloc/kmalloc/pages_alloc handed out and not given back. */
+size_t fuzz_mm_live(void);
+/* Zeroed memory outside the tracking, recycled by size as pages_alloc's
+ * big blocks are (kept poisoned while free), for a target's own
+ * stand-ins: a datastore's buffers. */
+void *fuzz_kept_alloc(size_t size, size_t align);
+void fuzz_kept_free(void *p, size_t size);
 /* Called on every pages_alloc, before it allocates: a simulated device
  * reads the registers the driver has written so far (fuzz_nic_vnet.c). */
 extern void (*fuzz_pages_hook)(void);

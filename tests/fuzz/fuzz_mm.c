@@ -6,10 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sanitizer/asan_interface.h>
+
 #include "hv/mm/mm.h"
 #include "tests/fuzz/fuzz_env.h"
 
 #define MAX_LIVE 4096
+#define BIG (128 * 1024)
+#define KEEP_MAX 256
 
 void (*fuzz_pages_hook)(void);
 
@@ -53,16 +57,61 @@ void kfree(void *p)
 	free(p);
 }
 
+/* Blocks freed are kept for the next request of their size: fresh memory
+ * for every input (guest memory, a datastore's metadata) costs more in
+ * page faults than the code under test takes. Kept blocks stay poisoned,
+ * so a use after free is still reported. */
+static struct kept {
+	void *p;
+	size_t size;
+} kept[KEEP_MAX];
+static size_t nkept;
+
+void *fuzz_kept_alloc(size_t size, size_t align)
+{
+	void *p = NULL;
+
+	for (size_t i = 0; i < nkept; i++)
+		if (kept[i].size == size && (uintptr_t)kept[i].p % align == 0) {
+			p = kept[i].p;
+			kept[i] = kept[--nkept];
+			ASAN_UNPOISON_MEMORY_REGION(p, size);
+			break;
+		}
+	if (!p && !(p = aligned_alloc(align, (size + align - 1) / align * align)))
+		return NULL;
+	memset(p, 0, size);
+	return p;
+}
+
+void fuzz_kept_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	if (nkept == KEEP_MAX) {
+		free(p);
+		return;
+	}
+	ASAN_POISON_MEMORY_REGION(p, size);
+	kept[nkept++] = (struct kept){ p, size };
+}
+
 uint64_t pages_alloc(size_t n, size_t align_pages)
 {
-	size_t align = PAGE_SIZE * (align_pages ? align_pages : 1);
+	size_t align = PAGE_SIZE * (align_pages ? align_pages : 1), size = n * PAGE_SIZE;
 	void *p;
 
 	if (fuzz_pages_hook)
 		fuzz_pages_hook();
-	if (!n || !(p = aligned_alloc(align, n * PAGE_SIZE)))
+	if (!n)
 		return 0;
-	memset(p, 0, n * PAGE_SIZE);
+	/* Small ones (a driver's rings) go through ASan's quarantine as any
+	 * block does. */
+	p = size >= BIG ? fuzz_kept_alloc(size, align) : aligned_alloc(align, size);
+	if (!p)
+		return 0;
+	if (size < BIG)
+		memset(p, 0, size);
 	return virt_to_phys(track(p));
 }
 
@@ -73,8 +122,15 @@ uint64_t page_alloc(void)
 
 void pages_free(uint64_t pa, size_t n)
 {
-	(void)n;
-	kfree(phys_to_virt(pa));
+	void *p = phys_to_virt(pa);
+
+	if (!p)
+		return;
+	untrack(p);
+	if (n * PAGE_SIZE >= BIG)
+		fuzz_kept_free(p, n * PAGE_SIZE);
+	else
+		free(p);
 }
 
 void page_free(uint64_t pa)
@@ -88,6 +144,11 @@ bool mm_map_mmio(uint64_t pa, uint64_t size)
 	(void)pa;
 	(void)size;
 	return true;
+}
+
+size_t fuzz_mm_live(void)
+{
+	return nlive;
 }
 
 void fuzz_mm_release_all(void)

@@ -162,6 +162,13 @@ Test(vcpu_check, text_fields_from_a_peer_are_printable)
 	len = mig_vm_config_encode(&c, body);
 	cr_assert_eq(mig_vm_config_decode(body, len, &got, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "control"), "%s", err);
+	/* The name as well: vm.c's refusal of it quoted it on the console
+	 * (fuzz_mig_recv). */
+	strcpy(c.image, "counter");
+	strcpy(c.name, "seed\033[2J");
+	len = mig_vm_config_encode(&c, body);
+	cr_assert_eq(mig_vm_config_decode(body, len, &got, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "control"), "%s", err);
 
 	struct mig_uart u;
 	memset(&u, 0, sizeof(u));

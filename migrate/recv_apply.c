@@ -1,0 +1,255 @@
+/* An incoming migration's records applied to the VM being built; see
+ * recv_apply.h. The VM stays paused (created, migrating) until GO. */
+#include "migrate/recv_apply.h"
+
+#include <stdarg.h>
+
+#include "hv/core/log.h"
+#include "hv/lib/format.h"
+#include "hv/lib/string.h"
+#include "hv/lib/wire.h"
+#include "hv/mm/mm.h"
+#include "hv/vm/poison.h"
+#include "hv/vm/vm.h"
+#include "hv/x86/cpu.h"
+
+static enum recv_event refuse(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum recv_event refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return RECV_REFUSED;
+}
+
+void recv_apply_init(struct recv_apply *a, struct mig_status *st)
+{
+	memset(a, 0, sizeof(*a)); /* nothing of an earlier stream counts */
+	a->st = st;
+}
+
+static enum recv_event apply_pages(struct recv_apply *a, const struct mig_record *r, char *err,
+				   size_t errlen)
+{
+	struct mig_pages_reader rd;
+	uint64_t gfn;
+	enum mig_page_type type;
+	const uint8_t *data;
+	int rc;
+	uint64_t poisoned = 0, first_poisoned = 0;
+	struct vm *vm = a->vm;
+
+	if (mig_pages_open(&rd, r->body, r->len, err, errlen))
+		return RECV_REFUSED;
+	while ((rc = mig_pages_next(&rd, &gfn, &type, &data, err, errlen)) == 1) {
+		if (gfn >= vm->mem.size / MIG_PAGE_SIZE)
+			return refuse(err, errlen, "page 0x%lx is outside the VM's %lu MiB",
+				      (unsigned long)gfn, (unsigned long)(vm->mem.size >> 20));
+		void *dst = gmem_ptr(&vm->mem, gfn * MIG_PAGE_SIZE);
+		uint64_t bit = 1ull << (gfn % 64);
+		if (type == MIG_PAGE_NORMAL) {
+			memcpy(dst, data, MIG_PAGE_SIZE);
+			a->written[gfn / 64] |= bit;
+		} else {
+			/* Fresh guest memory is zero: clear only what the stream wrote. */
+			if (a->written[gfn / 64] & bit)
+				memset(dst, 0, MIG_PAGE_SIZE);
+			a->written[gfn / 64] &= ~bit;
+			if (type == MIG_PAGE_ZERO) {
+				a->st->zero_pages++;
+			} else {
+				/* The same guest page fails here as it did there. */
+				poison_guest_page_quiet(vm, gfn * MIG_PAGE_SIZE);
+				a->st->poison_pages++;
+				if (!poisoned++)
+					first_poisoned = gfn * MIG_PAGE_SIZE;
+			}
+		}
+		a->st->pages_sent++;
+	}
+	/* One line per record, not per page: a record full of them must not
+	 * keep the console (a polled UART) busy for seconds. */
+	if (poisoned)
+		log_warn("migrate: %lu page%s of VM %s arrived poisoned (first GPA 0x%lx)",
+			 (unsigned long)poisoned, poisoned == 1 ? "" : "s", vm->name,
+			 (unsigned long)first_poisoned);
+	return rc < 0 ? RECV_REFUSED : RECV_APPLIED;
+}
+
+static enum recv_event got_config(struct recv_apply *a, const struct mig_record *r, char *err,
+				  size_t errlen)
+{
+	struct mig_vm_config c;
+
+	if (mig_vm_config_decode(r->body, r->len, &c, err, errlen))
+		return RECV_REFUSED;
+	str_copy(a->st->vm, c.name, sizeof(a->st->vm));
+	a->vm = vm_create_incoming(c.name, c.mem_bytes, c.image, c.cmdline, err, errlen);
+	if (!a->vm)
+		return RECV_REFUSED;
+	a->vm->uid = a->vm_uid;
+	a->st->pages_total = c.mem_bytes / MIG_PAGE_SIZE;
+	a->written = kzalloc((a->st->pages_total + 63) / 64 * 8);
+	if (!a->written)
+		return refuse(err, errlen, "out of memory for the page map");
+	return RECV_VM_BUILT;
+}
+
+static enum recv_event got_state(struct recv_apply *a, const struct mig_record *r, char *err,
+				 size_t errlen)
+{
+	struct mig_vm_state *s = &a->state;
+	int rc;
+	unsigned bit;
+
+	switch (r->type) {
+	case MIG_REC_VCPU:
+		rc = mig_vcpu_decode(r->body, r->len, &s->vcpu, err, errlen);
+		bit = RECV_HAVE_VCPU;
+		break;
+	case MIG_REC_LAPIC:
+		rc = mig_lapic_decode(r->body, r->len, &s->lapic, err, errlen);
+		bit = RECV_HAVE_LAPIC;
+		break;
+	case MIG_REC_UART:
+		rc = mig_uart_decode(r->body, r->len, &s->uart, err, errlen);
+		bit = RECV_HAVE_UART;
+		break;
+	case MIG_REC_MODULES:
+		rc = mig_modules_decode(r->body, r->len, &s->modules, err, errlen);
+		bit = RECV_HAVE_MODULES;
+		break;
+	default:
+		rc = mig_platform_decode(r->body, r->len, &s->platform, err, errlen);
+		bit = RECV_HAVE_PLATFORM;
+		break;
+	}
+	if (rc)
+		return RECV_REFUSED;
+	a->have |= bit;
+	return RECV_APPLIED;
+}
+
+/* One device's state: kept until END, where every device checks its own. */
+static enum recv_event got_device(struct recv_apply *a, const struct mig_record *r, char *err,
+				  size_t errlen)
+{
+	struct mig_vm_state *s = &a->state;
+
+	if (s->ndev == MIG_DEVICES_MAX)
+		return refuse(err, errlen, "more DEVICE records than devices");
+	struct mig_device *d = &s->dev[s->ndev];
+	if (mig_device_decode(r->body, r->len, d, err, errlen))
+		return RECV_REFUSED;
+	for (size_t i = 0; i < s->ndev; i++)
+		if (s->dev[i].id == d->id)
+			return refuse(err, errlen, "two DEVICE records for device %u", d->id);
+	s->ndev++;
+	return RECV_APPLIED;
+}
+
+/* END: the VM is complete; its devices take their state now (it does not
+ * run before GO), so a state they refuse is refused before READY. */
+static enum recv_event got_end(struct recv_apply *a, char *err, size_t errlen)
+{
+	if (a->have != RECV_HAVE_ALL)
+		return refuse(err, errlen, "END before the vCPU and device state");
+	if (recv_disks_adopt(&a->disks, a->vm, err, errlen) ||
+	    mig_vm_apply(a->vm, &a->state, err, errlen))
+		return RECV_REFUSED;
+	a->ended = true;
+	return RECV_COMPLETE;
+}
+
+static enum recv_event got_go(struct recv_apply *a, char *err, size_t errlen)
+{
+	struct vm *vm = a->vm;
+
+	if (recv_disks_commit(&a->disks, vm, err, errlen))
+		return RECV_REFUSED;
+	recv_disks_status(&a->disks, &a->st->disk);
+	a->disks.n = 0; /* they are the VM's disks now */
+	mig_vm_restore(vm, &a->state, rdtsc());
+	/* As it was on the source: running, paused by the operator, or never
+	 * started. */
+	vm_migration_arrived(vm, a->state.platform.run_state == MIG_RUN_CREATED  ? VM_CREATED
+				 : a->state.platform.run_state == MIG_RUN_PAUSED ? VM_PAUSED
+										 : VM_RUNNING);
+	a->vm = NULL;
+	kfree(a->written);
+	a->written = NULL;
+	return RECV_ARRIVED;
+}
+
+static enum recv_event dispatch(struct recv_apply *a, const struct mig_record *r,
+				struct mig_conn *c, const char *what, char *err, size_t errlen)
+{
+	switch (r->type) {
+	case MIG_REC_VM_CONFIG:
+		if (a->vm)
+			return refuse(err, errlen, "a second VM_CONFIG record");
+		return got_config(a, r, err, errlen);
+	case MIG_REC_PAGES:
+		return apply_pages(a, r, err, errlen);
+	case MIG_REC_VCPU:
+	case MIG_REC_LAPIC:
+	case MIG_REC_UART:
+	case MIG_REC_PLATFORM:
+	case MIG_REC_MODULES:
+		return got_state(a, r, err, errlen);
+	case MIG_REC_DEVICE:
+		return got_device(a, r, err, errlen);
+	case MIG_REC_END:
+		return got_end(a, err, errlen);
+	case MIG_REC_GO:
+		if (!a->ended)
+			return refuse(err, errlen, "GO before END");
+		return got_go(a, err, errlen);
+	case MIG_REC_ABORT:
+		return refuse(err, errlen, "the source gave up");
+	case MIG_REC_ROUND:
+		if (r->len >= 4)
+			a->st->round = get_le32(r->body);
+		return RECV_APPLIED;
+	default:
+		if (recv_disks_handles(r->type)) {
+			if (recv_disks_record(&a->disks, r->type, r->body, r->len, c, err, errlen))
+				return RECV_REFUSED;
+			return RECV_APPLIED;
+		}
+		if (!(r->type & MIG_TYPE_OPTIONAL))
+			return refuse(err, errlen, "unknown mandatory %s record", what);
+		return RECV_APPLIED; /* optional records this version does not know: skipped */
+	}
+}
+
+enum recv_event recv_apply_record(struct recv_apply *a, const struct mig_record *r,
+				  struct mig_conn *c, char *err, size_t errlen)
+{
+	char name[24];
+	const char *what = mig_record_name(r->type, name, sizeof(name));
+
+	if (a->ended && r->type != MIG_REC_GO && r->type != MIG_REC_ABORT)
+		return refuse(err, errlen, "%s record after END", what);
+	if (!a->vm && r->type != MIG_REC_VM_CONFIG && r->type != MIG_REC_ABORT &&
+	    !(r->type & MIG_TYPE_OPTIONAL))
+		return refuse(err, errlen, "%s record before VM_CONFIG", what);
+	enum recv_event ev = dispatch(a, r, c, what, err, errlen);
+	recv_disks_status(&a->disks, &a->st->disk);
+	return ev;
+}
+
+void recv_apply_discard(struct recv_apply *a)
+{
+	if (a->vm) {
+		vm_migration_discard(a->vm);
+		a->vm = NULL;
+	}
+	recv_disks_status(&a->disks, &a->st->disk);
+	recv_disks_abandon(&a->disks); /* after the VM let go of them */
+	kfree(a->written);
+	a->written = NULL;
+}
