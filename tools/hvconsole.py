@@ -74,6 +74,8 @@ class Console:
         self.raw = bytearray()
         self.lock = threading.Condition()
         self.closed = False
+        self.reading = threading.Event()  # cleared: the reader stops reading
+        self.reading.set()
         deadline = time.monotonic() + connect_timeout
         while True:
             try:
@@ -94,6 +96,7 @@ class Console:
 
     def _read_loop(self):
         while True:
+            self.reading.wait()
             try:
                 data = self.sock.recv(65536)
             except OSError:
@@ -105,6 +108,14 @@ class Console:
                     return
                 self.raw += data
                 self.lock.notify_all()
+
+    def pause_reading(self):
+        """Stops reading the socket (a busy or stuck client): what the
+        instance sends piles up in the socket until it pushes back."""
+        self.reading.clear()
+
+    def resume_reading(self):
+        self.reading.set()
 
     def close(self):
         try:
@@ -154,11 +165,16 @@ class Console:
         self.cursor = m.end()
         return m
 
-    def command(self, cmd, timeout=60.0):
-        """Runs one command and returns its CommandResult."""
+    def send_command(self, cmd):
+        """Types a command without waiting; returns where its reply starts
+        (for reply()). Useful while reading is paused."""
         with self.lock:
             start = len(clean(self.raw.decode("latin-1")))
         self.send(cmd + "\r")
+        return start
+
+    def reply(self, cmd, start, timeout=60.0):
+        """The CommandResult of 'cmd', typed when the output was 'start' long."""
         # Skip the echo of our own line, then collect up to the status line.
         echo = self.wait_for(r"^hv> " + re.escape(cmd) + r"[ \t]*\n", timeout,
                              start=max(start - 4, 0))
@@ -168,6 +184,10 @@ class Console:
         prompt = self.wait_for(r"^hv> ", timeout, start=status.end())
         self.cursor = prompt.end()
         return CommandResult(cmd, lines, status.group(1))
+
+    def command(self, cmd, timeout=60.0):
+        """Runs one command and returns its CommandResult."""
+        return self.reply(cmd, self.send_command(cmd), timeout)
 
     def run(self, cmd, timeout=60.0):
         """Like command() but raises unless the status is ok."""

@@ -43,6 +43,16 @@ void uart_putc(struct uart *u, char c)
 	outb(u->port + REG_DATA, (uint8_t)c);
 }
 
+bool uart_tx_ready(struct uart *u)
+{
+	return u->present && (inb(u->port + REG_LSR) & LSR_THR_EMPTY);
+}
+
+void uart_tx_byte(struct uart *u, char c)
+{
+	outb(u->port + REG_DATA, (uint8_t)c);
+}
+
 int uart_getc(struct uart *u)
 {
 	if (!u->present)

@@ -1,48 +1,173 @@
 #include "hv/core/console.h"
 
 #include "drivers/serial/uart16550.h"
+#include "hv/core/mainloop.h"
+#include "hv/core/time.h"
 #include "hv/lib/format.h"
+#include "hv/lib/tx_ring.h"
+#include "hv/x86/cpu.h"
+
+/* Four seconds of output at 115200 baud. */
+#define QUEUE_SIZE (64 * 1024)
+static const size_t source_share[] = {
+	[CON_GUEST] = QUEUE_SIZE / 4,
+	[CON_LOG] = QUEUE_SIZE / 4 * 3,
+};
+/* Bytes moved per drain: bounds the time spent in one tick or poll when
+ * the UART is emulated and takes bytes as fast as they come. */
+#define DRAIN_BUDGET 4096
+/* Polls of a busy transmitter, with no byte taken, after which a reply
+ * stops waiting (about a second: the reader is gone or stuck). */
+#define STALL_SPINS 1000000
+/* A line's worst extra cost: the '\n' that ends a partial line first, and
+ * its own "\r\n". */
+#define LINE_OVERHEAD 4
 
 static struct uart com1;
+static char queue_buf[QUEUE_SIZE];
+static struct tx_ring queue;
 static bool at_line_start = true;
 static bool panicking;
+static bool draining_in_background; /* the tick or the main loop drains */
+static bool stalled; /* a reply gave up; cleared when the UART takes a byte */
 static struct console_async_hooks hooks;
-static int async_depth;
+static uint64_t unreported_bytes, unreported_lines; /* since the last notice */
+static struct console_stats stats;
 
-void console_init(void)
+/* @pre interrupts are off (the tick drains too) */
+static size_t drain_locked(size_t budget)
 {
-	uart_init(&com1, UART_COM1);
+	size_t moved = 0;
+
+	while (moved < budget && tx_ring_used(&queue) && uart_tx_ready(&com1)) {
+		const char *p;
+		size_t n = tx_ring_peek(&queue, &p);
+
+		if (n > UART_TX_FIFO)
+			n = UART_TX_FIFO;
+		for (size_t i = 0; i < n; i++)
+			uart_tx_byte(&com1, p[i]);
+		tx_ring_consume(&queue, n);
+		moved += n;
+	}
+	if (moved)
+		stalled = false;
+	return moved;
 }
 
-void con_putc(char c)
+static size_t drain(size_t budget)
 {
-	if (c == '\n')
-		uart_putc(&com1, '\r');
-	uart_putc(&com1, c);
-	at_line_start = c == '\n';
+	bool irq = irq_save();
+	size_t moved = drain_locked(budget);
+
+	irq_restore(irq);
+	return moved;
+}
+
+/* Spins until the UART takes something; false if it stalled. */
+static bool wait_for_uart(void)
+{
+	for (long spins = 0; spins < STALL_SPINS; spins++) {
+		if (drain(DRAIN_BUDGET))
+			return true;
+		cpu_relax();
+	}
+	stalled = true;
+	stats.reply_stalls++;
+	return false;
+}
+
+static void count_dropped(size_t bytes, size_t lines)
+{
+	unreported_bytes += bytes;
+	unreported_lines += lines;
+	stats.dropped_bytes += bytes;
+	stats.dropped_lines += lines;
+}
+
+/* Before the tick runs (early boot) nothing drains in the background:
+ * output goes out before the writer returns, as a plain polled console. */
+static void after_write(void)
+{
+	if (draining_in_background) {
+		drain(DRAIN_BUDGET);
+		return;
+	}
+	while (tx_ring_used(&queue) && (drain(QUEUE_SIZE) || (!stalled && wait_for_uart())))
+		;
+}
+
+/* Waits for room while the reader reads; false once it stalled. */
+static bool put_reply_byte(char c)
+{
+	size_t need = c == '\n' ? 2 : 1;
+
+	for (;;) {
+		bool irq = irq_save();
+		bool fits = tx_ring_fits_within(&queue, need, QUEUE_SIZE);
+		if (fits)
+			tx_ring_put_within(&queue, &c, 1, QUEUE_SIZE);
+		irq_restore(irq);
+		if (fits)
+			return true;
+		if (stalled || !wait_for_uart())
+			return false;
+	}
+}
+
+static void put_reply(const char *s, size_t n)
+{
+	if (!com1.present || !n)
+		return;
+	if (panicking) {
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == '\n')
+				uart_putc(&com1, '\r');
+			uart_putc(&com1, s[i]);
+		}
+		at_line_start = s[n - 1] == '\n';
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!put_reply_byte(s[i])) {
+			count_dropped(n - i, 0);
+			break;
+		}
+	at_line_start = s[n - 1] == '\n';
 }
 
 void con_write(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		con_putc(s[i]);
+	put_reply(s, n);
+	after_write();
+}
+
+void con_putc(char c)
+{
+	con_write(&c, 1);
 }
 
 void con_puts(const char *s)
 {
-	while (*s)
-		con_putc(*s++);
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	con_write(s, n);
 }
 
 static void sink(char c, void *ctx)
 {
 	(void)ctx;
-	con_putc(c);
+	put_reply(&c, 1);
 }
 
 int con_vprintf(const char *fmt, va_list ap)
 {
-	return (int)fmt_vformat(sink, NULL, fmt, ap);
+	int n = (int)fmt_vformat(sink, NULL, fmt, ap);
+
+	after_write();
+	return n;
 }
 
 int con_printf(const char *fmt, ...)
@@ -60,18 +185,136 @@ void console_set_async_hooks(const struct console_async_hooks *h)
 	hooks = h ? *h : (struct console_async_hooks){ 0 };
 }
 
-void con_async_begin(void)
+/* Lines go in between the hooks: hide the input line, write, redraw. The
+ * hooks write replies, which find room: a line's share leaves at least a
+ * quarter of the queue free. */
+static void put_lines_locked(const char *first, size_t first_len, const char *s, size_t n)
 {
-	if (async_depth++ == 0 && !panicking && hooks.hide && hooks.hide(hooks.ctx))
+	if (hooks.hide && hooks.hide(hooks.ctx))
 		at_line_start = true;
 	if (!at_line_start)
-		con_putc('\n');
+		tx_ring_put_within(&queue, "\n", 1, QUEUE_SIZE);
+	if (first) {
+		tx_ring_put_within(&queue, first, first_len, QUEUE_SIZE);
+		tx_ring_put_within(&queue, "\n", 1, QUEUE_SIZE);
+	}
+	tx_ring_put_within(&queue, s, n, QUEUE_SIZE);
+	tx_ring_put_within(&queue, "\n", 1, QUEUE_SIZE);
+	at_line_start = true;
+	if (hooks.show)
+		hooks.show(hooks.ctx);
 }
 
-void con_async_end(void)
+static size_t format_notice(char *buf, size_t size)
 {
-	if (--async_depth == 0 && !panicking && hooks.show)
-		hooks.show(hooks.ctx);
+	int n = fmt_snprintf(buf, size, "[... %lu bytes (%lu lines) dropped: the console was not read; "
+				    "see 'log' and 'vm output']",
+			     (unsigned long)unreported_bytes, (unsigned long)unreported_lines);
+	return n < (int)size ? (size_t)n : size - 1;
+}
+
+/* @pre interrupts are off. Puts the notice of dropped output first, if
+ * any: a line goes out only after the gap before it was reported. */
+static bool put_line_locked(size_t share, const char *s, size_t n)
+{
+	char notice[128];
+	size_t notice_len = unreported_bytes ? format_notice(notice, sizeof(notice)) : 0;
+	size_t need = tx_ring_crlf_size(s, n) + LINE_OVERHEAD;
+
+	if (notice_len)
+		need += notice_len + 2;
+	if (!tx_ring_fits_within(&queue, need, share)) {
+		count_dropped(n + 1, 1);
+		return false;
+	}
+	put_lines_locked(notice_len ? notice : NULL, notice_len, s, n);
+	unreported_bytes = unreported_lines = 0;
+	return true;
+}
+
+bool con_line(enum con_source source, const char *s, size_t n)
+{
+	if (panicking || !com1.present) {
+		con_write(s, n);
+		con_putc('\n');
+		return com1.present;
+	}
+	bool irq = irq_save();
+	bool queued = put_line_locked(source_share[source], s, n);
+	irq_restore(irq);
+	after_write();
+	return queued;
+}
+
+void con_guest_bytes(const char *s, size_t n)
+{
+	if (panicking || !com1.present)
+		return;
+	bool irq = irq_save();
+	if (tx_ring_fits_within(&queue, tx_ring_crlf_size(s, n), source_share[CON_GUEST])) {
+		tx_ring_put_within(&queue, s, n, QUEUE_SIZE);
+		if (n)
+			at_line_start = s[n - 1] == '\n';
+	} else {
+		count_dropped(n, 0);
+	}
+	irq_restore(irq);
+	after_write();
+}
+
+/* Once the reader has caught up (the queue is below a guest's share
+ * again), say what was dropped even if no further line comes. */
+static void report_drops(void)
+{
+	bool irq = irq_save();
+
+	if (unreported_bytes && tx_ring_used(&queue) < source_share[CON_GUEST] / 2) {
+		char notice[128];
+		size_t len = format_notice(notice, sizeof(notice));
+
+		if (tx_ring_fits_within(&queue, len + LINE_OVERHEAD, source_share[CON_LOG])) {
+			put_lines_locked(NULL, 0, notice, len);
+			unreported_bytes = unreported_lines = 0;
+		}
+	}
+	irq_restore(irq);
+}
+
+static void tick_drain(void)
+{
+	draining_in_background = true;
+	drain_locked(DRAIN_BUDGET);
+}
+
+static bool poll_console(void)
+{
+	draining_in_background = true;
+	report_drops();
+	drain(DRAIN_BUDGET);
+	/* Not busy: the tick drains too, so the loop may sleep meanwhile. */
+	return false;
+}
+
+static struct tick_hook console_tick = { .fn = tick_drain };
+static struct poller console_poller = { .name = "console", .poll = poll_console,
+					.stage = POLL_DEVICES };
+
+void console_init(void)
+{
+	uart_init(&com1, UART_COM1);
+	tx_ring_init(&queue, queue_buf, sizeof(queue_buf));
+	time_register_tick_hook(&console_tick);
+	mainloop_register(&console_poller);
+}
+
+void console_get_stats(struct console_stats *out)
+{
+	bool irq = irq_save();
+
+	*out = stats;
+	out->queued = tx_ring_used(&queue);
+	out->queue_size = QUEUE_SIZE;
+	irq_restore(irq);
 }
 
 int con_getc(void)
@@ -81,7 +324,13 @@ int con_getc(void)
 
 void con_panic_begin(void)
 {
+	bool irq = irq_save();
+
+	/* Whatever was queued goes first, unless the UART is stuck. */
+	while (tx_ring_used(&queue) && (drain_locked(QUEUE_SIZE) || wait_for_uart()))
+		;
 	panicking = true;
+	irq_restore(irq);
 	if (!at_line_start)
 		con_putc('\n');
 }

@@ -68,17 +68,15 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	if (level <= console_level && level != LOG_ERR && !ratelimit_take(&console_rate, ns)) {
 		not_shown++;
 	} else if (level <= console_level) {
-		con_async_begin();
 		if (not_shown) {
 			char note[80];
-			fmt_snprintf(note, sizeof(note), "[... %lu log lines not shown: see 'log']\n",
-				     (unsigned long)not_shown);
-			con_puts(note);
-			not_shown = 0;
+			int len = fmt_snprintf(note, sizeof(note),
+					       "[... %lu log lines not shown: see 'log']",
+					       (unsigned long)not_shown);
+			if (con_line(CON_LOG, note, (size_t)len))
+				not_shown = 0;
 		}
-		con_puts(line);
-		con_putc('\n');
-		con_async_end();
+		con_line(CON_LOG, line, strlen(line));
 	}
 	irq_restore(irq);
 }

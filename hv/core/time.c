@@ -8,6 +8,7 @@ static uint64_t tsc_zero;
 static const char *source = "uncalibrated";
 static volatile uint64_t ticks;
 static uint32_t tick_hz;
+static struct tick_hook *tick_hooks;
 
 void time_set_calibration(uint64_t hz, uint64_t tsc_at_zero, const char *src)
 {
@@ -65,7 +66,18 @@ void time_set_tick_hz(uint32_t hz)
 	tick_hz = hz;
 }
 
+void time_register_tick_hook(struct tick_hook *hook)
+{
+	bool irq = irq_save();
+
+	hook->next = tick_hooks;
+	tick_hooks = hook;
+	irq_restore(irq);
+}
+
 void time_tick(void)
 {
 	ticks++;
+	for (struct tick_hook *h = tick_hooks; h; h = h->next)
+		h->fn();
 }

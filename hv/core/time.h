@@ -24,6 +24,16 @@ uint32_t time_tick_hz(void);
 void time_tick(void);
 void time_set_tick_hz(uint32_t hz);
 
+/* Work that must happen every tick even while a guest runs or a command
+ * holds the CPU (the console feeding its UART). Runs in the timer
+ * interrupt: keep it short. */
+struct tick_hook {
+	void (*fn)(void);
+	struct tick_hook *next; /* the list's own */
+};
+/* @pre hook stays valid and is registered once */
+void time_register_tick_hook(struct tick_hook *hook);
+
 #define NS_PER_SEC 1000000000ull
 #define NS_PER_MS 1000000ull
 #define NS_PER_US 1000ull

@@ -1,4 +1,5 @@
 /* version, uptime, log, config, reboot, poweroff */
+#include "hv/core/console.h"
 #include "hv/core/hv.h"
 #include "hv/core/log.h"
 #include "hv/core/reset.h"
@@ -82,6 +83,15 @@ int cmd_log(struct shell *sh, int argc, char **argv)
 	size_t lost = log_for_each_line(print_line, &lp);
 	if (lost && argc == 1)
 		sh_printf(sh, "(%zu older lines were overwritten)\n", lost);
+	if (argc == 1) {
+		struct console_stats cs;
+
+		/* The lines the console dropped are all above: the log keeps them. */
+		console_get_stats(&cs);
+		sh_printf(sh, "console_dropped_bytes: %lu\nconsole_dropped_lines: %lu\n"
+			  "console_replies_cut: %lu\n", (unsigned long)cs.dropped_bytes,
+			  (unsigned long)cs.dropped_lines, (unsigned long)cs.reply_stalls);
+	}
 	return SHELL_OK;
 }
 

@@ -1,15 +1,18 @@
 /* Guest output: kept in a per-VM ring (for `vm output`) and shown on the
  * console line by line as "[vm:NAME] text", or raw while attached. */
 #include "hv/core/console.h"
+#include "hv/lib/format.h"
 #include "hv/vm/vm.h"
 
+/* Shown whole or not at all: the console drops lines it cannot keep up
+ * with rather than make the guest wait; `vm output` still has them. */
 static void show_line(struct vm *vm)
 {
-	con_async_begin();
-	con_printf("[vm:%s] ", vm->name);
-	con_write(vm->out.line, vm->out.line_len);
-	con_putc('\n');
-	con_async_end();
+	char text[sizeof(vm->name) + VM_LINE_MAX + 8];
+	int n = fmt_snprintf(text, sizeof(text), "[vm:%s] %.*s", vm->name, (int)vm->out.line_len,
+			     vm->out.line);
+
+	con_line(CON_GUEST, text, n < (int)sizeof(text) ? (size_t)n : sizeof(text) - 1);
 	vm->out.line_len = 0;
 }
 
@@ -19,7 +22,7 @@ void vm_output_byte(struct vm *vm, uint8_t b)
 
 	o->ring[o->written++ % VM_OUTPUT_RING] = (char)b;
 	if (o->attached) {
-		con_putc((char)b);
+		con_guest_bytes((const char *)&b, 1);
 		return;
 	}
 	if (b == '\n') {
