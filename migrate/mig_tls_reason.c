@@ -26,7 +26,9 @@ static const char *alert_name(int alert)
 }
 
 /* A record that fails authentication during the handshake can only be the Finished
- * message, keyed from the PSK: the two ends hold different keys. */
+ * message, keyed from the PSK and both ends' fresh randoms: the two ends hold
+ * different keys, or the peer replays a handshake recorded earlier (a relay's
+ * replay, tests/integration/test_relay.py). */
 static bool key_mismatch(int ret, bool in_handshake, int alert)
 {
 	if (!in_handshake)
@@ -41,7 +43,7 @@ static bool key_mismatch(int ret, bool in_handshake, int alert)
 void mig_tls_describe(int ret, bool in_handshake, int alert, char *buf, size_t size)
 {
 	const char *hint = key_mismatch(ret, in_handshake, alert) ?
-				   ": the peer holds a different key" : "";
+				   ": a different key or a replay" : "";
 
 	switch (ret) {
 	case MBEDTLS_ERR_SSL_INVALID_MAC:

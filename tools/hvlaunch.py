@@ -124,13 +124,19 @@ class Instance(EmulatorInstance):
                     "-netdev", "hubport,id=hs0,hubid=0,netdev=s0"]
         if self.net == "user":
             netdev = "user,id=n0"
+        elif self.net.startswith("user+fwd:"):
+            # User-mode networking with one TCP port of the instance (at
+            # 10.0.2.15) reachable from the host: for relays and peers that
+            # run on the host side.
+            host_port, guest_port = (int(p) for p in self.net[len("user+fwd:"):].split(":"))
+            netdev = f"user,id=n0,hostfwd=tcp:127.0.0.1:{host_port}-10.0.2.15:{guest_port}"
         elif self.net.startswith("listen:"):
             netdev = f"socket,id=n0,listen=127.0.0.1:{int(self.net[7:])}"
         elif self.net.startswith("connect:"):
             netdev = f"socket,id=n0,connect=127.0.0.1:{int(self.net[8:])}"
         else:
             raise LaunchError(f"unknown net {self.net!r} "
-                              "(user, listen:PORT, connect:PORT, user+listen:PORT)")
+                              "(user, user+fwd:HOSTPORT:PORT, listen:PORT, connect:PORT, user+listen:PORT)")
         return ["-netdev", netdev, "-device", f"{model},netdev=n0,romfile={mac}"]
 
     def qemu_args(self):
@@ -228,7 +234,7 @@ def main():
     p.add_argument("--boot", default="disk", choices=["disk", "kernel", "pxe"])
     p.add_argument("--append", default="", help="load options (key=value ...), -kernel boot")
     p.add_argument("--config", help="file to place as hv.cfg beside the image")
-    p.add_argument("--net", help="user | listen:PORT | connect:PORT | user+listen:PORT "
+    p.add_argument("--net", help="user | user+fwd:HOSTPORT:PORT | listen:PORT | connect:PORT | user+listen:PORT "
                    "(user-mode net shared with instances that connect)")
     p.add_argument("--nic", default="virtio", choices=sorted(NIC_MODELS))
     p.add_argument("--mac", help="MAC address of the NIC")

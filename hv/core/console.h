@@ -57,6 +57,11 @@ struct console_stats {
 };
 void console_get_stats(struct console_stats *out);
 
+/* Feeds the UART if it is idle and output waits, at most every 100 us:
+ * for loops that keep the CPU for long (a guest's run between ticks),
+ * where the tick and the main loop come too rarely. Cheap when idle. */
+void console_kick(void);
+
 /* Returns a byte typed on the console, or -1. */
 int con_getc(void);
 

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 
+#include "hv/core/console.h"
 #include "hv/core/log.h"
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
@@ -335,12 +336,16 @@ void vm_request_reset(struct vm *vm, const char *why)
 	str_copy(vm->reset_reason, why, sizeof(vm->reset_reason));
 }
 
-/* Every guest page back to zero, poisoned ones left alone (they stay lost). */
+/* Every guest page back to zero, poisoned ones left alone (they stay lost).
+ * Tens of milliseconds for a large guest, with interrupts off (a reset
+ * runs from the guest's exit loop): the console is fed meanwhile. */
 static void clear_memory(struct vm *vm)
 {
-	for (uint64_t gpa = 0; gpa < vm->mem.size; gpa += GMEM_PAGE)
+	for (uint64_t gpa = 0; gpa < vm->mem.size; gpa += GMEM_PAGE) {
 		if (!vm_page_poisoned(vm, gpa))
 			gmem_fill(&vm->mem, gpa, 0, GMEM_PAGE);
+		console_kick();
+	}
 	if (vm->dirty.active)
 		dirty_log_mark(vm, 0, vm->mem.size); /* written behind the tables' back */
 }

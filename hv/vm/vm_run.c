@@ -1,5 +1,6 @@
 #include "hv/vm/vm_run.h"
 
+#include "hv/core/console.h"
 #include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
@@ -103,6 +104,7 @@ void vm_run(struct vm *vm, uint64_t until)
 		v->exits_by_code[vcpu_ops->exit_slot(e.code) % VCPU_EXIT_STATS]++;
 		v->last_exit = e;
 		enum exit_action a = vm_handle_exit(v, &e);
+		console_kick();
 		if (vm->reset_pending) {
 			vm_reset(vm); /* the guest asked: it restarts from its image */
 			break;

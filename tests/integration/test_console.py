@@ -103,3 +103,25 @@ def test_debug_commands_need_the_flag(boot):
     res = inst.console().command("debug panic")
     assert not res.ok and "boot with debug=1" in res.error
     assert inst.console().run("uptime").ok
+
+
+def test_vm_console_shows_the_guests_own_output_and_detaches(con):
+    """Attached, the guest's bytes go to the console as they are (no
+    [vm:NAME] prefix); Ctrl-] gives the shell back."""
+    assert con.run("vm create att counter mem=4M interval=20").ok
+    assert con.run("vm start att").ok
+    typed = con.send_command("vm console att")  # no prompt while attached
+    start = con.wait_for(r"^attached to att; Ctrl-\] detaches\nok\n", 30, start=typed).end()
+    first = con.wait_for(r"^counter: (\d+)$", 30, start=start)
+    later = con.wait_for(r"^counter: (\d+)$", 30, start=first.end())
+    assert int(later.group(1)) > int(first.group(1))
+    assert not re.search(r"^\[vm:att\]", con.text()[start:], re.M)
+    detach = len(con.text())
+    con.send("\x1d")  # Ctrl-]: the shell prints its prompt again
+    con.wait_for(r"hv> ", 30, start=detach)
+    con.send("\r")  # a fresh prompt at a line start, whatever the guest left on its line
+    con.cursor = con.wait_for(r"^hv> ", 30, start=detach).end()
+    assert con.run("vm destroy att").ok
+    since = len(con.text())
+    time.sleep(0.5)
+    assert "counter:" not in con.text()[since:], "output still shown after the VM is gone"
