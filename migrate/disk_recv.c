@@ -11,6 +11,7 @@
 #include "migrate/disk_xfer.h"
 #include "migrate/mig_conn.h"
 #include "migrate/mig_listen.h"
+#include "net/net_addr.h"
 
 #define RECORDS_PER_POLL 64
 #define CLOSE_TIMEOUT_NS (10 * NS_PER_SEC)
@@ -72,9 +73,10 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
 	uint32_t ip = mig_remote_ip(pcb);
+	char addr[16];
+	net_addr_format(ip, addr);
 	if (!mig_listener_admits(&X.listener, ip)) {
-		log_warn("disk receive: refused a connection from %u.%u.%u.%u (not a configured "
-			 "peer)", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+		log_warn("disk receive: refused a connection from %s (not a configured peer)", addr);
 		return mig_refuse(pcb, "this instance does not accept disks from you");
 	}
 	if (X.active && X.closing && X.st.peer == ip) {
@@ -93,8 +95,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	mig_conn_attach(&X.conn, pcb);
 	char why[160];
 	if (mig_channel_open(&X.conn, MIG_TLS_SERVER, why, sizeof(why))) {
-		log_warn("disk receive: refused %u.%u.%u.%u: %s", ip >> 24, (ip >> 16) & 0xff,
-			 (ip >> 8) & 0xff, ip & 0xff, why);
+		log_warn("disk receive: refused %s: %s", addr, why);
 		mig_conn_close(&X.conn, true);
 		return ERR_ABRT;
 	}
@@ -174,9 +175,10 @@ static void got_end(const struct mig_record *r)
 	X.st.bytes_sent = X.rx.bytes_written;
 	mig_conn_stage(&X.conn, MIG_REC_DISK_DONE, mig_disk_index_encode(0, mig_conn_body(&X.conn)));
 	X.closing = true;
-	log_info("disk receive %s: arrived from %u.%u.%u.%u (%lu bytes written, resumed at %lu)",
-		 X.st.as, X.st.peer >> 24, (X.st.peer >> 16) & 0xff, (X.st.peer >> 8) & 0xff,
-		 X.st.peer & 0xff, (unsigned long)X.rx.bytes_written, (unsigned long)X.st.resumed_at);
+	char addr[16];
+	net_addr_format(X.st.peer, addr);
+	log_info("disk receive %s: arrived from %s (%lu bytes written, resumed at %lu)", X.st.as,
+		 addr, (unsigned long)X.rx.bytes_written, (unsigned long)X.st.resumed_at);
 }
 
 static void handle(const struct mig_record *r)

@@ -11,6 +11,7 @@
 #include "migrate/disk_xfer.h"
 #include "migrate/mig_conn.h"
 #include "migrate/mig_internal.h"
+#include "net/net_addr.h"
 
 #define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
 #define REPLY_TIMEOUT_NS (60 * NS_PER_SEC)
@@ -109,8 +110,9 @@ int disk_send_start(const char *name, uint32_t dst, uint16_t port, const char *a
 		return -1;
 	}
 	str_copy(D.st.channel, mig_channel_name(&D.conn), sizeof(D.st.channel));
-	log_info("disk send %s: to %u.%u.%u.%u:%u as %s", name, dst >> 24, (dst >> 16) & 0xff,
-		 (dst >> 8) & 0xff, dst & 0xff, port, D.st.as);
+	char addr[16];
+	net_addr_format(dst, addr);
+	log_info("disk send %s: to %s:%u as %s", name, addr, port, D.st.as);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "migrate/mig_watchdog.h"
 #include "migrate/migrate.h"
 #include "migrate/recv_apply.h"
+#include "net/net_addr.h"
 
 #define RECORDS_PER_POLL 64
 #define CLOSE_TIMEOUT_NS (10 * NS_PER_SEC)
@@ -74,9 +75,10 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
 	uint32_t ip = mig_remote_ip(pcb);
+	char addr[16];
+	net_addr_format(ip, addr);
 	if (!mig_listener_admits(&R.listener, ip)) {
-		log_warn("migrate: refused a connection from %u.%u.%u.%u (not a configured peer)",
-			 ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+		log_warn("migrate: refused a connection from %s (not a configured peer)", addr);
 		return mig_refuse(pcb, "this instance does not accept migrations from you");
 	}
 	if (R.active && R.closing && R.st.peer == ip) {
@@ -97,8 +99,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	mig_conn_attach(&R.conn, pcb);
 	char why[160];
 	if (mig_channel_open(&R.conn, MIG_TLS_SERVER, why, sizeof(why))) {
-		log_warn("migrate: refused %u.%u.%u.%u: %s", ip >> 24, (ip >> 16) & 0xff,
-			 (ip >> 8) & 0xff, ip & 0xff, why);
+		log_warn("migrate: refused %s: %s", addr, why);
 		mig_conn_close(&R.conn, true);
 		return ERR_ABRT;
 	}
@@ -130,7 +131,7 @@ void migrate_unlisten(void)
 /* One record in stream order; the first failure ends the migration. */
 static void handle(const struct mig_record *r)
 {
-	char err[200];
+	char err[200], addr[16];
 
 	switch (recv_apply_record(&R.apply, r, &R.conn, err, sizeof(err))) {
 	case RECV_APPLIED:
@@ -139,11 +140,11 @@ static void handle(const struct mig_record *r)
 		recv_fail("%s", err);
 		break;
 	case RECV_VM_BUILT:
+		net_addr_format(R.st.peer, addr);
 		mig_watchdog_phase(&R.wd, "the transfer", true, time_ns(), R.conn.bytes_in,
 				   R.conn.bytes_out);
-		log_info("migrate: receiving VM %s (%lu MiB) from %u.%u.%u.%u", R.st.vm,
-			 (unsigned long)(R.apply.vm->mem.size >> 20), R.st.peer >> 24,
-			 (R.st.peer >> 16) & 0xff, (R.st.peer >> 8) & 0xff, R.st.peer & 0xff);
+		log_info("migrate: receiving VM %s (%lu MiB) from %s", R.st.vm,
+			 (unsigned long)(R.apply.vm->mem.size >> 20), addr);
 		break;
 	case RECV_COMPLETE:
 		R.st.phase = MIG_AWAIT_GO;
@@ -156,10 +157,9 @@ static void handle(const struct mig_record *r)
 		R.st.end_ns = R.st.resume_ns = time_ns();
 		mig_conn_stage(&R.conn, MIG_REC_RUNNING, 0);
 		R.closing = true;
-		log_info("migrate: VM %s arrived from %u.%u.%u.%u and runs here (%lu pages, %lu "
-			 "zero)", R.st.vm, R.st.peer >> 24, (R.st.peer >> 16) & 0xff,
-			 (R.st.peer >> 8) & 0xff, R.st.peer & 0xff, (unsigned long)R.st.pages_sent,
-			 (unsigned long)R.st.zero_pages);
+		net_addr_format(R.st.peer, addr);
+		log_info("migrate: VM %s arrived from %s and runs here (%lu pages, %lu zero)",
+			 R.st.vm, addr, (unsigned long)R.st.pages_sent, (unsigned long)R.st.zero_pages);
 		break;
 	}
 }

@@ -19,6 +19,7 @@
 #include "migrate/send_disks.h"
 #include "migrate/vm_state.h"
 #include "hv/lib/wire.h"
+#include "net/net_addr.h"
 
 #define CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
 #define REPLY_TIMEOUT_NS (60 * NS_PER_SEC)
@@ -185,8 +186,9 @@ int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrat
 		return -1;
 	}
 	str_copy(S.st.channel, mig_channel_name(&S.conn), sizeof(S.st.channel));
-	log_info("migrate %s: to %u.%u.%u.%u:%u, %lu pages", vm->name, dst >> 24,
-		 (dst >> 16) & 0xff, (dst >> 8) & 0xff, dst & 0xff, port,
+	char addr[16];
+	net_addr_format(dst, addr);
+	log_info("migrate %s: to %s:%u, %lu pages", vm->name, addr, port,
 		 (unsigned long)S.st.pages_total);
 	return 0;
 }

@@ -2,12 +2,13 @@
 
 #include "drivers/serial/uart16550.h"
 #include "hv/core/mainloop.h"
+#include "hv/core/reset.h"
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/lib/tx_ring.h"
 #include "hv/x86/cpu.h"
 
-/* Four seconds of output at 115200 baud. */
+/* Almost six seconds of output at 115200 baud. */
 #define QUEUE_SIZE (64 * 1024)
 static const size_t source_share[] = {
 	[CON_GUEST] = QUEUE_SIZE / 4,
@@ -76,7 +77,6 @@ static bool wait_for_uart(void)
 		cpu_relax();
 	}
 	stalled = true;
-	stats.reply_stalls++;
 	return false;
 }
 
@@ -88,6 +88,20 @@ static void count_dropped(size_t bytes, size_t lines)
 	stats.dropped_lines += lines;
 }
 
+/* Sends everything queued, unless the UART is stuck (or was already found
+ * stuck: then it does not wait again until the UART moves). */
+static void flush_all(void)
+{
+	while (tx_ring_used(&queue) && (drain(QUEUE_SIZE) || (!stalled && wait_for_uart())))
+		;
+}
+
+void console_flush(void)
+{
+	if (!panicking)
+		flush_all();
+}
+
 /* Before the tick runs (early boot) nothing drains in the background:
  * output goes out before the writer returns, as a plain polled console. */
 static void after_write(void)
@@ -96,8 +110,7 @@ static void after_write(void)
 		drain(DRAIN_BUDGET);
 		return;
 	}
-	while (tx_ring_used(&queue) && (drain(QUEUE_SIZE) || (!stalled && wait_for_uart())))
-		;
+	flush_all();
 }
 
 /* Waits for room while the reader reads; false once it stalled. */
@@ -134,6 +147,7 @@ static void put_reply(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (!put_reply_byte(s[i])) {
 			count_dropped(n - i, 0);
+			stats.replies_cut++;
 			break;
 		}
 	at_line_start = s[n - 1] == '\n';
@@ -314,6 +328,9 @@ void console_kick(void)
 	drain(TICK_DRAIN_BUDGET);
 }
 
+/* Whatever is queued goes out before the firmware resets or powers off the
+ * machine ("powering off" included), unless the UART is stuck. */
+static const struct reset_hook console_reset_hook = { .before = flush_all };
 static struct tick_hook console_tick = { .fn = tick_drain };
 static struct poller console_poller = { .name = "console", .poll = poll_console,
 					.stage = POLL_DEVICES };
@@ -324,6 +341,8 @@ void console_init(void)
 	tx_ring_init(&queue, queue_buf, sizeof(queue_buf));
 	time_register_tick_hook(&console_tick);
 	mainloop_register(&console_poller);
+	/* First registered, so it runs last: after the backend left VMX/SVM. */
+	reset_add_hook(&console_reset_hook);
 }
 
 void console_get_stats(struct console_stats *out)
@@ -345,9 +364,7 @@ void con_panic_begin(void)
 {
 	bool irq = irq_save();
 
-	/* Whatever was queued goes first, unless the UART is stuck. */
-	while (tx_ring_used(&queue) && (drain_locked(QUEUE_SIZE) || wait_for_uart()))
-		;
+	flush_all(); /* what was queued goes first */
 	panicking = true;
 	irq_restore(irq);
 	if (!at_line_start)

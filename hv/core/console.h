@@ -52,10 +52,18 @@ void console_set_async_hooks(const struct console_async_hooks *hooks);
 
 struct console_stats {
 	uint64_t dropped_bytes, dropped_lines; /* since boot */
-	uint64_t reply_stalls; /* replies that gave up waiting for the reader */
+	uint64_t replies_cut; /* replies that gave up waiting for the reader */
 	size_t queued, queue_size;
 };
 void console_get_stats(struct console_stats *out);
+
+/* Sends everything queued before returning, unless the UART stalls (about
+ * a second without taking a byte; later calls do not wait again until it
+ * moves). The shell calls it after reading input, so an answer is out
+ * before guests run again: a guest may run for long with interrupts
+ * masked (an emulator delivers the tick late), and the prompt must not
+ * wait for it. */
+void console_flush(void);
 
 /* Feeds the UART if it is idle and output waits, at most every 100 us:
  * for loops that keep the CPU for long (a guest's run between ticks),

@@ -90,7 +90,7 @@ int cmd_log(struct shell *sh, int argc, char **argv)
 		console_get_stats(&cs);
 		sh_printf(sh, "console_dropped_bytes: %lu\nconsole_dropped_lines: %lu\n"
 			  "console_replies_cut: %lu\n", (unsigned long)cs.dropped_bytes,
-			  (unsigned long)cs.dropped_lines, (unsigned long)cs.reply_stalls);
+			  (unsigned long)cs.dropped_lines, (unsigned long)cs.replies_cut);
 	}
 	return SHELL_OK;
 }

@@ -54,5 +54,7 @@ bool console_shell_poll(void)
 		any = true;
 		shell_feed(&shell, (unsigned char)c);
 	}
+	if (any)
+		console_flush(); /* the echo and any answer, before guests run on */
 	return any;
 }

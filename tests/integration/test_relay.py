@@ -69,6 +69,14 @@ class Relay:
         dst = socket.create_connection(("127.0.0.1", self.dst_port), timeout=timeout)
         done = threading.Event()
 
+        def finish():  # either direction ending ends both
+            done.set()
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
         def back():  # destination -> source, unchanged
             try:
                 while not done.is_set():
@@ -78,12 +86,7 @@ class Relay:
                     src.sendall(data)
             except OSError:
                 pass
-            done.set()
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            finish()
 
         threading.Thread(target=back, daemon=True).start()
         buf, app_index = b"", 0
@@ -104,13 +107,9 @@ class Relay:
                 dst.sendall(b"".join(out))
         except OSError:
             pass
-        done.set()
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
+        finish()
+        src.close()
+        dst.close()
 
     def replay(self, records, timeout=30):
         """Sends recorded records on a fresh connection to the destination;
