@@ -162,11 +162,13 @@ def test_fast_dirtier_is_throttled_to_the_end(boot):
     a, b = start_pair(boot)
     ca, cb = a.console(), b.console()
     assert cb.run(f"migrate listen from={A_IP}").ok
-    # Writes its 16 MiB as fast as it can; the link is held to 100 Mbit/s.
+    # Writes its 16 MiB as fast as it can (1,000-2,700 pages/s under TCG, 33-88
+    # Mbit/s, measured); the link is held to 20 Mbit/s, below that whatever
+    # the host's load (at 100 Mbit/s a slow run converged on its own).
     assert ca.run("vm create m memtouch mem=32M pages=4096 rate=0 report=0").ok
     assert ca.run("vm start m").ok
     time.sleep(1)
-    st = migrate(ca, "m", B_IP, extra="bandwidth=100 rounds=6", timeout=300)
+    st = migrate(ca, "m", B_IP, extra="bandwidth=20 rounds=6", timeout=300)
     assert st["phase"] == "done", st
     assert st["converging"] == "no", st
     assert int(st["throttle_pct"]) > 0, st
