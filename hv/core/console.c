@@ -5,6 +5,7 @@
 #include "hv/core/reset.h"
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
+#include "hv/lib/string.h"
 #include "hv/lib/tx_ring.h"
 #include "hv/x86/cpu.h"
 
@@ -166,11 +167,7 @@ void con_putc(char c)
 
 void con_puts(const char *s)
 {
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	con_write(s, n);
+	con_write(s, strlen(s));
 }
 
 static void sink(char c, void *ctx)
@@ -279,8 +276,8 @@ void con_guest_bytes(const char *s, size_t n)
 	after_write();
 }
 
-/* Once the reader has caught up (the queue is below a guest's share
- * again), say what was dropped even if no further line comes. */
+/* Once the reader has caught up (the queue below half a guest's share),
+ * say what was dropped even if no further line comes. */
 static void report_drops(void)
 {
 	bool irq = irq_save();
