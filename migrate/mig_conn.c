@@ -66,17 +66,21 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	if (c->tls) {
 		/* Ciphertext waits for TLS, which reads it as the plaintext
 		 * buffer has room; the window opens as it does (tls_recv). */
-		if (c->raw_len + p->tot_len > RAW_CAP) {
+		uint8_t *at = rx_window_space(&c->raw, p->tot_len);
+
+		if (!at) {
 			pbuf_free(p);
 			fail(c, "the peer sent more than the receive window");
 			return ERR_OK;
 		}
-		pbuf_copy_partial(p, c->raw + c->raw_len, p->tot_len, 0);
-		while (c->first_len < sizeof(c->first) && c->first_len < c->raw_len + p->tot_len) {
-			c->first[c->first_len] = c->raw[c->first_len];
-			c->first_len++;
+		pbuf_copy_partial(p, at, p->tot_len, 0);
+		rx_window_fill(&c->raw, p->tot_len);
+		if (c->first_len < sizeof(c->first)) {
+			size_t n = sizeof(c->first) - c->first_len;
+
+			pbuf_copy_partial(p, c->first + c->first_len, (u16_t)n, 0);
+			c->first_len += n < p->tot_len ? n : p->tot_len;
 		}
-		c->raw_len += p->tot_len;
 		c->bytes_in += p->tot_len;
 		pbuf_free(p);
 		return ERR_OK;
@@ -162,21 +166,9 @@ static int tls_send(void *ctx, const uint8_t *buf, size_t len)
 static int tls_recv(void *ctx, uint8_t *buf, size_t len)
 {
 	struct mig_conn *c = ctx;
-	size_t have = c->raw_len - c->raw_pos;
-
-	if (!have)
+	if (!rx_window_unread(&c->raw))
 		return c->failed || !c->pcb ? -1 : 0;
-	if (len > have)
-		len = have;
-	memcpy(buf, c->raw + c->raw_pos, len);
-	c->raw_pos += len;
-	if (c->raw_pos == c->raw_len) {
-		c->raw_pos = c->raw_len = 0;
-	} else if (c->raw_pos > RAW_CAP / 2) {
-		memmove(c->raw, c->raw + c->raw_pos, c->raw_len - c->raw_pos);
-		c->raw_len -= c->raw_pos;
-		c->raw_pos = 0;
-	}
+	len = rx_window_read(&c->raw, buf, len);
 	recved(c, len);
 	c->ack_due = true;
 	return (int)len;
@@ -185,16 +177,16 @@ static int tls_recv(void *ctx, uint8_t *buf, size_t len)
 int mig_conn_secure(struct mig_conn *c, int role, const uint8_t *psk, size_t psk_len,
 		    const char *identity, char *err, size_t errlen)
 {
-	c->raw = kmalloc(RAW_CAP);
-	if (!c->raw) {
+	c->raw = (struct rx_window){ .buf = kmalloc(RAW_CAP), .cap = RAW_CAP };
+	if (!c->raw.buf) {
 		str_copy(err, "out of memory for the TLS buffers", errlen);
 		return -1;
 	}
 	c->tls = mig_tls_new((enum mig_tls_role)role, psk, psk_len, identity, tls_send, tls_recv,
 			     c, err, errlen);
 	if (!c->tls) {
-		kfree(c->raw);
-		c->raw = NULL;
+		kfree(c->raw.buf);
+		c->raw.buf = NULL;
 		return -1;
 	}
 	return 0;
@@ -313,7 +305,7 @@ void mig_conn_close(struct mig_conn *c, bool abort)
 		tcp_sent(pcb, NULL);
 		/* lwIP resets instead of closing while received data is unread:
 		 * account for everything first so a graceful close stays one. */
-		for (size_t left = c->tls ? c->raw_len - c->raw_pos : c->in_len; !abort && left;) {
+		for (size_t left = c->tls ? rx_window_unread(&c->raw) : c->in_len; !abort && left;) {
 			u16_t n = left > 0xffff ? 0xffff : (u16_t)left;
 			tcp_recved(pcb, n);
 			left -= n;
@@ -324,12 +316,13 @@ void mig_conn_close(struct mig_conn *c, bool abort)
 	}
 	kfree(c->out);
 	kfree(c->in);
-	kfree(c->raw);
+	kfree(c->raw.buf);
 	mig_tls_free(c->tls);
 	c->tls = NULL;
 	c->tls_up = false;
-	c->out = c->in = c->raw = NULL;
-	c->out_len = c->out_pos = c->in_len = c->in_drop = c->raw_pos = c->raw_len = 0;
+	c->out = c->in = NULL;
+	c->raw = (struct rx_window){ 0 };
+	c->out_len = c->out_pos = c->in_len = c->in_drop = 0;
 }
 
 void mig_conn_stage(struct mig_conn *c, uint32_t type, uint32_t len)

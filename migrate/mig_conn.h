@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "migrate/rx_window.h"
 #include "migrate/stream.h"
 
 struct tcp_pcb;
@@ -33,8 +34,7 @@ struct mig_conn {
 	/* TLS (mig_channel.c): records go through it; NULL is plaintext. */
 	struct mig_tls *tls;
 	bool tls_up;             /* handshake done */
-	uint8_t *raw;            /* received ciphertext: [raw_pos, raw_len) unread */
-	size_t raw_pos, raw_len;
+	struct rx_window raw;    /* received ciphertext, until TLS reads it */
 	uint8_t first[8];        /* the peer's first bytes, to name a plaintext peer */
 	size_t first_len;
 };
