@@ -50,7 +50,7 @@ EFI_CFLAGS := $(EFI_BASE_CFLAGS) $(WARNINGS)
 EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined \
 	-z noexecstack
 
-HV_DIRS := boot hv hv/core hv/lib hv/mm hv/x86 hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty hv/mce \
+HV_DIRS := boot hv hv/core hv/lib hv/mm hv/x86 hv/smp hv/shell hv/emul hv/vdev hv/svm hv/vmx hv/dirty hv/mce \
 	hv/vm hv/store drivers/serial drivers/acpi drivers/pci drivers/virtio drivers/net drivers/block \
 	net net/port migrate
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c $(d)/*.S))

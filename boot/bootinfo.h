@@ -32,6 +32,8 @@ struct mem_region {
 #define BOOT_CONFIG_MAX 8192
 #define BOOT_NVRAM_BLOB_MAX 34816
 #define BOOT_HV_STACK_PAGES 32
+#define BOOT_AP_TRAMPOLINE_PAGES 4
+#define BOOT_AP_TRAMPOLINE_LIMIT 0x9ffff /* below the EBDA and legacy video */
 
 #define BOOT_MAX_FILES 32
 #define BOOT_FILES_MAX_BYTES (256ull << 20)
@@ -83,6 +85,9 @@ struct boot_info {
 	uint32_t nics_released, nics_not_released;
 
 	uint64_t stack_top;        /* hypervisor stack (LoaderData) */
+	/* BOOT_AP_TRAMPOLINE_PAGES below 1 MiB where the other CPUs start
+	 * (LoaderData); 0 when the firmware had none free. */
+	uint64_t ap_trampoline;
 	char fw_vendor[64];
 	uint32_t fw_revision;
 	uint64_t boot_tsc;         /* TSC when efi_main started */

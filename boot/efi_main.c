@@ -42,6 +42,19 @@ void boot_ascii_to_ucs2(CHAR16 *dst, size_t size, const char *src)
 	dst[n] = 0;
 }
 
+/* A SIPI names a page below 1 MiB: the only place the other CPUs can start
+ * from, and only the firmware knows which such pages are free. */
+static void reserve_ap_trampoline(struct boot_info *bi)
+{
+	EFI_PHYSICAL_ADDRESS addr = BOOT_AP_TRAMPOLINE_LIMIT;
+
+	if (!EFI_ERROR(boot_bs->AllocatePages(AllocateMaxAddress, EfiLoaderData,
+					      BOOT_AP_TRAMPOLINE_PAGES, &addr)))
+		bi->ap_trampoline = addr;
+	else
+		boot_print("hv: no free pages below 640 KiB: only this CPU will run\n");
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
 	uint64_t tsc = rdtsc();
@@ -60,6 +73,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	bi->stack_top = (uint64_t)(uintptr_t)stack + BOOT_HV_STACK_PAGES * 4096;
 	boot_ucs2_to_ascii(bi->fw_vendor, sizeof(bi->fw_vendor), st->FirmwareVendor, 63);
 	bi->fw_revision = st->FirmwareRevision;
+	reserve_ap_trampoline(bi);
 
 	boot_runtime_init(st);
 	boot_collect_image(image, bi);

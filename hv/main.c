@@ -7,7 +7,6 @@
 #include "drivers/block/blk_probe.h"
 #include "drivers/pci/pci.h"
 #include "hv/store/datastore.h"
-#include "hv/core/backtrace.h"
 #include "hv/core/console.h"
 #include "hv/core/hv.h"
 #include "hv/core/log.h"
@@ -19,6 +18,7 @@
 #include "hv/mce/retired_list.h"
 #include "hv/mm/mm.h"
 #include "hv/shell/console_shell.h"
+#include "hv/smp/smp.h"
 #include "hv/vm/image.h"
 #include "hv/vm/sched.h"
 #include "hv/vm/vcpu.h"
@@ -26,7 +26,7 @@
 #include "hv/x86/cpu_features.h"
 #include "hv/x86/side_channel.h"
 #include "hv/x86/fpu.h"
-#include "hv/x86/gdt.h"
+#include "hv/x86/percpu.h"
 #include "hv/x86/lapic.h"
 #include "hv/x86/pic.h"
 #include "hv/x86/trap.h"
@@ -64,10 +64,15 @@ static uint32_t tick_hz(void)
 	return (uint32_t)hz;
 }
 
+/* Every CPU's timer counts for that CPU; the boot CPU's drives time. */
 static void timer_interrupt(struct trap_frame *f)
 {
+	struct percpu *c = this_cpu();
+
 	(void)f;
-	time_tick();
+	c->ticks++;
+	if (c->index == 0)
+		time_tick();
 }
 
 static void start_timer(void)
@@ -81,6 +86,7 @@ static void start_timer(void)
 	trap_set_handler(VEC_TIMER, timer_interrupt);
 	uint64_t lapic_hz = lapic_timer_start(hz, VEC_TIMER, time_tsc_hz());
 	time_set_tick_hz(lapic_hz ? hz : 0);
+	this_cpu()->timer_hz = lapic_hz;
 	if (!lapic_hz)
 		log_err("lapic: timer does not count; no periodic tick");
 	log_info("timer: local APIC%s id %u, %lu kHz input, %u Hz tick",
@@ -105,12 +111,15 @@ static void start_devices(const struct boot_info *bi)
 
 void hv_main(struct boot_info *bi)
 {
+	struct percpu *boot_cpu = percpu_boot_cpu();
+
+	boot_cpu->stack_lo = bi->stack_top - BOOT_HV_STACK_PAGES * PAGE_SIZE;
+	boot_cpu->stack_hi = bi->stack_top;
+	percpu_enter(boot_cpu); /* first: this_cpu() works from here on */
 	hv_set_boot_info(bi);
 	console_init();
-	gdt_init();
 	idt_init();
 	trap_set_fatal_handler(panic_trap);
-	backtrace_add_stack(bi->stack_top - BOOT_HV_STACK_PAGES * PAGE_SIZE, bi->stack_top);
 	log_info("%s %s: firmware handed over (%u ExitBootServices attempt%s)", HV_NAME,
 		 HV_VERSION, bi->ebs_attempts, bi->ebs_attempts == 1 ? "" : "s");
 
@@ -137,6 +146,7 @@ void hv_main(struct boot_info *bi)
 	irq_enable();
 
 	vcpu_select_backend();
+	smp_start_cpus(bi->ap_trampoline, time_tick_hz());
 	sched_init();
 	image_init(bi);
 	start_devices(bi);

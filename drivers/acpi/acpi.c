@@ -62,6 +62,17 @@ const struct acpi_sdt_header *acpi_find_table(const char *sig, int n)
 
 #define MADT_ENTRIES 44 /* header, local APIC address, flags */
 
+/* A CPU listed twice (an x2APIC entry repeating a local APIC one) counts once. */
+static void add_cpu(uint32_t apic_id)
+{
+	for (int i = 0; i < facts.apic_id_count; i++)
+		if (facts.apic_ids[i] == apic_id)
+			return;
+	facts.cpu_count++;
+	if (facts.apic_id_count < ACPI_CPU_IDS_MAX)
+		facts.apic_ids[facts.apic_id_count++] = apic_id;
+}
+
 static void parse_madt(const struct acpi_sdt_header *madt)
 {
 	const uint8_t *m = (const uint8_t *)madt;
@@ -77,9 +88,9 @@ static void parse_madt(const struct acpi_sdt_header *madt)
 		const uint8_t *p = m + off;
 		uint8_t type = p[0], len = p[1];
 		if (type == 0 && len >= 8 && (get_le32(p + 4) & 1))
-			facts.cpu_count++; /* processor local APIC, enabled */
+			add_cpu(p[3]); /* processor local APIC, enabled */
 		else if (type == 9 && len >= 16 && (get_le32(p + 8) & 1))
-			facts.cpu_count++; /* processor local x2APIC, enabled */
+			add_cpu(get_le32(p + 4)); /* processor local x2APIC, enabled */
 		else if (type == 5 && len >= 12)
 			facts.lapic_base = get_le64(p + 4);
 		off += len;

@@ -17,11 +17,15 @@ struct acpi_sdt_header {
 	uint32_t creator_revision;
 } __attribute__((packed));
 
+#define ACPI_CPU_IDS_MAX 256
+
 struct acpi_facts {
 	bool present;
 	uint8_t revision;
 	char oem_id[7];
 	int cpu_count;            /* enabled processors in the MADT */
+	uint32_t apic_ids[ACPI_CPU_IDS_MAX]; /* theirs, in MADT order */
+	int apic_id_count;        /* at most ACPI_CPU_IDS_MAX of cpu_count */
 	uint64_t lapic_base;
 	uint16_t pm_timer_port;   /* 0 if none */
 	bool pm_timer_32bit;

@@ -5,30 +5,20 @@
 #include "hv/core/console.h"
 #include "hv/core/symbols.h"
 #include "hv/lib/format.h"
-#include "hv/x86/gdt.h"
+#include "hv/x86/percpu.h"
 
-#define MAX_STACKS 8
 #define MAX_FRAMES 24
-
-static struct ist_range stacks[MAX_STACKS];
-static int nstacks;
-
-void backtrace_add_stack(uint64_t lo, uint64_t hi)
-{
-	if (nstacks < MAX_STACKS)
-		stacks[nstacks++] = (struct ist_range){ lo, hi };
-}
 
 static bool on_known_stack(uint64_t addr)
 {
-	struct ist_range ist[4];
-	int n = gdt_stack_ranges(ist, 4);
+	struct ist_range ist[IST_STACKS];
+	const struct percpu *cpu = this_cpu();
+	int n = gdt_stack_ranges(&cpu->desc, ist, IST_STACKS);
 
+	if (addr >= cpu->stack_lo && addr + 16 <= cpu->stack_hi)
+		return true;
 	for (int i = 0; i < n; i++)
 		if (addr >= ist[i].lo && addr + 16 <= ist[i].hi)
-			return true;
-	for (int i = 0; i < nstacks; i++)
-		if (addr >= stacks[i].lo && addr + 16 <= stacks[i].hi)
 			return true;
 	return false;
 }

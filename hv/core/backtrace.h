@@ -5,9 +5,8 @@
 
 #include <stdint.h>
 
-/* Declares a stack the walker may follow frames into. */
-void backtrace_add_stack(uint64_t lo, uint64_t hi);
-
+/* The walker follows frames only into the current CPU's stack and its
+ * interrupt stacks (struct percpu). */
 void backtrace_print(uint64_t rip, uint64_t rbp);
 void backtrace_print_here(void);
 

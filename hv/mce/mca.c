@@ -12,6 +12,7 @@
 #include "hv/mce/mce_severity.h"
 #include "hv/mce/retired_list.h"
 #include "hv/mm/mm.h"
+#include "hv/smp/smp.h"
 #include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
@@ -149,6 +150,17 @@ static bool poll_banks(void)
 
 static struct poller mce_poller = { .name = "mce", .poll = poll_banks, .stage = POLL_SERVICES };
 
+/* Each started CPU as the boot CPU: #MC on, and what its banks hold from
+ * before (the firmware's errors) queued for the main loop. */
+static const char *mce_start_cpu(void)
+{
+	write_cr4(read_cr4() | CR4_MCE);
+	collect(&from_loop);
+	return NULL;
+}
+
+static struct cpu_start_hook mce_start_hook = { .name = "mce", .start = mce_start_cpu };
+
 void mce_init(void)
 {
 	const struct cpu_features *f = cpu_features();
@@ -164,6 +176,7 @@ void mce_init(void)
 	write_cr4(read_cr4() | CR4_MCE);
 	collect(&from_loop); /* whatever the firmware left: handled like the rest */
 	mainloop_register(&mce_poller);
+	smp_add_start_hook(&mce_start_hook);
 	vm_exit_set_machine_check_reader(mce_guest_exit);
 }
 

@@ -1,8 +1,10 @@
 /* cpu */
 #include "drivers/acpi/acpi.h"
 #include "hv/shell/commands.h"
+#include "hv/smp/smp.h"
 #include "hv/vm/vcpu.h"
 #include "hv/x86/cpu_features.h"
+#include "hv/x86/percpu.h"
 #include "hv/x86/side_channel.h"
 
 static const char *yn(bool b)
@@ -29,6 +31,16 @@ int cmd_cpu(struct shell *sh, int argc, char **argv)
 	sh_printf(sh, "family: 0x%x\nmodel: 0x%x\nstepping: %u\n", f->family, f->model,
 		  f->stepping);
 	sh_printf(sh, "cpus: %d\n", acpi_facts()->cpu_count ? acpi_facts()->cpu_count : 1);
+	sh_printf(sh, "cpus_online: %u\n", smp_cpus_online());
+	for (uint32_t i = 0; i < percpu_count(); i++) {
+		const struct percpu *c = percpu_get(i);
+		enum cpu_state st = c->state;
+
+		sh_printf(sh, "cpu%u: apic_id=%u state=%s ticks=%lu timer_khz=%lu%s%s\n", c->index,
+			  c->apic_id, cpu_state_name(st), (unsigned long)c->ticks,
+			  (unsigned long)(c->timer_hz / 1000), st == CPU_FAILED ? " why=" : "",
+			  st == CPU_FAILED ? c->why : "");
+	}
 	sh_printf(sh, "under_hypervisor: %s\n", yn(f->hypervisor_bit));
 	vcpu_describe_backends(print_to_shell, sh);
 	sh_printf(sh, "guest_backend: %s\n", vcpu_backend_name());

@@ -6,12 +6,14 @@
 #include "hv/mm/mm.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/percpu.h"
 #include "hv/x86/trap.h"
 
 #define IOPM_PAGES 3
 #define MSRPM_PAGES 2
 
-static uint64_t host_vmcb_pa;
+/* Each CPU's, by CPU index. */
+static uint64_t host_vmcb_pa[CPU_MAX], hsave_pa[CPU_MAX];
 static uint64_t iopm_pa, msrpm_pa;
 static uint32_t asid_limit;
 static uint32_t next_asid = 1, asid_generation = 1;
@@ -56,18 +58,31 @@ static void msrpm_allow(uint8_t *pm, uint32_t msr)
 	pm[region + bit / 8] &= (uint8_t)~(3u << (bit % 8)); /* read and write */
 }
 
+/* SVM on the calling CPU: EFER.SVME, its host save area, and its host
+ * VMCB, which VMSAVE fills with this CPU's TR, FS/GS (GS names this CPU's
+ * record), SYSCALL and SYSENTER state, restored after every exit. */
+static const char *svm_hw_enable_cpu(void)
+{
+	uint32_t cpu = this_cpu_index();
+
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	if (!hsave_pa[cpu])
+		hsave_pa[cpu] = page_alloc();
+	if (!host_vmcb_pa[cpu])
+		host_vmcb_pa[cpu] = page_alloc();
+	if (!hsave_pa[cpu] || !host_vmcb_pa[cpu])
+		return "svm: out of memory for the host save area";
+	wrmsr(MSR_VM_HSAVE_PA, hsave_pa[cpu]);
+	__asm__ volatile("vmsave %%rax" : : "a"(host_vmcb_pa[cpu]) : "memory");
+	return NULL;
+}
+
 static int svm_hw_enable(void)
 {
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
-	uint64_t hsave = page_alloc();
-	host_vmcb_pa = page_alloc();
 	iopm_pa = pages_alloc(IOPM_PAGES, 1);
 	msrpm_pa = pages_alloc(MSRPM_PAGES, 1);
-	if (!hsave || !host_vmcb_pa || !iopm_pa || !msrpm_pa)
+	if (!iopm_pa || !msrpm_pa || svm_hw_enable_cpu())
 		return -1;
-	wrmsr(MSR_VM_HSAVE_PA, hsave);
-	/* The host's TR, FS/GS and SYSCALL MSRs, restored after every exit. */
-	__asm__ volatile("vmsave %%rax" : : "a"(host_vmcb_pa) : "memory");
 
 	memset(phys_to_virt(iopm_pa), 0xff, IOPM_PAGES * PAGE_SIZE); /* every port exits */
 	uint8_t *pm = phys_to_virt(msrpm_pa);
@@ -186,7 +201,7 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 	irq_disable();
 	clgi();
 	irq_enable();
-	svm_enter(sv->vmcb_pa, &v->regs, host_vmcb_pa);
+	svm_enter(sv->vmcb_pa, &v->regs, host_vmcb_pa[this_cpu_index()]);
 	stgi();
 	irq_disable();
 
@@ -368,6 +383,7 @@ static const struct vcpu_ops svm_ops = {
 	.probe = svm_probe,
 	.describe = svm_describe,
 	.hw_enable = svm_hw_enable,
+	.hw_enable_cpu = svm_hw_enable_cpu,
 	.hw_disable = svm_hw_disable,
 	.hw_reenable = svm_hw_reenable,
 	.vm_init = svm_vm_init,

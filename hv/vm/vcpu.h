@@ -162,7 +162,9 @@ struct vcpu_ops {
 	 * backend was chosen. */
 	void (*describe)(vcpu_print_fn print, void *ctx);
 
-	int (*hw_enable)(void);                  /* SVM/VMX on for this CPU */
+	int (*hw_enable)(void);                  /* SVM/VMX on, on the boot CPU */
+	/* The same on each other CPU as it starts: NULL or why not. */
+	const char *(*hw_enable_cpu)(void);
 	void (*hw_disable)(void);                /* off again, before a reset */
 	void (*hw_reenable)(void);               /* on again when the reset failed */
 	int (*vm_init)(struct vm *vm);           /* per-VM vendor state */

@@ -3,6 +3,7 @@
 #include "hv/core/log.h"
 #include "hv/core/reset.h"
 #include "hv/lib/format.h"
+#include "hv/smp/smp.h"
 #include "hv/vm/vcpu.h"
 
 extern const struct vcpu_ops *const __start_vcpu_backends[];
@@ -23,6 +24,14 @@ static void reenter_hw(void)
 }
 
 static const struct reset_hook hw_reset_hook = { leave_hw, reenter_hw };
+
+static const char *enable_on_started_cpu(void)
+{
+	return vcpu_ops->hw_enable_cpu();
+}
+
+static struct cpu_start_hook hw_start_hook = { .name = "guest backend",
+					       .start = enable_on_started_cpu };
 
 /* "the CPU has none of: AMD SVM, Intel VMX" */
 static const char *no_extension(void)
@@ -75,6 +84,7 @@ void vcpu_select_backend(void)
 	}
 	reason = NULL;
 	reset_add_hook(&hw_reset_hook);
+	smp_add_start_hook(&hw_start_hook);
 	log_info("guest backend: %s", ops->name);
 }
 

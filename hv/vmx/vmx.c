@@ -267,6 +267,7 @@ static const struct vcpu_ops vmx_ops = {
 	.probe = vmx_probe,
 	.describe = vmx_describe,
 	.hw_enable = vmx_hw_enable,
+	.hw_enable_cpu = vmx_hw_enable_cpu,
 	.hw_disable = vmx_hw_disable,
 	.hw_reenable = vmx_hw_reenable,
 	.vm_init = vmx_vm_init,

@@ -48,6 +48,7 @@ void vmx_describe(vcpu_print_fn print, void *ctx);
 
 /* vmx_on.c: VMXON on this CPU. */
 int vmx_hw_enable(void);
+const char *vmx_hw_enable_cpu(void);
 void vmx_hw_disable(void);
 void vmx_hw_reenable(void);
 

@@ -5,6 +5,7 @@
 #include "hv/mm/mm.h"
 #include "hv/vmx/vmx.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/percpu.h"
 
 static int allow_vmx_in_feature_control(void)
 {
@@ -27,7 +28,8 @@ static int vmxon(uint64_t region_pa)
 	return failed ? -1 : 0;
 }
 
-static uint64_t vmxon_region;
+/* Each CPU's VMXON region, by CPU index. */
+static uint64_t vmxon_region[CPU_MAX];
 
 void vmx_hw_disable(void)
 {
@@ -39,35 +41,40 @@ void vmx_hw_disable(void)
 void vmx_hw_reenable(void)
 {
 	write_cr4(read_cr4() | CR4_VMXE);
-	if (vmxon(vmxon_region))
+	if (vmxon(vmxon_region[this_cpu_index()]))
 		log_err("vmx: VMXON failed after a failed reset");
+}
+
+/* VMX operation on the calling CPU; the capabilities were read already. */
+const char *vmx_hw_enable_cpu(void)
+{
+	if (allow_vmx_in_feature_control())
+		return "vmx: IA32_FEATURE_CONTROL forbids VMX";
+	/* The host, too, must run with the fixed bits (CR0.NE, CR4.VMXE). */
+	write_cr0(read_cr0() | rdmsr(MSR_VMX_CR0_FIXED0));
+	write_cr4(read_cr4() | rdmsr(MSR_VMX_CR4_FIXED0) | CR4_VMXE);
+
+	uint64_t *region = &vmxon_region[this_cpu_index()];
+	if (!*region)
+		*region = page_alloc();
+	if (!*region)
+		return "vmx: out of memory for the VMXON region";
+	*(uint32_t *)phys_to_virt(*region) = vmx_caps.revision;
+	if (vmxon(*region))
+		return "vmx: VMXON failed";
+	return NULL;
 }
 
 int vmx_hw_enable(void)
 {
 	const char *why = vmx_caps_init();
 
+	if (!why && vmx_msr_init())
+		why = "out of memory";
+	if (!why)
+		why = vmx_hw_enable_cpu();
 	if (why) {
 		log_err("vmx: %s", why);
-		return -1;
-	}
-	if (allow_vmx_in_feature_control()) {
-		log_err("vmx: IA32_FEATURE_CONTROL forbids VMX");
-		return -1;
-	}
-	/* The host, too, must run with the fixed bits (CR0.NE, CR4.VMXE). */
-	write_cr0(read_cr0() | rdmsr(MSR_VMX_CR0_FIXED0));
-	write_cr4(read_cr4() | rdmsr(MSR_VMX_CR4_FIXED0) | CR4_VMXE);
-
-	uint64_t region = page_alloc();
-	if (!region || vmx_msr_init()) {
-		log_err("vmx: out of memory");
-		return -1;
-	}
-	*(uint32_t *)phys_to_virt(region) = vmx_caps.revision;
-	vmxon_region = region;
-	if (vmxon(region)) {
-		log_err("vmx: VMXON failed");
 		return -1;
 	}
 	log_info("vmx: enabled, VMCS revision 0x%x, unrestricted guest %s, VPID %s, EPT A/D %s",

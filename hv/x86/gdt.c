@@ -2,26 +2,10 @@
 
 #include "hv/lib/string.h"
 
-#define IST_STACK_SIZE 16384
-
-struct __attribute__((packed)) tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-};
-
 struct __attribute__((packed)) descriptor_pointer {
 	uint16_t limit;
 	uint64_t base;
 };
-
-static struct tss64 tss;
-static uint64_t gdt[5] __attribute__((aligned(16)));
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 /* Flat long-mode code and data descriptors. */
 #define GDT_CODE64 0x00209a0000000000ull
@@ -34,19 +18,21 @@ static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
 	slot[1] = base >> 32;
 }
 
-void gdt_init(void)
+void gdt_load(struct cpu_descriptors *d)
 {
-	memset(&tss, 0, sizeof(tss));
-	for (int i = 0; i < 3; i++)
-		tss.ist[i] = (uint64_t)(uintptr_t)&ist_stacks[i][IST_STACK_SIZE];
-	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+	struct tss64 *tss = &d->tss;
 
-	gdt[0] = 0;
-	gdt[1] = GDT_CODE64;
-	gdt[2] = GDT_DATA;
-	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&tss, sizeof(tss) - 1);
+	memset(tss, 0, sizeof(*tss));
+	for (int i = 0; i < IST_STACKS; i++)
+		tss->ist[i] = (uint64_t)(uintptr_t)&d->ist_stacks[i][IST_STACK_SIZE];
+	tss->iomap_base = sizeof(*tss); /* no I/O permission bitmap */
 
-	struct descriptor_pointer gdtr = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	d->gdt[0] = 0;
+	d->gdt[1] = GDT_CODE64;
+	d->gdt[2] = GDT_DATA;
+	set_tss_descriptor(&d->gdt[3], (uint64_t)(uintptr_t)tss, sizeof(*tss) - 1);
+
+	struct descriptor_pointer gdtr = { sizeof(d->gdt) - 1, (uint64_t)(uintptr_t)d->gdt };
 	__asm__ volatile(
 		"lgdt %0\n\t"
 		"pushq %1\n\t"
@@ -68,12 +54,12 @@ void gdt_init(void)
 		: "rax", "memory");
 }
 
-int gdt_stack_ranges(struct ist_range *out, int max)
+int gdt_stack_ranges(const struct cpu_descriptors *d, struct ist_range *out, int max)
 {
 	int n = 0;
 
-	for (int i = 0; i < 3 && n < max; i++, n++) {
-		out[n].lo = (uint64_t)(uintptr_t)ist_stacks[i];
+	for (int i = 0; i < IST_STACKS && n < max; i++, n++) {
+		out[n].lo = (uint64_t)(uintptr_t)d->ist_stacks[i];
 		out[n].hi = out[n].lo + IST_STACK_SIZE;
 	}
 	return n;

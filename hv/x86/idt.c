@@ -49,6 +49,13 @@ void idt_init(void)
 			ist = IST_MACHINE_CHECK;
 		set_gate(v, base + v * STUB_SIZE, ist);
 	}
+	idt_load();
+}
+
+/* One table serves every CPU: its gates are the same everywhere, and the
+ * IST numbers they carry index each CPU's own TSS. */
+void idt_load(void)
+{
 	struct idt_pointer idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 }

@@ -6,12 +6,14 @@
 
 enum {
 	REG_ID = 0x20, REG_VERSION = 0x30, REG_TPR = 0x80, REG_EOI = 0xb0, REG_SVR = 0xf0,
+	REG_ICR_LOW = 0x300, REG_ICR_HIGH = 0x310,
 	REG_LVT_TIMER = 0x320, REG_LVT_LINT0 = 0x350, REG_LVT_LINT1 = 0x360,
 	REG_LVT_ERROR = 0x370, REG_TIMER_INIT = 0x380, REG_TIMER_CUR = 0x390,
 	REG_TIMER_DIV = 0x3e0,
 };
 
 #define SVR_ENABLE 0x100
+#define ICR_PENDING 0x1000
 #define LVT_MASKED 0x10000
 #define LVT_PERIODIC 0x20000
 #define TIMER_DIV_16 0x3
@@ -46,9 +48,13 @@ void lapic_init(void)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 
-	x2apic = base & APIC_BASE_X2APIC;
 	if (!(base & APIC_BASE_ENABLE))
-		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+		wrmsr(MSR_APIC_BASE, base |= APIC_BASE_ENABLE);
+	/* Every CPU uses the mode the boot CPU found (x2APIC is entered from
+	 * xAPIC mode, never left without a disable). */
+	if (x2apic && !(base & APIC_BASE_X2APIC))
+		wrmsr(MSR_APIC_BASE, base |= APIC_BASE_X2APIC);
+	x2apic = base & APIC_BASE_X2APIC;
 	/* Identity mapped: the caller mapped the page (lapic_mmio_base). */
 	mmio = (volatile uint32_t *)(uintptr_t)(base & APIC_BASE_ADDR_MASK);
 
@@ -96,4 +102,16 @@ uint64_t lapic_timer_start(uint32_t hz, uint8_t vector, uint64_t tsc_hz)
 	lapic_write(REG_LVT_TIMER, LVT_PERIODIC | vector);
 	lapic_write(REG_TIMER_INIT, count ? (uint32_t)count : 1);
 	return timer_hz;
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
+{
+	if (x2apic) {
+		wrmsr(MSR_X2APIC_FIRST + (REG_ICR_LOW >> 4), (uint64_t)apic_id << 32 | icr_low);
+		return;
+	}
+	while (lapic_read(REG_ICR_LOW) & ICR_PENDING)
+		cpu_relax();
+	lapic_write(REG_ICR_HIGH, apic_id << 24);
+	lapic_write(REG_ICR_LOW, icr_low);
 }

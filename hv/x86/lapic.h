@@ -12,6 +12,9 @@ void lapic_init(void);
 bool lapic_is_x2apic(void);
 uint32_t lapic_id(void);
 void lapic_eoi(void);
+/* Sends an IPI: icr_low holds vector, delivery mode and level (SDM vol. 3
+ * §10.6.1), to one destination in physical mode. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
 
 /* Measures the timer's input clock against the TSC (running at tsc_hz),
  * then starts a periodic interrupt at 'hz' on 'vector'. Returns the timer

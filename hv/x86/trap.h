@@ -34,6 +34,8 @@ enum {
 typedef void (*trap_handler_fn)(struct trap_frame *f);
 
 void idt_init(void);
+/* Loads the table idt_init filled on the calling CPU. */
+void idt_load(void);
 /* Installs a handler for a vector (>= 32, or 2/18 for NMI/#MC). */
 void trap_set_handler(unsigned vector, trap_handler_fn fn);
 

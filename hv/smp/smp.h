@@ -1,0 +1,31 @@
+/* The other CPUs: started once at boot from the MADT's list, each set up
+ * like the boot CPU (descriptor tables, LAPIC timer, then the start hooks
+ * the subsystems registered), then idle until work is placed on them. */
+#ifndef HV_SMP_SMP_H
+#define HV_SMP_SMP_H
+
+#include <stdint.h>
+
+/* A subsystem's set-up on each CPU the boot CPU starts (the boot CPU's own
+ * is done by the subsystem's init). Runs on that CPU with interrupts off,
+ * while the boot CPU waits: it must not log. */
+struct cpu_start_hook {
+	const char *name;
+	/* NULL when this CPU is ready, else why not (a static string). */
+	const char *(*start)(void);
+	struct cpu_start_hook *next;
+};
+
+/* @pre called before smp_start_cpus */
+void smp_add_start_hook(struct cpu_start_hook *hook);
+
+/* Starts every enabled CPU of the MADT but the caller, one at a time,
+ * through the trampoline pages boot/ reserved (0: none, then only the boot
+ * CPU runs). A CPU that does not come up is marked failed with the reason;
+ * the others go on.
+ * @pre the boot CPU's timer runs at tick_hz; the hooks are registered. */
+void smp_start_cpus(uint64_t trampoline_pa, uint32_t tick_hz);
+
+uint32_t smp_cpus_online(void);
+
+#endif

@@ -1,0 +1,60 @@
+/* What each CPU keeps for itself, reached through GS: the boot CPU's is
+ * static, the others' are allocated as they are started (hv/smp). */
+#ifndef HV_X86_PERCPU_H
+#define HV_X86_PERCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/x86/gdt.h"
+
+#define CPU_MAX 256
+
+enum cpu_state {
+	CPU_OFFLINE,  /* listed by the firmware, not started (yet) */
+	CPU_STARTING, /* INIT-SIPI-SIPI sent */
+	CPU_ALIVE,    /* running our code, setting itself up */
+	CPU_ONLINE,   /* set up: its timer ticks, guests could run on it */
+	CPU_FAILED,   /* did not come up; percpu.why says what happened */
+};
+
+struct percpu {
+	struct percpu *self; /* at %gs:0, for this_cpu() */
+	uint32_t index;      /* 0 is the boot CPU */
+	uint32_t apic_id;
+	volatile uint32_t state; /* enum cpu_state, written by the CPU itself once alive */
+	const char *why;         /* CPU_FAILED: a static string */
+	volatile uint64_t ticks; /* its own timer interrupts */
+	uint64_t timer_hz;       /* its LAPIC timer's input clock */
+	uint64_t stack_lo, stack_hi;
+	struct cpu_descriptors desc;
+};
+
+static inline struct percpu *this_cpu(void)
+{
+	struct percpu *c;
+
+	__asm__("movq %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+static inline uint32_t this_cpu_index(void)
+{
+	return this_cpu()->index;
+}
+
+/* Loads c's GDT and TSS on the calling CPU and points GS at c.
+ * @pre c->index and the stack bounds are set. */
+void percpu_enter(struct percpu *c);
+
+/* The boot CPU's record, entered before anything else runs. */
+struct percpu *percpu_boot_cpu(void);
+
+/* Every CPU the firmware listed, by index; NULL past the end. */
+struct percpu *percpu_get(uint32_t index);
+uint32_t percpu_count(void);
+/* Adds a CPU's record at the next index; false when CPU_MAX are known. */
+bool percpu_add(struct percpu *c);
+const char *cpu_state_name(enum cpu_state s);
+
+#endif
