@@ -55,11 +55,12 @@ class BochsInstance(EmulatorInstance):
     POPEN_IN_DIR = True
 
     def __init__(self, workdir=None, name="hv", megs=512, cpu=DEFAULT_CPU, ips=100_000_000,
-                 config=None, guests=(), esp=DEFAULT_ESP, timeout=None):
+                 config=None, guests=(), esp=DEFAULT_ESP, timeout=None, cpus=1):
         super().__init__(workdir=workdir, name=name, config=config, guests=guests, esp=esp)
         self.megs = megs
         self.cpu = cpu
         self.ips = ips
+        self.cpus = cpus
         self.timeout = timeout
         self.port = free_port()
         self.bochs_log = os.path.join(self.dir, "bochs.log")
@@ -71,7 +72,7 @@ class BochsInstance(EmulatorInstance):
             os.unlink(lock)
         return "\n".join([
             f"megs: {self.megs}",
-            f"cpu: model={self.cpu}, count=1, ips={self.ips}",
+            f"cpu: model={self.cpu}, count={self.cpus}, ips={self.ips}",
             f"romimage: file={_ovmf_rom(self.dir)}",
             f"vgaromimage: file={VGA_BIOS}",
             f"ata0-master: type=disk, path={esp}, mode=flat, {ESP_GEOMETRY}",
@@ -141,6 +142,7 @@ def main():
     p.add_argument("--name", default="bochs", help="instance name (build/instances/NAME)")
     p.add_argument("--cpu", default=DEFAULT_CPU, help="Bochs CPU model")
     p.add_argument("--megs", type=int, default=512, help="machine RAM in MiB")
+    p.add_argument("--cpus", type=int, default=1, help="processors (Bochs' cpu count)")
     p.add_argument("--config", help="file to place as hv.cfg beside the image")
     p.add_argument("--guest", action="append", default=[],
                    help="file to put in the boot disk's guests folder (repeatable)")
@@ -156,7 +158,7 @@ def main():
         with open(a.config) as f:
             config = f.read()
     inst = BochsInstance(workdir=workdir, name=a.name, megs=a.megs, cpu=a.cpu, config=config,
-                         guests=a.guest, timeout=a.timeout)
+                         guests=a.guest, timeout=a.timeout, cpus=a.cpus)
     inst.start()
     print(f"instance {a.name}: pid {inst.proc.pid}, console on 127.0.0.1:{inst.port}")
     if a.daemon:

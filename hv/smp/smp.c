@@ -2,6 +2,7 @@
 
 #include "drivers/acpi/acpi.h"
 #include "hv/core/log.h"
+#include "hv/core/settings.h"
 #include "hv/core/time.h"
 #include "hv/mm/mm.h"
 #include "hv/x86/ap_start.h"
@@ -17,8 +18,13 @@
 #define ARRIVE_TIMEOUT_MS 1000
 #define SETUP_TIMEOUT_MS 5000
 
+CONFIG_KEY(key_cpus, "cpus", "0", "CPUs to use, the boot CPU among them (0: every one listed)");
+CONFIG_KEY(key_fail_cpu, "debug_fail_cpu", "0",
+	   "a CPU index (1 and up) whose start fails on purpose, to exercise that path (0: none)");
+
 static struct cpu_start_hook *hooks, **hooks_tail = &hooks;
 static uint32_t tick_hz;
+static uint64_t fail_on_purpose;
 
 void smp_add_start_hook(struct cpu_start_hook *hook)
 {
@@ -48,6 +54,8 @@ static void ap_main(void *arg)
 	c->timer_hz = lapic_timer_start(tick_hz, VEC_TIMER, time_tsc_hz());
 	if (!c->timer_hz)
 		ap_fail(c, "its LAPIC timer does not count");
+	if (c->index == fail_on_purpose)
+		ap_fail(c, "debug_fail_cpu names it");
 	for (struct cpu_start_hook *h = hooks; h; h = h->next) {
 		const char *why = h->start();
 		if (why)
@@ -117,28 +125,53 @@ static void start_one(uint64_t trampoline_pa, uint32_t apic_id)
 		log_err("smp: cpu %u (APIC ID %u) is not online: %s", c->index, apic_id, c->why);
 }
 
-void smp_start_cpus(uint64_t trampoline_pa, uint32_t hz)
+/* The CPUs to start: the MADT's, or where the firmware gave none, those
+ * that answer a census. */
+static int list_cpus(uint64_t trampoline_pa, uint32_t *ids, int max, const char **source)
 {
 	const struct acpi_facts *acpi = acpi_facts();
+
+	if (acpi->apic_id_count) {
+		*source = "the MADT";
+		for (int i = 0; i < acpi->apic_id_count && i < max; i++)
+			ids[i] = acpi->apic_ids[i];
+		if (acpi->cpu_count > acpi->apic_id_count)
+			log_warn("smp: the MADT lists %d CPUs; the first %d are used", acpi->cpu_count,
+				 acpi->apic_id_count);
+		return acpi->apic_id_count < max ? acpi->apic_id_count : max;
+	}
+	*source = "a census, with no MADT";
+	ids[0] = lapic_id();
+	return 1 + ap_census(trampoline_pa, ids + 1, max - 1, time_tsc_hz());
+}
+
+void smp_start_cpus(uint64_t trampoline_pa, uint32_t hz)
+{
+	static uint32_t ids[CPU_MAX];
 	struct percpu *boot = percpu_boot_cpu();
 	uint32_t self = lapic_id();
+	const char *source = "the MADT";
+	int n = 1;
 
 	boot->apic_id = self;
 	boot->state = CPU_ONLINE;
 	tick_hz = hz;
-	if (acpi->apic_id_count > 1 && !trampoline_pa)
+	uint64_t max = 0; /* a malformed value is warned about and reads as the default */
+	setting_u64("cpus", &max);
+	setting_u64("debug_fail_cpu", &fail_on_purpose);
+	if (max == 1) {
+		log_info("smp: cpus=1: the other CPUs stay parked");
+	} else if (!trampoline_pa) {
 		log_err("smp: no trampoline page below 1 MiB; the other CPUs stay parked");
-	if (trampoline_pa) {
+	} else {
+		n = list_cpus(trampoline_pa, ids, CPU_MAX, &source);
 		ap_trampoline_install(trampoline_pa);
-		for (int i = 0; i < acpi->apic_id_count; i++)
-			if (acpi->apic_ids[i] != self)
-				start_one(trampoline_pa, acpi->apic_ids[i]);
+		for (int i = 0; i < n && (!max || percpu_count() < max); i++)
+			if (ids[i] != self)
+				start_one(trampoline_pa, ids[i]);
 	}
-	if (acpi->cpu_count > acpi->apic_id_count)
-		log_warn("smp: %d CPUs listed, the first %d used", acpi->cpu_count,
-			 acpi->apic_id_count);
-	log_info("smp: %u of %d CPUs online", smp_cpus_online(),
-		 acpi->cpu_count ? acpi->cpu_count : 1);
+	log_info("smp: %u of %d CPUs online (listed by %s)", smp_cpus_online(), n > 0 ? n : 1,
+		 source);
 }
 
 uint32_t smp_cpus_online(void)

@@ -29,6 +29,7 @@ _Static_assert(__builtin_offsetof(struct ap_params, gdt) == 88, "AP_GDT");
 
 extern const char ap_trampoline_start[], ap_trampoline_32[], ap_trampoline_64[];
 extern char ap_trampoline_params[], ap_trampoline_end[];
+extern const char ap_census_start[], ap_census_count[], ap_census_ids[], ap_census_end[];
 
 #define SEL_TRAMP_CODE32 0x08
 #define SEL_TRAMP_CODE64 0x18
@@ -39,6 +40,7 @@ extern char ap_trampoline_params[], ap_trampoline_end[];
 /* ICR: delivery mode INIT or start-up, level assert (SDM vol. 3 §10.6.1). */
 #define ICR_INIT 0x4500u
 #define ICR_STARTUP 0x4600u
+#define ICR_ALL_BUT_SELF 0xc0000u
 
 static uint64_t offset_of(const char *sym)
 {
@@ -76,6 +78,8 @@ void ap_trampoline_install(uint64_t tramp_pa)
 	p->jump64_selector = SEL_TRAMP_CODE64;
 	p->pml4 = (uint32_t)(uintptr_t)pml4;
 }
+
+#define CENSUS_WAIT_MS 200
 
 static void wait_us(uint64_t us, uint64_t tsc_hz)
 {
@@ -115,4 +119,26 @@ bool ap_start(uint64_t tramp_pa, uint32_t apic_id, ap_entry_fn entry, void *arg,
 		return true;
 	lapic_send_ipi(apic_id, ICR_INIT);
 	return false;
+}
+
+int ap_census(uint64_t tramp_pa, uint32_t *ids, int max, uint64_t tsc_hz)
+{
+	uint8_t *page = (uint8_t *)(uintptr_t)tramp_pa;
+	volatile uint16_t *count = (volatile uint16_t *)(page + (ap_census_count - ap_census_start));
+	const uint32_t *found = (const uint32_t *)(page + (ap_census_ids - ap_census_start));
+
+	memcpy(page, ap_census_start, (size_t)(ap_census_end - ap_census_start));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	lapic_send_ipi(0, ICR_ALL_BUT_SELF | ICR_INIT);
+	wait_us(10000, tsc_hz);
+	for (int i = 0; i < 2; i++) {
+		lapic_send_ipi(0, ICR_ALL_BUT_SELF | ICR_STARTUP | (uint32_t)(tramp_pa >> 12));
+		wait_us(200, tsc_hz);
+	}
+	/* No count to wait for: give every CPU the time one start may take. */
+	wait_us(CENSUS_WAIT_MS * 1000ull, tsc_hz);
+	int n = *count < max ? *count : max;
+	for (int i = 0; i < n; i++)
+		ids[i] = found[i];
+	return n;
 }

@@ -26,4 +26,11 @@ void ap_trampoline_install(uint64_t tramp_pa);
 bool ap_start(uint64_t tramp_pa, uint32_t apic_id, ap_entry_fn entry, void *arg,
 	      uint64_t stack_top, uint64_t tsc_hz, uint32_t timeout_ms);
 
+/* For firmware that lists no CPUs: wakes every CPU but the caller with a
+ * broadcast INIT-SIPI-SIPI into a census that notes its initial APIC ID and
+ * halts. Returns how many answered (their IDs in ids, at most max); start
+ * them with ap_start, which begins with an INIT of its own.
+ * @pre tramp_pa as for ap_trampoline_install; no other CPU is running ours. */
+int ap_census(uint64_t tramp_pa, uint32_t *ids, int max, uint64_t tsc_hz);
+
 #endif

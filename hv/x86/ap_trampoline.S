@@ -88,3 +88,39 @@ ap_trampoline_64:
 ap_trampoline_params:
 	.fill AP_GDT + 32, 1, 0
 ap_trampoline_end:
+
+/* The census, for firmware that lists no CPUs (no MADT: OVMF under Bochs).
+ * Sent to every CPU but the sender, it records each one's initial APIC ID
+ * (CPUID leaf 1, EBX bits 31:24) and halts; ap_census reads the list, and
+ * each CPU is then started one at a time like the MADT's. */
+#define CENSUS_COUNT (ap_census_count - ap_census_start)
+#define CENSUS_IDS (ap_census_ids - ap_census_start)
+#define CENSUS_MAX 256
+
+	.globl ap_census_start, ap_census_count, ap_census_ids, ap_census_end
+	.code16
+ap_census_start:
+	cli
+	movw %cs, %ax
+	movw %ax, %ds
+	movl $1, %eax
+	cpuid
+	shrl $24, %ebx
+	movw $1, %ax
+	lock xaddw %ax, CENSUS_COUNT
+	cmpw $CENSUS_MAX, %ax
+	jae 1f
+	shlw $2, %ax
+	movw %ax, %si
+	movl %ebx, CENSUS_IDS(%si)
+1:	cli
+	hlt
+	jmp 1b
+
+	.balign 4
+ap_census_count:
+	.word 0
+	.balign 4
+ap_census_ids:
+	.fill CENSUS_MAX, 4, 0
+ap_census_end:
