@@ -27,6 +27,7 @@
 #include "hv/x86/side_channel.h"
 #include "hv/x86/fpu.h"
 #include "hv/x86/percpu.h"
+#include "hv/x86/spinlock.h"
 #include "hv/x86/lapic.h"
 #include "hv/x86/pic.h"
 #include "hv/x86/trap.h"
@@ -120,6 +121,7 @@ void hv_main(struct boot_info *bi)
 	console_init();
 	idt_init();
 	trap_set_fatal_handler(panic_trap);
+	spin_set_violation_handler(panic_lock_order);
 	log_info("%s %s: firmware handed over (%u ExitBootServices attempt%s)", HV_NAME,
 		 HV_VERSION, bi->ebs_attempts, bi->ebs_attempts == 1 ? "" : "s");
 

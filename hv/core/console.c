@@ -8,6 +8,7 @@
 #include "hv/lib/string.h"
 #include "hv/lib/tx_ring.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/spinlock.h"
 
 /* Almost six seconds of output at 115200 baud. */
 #define QUEUE_SIZE (64 * 1024)
@@ -28,6 +29,9 @@ static const size_t source_share[] = {
  * its own "\r\n". */
 #define LINE_OVERHEAD 4
 
+/* The queue, the UART and the line state; re-entrant because the line
+ * editor's hooks write replies while a log line is being put. */
+static struct spinlock con_lock = SPINLOCK_REENTRANT_INIT(LOCK_RANK_CONSOLE, "console");
 static struct uart com1;
 static char queue_buf[QUEUE_SIZE];
 static struct tx_ring queue;
@@ -39,7 +43,7 @@ static struct console_async_hooks hooks;
 static uint64_t unreported_bytes, unreported_lines; /* since the last notice */
 static struct console_stats stats;
 
-/* @pre interrupts are off (the tick drains too) */
+/* @pre con_lock is held (the tick drains too) */
 static size_t drain_locked(size_t budget)
 {
 	size_t moved = 0;
@@ -62,10 +66,10 @@ static size_t drain_locked(size_t budget)
 
 static size_t drain(size_t budget)
 {
-	bool irq = irq_save();
+	bool irq = spin_lock_irqsave(&con_lock);
 	size_t moved = drain_locked(budget);
 
-	irq_restore(irq);
+	spin_unlock_irqrestore(&con_lock, irq);
 	return moved;
 }
 
@@ -120,11 +124,11 @@ static bool put_reply_byte(char c)
 	size_t need = c == '\n' ? 2 : 1;
 
 	for (;;) {
-		bool irq = irq_save();
+		bool irq = spin_lock_irqsave(&con_lock);
 		bool fits = tx_ring_fits_within(&queue, need, QUEUE_SIZE);
 		if (fits)
 			tx_ring_put_within(&queue, &c, 1, QUEUE_SIZE);
-		irq_restore(irq);
+		spin_unlock_irqrestore(&con_lock, irq);
 		if (fits)
 			return true;
 		if (stalled || !wait_for_uart())
@@ -227,7 +231,7 @@ static size_t format_notice(char *buf, size_t size)
 	return n < (int)size ? (size_t)n : size - 1;
 }
 
-/* @pre interrupts are off. Puts the notice of dropped output first, if
+/* @pre con_lock is held. Puts the notice of dropped output first, if
  * any: a line goes out only after the gap before it was reported. */
 static bool put_line_locked(size_t share, const char *s, size_t n)
 {
@@ -253,9 +257,9 @@ bool con_line(enum con_source source, const char *s, size_t n)
 		con_putc('\n');
 		return com1.present;
 	}
-	bool irq = irq_save();
+	bool irq = spin_lock_irqsave(&con_lock);
 	bool queued = put_line_locked(source_share[source], s, n);
-	irq_restore(irq);
+	spin_unlock_irqrestore(&con_lock, irq);
 	after_write();
 	return queued;
 }
@@ -264,7 +268,7 @@ void con_guest_bytes(const char *s, size_t n)
 {
 	if (panicking || !com1.present)
 		return;
-	bool irq = irq_save();
+	bool irq = spin_lock_irqsave(&con_lock);
 	if (tx_ring_fits_within(&queue, tx_ring_crlf_size(s, n), source_share[CON_GUEST])) {
 		tx_ring_put_within(&queue, s, n, QUEUE_SIZE);
 		if (n)
@@ -272,7 +276,7 @@ void con_guest_bytes(const char *s, size_t n)
 	} else {
 		count_dropped(n, 0);
 	}
-	irq_restore(irq);
+	spin_unlock_irqrestore(&con_lock, irq);
 	after_write();
 }
 
@@ -280,7 +284,7 @@ void con_guest_bytes(const char *s, size_t n)
  * say what was dropped even if no further line comes. */
 static void report_drops(void)
 {
-	bool irq = irq_save();
+	bool irq = spin_lock_irqsave(&con_lock);
 
 	if (unreported_bytes && tx_ring_used(&queue) < source_share[CON_GUEST] / 2) {
 		char notice[128];
@@ -291,13 +295,19 @@ static void report_drops(void)
 			unreported_bytes = unreported_lines = 0;
 		}
 	}
-	irq_restore(irq);
+	spin_unlock_irqrestore(&con_lock, irq);
 }
 
 static void tick_drain(void)
 {
+	bool irq;
+
 	draining_in_background = true;
+	/* Another CPU writing: it drains as it writes, the next tick may too. */
+	if (!spin_trylock_irqsave(&con_lock, &irq))
+		return;
 	drain_locked(TICK_DRAIN_BUDGET);
+	spin_unlock_irqrestore(&con_lock, irq);
 }
 
 static bool poll_console(void)
@@ -344,12 +354,12 @@ void console_init(void)
 
 void console_get_stats(struct console_stats *out)
 {
-	bool irq = irq_save();
+	bool irq = spin_lock_irqsave(&con_lock);
 
 	*out = stats;
 	out->queued = tx_ring_used(&queue);
 	out->queue_size = QUEUE_SIZE;
-	irq_restore(irq);
+	spin_unlock_irqrestore(&con_lock, irq);
 }
 
 int con_getc(void)
@@ -359,11 +369,10 @@ int con_getc(void)
 
 void con_panic_begin(void)
 {
-	bool irq = irq_save();
-
+	/* Kept: from here on only this CPU writes, straight to the UART. */
+	spin_lock_or_break(&con_lock);
 	flush_all(); /* what was queued goes first */
 	panicking = true;
-	irq_restore(irq);
 	if (!at_line_start)
 		con_putc('\n');
 }

@@ -10,10 +10,13 @@
 #include "hv/lib/ratelimit.h"
 #include "hv/lib/string.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/spinlock.h"
 
 #define LOG_RING_SIZE (64 * 1024)
 #define LOG_LINE_MAX 240
 
+/* The ring and the console rate: lines from every CPU, each whole. */
+static struct spinlock log_lock = SPINLOCK_INIT(LOCK_RANK_LOG, "log");
 static char ring[LOG_RING_SIZE];
 static uint64_t written;      /* bytes ever written; ring[written % size] is next */
 static size_t lines_total;
@@ -60,7 +63,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		n = sizeof(line) - 1;
 	fmt_vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 
-	bool irq = irq_save();
+	bool irq = spin_lock_irqsave(&log_lock);
 	for (const char *p = line; *p; p++)
 		ring_put(*p);
 	ring_put('\n');
@@ -78,7 +81,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		}
 		con_line(CON_LOG, line, strlen(line));
 	}
-	irq_restore(irq);
+	spin_unlock_irqrestore(&log_lock, irq);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

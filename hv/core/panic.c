@@ -58,3 +58,9 @@ void panic_at(const char *file, int line, const char *fmt, ...)
 	backtrace_print_here();
 	panic_finish();
 }
+
+void panic_lock_order(const struct spinlock *taking, enum lock_verdict v, const char *held)
+{
+	panic("lock order: taking '%s' (rank %u): %s (holding '%s')", taking->name, taking->rank,
+	      lock_verdict_text(v), held);
+}

@@ -13,10 +13,15 @@ __attribute__((noreturn, format(printf, 3, 4))) void panic_at(const char *file, 
 			panic("assertion failed: %s", #cond);                 \
 	} while (0)
 
+#include "hv/x86/spinlock.h"
+
 struct trap_frame;
 /* A fatal exception in the hypervisor: register dump, backtrace, then
  * panic_finish(). Installed as the trap path's fatal handler. */
 __attribute__((noreturn)) void panic_trap(struct trap_frame *f);
+/* The report for a broken lock nesting rule (spin_set_violation_handler). */
+__attribute__((noreturn)) void panic_lock_order(const struct spinlock *taking,
+						enum lock_verdict v, const char *held);
 
 /* Applies the panic setting: halt (the default) or reboot after a panic. */
 void panic_configure(void);

@@ -202,7 +202,7 @@ enum mce_owner mce_handle_page(uint64_t pa, enum retire_reason why, char *what, 
 
 	pa &= ~0xfffull;
 	uint64_t gpa = guest_owner(pa, &vm);
-	enum palloc_retire_result r = palloc_retire(mm_palloc(), pa);
+	enum palloc_retire_result r = mm_retire_page(pa);
 	if (r == PALLOC_NOT_RAM && !vm) {
 		fmt_snprintf(what, len, "0x%lx is not RAM this hypervisor manages: nothing to retire",
 			     (unsigned long)pa);

@@ -7,13 +7,17 @@
 #include "hv/mm/heap.h"
 #include "hv/mm/pagetable.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/spinlock.h"
 
+/* Pages first, the heap around them: kmalloc grows by taking pages. */
+static struct spinlock pages_lock = SPINLOCK_INIT(LOCK_RANK_PAGES, "pages");
+static struct spinlock heap_lock = SPINLOCK_INIT(LOCK_RANK_HEAP, "heap");
 static struct palloc allocator;
 static struct pagetable host_pt;
 static struct heap heap;
 static uint64_t identity_limit;
 
-struct palloc *mm_palloc(void)
+const struct palloc *mm_palloc(void)
 {
 	return &allocator;
 }
@@ -106,12 +110,19 @@ void mm_init(const struct boot_info *bi, const uint64_t *retired, size_t nretire
 
 uint64_t page_alloc(void)
 {
-	return palloc_alloc_zeroed(&allocator);
+	bool irq = spin_lock_irqsave(&pages_lock);
+	uint64_t pa = palloc_alloc_zeroed(&allocator);
+
+	spin_unlock_irqrestore(&pages_lock, irq);
+	return pa;
 }
 
 uint64_t pages_alloc(size_t n, size_t align_pages)
 {
+	bool irq = spin_lock_irqsave(&pages_lock);
 	uint64_t pa = palloc_alloc_contig(&allocator, n, align_pages);
+
+	spin_unlock_irqrestore(&pages_lock, irq);
 
 	if (pa)
 		memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
@@ -120,13 +131,21 @@ uint64_t pages_alloc(size_t n, size_t align_pages)
 
 void page_free(uint64_t pa)
 {
-	if (!palloc_free(&allocator, pa))
+	bool irq = spin_lock_irqsave(&pages_lock);
+	bool freed = palloc_free(&allocator, pa);
+
+	spin_unlock_irqrestore(&pages_lock, irq);
+	if (!freed)
 		panic("freeing page 0x%lx that is not allocated", (unsigned long)pa);
 }
 
 void pages_free(uint64_t pa, size_t n)
 {
-	if (!palloc_free_contig(&allocator, pa, n))
+	bool irq = spin_lock_irqsave(&pages_lock);
+	bool freed = palloc_free_contig(&allocator, pa, n);
+
+	spin_unlock_irqrestore(&pages_lock, irq);
+	if (!freed)
 		panic("freeing %zu pages at 0x%lx that are not allocated", n, (unsigned long)pa);
 }
 
@@ -155,12 +174,16 @@ size_t mm_host_table_pages(void)
 
 void *kmalloc(size_t size)
 {
-	return heap_alloc(&heap, size);
+	bool irq = spin_lock_irqsave(&heap_lock);
+	void *p = heap_alloc(&heap, size);
+
+	spin_unlock_irqrestore(&heap_lock, irq);
+	return p;
 }
 
 void *kzalloc(size_t size)
 {
-	void *p = heap_alloc(&heap, size);
+	void *p = kmalloc(size);
 
 	if (p)
 		memset(p, 0, size);
@@ -169,6 +192,28 @@ void *kzalloc(size_t size)
 
 void kfree(void *p)
 {
-	if (!heap_free(&heap, p))
+	bool irq = spin_lock_irqsave(&heap_lock);
+	bool freed = heap_free(&heap, p);
+
+	spin_unlock_irqrestore(&heap_lock, irq);
+	if (!freed)
 		panic("kfree of a pointer the heap did not hand out: %p", p);
+}
+
+enum palloc_retire_result mm_retire_page(uint64_t pa)
+{
+	bool irq = spin_lock_irqsave(&pages_lock);
+	enum palloc_retire_result r = palloc_retire(&allocator, pa);
+
+	spin_unlock_irqrestore(&pages_lock, irq);
+	return r;
+}
+
+bool mm_unretire_page(uint64_t pa)
+{
+	bool irq = spin_lock_irqsave(&pages_lock);
+	bool was = palloc_unretire(&allocator, pa);
+
+	spin_unlock_irqrestore(&pages_lock, irq);
+	return was;
 }

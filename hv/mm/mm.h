@@ -31,7 +31,11 @@ extern const struct pt_mem_ops mm_pt_ops;
  * host page tables, switches to them and releases boot-services memory. */
 void mm_init(const struct boot_info *bi, const uint64_t *retired, size_t nretired);
 
-struct palloc *mm_palloc(void);
+/* For its statistics; changes go through the functions below, which lock. */
+const struct palloc *mm_palloc(void);
+/* palloc_retire and palloc_unretire under the allocator's lock. */
+enum palloc_retire_result mm_retire_page(uint64_t pa);
+bool mm_unretire_page(uint64_t pa);
 
 uint64_t page_alloc(void);        /* zeroed; 0 when out of memory */
 uint64_t pages_alloc(size_t n, size_t align_pages); /* zeroed, contiguous */

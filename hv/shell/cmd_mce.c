@@ -55,7 +55,7 @@ static int mce_retire(struct shell *sh, uint64_t addr)
 		[PALLOC_RETIRED_IN_USE] = "retired (in use: out of service once freed)",
 		[PALLOC_ALREADY_RETIRED] = "already retired",
 	};
-	enum palloc_retire_result r = palloc_retire(mm_palloc(), addr);
+	enum palloc_retire_result r = mm_retire_page(addr);
 
 	if (r == PALLOC_NOT_RAM)
 		return sh_error(sh, "0x%lx is not RAM this hypervisor manages", (unsigned long)addr);
@@ -68,7 +68,7 @@ static int mce_retire(struct shell *sh, uint64_t addr)
 
 static int mce_forget(struct shell *sh, uint64_t addr)
 {
-	bool was_retired = palloc_unretire(mm_palloc(), addr);
+	bool was_retired = mm_unretire_page(addr);
 	bool listed = retired_list_remove(addr);
 
 	if (!was_retired && !listed)

@@ -14,11 +14,14 @@
 #include "hv/vm/poison.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/fpu.h"
+#include "hv/x86/spinlock.h"
 
 /* Creating VMs never takes the last pages: the hypervisor needs some for
  * its own tables and buffers. */
 #define HOST_RESERVE_PAGES 2048 /* 8 MiB */
 
+/* The table only: a VM itself belongs to the main loop (CPU 0) for now. */
+static struct spinlock vm_list_lock = SPINLOCK_INIT(LOCK_RANK_VM_LIST, "vm list");
 static struct vm *vms[VM_MAX];
 
 static uint64_t gmem_alloc_pages(void *ctx, size_t pages, size_t align)
@@ -55,15 +58,19 @@ const char *vm_state_name(enum vm_state s)
 
 struct vm *vm_slot(unsigned i)
 {
-	return i < VM_MAX ? vms[i] : NULL;
+	return i < VM_MAX ? __atomic_load_n(&vms[i], __ATOMIC_ACQUIRE) : NULL;
 }
 
 struct vm *vm_find(const char *name)
 {
-	for (unsigned i = 0; i < VM_MAX; i++)
+	bool irq = spin_lock_irqsave(&vm_list_lock);
+	struct vm *found = NULL;
+
+	for (unsigned i = 0; i < VM_MAX && !found; i++)
 		if (vms[i] && !strcmp(vms[i]->name, name))
-			return vms[i];
-	return NULL;
+			found = vms[i];
+	spin_unlock_irqrestore(&vm_list_lock, irq);
+	return found;
 }
 
 size_t vm_host_pages(const struct vm *vm)
@@ -223,11 +230,14 @@ undo:
 
 static void vm_register(struct vm *vm)
 {
+	bool irq = spin_lock_irqsave(&vm_list_lock);
+
 	for (unsigned i = 0; i < VM_MAX; i++)
 		if (!vms[i]) {
-			vms[i] = vm;
-			return;
+			__atomic_store_n(&vms[i], vm, __ATOMIC_RELEASE);
+			break;
 		}
+	spin_unlock_irqrestore(&vm_list_lock, irq);
 }
 
 struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
@@ -383,9 +393,12 @@ void vm_reset(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	bool irq = spin_lock_irqsave(&vm_list_lock);
+
 	for (unsigned i = 0; i < VM_MAX; i++)
 		if (vms[i] == vm)
-			vms[i] = NULL;
+			__atomic_store_n(&vms[i], NULL, __ATOMIC_RELEASE);
+	spin_unlock_irqrestore(&vm_list_lock, irq);
 	vm_output_flush(vm);
 	log_info("vm %s: destroyed", vm->name);
 	release(vm);

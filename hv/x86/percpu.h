@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv/lib/lock_order.h"
 #include "hv/x86/gdt.h"
 
 #define CPU_MAX 256
@@ -27,6 +28,7 @@ struct percpu {
 	volatile uint64_t ticks; /* its own timer interrupts */
 	uint64_t timer_hz;       /* its LAPIC timer's input clock */
 	uint64_t stack_lo, stack_hi;
+	struct lock_held locks;  /* what this CPU holds (spinlock.c) */
 	struct cpu_descriptors desc;
 };
 
