@@ -8,6 +8,7 @@
 #include "hv/lib/string.h"
 #include "hv/lib/tx_ring.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/percpu.h"
 #include "hv/x86/spinlock.h"
 
 /* Almost six seconds of output at 115200 baud. */
@@ -33,6 +34,14 @@ static const size_t source_share[] = {
  * editor's hooks write replies while a log line is being put. */
 static struct spinlock con_lock = SPINLOCK_REENTRANT_INIT(LOCK_RANK_CONSOLE, "console");
 static struct uart com1;
+#define DEFERRED_LINES 64
+struct deferred_line {
+	uint16_t len;
+	uint8_t source; /* enum con_source */
+	char text[320];
+};
+static struct deferred_line deferred[DEFERRED_LINES];
+static unsigned deferred_head, deferred_tail;
 static char queue_buf[QUEUE_SIZE];
 static struct tx_ring queue;
 static bool at_line_start = true;
@@ -250,6 +259,31 @@ static bool put_line_locked(size_t share, const char *s, size_t n)
 	return true;
 }
 
+/* Lines written on other CPUs wait here for CPU 0's console poller: only
+ * CPU 0 may run the line editor's hooks, which redraw the input line that
+ * its shell edits. @pre con_lock is held */
+static bool defer_line_locked(enum con_source source, const char *s, size_t n)
+{
+	if (deferred_tail - deferred_head == DEFERRED_LINES) {
+		count_dropped(n + 1, 1);
+		return false;
+	}
+	struct deferred_line *d = &deferred[deferred_tail++ % DEFERRED_LINES];
+	d->len = (uint16_t)(n < sizeof(d->text) ? n : sizeof(d->text));
+	d->source = (uint8_t)source;
+	memcpy(d->text, s, d->len);
+	return true;
+}
+
+/* @pre con_lock is held, on CPU 0 outside interrupt handlers */
+static void put_deferred_locked(void)
+{
+	for (; deferred_head != deferred_tail; deferred_head++) {
+		const struct deferred_line *d = &deferred[deferred_head % DEFERRED_LINES];
+		put_line_locked(source_share[d->source], d->text, d->len);
+	}
+}
+
 bool con_line(enum con_source source, const char *s, size_t n)
 {
 	if (panicking || !com1.present) {
@@ -258,6 +292,12 @@ bool con_line(enum con_source source, const char *s, size_t n)
 		return com1.present;
 	}
 	bool irq = spin_lock_irqsave(&con_lock);
+	if (this_cpu_index() != 0) {
+		bool deferred_ok = defer_line_locked(source, s, n);
+		spin_unlock_irqrestore(&con_lock, irq);
+		return deferred_ok;
+	}
+	put_deferred_locked(); /* in order, before this one */
 	bool queued = put_line_locked(source_share[source], s, n);
 	spin_unlock_irqrestore(&con_lock, irq);
 	after_write();
@@ -312,6 +352,10 @@ static void tick_drain(void)
 
 static bool poll_console(void)
 {
+	bool irq = spin_lock_irqsave(&con_lock);
+
+	put_deferred_locked();
+	spin_unlock_irqrestore(&con_lock, irq);
 	draining_in_background = true;
 	report_drops();
 	drain(DRAIN_BUDGET);

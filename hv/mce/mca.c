@@ -16,6 +16,7 @@
 #include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
+#include "hv/vm/vm_place.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
 #include "hv/x86/trap.h"
@@ -212,7 +213,10 @@ enum mce_owner mce_handle_page(uint64_t pa, enum retire_reason why, char *what, 
 	if (r != PALLOC_ALREADY_RETIRED)
 		stats.pages_retired++;
 	if (vm) {
+		bool held = vm_hold(vm); /* another CPU may run it */
 		poison_guest_page(vm, gpa);
+		if (held)
+			vm_release(vm);
 		stats.guest_pages_poisoned++;
 		fmt_snprintf(what, len, "page 0x%lx of VM %s (GPA 0x%lx) poisoned and retired%s",
 			     (unsigned long)pa, vm->name, (unsigned long)gpa,

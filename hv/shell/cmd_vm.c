@@ -4,6 +4,8 @@
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
 #include "hv/vm/vm.h"
+#include "hv/vm/vm_place.h"
+#include "hv/x86/percpu.h"
 
 struct vm *cmd_vm_lookup(struct shell *sh, const char *name)
 {
@@ -11,7 +13,29 @@ struct vm *cmd_vm_lookup(struct shell *sh, const char *name)
 
 	if (!vm)
 		sh_error(sh, "no VM named '%.40s'", name);
+	else
+		vm_hold_for_command(vm); /* another CPU may run it: not meanwhile */
 	return vm;
+}
+
+/* vm pin NAME VCPU CPU */
+static int vm_pin(struct shell *sh, int argc, char **argv)
+{
+	char err[160];
+	uint64_t vcpu, cpu;
+
+	(void)argc;
+	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
+	if (!vm)
+		return SHELL_FAILED;
+	if (!parse_u64(argv[3], &vcpu) || vcpu != 0)
+		return sh_error(sh, "VM '%s' has one vCPU: 0 (not '%.20s')", vm->name, argv[3]);
+	if (!parse_u64(argv[4], &cpu) || cpu >= CPU_MAX)
+		return sh_error(sh, "bad CPU number '%.20s' (see 'cpu')", argv[4]);
+	if (vm_place(vm, (uint32_t)cpu, err, sizeof(err)))
+		return sh_error(sh, "%s", err);
+	sh_printf(sh, "vcpu0: cpu %u\n", vm->cpu);
+	return SHELL_OK;
 }
 
 /* vm create NAME IMAGE [mem=SIZE] [module="IMAGE args"]... [disk=DISK[,ro]]... [WORDS...]
@@ -148,6 +172,7 @@ static const struct {
 	{ "stop", vm_simple, 3, 3, "NAME" },
 	{ "destroy", vm_simple, 3, 3, "NAME" },
 	{ "list", vm_list, 2, 2, "" },
+	{ "pin", vm_pin, 5, 5, "NAME VCPU CPU" },
 	{ "images", vm_images, 2, 2, "" },
 	{ "info", cmd_vm_info, 3, 3, "NAME" },
 	{ "output", cmd_vm_output, 3, 4, "NAME [LINES]" },

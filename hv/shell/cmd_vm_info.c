@@ -6,6 +6,7 @@
 #include "hv/shell/commands.h"
 #include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
+#include "hv/vm/vm_place.h"
 #include "hv/vm/vm_exit.h"
 
 #define CONSOLE_DETACH 0x1d /* Ctrl-] */
@@ -97,6 +98,7 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		  vm->cmdline, (unsigned long)(vm->mem.size >> 20), vm_host_pages(vm));
 	sh_printf(sh, "poisoned_pages: %lu\nresets: %lu\n", (unsigned long)vm->poisoned_pages,
 		  (unsigned long)vm->resets);
+	sh_printf(sh, "vcpu0_cpu: %u\n", vm->cpu);
 	show_disks(sh, vm);
 	for (size_t i = 0; i < vm->nmodules; i++)
 		sh_printf(sh, "module.%zu: %s\n", i, vm->modules[i]);
@@ -156,7 +158,10 @@ static bool console_input(void *ctx, unsigned char byte)
 		vm->out.attached = false;
 		return false;
 	}
+	bool held = vm_hold(vm); /* typed while another CPU runs it */
 	vuart_receive(&vm->uart, byte);
+	if (held)
+		vm_release(vm);
 	return true;
 }
 

@@ -4,6 +4,7 @@
 #include "hv/core/console.h"
 #include "hv/core/settings.h"
 #include "hv/shell/commands.h"
+#include "hv/vm/vm_place.h"
 
 #define MAX_BYTES_PER_POLL 256
 
@@ -53,6 +54,7 @@ bool console_shell_poll(void)
 			break;
 		any = true;
 		shell_feed(&shell, (unsigned char)c);
+		vm_release_command_holds(); /* a command ended, or none began */
 	}
 	if (any)
 		console_flush(); /* the echo and any answer, before guests run on */

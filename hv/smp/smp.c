@@ -25,6 +25,12 @@ CONFIG_KEY(key_fail_cpu, "debug_fail_cpu", "0",
 static struct cpu_start_hook *hooks, **hooks_tail = &hooks;
 static uint32_t tick_hz;
 static uint64_t fail_on_purpose;
+static bool (*volatile idle_work)(void);
+
+void smp_set_idle_work(bool (*work)(void))
+{
+	idle_work = work;
+}
 
 void smp_add_start_hook(struct cpu_start_hook *hook)
 {
@@ -62,8 +68,12 @@ static void ap_main(void *arg)
 			ap_fail(c, why);
 	}
 	__atomic_store_n(&c->state, CPU_ONLINE, __ATOMIC_RELEASE);
-	for (;;)
-		cpu_idle();
+	irq_enable();
+	for (;;) {
+		bool (*work)(void) = idle_work;
+		if (!work || !work())
+			cpu_idle();
+	}
 }
 
 static struct percpu *new_cpu(uint32_t apic_id)

@@ -4,6 +4,7 @@
 #ifndef HV_SMP_SMP_H
 #define HV_SMP_SMP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A subsystem's set-up on each CPU the boot CPU starts (the boot CPU's own
@@ -27,5 +28,10 @@ void smp_add_start_hook(struct cpu_start_hook *hook);
 void smp_start_cpus(uint64_t trampoline_pa, uint32_t tick_hz);
 
 uint32_t smp_cpus_online(void);
+
+/* What a started CPU does instead of idling (the scheduler's pass over the
+ * VMs placed on it); false when it had nothing to do, and the CPU halts
+ * until its next timer tick or a kick. */
+void smp_set_idle_work(bool (*work)(void));
 
 #endif

@@ -16,7 +16,8 @@
 static uint64_t host_vmcb_pa[CPU_MAX], hsave_pa[CPU_MAX];
 static uint64_t iopm_pa, msrpm_pa;
 static uint32_t asid_limit;
-static uint32_t next_asid = 1, asid_generation = 1;
+/* Per CPU: ASIDs tag that CPU's TLB only. Generation 0 is "none yet". */
+static uint32_t next_asid[CPU_MAX], asid_generation[CPU_MAX];
 
 void svm_enter(uint64_t guest_vmcb_pa, struct vcpu_regs *regs, uint64_t host_vmcb_pa_);
 
@@ -169,15 +170,30 @@ static void svm_vcpu_destroy(struct vcpu *v)
  * with one full flush; each vCPU takes a fresh ASID on its next run. */
 static void assign_asid(struct svm_vcpu *sv)
 {
-	if (sv->asid_generation == asid_generation)
+	uint32_t cpu = this_cpu_index();
+
+	if (sv->asid_generation && sv->asid_generation == asid_generation[cpu])
 		return;
-	if (next_asid >= asid_limit) {
-		asid_generation++;
-		next_asid = 1;
+	if (!asid_generation[cpu] || next_asid[cpu] >= asid_limit) {
+		asid_generation[cpu]++;
+		next_asid[cpu] = 1;
 		sv->vmcb->control.tlb_control = SVM_TLB_FLUSH_ALL;
 	}
-	sv->vmcb->control.guest_asid = next_asid++;
-	sv->asid_generation = asid_generation;
+	sv->vmcb->control.guest_asid = next_asid[cpu]++;
+	sv->asid_generation = asid_generation[cpu];
+}
+
+/* The VMCB comes to this CPU: its ASID was another CPU's. The host state
+ * after #VMEXIT is this CPU's own (VM_HSAVE_PA, its host VMCB). */
+static void svm_load(struct vcpu *v)
+{
+	svm(v)->asid_generation = 0;
+}
+
+/* Nothing stays loaded in the CPU between runs (VMSAVE wrote it back). */
+static void svm_put(struct vcpu *v)
+{
+	(void)v;
 }
 
 static void svm_run(struct vcpu *v, struct vm_exit *exit)
@@ -384,6 +400,8 @@ static const struct vcpu_ops svm_ops = {
 	.describe = svm_describe,
 	.hw_enable = svm_hw_enable,
 	.hw_enable_cpu = svm_hw_enable_cpu,
+	.load = svm_load,
+	.put = svm_put,
 	.hw_disable = svm_hw_disable,
 	.hw_reenable = svm_hw_reenable,
 	.vm_init = svm_vm_init,

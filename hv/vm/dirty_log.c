@@ -6,6 +6,7 @@
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "hv/vm/vm.h"
+#include "hv/vm/vm_place.h"
 
 static int fail(char *err, size_t len, const char *msg)
 {
@@ -58,6 +59,8 @@ int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran, c
 
 	if (d->active)
 		return fail(err, errlen, "dirty tracking is running already");
+	if (vm_placed_elsewhere(vm, err, errlen))
+		return -1;
 	if (mode == DIRTY_MODE_BEST)
 		mode = best_mode();
 	if (!dirty_mode_available(mode))

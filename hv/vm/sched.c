@@ -2,43 +2,86 @@
 
 #include "hv/core/mainloop.h"
 #include "hv/core/time.h"
+#include "hv/smp/smp.h"
 #include "hv/vm/sched_policy.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_run.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/percpu.h"
 
-static struct sched sched;
+/* Each CPU's run queue: the VMs placed on it (vm->cpu), round robin. */
+static struct sched scheds[CPU_MAX];
 
-static struct poller guests = { .name = "guests", .poll = sched_run, .stage = POLL_GUESTS };
-
-void sched_init(void)
-{
-	mainloop_register(&guests);
-}
+static bool run_cpu0(void);
+static struct poller guests = { .name = "guests", .poll = run_cpu0, .stage = POLL_GUESTS };
 
 /* The policy asks about halted vCPUs one by one: ticking a VM's APIC timer
  * is what can wake it. */
+struct wake_ctx {
+	struct vm *const *vms;
+	uint64_t now;
+};
+
 static bool wake_if_due(void *ctx, unsigned slot)
 {
-	return vm_wake_if_due(vm_slot(slot), *(const uint64_t *)ctx);
+	const struct wake_ctx *w = ctx;
+
+	return vm_wake_if_due(w->vms[slot], w->now);
+}
+
+/* Chooses among vms (by slot, NULL: not this CPU's) and runs the choice. */
+static bool run_one(struct sched *s, struct vm *const *vms)
+{
+	struct sched_vm seen[VM_MAX];
+
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		const struct vm *vm = vms[i];
+		seen[i] = vm ? (struct sched_vm){ vm->state == VM_RUNNING, vm->vcpu.halted,
+						  vm->throttle_pct } :
+			       (struct sched_vm){ false, false, 0 };
+	}
+	struct wake_ctx w = { vms, rdtsc() };
+	struct sched_clock clock = { w.now, time_ns() / NS_PER_MS,
+				     time_ns_to_tsc(SCHED_SLICE_MS * NS_PER_MS) };
+	struct sched_choice c = sched_choose(s, seen, VM_MAX, &clock, wake_if_due, &w);
+	if (c.slot == SCHED_IDLE)
+		return false;
+	vm_run(vms[c.slot], c.until);
+	return true;
+}
+
+/* CPU 0, from the main loop: only CPU 0 destroys VMs, so no claim. */
+static bool run_cpu0(void)
+{
+	struct vm *mine[VM_MAX];
+
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = vm_slot(i);
+		mine[i] = vm && __atomic_load_n(&vm->cpu, __ATOMIC_ACQUIRE) == 0 ? vm : NULL;
+	}
+	return run_one(&scheds[0], mine);
+}
+
+/* A started CPU, between idles: its own VMs, claimed against CPU 0. */
+static bool run_started_cpu(void)
+{
+	uint32_t self = this_cpu_index();
+	struct vm *mine[VM_MAX];
+
+	if (!vm_claim_placed(self, mine))
+		return false;
+	bool ran = run_one(&scheds[self], mine);
+	vm_unclaim_placed(self, mine);
+	return ran;
 }
 
 bool sched_run(void)
 {
-	struct sched_vm vms[VM_MAX];
+	return run_cpu0();
+}
 
-	for (unsigned i = 0; i < VM_MAX; i++) {
-		const struct vm *vm = vm_slot(i);
-		vms[i] = vm ? (struct sched_vm){ vm->state == VM_RUNNING, vm->vcpu.halted,
-						 vm->throttle_pct } :
-			      (struct sched_vm){ false, false, 0 };
-	}
-	uint64_t now = rdtsc();
-	struct sched_clock clock = { now, time_ns() / NS_PER_MS,
-				     time_ns_to_tsc(SCHED_SLICE_MS * NS_PER_MS) };
-	struct sched_choice c = sched_choose(&sched, vms, VM_MAX, &clock, wake_if_due, &now);
-	if (c.slot == SCHED_IDLE)
-		return false;
-	vm_run(vm_slot((unsigned)c.slot), c.until);
-	return true;
+void sched_init(void)
+{
+	mainloop_register(&guests);
+	smp_set_idle_work(run_started_cpu);
 }

@@ -171,6 +171,12 @@ struct vcpu_ops {
 	void (*vm_destroy)(struct vm *vm);
 	int (*vcpu_create)(struct vcpu *v);
 	void (*vcpu_destroy)(struct vcpu *v);
+	/* The vCPU comes to the calling CPU: host state and cached guest
+	 * translations there are made right. @pre no other CPU has it loaded */
+	void (*load)(struct vcpu *v);
+	/* The calling CPU is done with it for now (VMCLEAR), so that another
+	 * may load it. */
+	void (*put)(struct vcpu *v);
 
 	/* Enters the guest until the next exit, decoded into *exit. Backends
 	 * decode only: what the guest may do is decided in hv/vm. */

@@ -12,6 +12,7 @@
 #include "hv/vm/platform.h"
 #include "hv/vm/vm_load.h"
 #include "hv/vm/poison.h"
+#include "hv/vm/vm_place.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/fpu.h"
 #include "hv/x86/spinlock.h"
@@ -71,6 +72,58 @@ struct vm *vm_find(const char *name)
 			found = vms[i];
 	spin_unlock_irqrestore(&vm_list_lock, irq);
 	return found;
+}
+
+struct vm *vm_find_id(uint32_t id)
+{
+	bool irq = spin_lock_irqsave(&vm_list_lock);
+	struct vm *found = NULL;
+
+	for (unsigned i = 0; i < VM_MAX && !found; i++)
+		if (vms[i] && vms[i]->id == id)
+			found = vms[i];
+	spin_unlock_irqrestore(&vm_list_lock, irq);
+	return found;
+}
+
+/* Under the table's lock, so that CPU 0 cannot destroy a VM between our
+ * reading its slot and our claim, which its hold then waits for. */
+unsigned vm_claim_placed(uint32_t cpu, struct vm **claimed)
+{
+	bool irq = spin_lock_irqsave(&vm_list_lock);
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = vms[i];
+		claimed[i] = NULL;
+		if (!vm || __atomic_load_n(&vm->cpu, __ATOMIC_ACQUIRE) != cpu)
+			continue;
+		/* Claim, then look for a hold: CPU 0 adds its hold, then looks
+		 * for a claim; one of the two sees the other. */
+		__atomic_store_n(&vm->running_on, (int32_t)cpu, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&vm->hold, __ATOMIC_SEQ_CST)) {
+			if (vm->loaded_on == (int32_t)cpu)
+				vm_put_down(vm);
+			__atomic_store_n(&vm->running_on, -1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		claimed[i] = vm;
+		n++;
+	}
+	spin_unlock_irqrestore(&vm_list_lock, irq);
+	return n;
+}
+
+void vm_unclaim_placed(uint32_t cpu, struct vm **claimed)
+{
+	for (unsigned i = 0; i < VM_MAX; i++) {
+		struct vm *vm = claimed[i];
+		if (!vm)
+			continue;
+		if (__atomic_load_n(&vm->hold, __ATOMIC_SEQ_CST) && vm->loaded_on == (int32_t)cpu)
+			vm_put_down(vm);
+		__atomic_store_n(&vm->running_on, -1, __ATOMIC_SEQ_CST);
+	}
 }
 
 size_t vm_host_pages(const struct vm *vm)
@@ -198,6 +251,7 @@ static struct vm *vm_alloc(const char *name, uint64_t mem, const char *image,
 		fail(err, errlen, "out of memory for the VM structure");
 		return NULL;
 	}
+	vm->running_on = vm->loaded_on = -1;
 	str_copy(vm->name, name, sizeof(vm->name));
 	str_copy(vm->image_name, image, sizeof(vm->image_name));
 	str_copy(vm->cmdline, cmdline ? cmdline : "", sizeof(vm->cmdline));

@@ -91,6 +91,12 @@ struct vm {
 	struct cpuid_host cpuid;    /* where the guest's CPUID answers come from */
 	void *vendor;               /* backend per-VM state */
 	bool backend_ready;         /* vm_init succeeded: vm_destroy is due */
+	/* Where the vCPU runs (vm_place.h): the CPU index it is placed on, the
+	 * holds CPU 0 has on it, and which CPU runs it now or has its state
+	 * loaded (VMCS current), -1 for none. */
+	uint32_t cpu;
+	uint32_t hold;
+	int32_t running_on, loaded_on;
 };
 
 struct vm_create_args {
@@ -127,6 +133,14 @@ void vm_reset(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 struct vm *vm_find(const char *name);
+struct vm *vm_find_id(uint32_t id);
+/* For a started CPU's scheduler: the VMs placed on `cpu`, by slot, each
+ * marked as running there (running_on) unless CPU 0 holds it; a held VM
+ * whose vCPU is loaded there is put down instead. NULL slots elsewhere.
+ * Returns how many were claimed. */
+unsigned vm_claim_placed(uint32_t cpu, struct vm **claimed);
+/* Ends the claims; a VM held meanwhile is put down first. */
+void vm_unclaim_placed(uint32_t cpu, struct vm **claimed);
 /* Iteration over existing VMs: index 0..VM_MAX-1, NULL slots skipped. */
 struct vm *vm_slot(unsigned i);
 const char *vm_state_name(enum vm_state s);

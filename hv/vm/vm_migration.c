@@ -9,6 +9,7 @@
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/vm/vm.h"
+#include "hv/vm/vm_place.h"
 
 int vm_migration_begin(struct vm *vm, char *err, size_t errlen)
 {
@@ -16,6 +17,8 @@ int vm_migration_begin(struct vm *vm, char *err, size_t errlen)
 		fmt_snprintf(err, errlen, "VM '%s' is being migrated", vm->name);
 		return -1;
 	}
+	if (vm_placed_elsewhere(vm, err, errlen))
+		return -1;
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED && vm->state != VM_CREATED) {
 		fmt_snprintf(err, errlen, "VM '%s' is %s; only a live VM migrates", vm->name,
 			     vm_state_name(vm->state));

@@ -7,6 +7,7 @@
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
 #include "hv/x86/fpu.h"
+#include "hv/x86/percpu.h"
 #include "hv/x86/side_channel.h"
 
 /* An interrupt for the vCPU: from the local APIC, else from the 8259
@@ -76,17 +77,30 @@ bool vm_wake_if_due(struct vm *vm, uint64_t now)
  * (the hypervisor itself never reads it). */
 static void load_tsc_aux(const struct vcpu *v)
 {
-	static uint64_t loaded = ~0ull;
+	static uint64_t loaded[CPU_MAX]; /* + 1: 0 is "unknown" */
+	uint64_t *mine = &loaded[this_cpu_index()];
 
-	if (!cpu_features()->rdtscp || loaded == v->msr_tsc_aux)
+	if (!cpu_features()->rdtscp || *mine == v->msr_tsc_aux + 1)
 		return;
-	loaded = wrmsr_safe(MSR_TSC_AUX, v->msr_tsc_aux) ? v->msr_tsc_aux : ~0ull;
+	*mine = wrmsr_safe(MSR_TSC_AUX, v->msr_tsc_aux) ? v->msr_tsc_aux + 1 : 0;
+}
+
+/* The vCPU moves to this CPU: whoever had it loaded put it down first. */
+static void load_here(struct vm *vm)
+{
+	int32_t self = (int32_t)this_cpu_index();
+
+	if (vm->loaded_on == self)
+		return;
+	vcpu_ops->load(&vm->vcpu);
+	__atomic_store_n(&vm->loaded_on, self, __ATOMIC_SEQ_CST);
 }
 
 void vm_run(struct vm *vm, uint64_t until)
 {
 	struct vcpu *v = &vm->vcpu;
 
+	load_here(vm);
 	fpu_switch_to(v->fpu);
 	side_channel_switch_to(vm->uid);
 	while (vm->state == VM_RUNNING && !v->halted) {
@@ -111,5 +125,7 @@ void vm_run(struct vm *vm, uint64_t until)
 		}
 		if (a != EXIT_CONTINUE || rdtsc() >= until)
 			break;
+		if (__atomic_load_n(&vm->hold, __ATOMIC_SEQ_CST))
+			break; /* CPU 0 wants it: the caller puts it down */
 	}
 }

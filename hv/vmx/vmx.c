@@ -5,11 +5,13 @@
 #include "hv/vm/vm.h"
 #include "hv/vmx/vmcs.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/percpu.h"
 #include "hv/x86/trap.h"
 
 #define VPID_COUNT 64 /* more than VM_MAX vCPUs; VPID 0 belongs to the host */
 
-static uint64_t current_vmcs; /* physical address VMPTRLD last loaded */
+/* Per CPU: the physical address VMPTRLD last loaded there. */
+static uint64_t current_vmcs[CPU_MAX];
 static uint64_t vpids_used = 1; /* bit n: VPID n taken */
 
 extern char vmx_exit_point[];
@@ -22,20 +24,45 @@ static struct vmx_vcpu *vmx(struct vcpu *v)
 static void vmptrld(uint64_t pa)
 {
 	__asm__ volatile("vmptrld %0" : : "m"(pa) : "cc", "memory");
-	current_vmcs = pa;
+	current_vmcs[this_cpu_index()] = pa;
 }
 
 static void vmclear(uint64_t pa)
 {
 	__asm__ volatile("vmclear %0" : : "m"(pa) : "cc", "memory");
-	if (current_vmcs == pa)
-		current_vmcs = 0;
+	if (current_vmcs[this_cpu_index()] == pa)
+		current_vmcs[this_cpu_index()] = 0;
 }
 
 void vmx_load_vmcs(struct vcpu *v)
 {
-	if (current_vmcs != vmx(v)->vmcs_pa)
+	if (current_vmcs[this_cpu_index()] != vmx(v)->vmcs_pa)
 		vmptrld(vmx(v)->vmcs_pa);
+}
+
+/* The VMCS comes to this CPU (it was VMCLEARed where it was): its host
+ * state names this CPU's GDT, TSS and GS, and the EPT and VPID
+ * translations this CPU may still cache from an earlier stint are stale. */
+static void vmx_load(struct vcpu *v)
+{
+	struct vmx_vcpu *vx = vmx(v);
+
+	vmx_load_vmcs(v);
+	vmx_write_host_state();
+	vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_point);
+	vmx_invept(((struct vmx_vm *)v->vm->vendor)->eptp);
+	vmx_invvpid(vx->vpid);
+}
+
+/* Done here: the MSRs back into the vCPU, the VMCS written back to memory
+ * and made clear, so that another CPU may VMPTRLD it (and VMLAUNCH it). */
+static void vmx_put(struct vcpu *v)
+{
+	struct vmx_vcpu *vx = vmx(v);
+
+	vmx_msr_put(v);
+	vmclear(vx->vmcs_pa);
+	vx->launched = false;
 }
 
 void vmx_clear_all_vmcs(void)
@@ -273,6 +300,8 @@ static const struct vcpu_ops vmx_ops = {
 	.vm_init = vmx_vm_init,
 	.vm_destroy = vmx_vm_destroy,
 	.vcpu_create = vmx_vcpu_create,
+	.load = vmx_load,
+	.put = vmx_put,
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.run = vmx_run,
 	.get_state = vmx_get_state,

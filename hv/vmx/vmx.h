@@ -66,6 +66,8 @@ void vmx_set_state(struct vcpu *v, const struct vcpu_state *s);
 
 /* vmx_host.c: the host half of a VMCS (this CPU's tables and registers). */
 void vmx_write_host_state(void);
+/* The calling CPU gives up the vCPU's syscall MSRs (into the vCPU). */
+void vmx_msr_put(struct vcpu *v);
 
 /* vmx_msr.c */
 int vmx_msr_init(void);

@@ -9,6 +9,7 @@
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/percpu.h"
 
 #define BITMAP_READ_LOW 0x000
 #define BITMAP_READ_HIGH 0x400
@@ -30,7 +31,9 @@ static const uint32_t passthrough_msrs[] = {
 };
 
 static uint64_t bitmap_pa;
-static struct vcpu *msr_owner; /* whose syscall MSRs the CPU holds */
+/* Per CPU: whose syscall MSRs that CPU holds. */
+static struct vcpu *msr_owners[CPU_MAX];
+#define msr_owner (msr_owners[this_cpu_index()])
 
 static void allow(uint8_t *bm, uint32_t msr)
 {
@@ -94,6 +97,15 @@ void vmx_msr_switch_to(struct vcpu *v)
 
 void vmx_msr_forget(struct vcpu *v)
 {
-	if (msr_owner == v)
-		msr_owner = NULL;
+	for (uint32_t i = 0; i < percpu_count(); i++)
+		if (msr_owners[i] == v)
+			msr_owners[i] = NULL;
+}
+
+void vmx_msr_put(struct vcpu *v)
+{
+	if (msr_owner != v)
+		return;
+	vmx_msr_sync(v);
+	msr_owner = NULL;
 }

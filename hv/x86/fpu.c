@@ -4,11 +4,11 @@
 
 #include "hv/lib/string.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/percpu.h"
 
 #define FXSAVE_FCW 0
 #define FXSAVE_MXCSR 24
 
-static uint8_t *owner;
 
 uint64_t fpu_init_host(bool has_xsave)
 {
@@ -33,25 +33,33 @@ static void save(uint8_t *area)
 	__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[FPU_AREA_SIZE])area));
 }
 
+/* Each CPU's registers hold at most one vCPU's state: this_cpu()->fpu_owner. */
 void fpu_switch_to(uint8_t *area)
 {
-	if (owner == area)
+	struct percpu *cpu = this_cpu();
+
+	if (cpu->fpu_owner == area)
 		return;
-	if (owner)
-		save(owner);
+	if (cpu->fpu_owner)
+		save(cpu->fpu_owner);
 	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[FPU_AREA_SIZE])area));
-	owner = area;
+	cpu->fpu_owner = area;
 }
 
 void fpu_save_live(void)
 {
-	if (owner)
-		save(owner);
-	owner = NULL;
+	struct percpu *cpu = this_cpu();
+
+	if (cpu->fpu_owner)
+		save(cpu->fpu_owner);
+	cpu->fpu_owner = NULL;
 }
 
 void fpu_forget(const uint8_t *area)
 {
-	if (owner == area)
-		owner = NULL;
+	for (uint32_t i = 0; i < percpu_count(); i++) {
+		struct percpu *cpu = percpu_get(i);
+		if (cpu->fpu_owner == area)
+			cpu->fpu_owner = NULL;
+	}
 }

@@ -29,6 +29,8 @@ struct percpu {
 	uint64_t timer_hz;       /* its LAPIC timer's input clock */
 	uint64_t stack_lo, stack_hi;
 	struct lock_held locks;  /* what this CPU holds (spinlock.c) */
+	uint8_t *fpu_owner;      /* fpu.c: whose FPU state the registers hold */
+	uint64_t last_vm_uid;    /* side_channel.c: the VM that ran here last (0: none) */
 	struct cpu_descriptors desc;
 };
 

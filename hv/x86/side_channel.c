@@ -2,9 +2,10 @@
 
 #include "hv/x86/cpu.h"
 #include "hv/x86/msr.h"
+#include "hv/x86/percpu.h"
 
 static struct side_channel_plan plan;
-static uint64_t last_vm = ~0ull, ibpbs;
+static uint64_t ibpbs;
 
 void side_channel_init(void)
 {
@@ -18,13 +19,16 @@ const struct side_channel_plan *side_channel_current(void)
 
 void side_channel_switch_to(uint64_t vm_uid)
 {
-	if (vm_uid == last_vm)
+	struct percpu *cpu = this_cpu();
+
+	/* Per CPU: the predictors to clear are this CPU's. */
+	if (vm_uid == cpu->last_vm_uid)
 		return;
-	last_vm = vm_uid;
+	cpu->last_vm_uid = vm_uid;
 	if (!plan.ibpb_between_vms)
 		return;
 	if (wrmsr_safe(MSR_PRED_CMD, 1)) {
-		ibpbs++;
+		__atomic_fetch_add(&ibpbs, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	/* Advertised but refused (an emulator's CPU model): say so rather

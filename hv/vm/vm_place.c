@@ -1,0 +1,122 @@
+#include "hv/vm/vm_place.h"
+
+#include "hv/core/log.h"
+#include "hv/core/time.h"
+#include "hv/lib/format.h"
+#include "hv/vm/vm.h"
+#include "hv/x86/cpu.h"
+#include "hv/x86/fpu.h"
+#include "hv/x86/lapic.h"
+#include "hv/x86/percpu.h"
+#include "hv/x86/trap.h"
+
+#define ICR_FIXED 0x4000u
+#define KICK_EVERY_NS 200000ull /* until the CPU answers */
+#define COMMAND_HOLDS_MAX 8
+
+static uint32_t command_holds[COMMAND_HOLDS_MAX]; /* VM ids */
+static unsigned ncommand_holds;
+
+static void kick(uint32_t cpu)
+{
+	const struct percpu *c = percpu_get(cpu);
+
+	if (c)
+		lapic_send_ipi(c->apic_id, ICR_FIXED | VEC_IPI_WAKE);
+}
+
+bool vm_hold(struct vm *vm)
+{
+	uint32_t owner = __atomic_load_n(&vm->cpu, __ATOMIC_ACQUIRE);
+
+	if (owner == this_cpu_index())
+		return false;
+	__atomic_fetch_add(&vm->hold, 1, __ATOMIC_SEQ_CST);
+	uint64_t next_kick = 0, warn_at = time_ns() + NS_PER_SEC;
+	while (__atomic_load_n(&vm->running_on, __ATOMIC_SEQ_CST) == (int32_t)owner ||
+	       __atomic_load_n(&vm->loaded_on, __ATOMIC_SEQ_CST) == (int32_t)owner) {
+		uint64_t now = time_ns();
+		if (now >= next_kick) {
+			kick(owner);
+			next_kick = now + KICK_EVERY_NS;
+		}
+		if (warn_at && now >= warn_at) {
+			log_warn("vm %s: cpu %u has not let go of it for a second", vm->name, owner);
+			warn_at = 0;
+		}
+		cpu_relax();
+	}
+	return true;
+}
+
+void vm_put_down(struct vm *vm)
+{
+	vcpu_ops->put(&vm->vcpu);
+	if (this_cpu()->fpu_owner == vm->vcpu.fpu)
+		fpu_save_live();
+	__atomic_store_n(&vm->loaded_on, -1, __ATOMIC_SEQ_CST);
+}
+
+void vm_release(struct vm *vm)
+{
+	/* State reads under the hold may have loaded the vCPU here. */
+	vm_put_down(vm);
+	__atomic_fetch_sub(&vm->hold, 1, __ATOMIC_SEQ_CST);
+}
+
+void vm_hold_for_command(struct vm *vm)
+{
+	for (unsigned i = 0; i < ncommand_holds; i++)
+		if (command_holds[i] == vm->id)
+			return;
+	if (ncommand_holds == COMMAND_HOLDS_MAX || !vm_hold(vm))
+		return;
+	command_holds[ncommand_holds++] = vm->id;
+}
+
+void vm_release_command_holds(void)
+{
+	for (unsigned i = 0; i < ncommand_holds; i++) {
+		struct vm *vm = vm_find_id(command_holds[i]);
+		if (vm)
+			vm_release(vm);
+	}
+	ncommand_holds = 0;
+}
+
+const char *vm_placed_elsewhere(const struct vm *vm, char *buf, size_t len)
+{
+	if (!vm->cpu)
+		return NULL;
+	fmt_snprintf(buf, len,
+		     "VM '%s' runs on cpu %u; this needs it on cpu 0 for now (vm pin %s 0 0)",
+		     vm->name, vm->cpu, vm->name);
+	return buf;
+}
+
+int vm_place(struct vm *vm, uint32_t cpu, char *err, size_t errlen)
+{
+	const struct percpu *c = percpu_get(cpu);
+
+	if (!c || c->state != CPU_ONLINE) {
+		fmt_snprintf(err, errlen, "cpu %u is not online (see 'cpu')", cpu);
+		return -1;
+	}
+	if (cpu && vm->ndisks) {
+		fmt_snprintf(err, errlen, "VM '%s' has disks, which only cpu 0 serves for now",
+			     vm->name);
+		return -1;
+	}
+	if (cpu && (vm->dirty.active || vm->migrating)) {
+		fmt_snprintf(err, errlen, "VM '%s' is %s, which runs on cpu 0 only for now", vm->name,
+			     vm->migrating ? "migrating" : "dirty logging");
+		return -1;
+	}
+	if (vm->cpu == cpu)
+		return 0;
+	if (vm->cpu == 0)
+		vm_put_down(vm); /* cpu 0 ran it: nothing does now (commands run between) */
+	__atomic_store_n(&vm->cpu, cpu, __ATOMIC_RELEASE);
+	log_info("vm %s: placed on cpu %u", vm->name, cpu);
+	return 0;
+}
