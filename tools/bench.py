@@ -3,7 +3,8 @@
 one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
-    tools/bench.py [guests] [dirty] [linux] [net] [migrate] [mce] [disk] [diskmig] [--json FILE]
+    tools/bench.py [guests] [dirty] [linux] [net] [migrate] [mce] [disk] [diskmig] [tls] [smp]
+                   [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
@@ -36,6 +37,10 @@ migrate: see tools/bench_migrate.py (64 and 256 MiB guests, idle and under
 memtouch load: total time, downtime, wire bytes per guest byte, throughput
 as a ratio to net perf on the same link in the same run).
 
+smp: see tools/bench_smp.py (compute VMs pinned to 2 and 4 CPUs against one
+VM on one CPU; a CPUID exit with the other CPUs busy against idle; moving
+a VM between CPUs).
+
 mce: see tools/bench_mce.py (error to page retirement, hardware-raised vs
 console-asked; copy_mc_safe vs memcpy; a migration's extra cost per
 poisoned page).
@@ -57,6 +62,7 @@ from bench_disk import bench_disk, print_disk  # noqa: E402
 from bench_disk_migrate import bench_disk_migrate, print_disk_migrate  # noqa: E402
 from bench_linux import bench_linux, print_linux  # noqa: E402
 from bench_mce import bench_mce, print_mce  # noqa: E402
+from bench_smp import bench_smp, print_smp  # noqa: E402
 from bench_tls import bench_tls, print_tls  # noqa: E402
 from bench_migrate import bench_migrate, print_migrate  # noqa: E402
 from bench_net import bench_net, print_net  # noqa: E402
@@ -234,7 +240,7 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("suites", nargs="*",
                    default=["guests", "dirty", "linux", "net", "migrate", "mce", "disk",
-                            "diskmig", "tls"])
+                            "diskmig", "tls", "smp"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
@@ -287,6 +293,9 @@ def main():
     if "tls" in a.suites:
         results["tls_qemu"] = bench_tls(os.path.join(ROOT, "build", "bench"))
         print_tls(results["tls_qemu"])
+    if "smp" in a.suites:
+        results["smp_qemu"] = bench_smp(os.path.join(ROOT, "build", "bench"))
+        print_smp(results["smp_qemu"])
     with open(a.json, "w") as f:
         json.dump(results, f, indent=2)
     print(f"results in {os.path.relpath(a.json, ROOT)}")

@@ -18,7 +18,9 @@
 #include "hv/vm/image.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_load.h"
+#include "hv/vm/vm_place.h"
 #include "hv/x86/fpu.h"
+#include "hv/x86/spinlock.h"
 #include "migrate/mig_conn.h"
 
 void (*fuzz_console_hook)(const char *text, size_t len);
@@ -198,9 +200,36 @@ void fpu_save_live(void)
 {
 }
 
+/* ---- one CPU: locks never contended, every VM on CPU 0 ---- */
+
+bool spin_lock_irqsave(struct spinlock *l)
+{
+	(void)l;
+	return false;
+}
+
+void spin_unlock_irqrestore(struct spinlock *l, bool irq_was_on)
+{
+	(void)l;
+	(void)irq_was_on;
+}
+
+const char *vm_placed_elsewhere(const struct vm *vm, char *buf, size_t len)
+{
+	(void)vm;
+	(void)buf;
+	(void)len;
+	return NULL;
+}
+
+void vm_put_down(struct vm *vm)
+{
+	vm->loaded_on = -1;
+}
+
 /* ---- memory: the allocator's figures, page-table pages ---- */
 
-struct palloc *mm_palloc(void)
+const struct palloc *mm_palloc(void)
 {
 	/* What vm.c's check asks of a VM of FUZZ_VM_MEM_MAX: its pages, 1 %
 	 * for tables, 64 spare, and the 2048 it keeps for the hypervisor. */

@@ -1,0 +1,131 @@
+"""The 'smp' suite of tools/bench.py: guests on several CPUs. One QEMU
+instance with 4 CPUs under multi-threaded TCG (the host has 2 cores, so
+this measures what the hypervisor lets through, bounded by the host).
+
+- Scaling: the bench guest's compute kernel in K VMs at once, each pinned
+  to its own CPU, against one VM alone on one CPU in the same run; the
+  aggregate rate (sum of each VM's iterations per TSC tick) over the single
+  VM's rate is the scaling ratio (ideal: K, here at most the host's cores).
+- Exit round trip (CPUID) on CPU 1, alone and while compute VMs keep the
+  other CPUs busy: the ratio is what a busy neighbour costs an exit.
+- Moving a VM: `vm pin` to another CPU and back, each a hold (kick IPI,
+  VMCLEAR/put on the old CPU) plus a load on the new one: console round
+  trips per second for `vm pin` against `vm info` of the same VM, side by
+  side."""
+
+import os
+import statistics
+import time
+
+import hvlaunch
+
+CPUS = 4
+COMPUTE_N = 20_000_000
+EXITS_N = 50_000
+REPEAT = 3
+
+
+def _start_pinned(con, vms):
+    """vms: [(name, args, cpu)]; created and pinned first, then started back to back."""
+    for name, args, cpu in vms:
+        assert con.run(f"vm create {name} bench mem=8M {args}").ok
+        assert con.run(f"vm pin {name} 0 {cpu}").ok
+    start = len(con.text())
+    for name, _, _ in vms:
+        assert con.run(f"vm start {name}").ok
+    return start
+
+
+def _wait_results(con, names, start, timeout=600):
+    got = {}
+    deadline = time.monotonic() + timeout
+    for name in names:
+        m = con.wait_for(rf"\[vm:{name}\] bench: (\w+) n=(\d+) tsc=(\d+) result=",
+                         max(1, deadline - time.monotonic()), start=start)
+        got[name] = (int(m.group(2)), int(m.group(3)))
+    for name in names:
+        info = con.run(f"vm info {name}").fields()
+        got[name] += (int(info.get("exits.cpuid", 0)),)
+        con.run(f"vm destroy {name}")
+    return got
+
+
+def _compute_rate(con, k):
+    """Iterations per TSC tick, summed over k VMs on CPUs 1..k (0 last)."""
+    cpus = [1, 2, 3, 0][:k]
+    vms = [(f"s{k}-{i}", f"mode=compute n={COMPUTE_N}", cpu) for i, cpu in enumerate(cpus)]
+    got = _wait_results(con, [v[0] for v in vms], _start_pinned(con, vms))
+    return sum(n / tsc for n, tsc, _ in got.values())
+
+
+def _exit_cost(con, busy):
+    """TSC ticks per CPUID exit on CPU 1, with compute VMs on CPUs 2, 3 if busy."""
+    hogs = [(f"hog{i}", f"mode=compute n={COMPUTE_N * 10}", cpu)
+            for i, cpu in enumerate((2, 3))] if busy else []
+    _start_pinned(con, hogs)
+    time.sleep(0.5 if busy else 0)
+    start = _start_pinned(con, [("ex", f"mode=exits n={EXITS_N}", 1)])
+    got = _wait_results(con, ["ex"], start)
+    for name, _, _ in hogs:
+        con.run(f"vm destroy {name}")
+    n, tsc, counted = got["ex"]
+    return tsc / n, counted
+
+
+def _pin_rate(con):
+    assert con.run("vm create mv counter mem=4M interval=1000").ok
+    assert con.run("vm start mv").ok
+    rounds = 40
+    t0 = time.monotonic()
+    for i in range(rounds):
+        assert con.run(f"vm pin mv 0 {1 + i % 3}").ok
+    pins = rounds / (time.monotonic() - t0)
+    t0 = time.monotonic()
+    for _ in range(rounds):
+        assert con.run("vm info mv").ok
+    infos = rounds / (time.monotonic() - t0)
+    con.run("vm destroy mv")
+    return pins, infos
+
+
+def bench_smp(workdir):
+    inst = hvlaunch.Instance(workdir=os.path.join(workdir, "smp"), mem="512M", cpus=CPUS,
+                             extra_args=["-accel", "tcg,thread=multi"])
+    inst.start()
+    try:
+        inst.wait_prompt(120)
+        con = inst.console()
+        r = {"cpus": CPUS, "compute_iterations": COMPUTE_N, "scaling": {}}
+        single = []
+        for _ in range(REPEAT):
+            single.append(_compute_rate(con, 1))
+            for k in (2, 4):
+                r["scaling"].setdefault(k, []).append(_compute_rate(con, k) / single[-1])
+        r["scaling"] = {k: statistics.median(v) for k, v in r["scaling"].items()}
+        alone, busy = [], []
+        for _ in range(REPEAT):
+            alone.append(_exit_cost(con, False))
+            busy.append(_exit_cost(con, True))
+        r["exit_tsc_alone"] = statistics.median(t for t, _ in alone)
+        r["exit_tsc_busy"] = statistics.median(t for t, _ in busy)
+        r["cpuid_exits_counted"] = [c for _, c in alone + busy]
+        r["exit_busy_over_alone"] = r["exit_tsc_busy"] / r["exit_tsc_alone"]
+        r["pins_per_s"], r["infos_per_s"] = _pin_rate(con)
+        return r
+    finally:
+        inst.kill()
+
+
+def print_smp(r):
+    print(f"== guests on several CPUs (QEMU MTTCG, {r['cpus']} CPUs on the host's cores, "
+          f"median of {REPEAT}) ==")
+    for k, ratio in sorted(r["scaling"].items()):
+        print(f"  {k} compute VMs on {k} CPUs / 1 VM on 1 CPU (aggregate rate) : {ratio:.2f}")
+    print(f"  CPUID exit on cpu 1, others idle    : {r['exit_tsc_alone']:.0f} TSC ticks")
+    print(f"  CPUID exit on cpu 1, cpus 2-3 busy  : {r['exit_tsc_busy']:.0f} TSC ticks "
+          f"(ratio {r['exit_busy_over_alone']:.2f})")
+    print(f"  CPUID exits counted                 : {r['cpuid_exits_counted']} "
+          f"(each guest ran {EXITS_N})")
+    print(f"  'vm pin' (hold, move, load) / 'vm info' console round trips: "
+          f"{r['pins_per_s']:.1f}/s vs {r['infos_per_s']:.1f}/s "
+          f"= {r['pins_per_s'] / r['infos_per_s']:.2f}")
