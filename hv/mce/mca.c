@@ -19,6 +19,7 @@
 #include "hv/vm/vm_place.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
+#include "hv/x86/percpu.h"
 #include "hv/x86/trap.h"
 
 #define POLL_NS (10 * NS_PER_MS)
@@ -33,14 +34,22 @@ struct mce_error {
  * loop anywhere (IF does not mask it) but never the reverse, and cannot
  * nest (MCIP): so the handler has a ring of its own that only it fills and
  * only the main loop drains, and the main loop's own reads (polling, VM
- * exits) go to a second ring that nothing else touches. */
+ * exits) go to a second ring that nothing else touches. Each CPU has its
+ * pair (an #MC may be broadcast to all; guests exit on every CPU); CPU 0's
+ * main loop drains them all. */
 struct mce_ring {
 	struct mce_error e[QUEUE];
 	volatile unsigned head, tail;
 };
 
 static struct mce_stats stats;
-static struct mce_ring from_handler, from_loop;
+struct mce_rings {
+	struct mce_ring handler, loop;
+};
+static struct mce_rings boot_cpu_rings;
+static struct mce_rings *rings[CPU_MAX] = { &boot_cpu_rings };
+#define from_handler (rings[this_cpu_index()]->handler)
+#define from_loop (rings[this_cpu_index()]->loop)
 static uint64_t next_poll;
 static bool ser_p; /* MCG_CAP.SER_P: MCi_STATUS S and AR are defined */
 
@@ -52,7 +61,7 @@ const struct mce_stats *mce_stats(void)
 static void ring_push(struct mce_ring *r, const struct mce_error *e)
 {
 	if (r->head - r->tail >= QUEUE) {
-		stats.dropped++;
+		__atomic_fetch_add(&stats.dropped, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	r->e[r->head % QUEUE] = *e;
@@ -103,7 +112,7 @@ static void on_machine_check(struct trap_frame *f)
 {
 	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
 
-	stats.exceptions++;
+	__atomic_fetch_add(&stats.exceptions, 1, __ATOMIC_RELAXED);
 	struct mce_scan scan = collect(&from_handler);
 	struct mce_context ctx = { .mcg_status = mcg, .ip_has_fixup = trap_has_fixup(f->rip) };
 	struct mce_judgement j = mce_judge(&scan, &ctx);
@@ -113,7 +122,7 @@ static void on_machine_check(struct trap_frame *f)
 		panic_context_corrupt(j.save_addr);
 	case MCE_TAKE_COPY_FIXUP:
 		trap_apply_fixup(f);
-		stats.copies_interrupted++;
+		__atomic_fetch_add(&stats.copies_interrupted, 1, __ATOMIC_RELAXED);
 		break;
 	case MCE_PANIC_CONSUMED:
 		save_before_panic(j.save_addr);
@@ -133,7 +142,7 @@ bool mce_guest_exit(void)
 	if (!stats.available)
 		return true;
 	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
-	stats.guest_exits++;
+	__atomic_fetch_add(&stats.guest_exits, 1, __ATOMIC_RELAXED);
 	struct mce_scan scan = collect(&from_loop);
 	struct mce_context ctx = { .mcg_status = mcg, .in_guest = true };
 	struct mce_judgement j = mce_judge(&scan, &ctx);
@@ -155,6 +164,12 @@ static struct poller mce_poller = { .name = "mce", .poll = poll_banks, .stage = 
  * before (the firmware's errors) queued for the main loop. */
 static const char *mce_start_cpu(void)
 {
+	struct mce_rings **mine = &rings[this_cpu_index()];
+
+	if (!*mine)
+		*mine = kzalloc(sizeof(**mine));
+	if (!*mine)
+		return "mce: out of memory for the error queues";
 	write_cr4(read_cr4() | CR4_MCE);
 	collect(&from_loop);
 	return NULL;
@@ -271,12 +286,19 @@ static void drain(struct mce_ring *r)
 void mce_poll(void)
 {
 	uint64_t now = time_ns();
-	bool waiting = from_handler.head != from_handler.tail || from_loop.head != from_loop.tail;
+	bool waiting = false;
 
+	for (uint32_t i = 0; i < CPU_MAX && !waiting; i++)
+		waiting = rings[i] && (rings[i]->handler.head != rings[i]->handler.tail ||
+				       rings[i]->loop.head != rings[i]->loop.tail);
 	if (!stats.available || (now < next_poll && !waiting))
 		return;
 	next_poll = now + POLL_NS;
-	stats.polled += collect(&from_loop).found;
-	drain(&from_handler);
-	drain(&from_loop);
+	stats.polled += collect(&from_loop).found; /* CPU 0's banks; the others' at their exits */
+	for (uint32_t i = 0; i < CPU_MAX; i++) {
+		if (!rings[i])
+			continue;
+		drain(&rings[i]->handler);
+		drain(&rings[i]->loop);
+	}
 }

@@ -252,3 +252,29 @@ def test_stress_placing_moving_and_destroying_vms_leaks_nothing(smp_hv, con):
     assert con.run("mem").number("free") == free0, "pages lost or gained"
     assert rounds >= 5, rounds
     print(f"stress: {rounds} rounds in 30 s, slowest command {slowest:.2f} s")
+
+
+def test_a_machine_check_on_another_cpu_poisons_the_vm_there(smp_hv, con):
+    """QEMU's `mce` raises #MC on CPU 1 itself: its own handler reads its own
+    banks into its own queue, CPU 0 acts on it (holding the VM that CPU 1
+    runs) and the guest, whose code is in that page, stops with the reason."""
+    if smp_hv.target != "qemu":
+        pytest.skip("Bochs emulates no machine-check banks")
+    before = int(con.run("mce").fields()["uncorrected"])
+    create_and_start(con, "mc", "counter", "mem=4M", "interval=20")
+    pin(con, "mc", 1)
+    con.wait_for(r"\[vm:mc\] counter: \d+\n", 60, start=len(con.text()))
+    hpa = int(con.run("mce where mc:0x100000").fields()["hpa"], 16)
+    # Paused, CPU 1 idles in the hypervisor: under TCG an #MC taken while
+    # a guest runs goes to the guest.
+    assert con.run("vm pause mc").ok
+    smp_hv.monitor(f"mce 1 9 0xbd000000000000c0 0x7 0x{hpa:x} 0x8c")
+    deadline = time.monotonic() + 30
+    while int((f := con.run("mce").fields())["uncorrected"]) == before:
+        assert time.monotonic() < deadline, f
+        time.sleep(0.2)
+    assert f"of VM mc (GPA 0x100000) poisoned and retired" in f["last"], f
+    assert con.run("vm resume mc").ok
+    info = wait_state(con, "mc", "crashed")
+    assert "poisoned guest page 0x100000 " in info["reason"], info
+    assert info["vcpu0_cpu"] == "1"
