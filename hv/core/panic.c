@@ -10,11 +10,18 @@
 #include "hv/core/settings.h"
 #include "hv/lib/string.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/percpu.h"
 
 enum panic_action { PANIC_HALT, PANIC_REBOOT };
 
 static enum panic_action action = PANIC_HALT;
-static volatile int depth;
+static int32_t panicking_cpu = -1;
+static void (*stop_others)(void);
+
+void panic_set_stop_others(void (*fn)(void))
+{
+	stop_others = fn;
+}
 
 CONFIG_KEY(key_panic, "panic", "halt", "on a fatal error: halt or reboot");
 
@@ -43,11 +50,17 @@ void panic_finish(void)
 void panic_at(const char *file, int line, const char *fmt, ...)
 {
 	irq_disable();
-	if (depth++) {
-		/* Panicking while panicking: say the least possible and stop. */
-		con_puts("\n*** nested panic\n");
+	int32_t self = (int32_t)this_cpu_index(), first = -1;
+	if (!__atomic_compare_exchange_n(&panicking_cpu, &first, self, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST)) {
+		/* Panicking while panicking: say the least possible and stop;
+		 * another CPU's panic is that CPU's to report. */
+		if (first == self)
+			con_puts("\n*** nested panic\n");
 		cpu_halt_forever();
 	}
+	if (stop_others)
+		stop_others(); /* nothing else runs on, guests included */
 	con_panic_begin();
 	con_printf("*** PANIC at %s:%d: ", file, line);
 	va_list ap;

@@ -23,6 +23,9 @@ __attribute__((noreturn)) void panic_trap(struct trap_frame *f);
 __attribute__((noreturn)) void panic_lock_order(const struct spinlock *taking,
 						enum lock_verdict v, const char *held);
 
+/* Registered by hv/smp: stops every other CPU before the report. */
+void panic_set_stop_others(void (*fn)(void));
+
 /* Applies the panic setting: halt (the default) or reboot after a panic. */
 void panic_configure(void);
 

@@ -65,6 +65,7 @@ static void ring_push(struct mce_ring *r, const struct mce_error *e)
 		return;
 	}
 	r->e[r->head % QUEUE] = *e;
+	__atomic_fetch_add(&this_cpu()->mce_unhandled, 1, __ATOMIC_RELAXED);
 	barrier(); /* the entry is complete before the main loop can see it */
 	r->head++;
 }
@@ -96,6 +97,15 @@ static struct mce_scan collect(struct mce_ring *r)
  * firmware's variable services are not reentrant). */
 static void save_before_panic(uint64_t addr)
 {
+	static int32_t first = -1;
+	int32_t self = (int32_t)this_cpu_index(), expected = -1;
+
+	/* A broadcast #MC reaches every CPU: the first with a fatal verdict
+	 * saves and reports, the others stop here (the firmware's variable
+	 * services must not run on two CPUs at once). */
+	if (!__atomic_compare_exchange_n(&first, &expected, self, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST) && expected != self)
+		cpu_halt_forever();
 	if (addr && !retired_list_saving())
 		retired_list_add(addr, RETIRE_UNCORRECTED);
 }
@@ -273,13 +283,18 @@ static void act(const struct mce_error *e)
 			 (unsigned)(e->misc & 0x3f));
 }
 
-static void drain(struct mce_ring *r)
+/* Acts first, then counts the error handled: the CPU that queued it runs
+ * no guest until then (percpu.mce_unhandled), so a guest whose page failed
+ * does not run again before that page is poisoned. */
+static void drain(struct mce_ring *r, struct percpu *owner)
 {
 	while (r->tail != r->head) {
 		struct mce_error e = r->e[r->tail % QUEUE];
+		act(&e);
 		barrier();
 		r->tail++;
-		act(&e);
+		if (owner)
+			__atomic_fetch_sub(&owner->mce_unhandled, 1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -298,7 +313,8 @@ void mce_poll(void)
 	for (uint32_t i = 0; i < CPU_MAX; i++) {
 		if (!rings[i])
 			continue;
-		drain(&rings[i]->handler);
-		drain(&rings[i]->loop);
+		drain(&rings[i]->handler, percpu_get(i));
+		drain(&rings[i]->loop, percpu_get(i));
 	}
+
 }

@@ -11,10 +11,14 @@ struct vm *cmd_vm_lookup(struct shell *sh, const char *name)
 {
 	struct vm *vm = vm_find(name);
 
-	if (!vm)
+	if (!vm) {
 		sh_error(sh, "no VM named '%.40s'", name);
-	else
-		vm_hold_for_command(vm); /* another CPU may run it: not meanwhile */
+		return NULL;
+	}
+	if (!vm_hold_for_command(vm)) { /* another CPU may run it: not meanwhile */
+		sh_error(sh, "one command can name at most 8 VMs that run on other CPUs");
+		return NULL;
+	}
 	return vm;
 }
 

@@ -2,6 +2,7 @@
 
 #include "drivers/acpi/acpi.h"
 #include "hv/core/log.h"
+#include "hv/core/panic.h"
 #include "hv/core/settings.h"
 #include "hv/core/time.h"
 #include "hv/mm/mm.h"
@@ -14,6 +15,7 @@
 #include "hv/x86/trap.h"
 
 #define AP_STACK_PAGES 16
+#define ICR_FIXED 0x4000u
 /* TCG and Bochs run a started CPU's first instructions late: generous. */
 #define ARRIVE_TIMEOUT_MS 1000
 #define SETUP_TIMEOUT_MS 5000
@@ -30,6 +32,25 @@ static bool (*volatile idle_work)(void);
 void smp_set_idle_work(bool (*work)(void))
 {
 	idle_work = work;
+}
+
+static void stop_here(struct trap_frame *f)
+{
+	(void)f;
+	cpu_halt_forever();
+}
+
+/* A panic on any CPU stops the others, in a guest or not (the IPI makes
+ * a guest exit; the host takes it right after). */
+static void stop_other_cpus(void)
+{
+	uint32_t self = this_cpu_index();
+
+	for (uint32_t i = 0; i < percpu_count(); i++) {
+		const struct percpu *c = percpu_get(i);
+		if (i != self && c->state == CPU_ONLINE)
+			lapic_send_ipi(c->apic_id, ICR_FIXED | VEC_IPI_STOP);
+	}
 }
 
 void smp_add_start_hook(struct cpu_start_hook *hook)
@@ -166,6 +187,8 @@ void smp_start_cpus(uint64_t trampoline_pa, uint32_t hz)
 	boot->apic_id = self;
 	boot->state = CPU_ONLINE;
 	tick_hz = hz;
+	trap_set_handler(VEC_IPI_STOP, stop_here);
+	panic_set_stop_others(stop_other_cpus);
 	uint64_t max = 0; /* a malformed value is warned about and reads as the default */
 	setting_u64("cpus", &max);
 	setting_u64("debug_fail_cpu", &fail_on_purpose);

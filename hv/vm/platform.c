@@ -7,6 +7,7 @@
 #include "hv/vdev/acpi_tables.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/spinlock.h"
 
 #define ACPI_AREA_SIZE 0x10000 /* 0xe0000-0xeffff: the tables are ~2.5 KiB */
 
@@ -131,6 +132,9 @@ static void preset_cmos(struct vm *vm)
 	vrtc_cmos_set(&vm->plat.rtc, 0x35, (uint8_t)(above16 >> 8));
 }
 
+/* One build area for every VM: a guest's reset runs on its own CPU. */
+static struct spinlock acpi_build_lock = SPINLOCK_INIT(LOCK_RANK_GUEST_TABLES, "guest ACPI");
+
 static void write_acpi_tables(struct vm *vm)
 {
 	static uint8_t buf[ACPI_AREA_SIZE];
@@ -141,10 +145,13 @@ static void write_acpi_tables(struct vm *vm)
 		.mcfg = true, .ecam_base = PLATFORM_ECAM, .ecam_bus_first = 0, .ecam_bus_last = 0,
 	};
 	size_t rsdp = 0;
+	bool irq = spin_lock_irqsave(&acpi_build_lock);
 	size_t n = acpi_tables_build(buf, sizeof(buf), PLATFORM_BIOS_AREA, &ap, &rsdp);
+	bool written = n && gmem_write(&vm->mem, PLATFORM_BIOS_AREA, buf, n);
 
+	spin_unlock_irqrestore(&acpi_build_lock, irq);
 	vm->plat.acpi_rsdp = 0;
-	if (!n || !gmem_write(&vm->mem, PLATFORM_BIOS_AREA, buf, n)) {
+	if (!written) {
 		log_warn("vm %s: no room for the ACPI tables; the guest gets none", vm->name);
 		return;
 	}

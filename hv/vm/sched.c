@@ -68,6 +68,10 @@ static bool run_started_cpu(void)
 	uint32_t self = this_cpu_index();
 	struct vm *mine[VM_MAX];
 
+	/* A machine check this CPU queued (a guest's page, perhaps) waits for
+	 * CPU 0, which retires and poisons before any guest here runs again. */
+	if (__atomic_load_n(&this_cpu()->mce_unhandled, __ATOMIC_ACQUIRE))
+		return false;
 	if (!vm_claim_placed(self, mine))
 		return false;
 	bool ran = run_one(&scheds[self], mine);

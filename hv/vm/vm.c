@@ -101,7 +101,10 @@ unsigned vm_claim_placed(uint32_t cpu, struct vm **claimed)
 		/* Claim, then look for a hold: CPU 0 adds its hold, then looks
 		 * for a claim; one of the two sees the other. */
 		__atomic_store_n(&vm->running_on, (int32_t)cpu, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&vm->hold, __ATOMIC_SEQ_CST)) {
+		/* Placed elsewhere meanwhile (under a hold that has ended):
+		 * read again after the claim. */
+		if (__atomic_load_n(&vm->hold, __ATOMIC_SEQ_CST) ||
+		    __atomic_load_n(&vm->cpu, __ATOMIC_SEQ_CST) != cpu) {
 			if (vm->loaded_on == (int32_t)cpu)
 				vm_put_down(vm);
 			__atomic_store_n(&vm->running_on, -1, __ATOMIC_SEQ_CST);

@@ -64,14 +64,18 @@ void vm_release(struct vm *vm)
 	__atomic_fetch_sub(&vm->hold, 1, __ATOMIC_SEQ_CST);
 }
 
-void vm_hold_for_command(struct vm *vm)
+bool vm_hold_for_command(struct vm *vm)
 {
 	for (unsigned i = 0; i < ncommand_holds; i++)
 		if (command_holds[i] == vm->id)
-			return;
-	if (ncommand_holds == COMMAND_HOLDS_MAX || !vm_hold(vm))
-		return;
+			return true;
+	if (vm->cpu == this_cpu_index())
+		return true;
+	if (ncommand_holds == COMMAND_HOLDS_MAX)
+		return false;
+	vm_hold(vm);
 	command_holds[ncommand_holds++] = vm->id;
+	return true;
 }
 
 void vm_release_command_holds(void)

@@ -22,8 +22,9 @@ bool vm_hold(struct vm *vm);
 /* @pre vm_hold(vm) returned true */
 void vm_release(struct vm *vm);
 
-/* Holds vm until the console command that looked it up ends. */
-void vm_hold_for_command(struct vm *vm);
+/* Holds vm until the console command that looked it up ends; false when
+ * the command holds too many VMs already. */
+bool vm_hold_for_command(struct vm *vm);
 /* Ends the holds of the command that ran last (VMs destroyed meanwhile
  * are skipped). */
 void vm_release_command_holds(void);

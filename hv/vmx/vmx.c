@@ -69,7 +69,9 @@ void vmx_clear_all_vmcs(void)
 {
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vm_slot(i);
-		if (vm && vm->vcpu.vendor) {
+		/* Not one another CPU has loaded: VMCLEAR there only. */
+		if (vm && vm->vcpu.vendor &&
+		    (vm->loaded_on < 0 || vm->loaded_on == (int32_t)this_cpu_index())) {
 			vmclear(vmx(&vm->vcpu)->vmcs_pa);
 			vmx(&vm->vcpu)->launched = false;
 		}

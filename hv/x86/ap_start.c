@@ -96,7 +96,8 @@ bool ap_start(uint64_t tramp_pa, uint32_t apic_id, ap_entry_fn entry, void *arg,
 
 	p->efer = rdmsr(MSR_EFER) & (EFER_SCE | EFER_LME | EFER_NXE);
 	p->cr0 = read_cr0();
-	p->cr4 = read_cr4() & ~(CR4_PCIDE | CR4_VMXE);
+	/* #MC waits for the CPU's own queues (the mce start hook sets it). */
+	p->cr4 = read_cr4() & ~(CR4_PCIDE | CR4_VMXE | CR4_MCE);
 	p->cr3 = read_cr3();
 	p->stack = stack_top;
 	p->arg = (uint64_t)(uintptr_t)arg;

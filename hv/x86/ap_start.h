@@ -18,7 +18,7 @@ typedef void (*ap_entry_fn)(void *arg);
 void ap_trampoline_install(uint64_t tramp_pa);
 
 /* Starts the CPU with this local APIC ID at entry(arg) on the stack that
- * ends at stack_top, with the caller's CR0, CR4 (less PCIDE and VMXE),
+ * ends at stack_top, with the caller's CR0, CR4 (less PCIDE, VMXE, MCE),
  * EFER and CR3. Returns once it has left the trampoline, or false after
  * timeout_ms; a CPU that did not arrive is sent INIT again so that it
  * cannot run the trampoline later with another CPU's parameters.

@@ -31,6 +31,7 @@ struct percpu {
 	struct lock_held locks;  /* what this CPU holds (spinlock.c) */
 	uint8_t *fpu_owner;      /* fpu.c: whose FPU state the registers hold */
 	uint64_t last_vm_uid;    /* side_channel.c: the VM that ran here last (0: none) */
+	uint32_t mce_unhandled;  /* errors it queued that CPU 0 has not acted on */
 	struct cpu_descriptors desc;
 };
 

@@ -21,6 +21,7 @@ enum {
 	VEC_CP = 21,
 	VEC_TIMER = 0x20,
 	VEC_IPI_WAKE = 0x21,
+	VEC_IPI_STOP = 0x22, /* another CPU panicked: halt */
 	VEC_SPURIOUS = 0xff,
 };
 

@@ -20,7 +20,15 @@ def last_count(con, name):
     """The counter guest's latest value, from its own output ring."""
     vals = [int(m.group(1)) for m in
             re.finditer(r"^counter: (\d+)$", con.run(f"vm output {name}").text(), re.M)]
-    return vals[-1]
+    return complete(vals)[-1]
+
+
+def complete(vals):
+    """Without a last line still being printed ('counter: 31' of 3109: the
+    ring may end inside it, and `vm output` ends it with a newline)."""
+    if len(vals) > 1 and vals[-1] != vals[-2] + 1 and str(vals[-2] + 1).startswith(str(vals[-1])):
+        return vals[:-1]
+    return vals
 
 
 def test_guests_keep_pace_while_the_console_is_not_read(boot):
@@ -64,6 +72,7 @@ def test_guests_keep_pace_while_the_console_is_not_read(boot):
     # What the console dropped, the VM's own ring still has, without a gap.
     out = con.run("vm output c 300").text()
     vals = [int(v) for v in re.findall(r"^counter: (\d+)$", out, re.M)]
+    vals = complete(vals)
     assert len(vals) > 100 and vals == list(range(vals[0], vals[0] + len(vals))), \
         "vm output has a gap"
     assert "hello" in con.run("vm output h").text()
