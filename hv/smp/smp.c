@@ -15,7 +15,6 @@
 #include "hv/x86/trap.h"
 
 #define AP_STACK_PAGES 16
-#define ICR_FIXED 0x4000u
 /* TCG and Bochs run a started CPU's first instructions late: generous. */
 #define ARRIVE_TIMEOUT_MS 1000
 #define SETUP_TIMEOUT_MS 5000
@@ -46,11 +45,17 @@ static void stop_other_cpus(void)
 {
 	uint32_t self = this_cpu_index();
 
-	for (uint32_t i = 0; i < percpu_count(); i++) {
-		const struct percpu *c = percpu_get(i);
-		if (i != self && c->state == CPU_ONLINE)
-			lapic_send_ipi(c->apic_id, ICR_FIXED | VEC_IPI_STOP);
-	}
+	for (uint32_t i = 0; i < percpu_count(); i++)
+		if (i != self && percpu_get(i)->state == CPU_ONLINE)
+			smp_send_ipi(i, VEC_IPI_STOP);
+}
+
+void smp_send_ipi(uint32_t cpu, uint8_t vector)
+{
+	const struct percpu *c = percpu_get(cpu);
+
+	if (c)
+		lapic_send_ipi(c->apic_id, LAPIC_ICR_FIXED | vector);
 }
 
 void smp_add_start_hook(struct cpu_start_hook *hook)

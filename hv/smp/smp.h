@@ -29,6 +29,9 @@ void smp_start_cpus(uint64_t trampoline_pa, uint32_t tick_hz);
 
 uint32_t smp_cpus_online(void);
 
+/* A fixed IPI with this vector to the CPU of this index (none if unknown). */
+void smp_send_ipi(uint32_t cpu, uint8_t vector);
+
 /* What a started CPU does instead of idling (the scheduler's pass over the
  * VMs placed on it); false when it had nothing to do, and the CPU halts
  * until its next timer tick or a kick. */

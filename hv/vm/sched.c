@@ -12,8 +12,7 @@
 /* Each CPU's run queue: the VMs placed on it (vm->cpu), round robin. */
 static struct sched scheds[CPU_MAX];
 
-static bool run_cpu0(void);
-static struct poller guests = { .name = "guests", .poll = run_cpu0, .stage = POLL_GUESTS };
+static struct poller guests = { .name = "guests", .poll = sched_run, .stage = POLL_GUESTS };
 
 /* The policy asks about halted vCPUs one by one: ticking a VM's APIC timer
  * is what can wake it. */
@@ -51,7 +50,7 @@ static bool run_one(struct sched *s, struct vm *const *vms)
 }
 
 /* CPU 0, from the main loop: only CPU 0 destroys VMs, so no claim. */
-static bool run_cpu0(void)
+bool sched_run(void)
 {
 	struct vm *mine[VM_MAX];
 
@@ -77,11 +76,6 @@ static bool run_started_cpu(void)
 	bool ran = run_one(&scheds[self], mine);
 	vm_unclaim_placed(self, mine);
 	return ran;
-}
-
-bool sched_run(void)
-{
-	return run_cpu0();
 }
 
 void sched_init(void)

@@ -3,27 +3,18 @@
 #include "hv/core/log.h"
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
+#include "hv/smp/smp.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/fpu.h"
-#include "hv/x86/lapic.h"
 #include "hv/x86/percpu.h"
 #include "hv/x86/trap.h"
 
-#define ICR_FIXED 0x4000u
 #define KICK_EVERY_NS 200000ull /* until the CPU answers */
 #define COMMAND_HOLDS_MAX 8
 
 static uint32_t command_holds[COMMAND_HOLDS_MAX]; /* VM ids */
 static unsigned ncommand_holds;
-
-static void kick(uint32_t cpu)
-{
-	const struct percpu *c = percpu_get(cpu);
-
-	if (c)
-		lapic_send_ipi(c->apic_id, ICR_FIXED | VEC_IPI_WAKE);
-}
 
 bool vm_hold(struct vm *vm)
 {
@@ -37,7 +28,7 @@ bool vm_hold(struct vm *vm)
 	       __atomic_load_n(&vm->loaded_on, __ATOMIC_SEQ_CST) == (int32_t)owner) {
 		uint64_t now = time_ns();
 		if (now >= next_kick) {
-			kick(owner);
+			smp_send_ipi(owner, VEC_IPI_WAKE); /* out of the guest */
 			next_kick = now + KICK_EVERY_NS;
 		}
 		if (warn_at && now >= warn_at) {

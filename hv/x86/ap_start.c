@@ -37,10 +37,6 @@ extern const char ap_census_start[], ap_census_count[], ap_census_ids[], ap_cens
 #define PTE_W 2ull
 #define PTE_LARGE 0x80ull
 
-/* ICR: delivery mode INIT or start-up, level assert (SDM vol. 3 §10.6.1). */
-#define ICR_INIT 0x4500u
-#define ICR_STARTUP 0x4600u
-#define ICR_ALL_BUT_SELF 0xc0000u
 
 static uint64_t offset_of(const char *sym)
 {
@@ -107,10 +103,10 @@ bool ap_start(uint64_t tramp_pa, uint32_t apic_id, ap_entry_fn entry, void *arg,
 
 	/* The MP initialisation sequence: INIT, 10 ms, then SIPI twice
 	 * 200 us apart (SDM vol. 3 §9.4.4.1). */
-	lapic_send_ipi(apic_id, ICR_INIT);
+	lapic_send_ipi(apic_id, LAPIC_ICR_INIT);
 	wait_us(10000, tsc_hz);
 	for (int i = 0; i < 2 && !p->arrived; i++) {
-		lapic_send_ipi(apic_id, ICR_STARTUP | (uint32_t)(tramp_pa >> 12));
+		lapic_send_ipi(apic_id, LAPIC_ICR_STARTUP | (uint32_t)(tramp_pa >> 12));
 		wait_us(200, tsc_hz);
 	}
 	uint64_t t0 = rdtsc(), limit = tsc_hz / 1000 * timeout_ms;
@@ -118,7 +114,7 @@ bool ap_start(uint64_t tramp_pa, uint32_t apic_id, ap_entry_fn entry, void *arg,
 		cpu_relax();
 	if (p->arrived)
 		return true;
-	lapic_send_ipi(apic_id, ICR_INIT);
+	lapic_send_ipi(apic_id, LAPIC_ICR_INIT);
 	return false;
 }
 
@@ -130,10 +126,10 @@ int ap_census(uint64_t tramp_pa, uint32_t *ids, int max, uint64_t tsc_hz)
 
 	memcpy(page, ap_census_start, (size_t)(ap_census_end - ap_census_start));
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	lapic_send_ipi(0, ICR_ALL_BUT_SELF | ICR_INIT);
+	lapic_send_ipi(0, LAPIC_ICR_ALL_BUT_SELF | LAPIC_ICR_INIT);
 	wait_us(10000, tsc_hz);
 	for (int i = 0; i < 2; i++) {
-		lapic_send_ipi(0, ICR_ALL_BUT_SELF | ICR_STARTUP | (uint32_t)(tramp_pa >> 12));
+		lapic_send_ipi(0, LAPIC_ICR_ALL_BUT_SELF | LAPIC_ICR_STARTUP | (uint32_t)(tramp_pa >> 12));
 		wait_us(200, tsc_hz);
 	}
 	/* No count to wait for: give every CPU the time one start may take. */

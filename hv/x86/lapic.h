@@ -12,8 +12,16 @@ void lapic_init(void);
 bool lapic_is_x2apic(void);
 uint32_t lapic_id(void);
 void lapic_eoi(void);
-/* Sends an IPI: icr_low holds vector, delivery mode and level (SDM vol. 3
- * §10.6.1), to one destination in physical mode. */
+/* ICR low bits (SDM vol. 3 §10.6.1): delivery mode with level assert, and
+ * the all-but-self shorthand. A fixed IPI ORs in its vector; a start-up
+ * IPI the page number of its code. */
+#define LAPIC_ICR_FIXED 0x4000u
+#define LAPIC_ICR_INIT 0x4500u
+#define LAPIC_ICR_STARTUP 0x4600u
+#define LAPIC_ICR_ALL_BUT_SELF 0xc0000u
+
+/* Sends an IPI: icr_low holds vector, delivery mode and level, to one
+ * destination in physical mode. */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
 
 /* Measures the timer's input clock against the TSC (running at tsc_hz),
