@@ -370,7 +370,7 @@ fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
 
 # The include graph follows the layers of docs/architecture.md.
-layers:
+layers: deps
 	$(PYTHON) tools/check-layers.py
 	$(PYTEST) -q tests/tools
 
