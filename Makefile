@@ -206,7 +206,7 @@ $(BUILD)/esp.img: $(BUILD)/hv.efi
 
 # ---- test guests: 32-bit multiboot kernels, built into hv.efi ------------
 
-GUESTS := hello counter memtouch escape bench chaos blktest trapstorm strio
+GUESTS := hello counter memtouch escape bench chaos blktest trapstorm strio smp
 GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-builtin -mno-sse -mno-mmx -O2 -g -std=gnu11 -I. -Itests/guests $(WARNINGS) \
 	-Wno-missing-prototypes
@@ -226,11 +226,13 @@ $(BUILD)/guests/bench_kernel.o: hv/x86/bench_kernel.S | deps
 	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/guests/bench.elf: $(BUILD)/guests/bench_kernel.o
+$(BUILD)/guests/smp.elf: $(BUILD)/guests/smp_ap.o
 
 $(BUILD)/guests/%.elf: $(GUEST_RT) $(BUILD)/guests/%.o tests/guests/link.ld
 	$(call say,GUESTLD,$@)
 	$(Q)$(LD) -m elf_i386 --no-warn-rwx-segments -T tests/guests/link.ld -o $@ \
-		$(GUEST_RT) $(BUILD)/guests/$*.o $(if $(filter bench,$*),$(BUILD)/guests/bench_kernel.o)
+		$(GUEST_RT) $(BUILD)/guests/$*.o $(if $(filter bench,$*),$(BUILD)/guests/bench_kernel.o) \
+		$(if $(filter smp,$*),$(BUILD)/guests/smp_ap.o)
 
 # What goes into hv.efi: without debug information.
 $(BUILD)/guests/%.img: $(BUILD)/guests/%.elf

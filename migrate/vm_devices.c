@@ -77,7 +77,7 @@ static int load_pci(struct vm *vm, const uint8_t *b, size_t n, char *err, size_t
 
 static size_t save_lapic(const struct vm *vm, uint8_t *b, size_t n)
 {
-	return vlapic_save_extra(&vm->lapic, b, n);
+	return vlapic_save_extra(&vm->vcpus[0].lapic, b, n);
 }
 
 /* IA32_APIC_BASE is checked against the physical-address width the guest
@@ -86,7 +86,7 @@ static int load_lapic(struct vm *vm, const uint8_t *b, size_t n, char *err, size
 {
 	unsigned maxphyaddr = cpuid_guest(&vm->cpuid, 0x80000008u, 0, 0).eax & 0xff;
 
-	return vlapic_load_extra(&vm->lapic, b, n, maxphyaddr ? maxphyaddr : 36, err, len);
+	return vlapic_load_extra(&vm->vcpus[0].lapic, b, n, maxphyaddr ? maxphyaddr : 36, err, len);
 }
 
 static size_t save_uart(const struct vm *vm, uint8_t *b, size_t n)

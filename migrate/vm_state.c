@@ -96,7 +96,7 @@ static void restore_uart(struct vm *vm, struct vuart *u, const struct mig_uart *
 
 void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 {
-	struct vcpu *v = &vm->vcpu;
+	struct vcpu *v = vm_bsp(vm);
 	struct mig_vcpu *m = &st->vcpu;
 
 	memset(st, 0, sizeof(*st));
@@ -111,7 +111,7 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	m->msr_mtrr_def = v->msr_mtrr_def;
 	memcpy(m->msr_mtrr, v->msr_mtrr, sizeof(m->msr_mtrr));
 	m->msr_tsc_aux = v->msr_tsc_aux;
-	capture_lapic(&vm->lapic, &st->lapic, now);
+	capture_lapic(&vm_bsp(vm)->lapic, &st->lapic, now);
 	capture_uart(vm, &vm->uart, &st->uart);
 	st->platform.vm_clock_ns = platform_clock(vm);
 	st->platform.resets = vm->resets;
@@ -126,7 +126,7 @@ _Static_assert(MIG_MODULES_MAX == VM_MAX_MODULES && MIG_MODULE_SPEC == VM_MODULE
 
 int mig_vm_apply(struct vm *vm, const struct mig_vm_state *st, char *err, size_t errlen)
 {
-	restore_lapic_registers(&vm->lapic, &st->lapic);
+	restore_lapic_registers(&vm_bsp(vm)->lapic, &st->lapic);
 	restore_uart(vm, &vm->uart, &st->uart);
 	vm->nmodules = st->modules.count;
 	for (size_t i = 0; i < vm->nmodules; i++)
@@ -137,7 +137,7 @@ int mig_vm_apply(struct vm *vm, const struct mig_vm_state *st, char *err, size_t
 
 void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
 {
-	struct vcpu *v = &vm->vcpu;
+	struct vcpu *v = vm_bsp(vm);
 	const struct mig_vcpu *m = &st->vcpu;
 	struct vcpu_state s = m->s;
 
@@ -154,10 +154,10 @@ void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
 	v->msr_mtrr_def = m->msr_mtrr_def;
 	memcpy(v->msr_mtrr, m->msr_mtrr, sizeof(v->msr_mtrr));
 	v->msr_tsc_aux = m->msr_tsc_aux;
-	restore_lapic_timer(&vm->lapic, &st->lapic, now);
+	restore_lapic_timer(&vm_bsp(vm)->lapic, &st->lapic, now);
 	/* Re-times a TSC deadline from the extra blob, which the LAPIC
 	 * record's timer fields cannot express. */
-	vlapic_set_tsc_offset(&vm->lapic, s.tsc_offset, now);
+	vlapic_set_tsc_offset(&vm_bsp(vm)->lapic, s.tsc_offset, now);
 	/* The devices count from the VM clock: it goes on from the pause. */
 	vm->plat.clock_base_ns = time_ns() - st->platform.vm_clock_ns;
 	platform_timers_touched(&vm->plat);

@@ -5,6 +5,7 @@
 #include "hv/shell/commands.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_place.h"
+#include "hv/vm/vm_run.h"
 #include "hv/x86/percpu.h"
 
 struct vm *cmd_vm_lookup(struct shell *sh, const char *name)
@@ -32,19 +33,26 @@ static int vm_pin(struct shell *sh, int argc, char **argv)
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;
-	if (!parse_u64(argv[3], &vcpu) || vcpu != 0)
-		return sh_error(sh, "VM '%s' has one vCPU: 0 (not '%.20s')", vm->name, argv[3]);
+	if (!parse_u64(argv[3], &vcpu) || vcpu >= vm->nvcpus)
+		return sh_error(sh, "VM '%s' has vCPUs 0 to %u (not '%.20s')", vm->name,
+				vm->nvcpus - 1, argv[3]);
+	/* Moving one vCPU alone needs its VM's devices and tables shared
+	 * between CPUs, which they are not yet. */
+	if (vcpu != 0)
+		return sh_error(sh, "a VM's vCPUs run together on one CPU for now: "
+			       "pin vCPU 0 to move them all (vm pin %s 0 CPU)", vm->name);
 	if (!parse_u64(argv[4], &cpu) || cpu >= CPU_MAX)
 		return sh_error(sh, "bad CPU number '%.20s' (see 'cpu')", argv[4]);
 	if (vm_place(vm, (uint32_t)cpu, err, sizeof(err)))
 		return sh_error(sh, "%s", err);
-	sh_printf(sh, "vcpu0: cpu %u\n", vm->cpu);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		sh_printf(sh, "vcpu%u: cpu %u\n", i, vm->cpu);
 	return SHELL_OK;
 }
 
-/* vm create NAME IMAGE [mem=SIZE] [module="IMAGE args"]... [disk=DISK[,ro]]... [WORDS...]
- * [-- WORDS...]
- * mem=, module= and disk= are for the hypervisor; all other words become the
+/* vm create NAME IMAGE [mem=SIZE] [cpus=N] [module="IMAGE args"]... [disk=DISK[,ro]]...
+ * [WORDS...] [-- WORDS...]
+ * mem=, cpus=, module= and disk= are for the hypervisor; all other words become the
  * guest's command line (everything after "--" does, verbatim). */
 static int vm_create_cmd(struct shell *sh, int argc, char **argv)
 {
@@ -58,6 +66,14 @@ static int vm_create_cmd(struct shell *sh, int argc, char **argv)
 		const char *w = argv[i];
 		if (!verbatim && !strcmp(w, "--")) {
 			verbatim = true;
+			continue;
+		}
+		if (!verbatim && !strncmp(w, "cpus=", 5)) {
+			uint64_t n;
+			if (!parse_u64(w + 5, &n) || n < 1 || n > VM_MAX_VCPUS)
+				return sh_error(sh, "bad cpus '%.20s' (1 to %d vCPUs)", w + 5,
+						VM_MAX_VCPUS);
+			a.cpus = (unsigned)n;
 			continue;
 		}
 		if (!verbatim && !strncmp(w, "mem=", 4)) {
@@ -140,11 +156,13 @@ static int vm_list(struct shell *sh, int argc, char **argv)
 		if (!vm)
 			continue;
 		const char *state = vm_state_name(vm->state);
-		if (vm->state == VM_RUNNING && vm->vcpu.halted)
+		if (vm->state == VM_RUNNING && !vm_runnable(vm))
 			state = "halted";
+		uint64_t exits = 0;
+		for (unsigned v = 0; v < vm->nvcpus; v++)
+			exits += vm->vcpus[v].exits;
 		sh_printf(sh, "%-16s %-8s %8lu %12lu %s\n", vm->name, state,
-			  (unsigned long)(vm->mem.size >> 20), (unsigned long)vm->vcpu.exits,
-			  vm->image_name);
+			  (unsigned long)(vm->mem.size >> 20), (unsigned long)exits, vm->image_name);
 	}
 	return SHELL_OK;
 }

@@ -6,6 +6,7 @@
 #include "hv/shell/commands.h"
 #include "hv/vm/platform.h"
 #include "hv/vm/vm.h"
+#include "hv/vm/vm_run.h"
 #include "hv/vm/vm_place.h"
 #include "hv/vm/vm_exit.h"
 
@@ -51,7 +52,7 @@ static void show_registers(struct shell *sh, struct vm *vm)
 {
 	struct vcpu_state s;
 
-	vcpu_ops->get_state(&vm->vcpu, &s);
+	vcpu_ops->get_state(vm_bsp(vm), &s);
 	const struct vcpu_regs *r = &s.regs;
 	sh_printf(sh, "rip: 0x%lx\nrsp: 0x%lx\nrflags: 0x%lx\n", (unsigned long)r->rip,
 		  (unsigned long)r->rsp, (unsigned long)r->rflags);
@@ -66,20 +67,48 @@ static void show_registers(struct shell *sh, struct vm *vm)
 		  (unsigned long)s.seg[SEG_CS].base, s.seg[SEG_CS].attr);
 }
 
+/* Exit counts summed over the vCPUs. */
 static void show_exits(struct shell *sh, struct vm *vm)
 {
-	const struct vcpu *v = &vm->vcpu;
+	uint64_t total = 0;
 
-	sh_printf(sh, "exits: %lu\n", (unsigned long)v->exits);
-	for (unsigned k = 0; k < EXIT_KIND_COUNT; k++)
-		if (v->exits_by_kind[k])
-			sh_printf(sh, "exits.%s: %lu\n", exit_kind_name(k),
-				  (unsigned long)v->exits_by_kind[k]);
-	for (unsigned slot = 0; slot < VCPU_EXIT_STATS; slot++)
-		if (v->exits_by_code[slot])
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		total += vm->vcpus[i].exits;
+	sh_printf(sh, "exits: %lu\n", (unsigned long)total);
+	for (unsigned k = 0; k < EXIT_KIND_COUNT; k++) {
+		uint64_t n = 0;
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			n += vm->vcpus[i].exits_by_kind[k];
+		if (n)
+			sh_printf(sh, "exits.%s: %lu\n", exit_kind_name(k), (unsigned long)n);
+	}
+	for (unsigned slot = 0; slot < VCPU_EXIT_STATS; slot++) {
+		uint64_t n = 0;
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			n += vm->vcpus[i].exits_by_code[slot];
+		if (n)
 			sh_printf(sh, "exit.%s: %lu\n",
-				  vcpu_ops->exit_name(vcpu_ops->slot_code(slot)),
-				  (unsigned long)v->exits_by_code[slot]);
+				  vcpu_ops->exit_name(vcpu_ops->slot_code(slot)), (unsigned long)n);
+	}
+}
+
+static const char *vcpu_state_name(const struct vcpu *v)
+{
+	return v->wait_for_sipi ? "wait-for-sipi" : v->halted ? "halted" : "running";
+}
+
+/* One line per vCPU: what the BSP's summary lines do not say. */
+static void show_vcpus(struct shell *sh, struct vm *vm)
+{
+	sh_printf(sh, "vcpus: %u\n", vm->nvcpus);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		sh_printf(sh, "vcpu%u: state=%s apic_id=%u exits=%lu run_ms=%lu ipis_sent=%lu "
+			      "timer_fired=%lu\n", i, vcpu_state_name(v), v->lapic.id,
+			  (unsigned long)v->exits,
+			  (unsigned long)(time_tsc_to_ns(v->run_tsc) / NS_PER_MS),
+			  (unsigned long)v->lapic.ipis_sent, (unsigned long)v->lapic.timer_fired);
+	}
 }
 
 int cmd_vm_info(struct shell *sh, int argc, char **argv)
@@ -102,13 +131,19 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 	show_disks(sh, vm);
 	for (size_t i = 0; i < vm->nmodules; i++)
 		sh_printf(sh, "module.%zu: %s\n", i, vm->modules[i]);
-	sh_printf(sh, "halted: %s\nrun_ms: %lu\n", vm->vcpu.halted ? "yes" : "no",
-		  (unsigned long)(time_tsc_to_ns(vm->vcpu.run_tsc) / NS_PER_MS));
+	uint64_t run_tsc = 0, timer_fired = 0;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		run_tsc += vm->vcpus[i].run_tsc;
+		timer_fired += vm->vcpus[i].lapic.timer_fired;
+	}
+	sh_printf(sh, "halted: %s\nrun_ms: %lu\n", vm_runnable(vm) ? "no" : "yes",
+		  (unsigned long)(time_tsc_to_ns(run_tsc) / NS_PER_MS));
+	show_vcpus(sh, vm);
 	show_registers(sh, vm);
 	show_exits(sh, vm);
 	sh_printf(sh, "lapic_timer_fired: %lu\nuart_tx_bytes: %lu\nports_unhandled: %lu\n"
 		      "mmio_emulated: %lu\nexceptions_reflected: %lu\n",
-		  (unsigned long)vm->lapic.timer_fired, (unsigned long)vm->uart.tx_bytes,
+		  (unsigned long)timer_fired, (unsigned long)vm->uart.tx_bytes,
 		  (unsigned long)vm->ports_unhandled, (unsigned long)vm->mmio_emulated,
 		  (unsigned long)vm->exceptions_reflected);
 	sh_printf(sh, "pit_irqs: %lu\nioapic_messages: %lu\npic_spurious: %lu\n"

@@ -365,12 +365,13 @@ static void svm_drop_events(struct vcpu *v)
 
 static void svm_flush_guest_tlb(struct vm *vm)
 {
-	struct svm_vcpu *sv = svm(&vm->vcpu);
-
-	if (svm_caps.flush_by_asid)
-		sv->vmcb->control.tlb_control = SVM_TLB_FLUSH_ASID;
-	else
-		sv->asid_generation = 0; /* a fresh ASID has no stale entries */
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct svm_vcpu *sv = svm(&vm->vcpus[i]);
+		if (svm_caps.flush_by_asid)
+			sv->vmcb->control.tlb_control = SVM_TLB_FLUSH_ASID;
+		else
+			sv->asid_generation = 0; /* a fresh ASID has no stale entries */
+	}
 }
 
 /* NPT leaves get accessed/dirty bits from the CPU whenever it walks them

@@ -21,6 +21,9 @@ enum apic_delivery {
 	APIC_DM_EXTINT = 7,
 };
 
+/* The ICR's destination shorthand (bits 19:18). */
+enum apic_shorthand { APIC_SH_NONE = 0, APIC_SH_SELF = 1, APIC_SH_ALL = 2, APIC_SH_OTHERS = 3 };
+
 #define APIC_DEST_BROADCAST 0xffu /* physical or logical: every local APIC */
 
 struct apic_msg {

@@ -11,7 +11,13 @@
 #define APIC_VERSION_VALUE 0x00050014u
 #define APIC_SVR_WRITABLE 0x3ffu /* vector, enable, focus checking */
 #define ICR_DELIVERY_STATUS (1u << 12)
-#define ICR_SHORTHAND_SELF (1u << 18)
+#define ICR_DEST_LOGICAL (1u << 11)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_TRIGGER_LEVEL (1u << 15)
+/* Vector, delivery mode, destination mode, level, trigger, shorthand;
+ * delivery status is read-only (an IPI here is sent at once: always idle). */
+#define ICR_WRITABLE 0x000ccfffu
+#define ESR_SEND_ILLEGAL_VECTOR (1u << 5)
 
 /* Writable bits of the LVT entries (SDM figure 10-8); delivery status and
  * remote IRR are read-only. */
@@ -61,6 +67,28 @@ void vlapic_set_eoi_broadcast(struct vlapic *l, vlapic_eoi_fn fn, void *ctx)
 {
 	l->eoi_broadcast = fn;
 	l->eoi_ctx = ctx;
+}
+
+void vlapic_set_ipi_bus(struct vlapic *l, vlapic_ipi_fn fn, void *ctx)
+{
+	l->ipi_send = fn;
+	l->ipi_ctx = ctx;
+}
+
+void vlapic_make_ap(struct vlapic *l)
+{
+	l->apic_base &= ~BASE_BSP;
+}
+
+/* SDM 10.4.7.3: INIT resets the APIC as at power-up, but the APIC ID and
+ * IA32_APIC_BASE keep their values. */
+void vlapic_init_signal(struct vlapic *l)
+{
+	uint32_t id = l->id;
+
+	reset_registers(l);
+	l->id = id;
+	l->init_pending = false;
 }
 
 bool vlapic_hw_enabled(const struct vlapic *l)
@@ -178,19 +206,48 @@ static void eoi(struct vlapic *l)
 		l->eoi_broadcast(l->eoi_ctx, (uint8_t)v);
 }
 
+/* SDM 10.6.1: the sender's half of an IPI. The message goes out through
+ * the VM's bus (ipi_send), which finds the targets; without a bus (a lone
+ * APIC) only a fixed IPI to itself has one. Combinations the SDM's table
+ * 10-3 lists as invalid for the shorthands are not sent. */
 static void write_icr(struct vlapic *l, uint32_t value)
 {
-	l->icr_lo = value;
-	uint32_t shorthand = value & (3u << 18);
-	uint32_t mode = vlapic_lvt_mode(value);
-	/* One vCPU: only a fixed self-IPI (or one addressed to our own ID)
-	 * has a target; INIT/SIPI to absent APs are dropped. */
-	bool self = shorthand == ICR_SHORTHAND_SELF ||
-		    (shorthand == 0 && (l->icr_hi >> 24) == l->id);
-	if (self && mode == APIC_DM_FIXED && (value & 0xff) >= 16)
-		vlapic_raise(l, value & 0xff);
-	else
+	l->icr_lo = value & ICR_WRITABLE;
+	enum apic_shorthand sh = (enum apic_shorthand)((value >> 18) & 3);
+	struct apic_msg m = {
+		.vector = (uint8_t)value,
+		.dest = (uint8_t)(l->icr_hi >> 24),
+		.dest_logical = value & ICR_DEST_LOGICAL,
+		.delivery = (uint8_t)vlapic_lvt_mode(value),
+		.level = false, /* IPIs are edge-triggered as received */
+	};
+
+	/* INIT level de-assert (level 0, trigger level) only resynchronises
+	 * arbitration IDs on old APICs; Pentium 4 and later ignore it. */
+	if (m.delivery == APIC_DM_INIT && !(value & ICR_LEVEL_ASSERT) && (value & ICR_TRIGGER_LEVEL)) {
 		l->ipis_ignored++;
+		return;
+	}
+	if ((m.delivery == APIC_DM_FIXED || m.delivery == APIC_DM_LOWEST) && m.vector < 16) {
+		l->esr |= ESR_SEND_ILLEGAL_VECTOR;
+		l->ipis_ignored++;
+		return;
+	}
+	bool valid = m.delivery != 3 && m.delivery != APIC_DM_EXTINT &&
+		     (sh == APIC_SH_NONE || sh == APIC_SH_OTHERS || m.delivery == APIC_DM_FIXED);
+	if (!valid) {
+		l->ipis_ignored++;
+		return;
+	}
+	l->ipis_sent++;
+	if (l->ipi_send) {
+		l->ipi_send(l->ipi_ctx, l, &m, sh);
+		return;
+	}
+	bool self = sh == APIC_SH_SELF || sh == APIC_SH_ALL ||
+		    (sh == APIC_SH_NONE && vlapic_is_target(l, &m));
+	if (self)
+		vlapic_receive(l, &m);
 }
 
 /* SDM 10.4.7.2: software-disabled, every LVT entry is masked and writes

@@ -1,6 +1,6 @@
 /* The local APIC of one vCPU, an xAPIC without x2APIC as the SDM (vol. 3A,
  * chapter 10) describes it: ID, version, TPR/PPR, SVR, EOI, ISR/IRR/TMR,
- * ICR (self-IPIs delivered, others accepted and counted), the LVT, the
+ * ICR (IPIs go out through the VM's bus, vlapic_set_ipi_bus), the LVT, the
  * timer in one-shot, periodic and TSC-deadline modes, LINT0/LINT1,
  * IA32_APIC_BASE (relocation, global disable) and IA32_TSC_DEADLINE.
  *
@@ -12,7 +12,8 @@
  * Interrupts in: vlapic_receive() (IOAPIC messages), vlapic_raise*() (the
  * VM's own sources), vlapic_lint_pulse() (LINT pins); out to the vCPU:
  * vlapic_pending()/vlapic_accept(), vlapic_take_nmi(), and
- * vlapic_accepts_extint() for the 8259 behind LINT0. EOIs of
+ * vlapic_accepts_extint() for the 8259 behind LINT0, and INIT and
+ * start-up for the vCPU to act on (vlapic_take_init/_sipi). EOIs of
  * level-triggered vectors go out through the eoi_broadcast callback. */
 #ifndef HV_VDEV_VLAPIC_H
 #define HV_VDEV_VLAPIC_H
@@ -25,6 +26,7 @@
 
 #define VLAPIC_BASE 0xfee00000ull /* the base after reset */
 #define VLAPIC_SIZE 0x1000ull
+#define VLAPIC_BASE_BSP (1ull << 8) /* IA32_APIC_BASE.BSP */
 #define VLAPIC_BUS_HZ 1000000000ull /* 1 GHz: one count per ns at divide 1 */
 
 enum {
@@ -46,6 +48,12 @@ enum {
 /* Called when the APIC ends a level-triggered vector (its TMR bit was
  * set): the IOAPIC clears remote IRR of the entries using that vector. */
 typedef void (*vlapic_eoi_fn)(void *ctx, uint8_t vector);
+struct vlapic;
+/* An IPI written to the ICR, for the bus to hand to its targets:
+ * vlapic_is_target() and vlapic_receive() on each, or the sender alone
+ * (APIC_SH_SELF), every APIC or every other one. */
+typedef void (*vlapic_ipi_fn)(void *ctx, struct vlapic *from, const struct apic_msg *m,
+			      enum apic_shorthand sh);
 
 struct vlapic {
 	/* Guest state (what migration must carry). The first block is what
@@ -59,6 +67,9 @@ struct vlapic {
 	uint64_t apic_base;    /* IA32_APIC_BASE: base, EN (bit 11), BSP (bit 8) */
 	uint64_t tsc_deadline; /* IA32_TSC_DEADLINE in guest TSC; 0 = disarmed */
 	bool nmi_pending;      /* an NMI (LINT, message) the vCPU has not taken */
+	bool init_pending;     /* an INIT message the vCPU has not acted on */
+	bool sipi_pending;     /* a start-up message, with its vector */
+	uint8_t sipi_vector;
 
 	/* Configuration and wiring, set by the VM, not guest state. */
 	uint64_t tsc_hz;      /* host TSC rate, to convert counts */
@@ -66,6 +77,8 @@ struct vlapic {
 	uint32_t hw_id;       /* the APIC ID the hardware assigns at power-up */
 	vlapic_eoi_fn eoi_broadcast;
 	void *eoi_ctx;
+	vlapic_ipi_fn ipi_send;
+	void *ipi_ctx;
 
 	/* Timer state in host TSC, derived from the guest state above: the
 	 * stream carries it as nanoseconds to the next expiry. */
@@ -74,9 +87,10 @@ struct vlapic {
 	uint64_t timer_deadline; /* next expiry (TSC), 0 when stopped */
 
 	/* Counters (diagnostics). */
-	uint64_t timer_fired, ipis_ignored, bad_accesses;
+	uint64_t timer_fired, bad_accesses;
+	uint64_t ipis_sent, ipis_ignored; /* ICR writes sent, and refused as invalid */
 	uint64_t irqs_dropped;    /* refused: bad vector, APIC disabled, LINT masked */
-	uint64_t msgs_ignored;    /* SMI, INIT, start-up, ExtINT, reserved modes */
+	uint64_t msgs_ignored;    /* SMI, ExtINT, reserved modes */
 	uint64_t eoi_broadcasts;
 };
 
@@ -85,6 +99,13 @@ struct vlapic {
  * entry masked. No EOI callback, TSC offset 0. */
 void vlapic_init(struct vlapic *l, uint32_t id, uint64_t tsc_hz);
 void vlapic_set_eoi_broadcast(struct vlapic *l, vlapic_eoi_fn fn, void *ctx);
+void vlapic_set_ipi_bus(struct vlapic *l, vlapic_ipi_fn fn, void *ctx);
+/* An application processor's APIC: IA32_APIC_BASE.BSP clear. */
+void vlapic_make_ap(struct vlapic *l);
+/* The vCPU acts on an INIT (SDM 10.4.7.3): registers as at power-up, the
+ * APIC ID and IA32_APIC_BASE kept. A start-up message that came after
+ * the INIT stays pending. */
+void vlapic_init_signal(struct vlapic *l);
 /* The vCPU's TSC offset changed (creation, a guest write to IA32_TSC,
  * migration restore): an armed TSC deadline is re-timed against it. */
 void vlapic_set_tsc_offset(struct vlapic *l, uint64_t tsc_offset, uint64_t now);
@@ -139,10 +160,16 @@ bool vlapic_raise_level(struct vlapic *l, int vector, bool level_triggered);
  * flat or cluster logical model, 0xff broadcast). Never when disabled. */
 bool vlapic_is_target(const struct vlapic *l, const struct apic_msg *m);
 /* Takes a message addressed to this APIC: fixed and lowest priority go to
- * the IRR as vlapic_raise_level(); NMI makes an NMI pending. Returns
- * whether it was accepted (an IOAPIC sets remote IRR only then). SMI,
- * INIT, start-up and ExtINT are not modelled: false, counted. */
+ * the IRR as vlapic_raise_level(); NMI makes an NMI pending; INIT and
+ * start-up are kept for the vCPU (below). Returns whether it was accepted
+ * (an IOAPIC sets remote IRR only then). SMI and ExtINT are not
+ * modelled: false, counted. */
 bool vlapic_receive(struct vlapic *l, const struct apic_msg *m);
+/* Whether an INIT arrived since the last call (cleared). */
+bool vlapic_take_init(struct vlapic *l);
+/* The vector of a start-up message that arrived since the last call
+ * (cleared), or -1. */
+int vlapic_take_sipi(struct vlapic *l);
 
 /* Whether the 8259's INTR may reach the vCPU through LINT0: LINT0 unmasked
  * in ExtINT mode, or the APIC globally disabled (LINT0 is then the plain

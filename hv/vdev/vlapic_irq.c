@@ -90,10 +90,34 @@ bool vlapic_receive(struct vlapic *l, const struct apic_msg *m)
 	case APIC_DM_NMI:
 		l->nmi_pending = true;
 		return true;
+	case APIC_DM_INIT:
+		l->init_pending = true;
+		return true;
+	case APIC_DM_STARTUP:
+		/* Only a CPU waiting for SIPI acts on it (the vCPU decides). */
+		l->sipi_vector = m->vector;
+		l->sipi_pending = true;
+		return true;
 	default:
 		l->msgs_ignored++;
 		return false;
 	}
+}
+
+bool vlapic_take_init(struct vlapic *l)
+{
+	bool pending = l->init_pending;
+
+	l->init_pending = false;
+	return pending;
+}
+
+int vlapic_take_sipi(struct vlapic *l)
+{
+	if (!l->sipi_pending)
+		return -1;
+	l->sipi_pending = false;
+	return l->sipi_vector;
 }
 
 bool vlapic_accepts_extint(const struct vlapic *l)

@@ -17,11 +17,11 @@ void kvmclock_init(struct kvmclock *kc)
 	*kc = (struct kvmclock){ 0 };
 }
 
-static uint64_t tsc_offset_of(const struct vm *vm)
+static uint64_t tsc_offset_of(struct vcpu *v)
 {
 	struct vcpu_state s;
 
-	vcpu_ops->get_state((struct vcpu *)&vm->vcpu, &s);
+	vcpu_ops->get_state(v, &s);
 	return s.tsc_offset;
 }
 
@@ -60,9 +60,10 @@ static uint32_t next_version(const struct vm *vm, uint64_t gpa)
  * count from), but never less than what the old record gave at the
  * guest's TSC value 'old_guest_tsc', so the guest never sees it go back
  * (CLOCKSOURCE_STABLE_BIT tells Linux it need not guard against that). */
-static void anchor(struct vm *vm, uint64_t now, uint64_t old_guest_tsc)
+static void anchor(struct vcpu *v, uint64_t now, uint64_t old_guest_tsc)
 {
-	uint64_t gpa = vm->kvmclock.system_time_msr & ~KVMCLOCK_ENABLE;
+	struct vm *vm = v->vm;
+	uint64_t gpa = vm->kvmclock.system_time_msr[v->index] & ~KVMCLOCK_ENABLE;
 	uint8_t rec[PVCLOCK_TIME_INFO_SIZE];
 	struct pvclock_time_info old;
 	uint64_t system_time = platform_clock_at(vm, now);
@@ -75,7 +76,7 @@ static void anchor(struct vm *vm, uint64_t now, uint64_t old_guest_tsc)
 	}
 	struct pvclock_time_info t = {
 		.version = next_version(vm, gpa),
-		.tsc_timestamp = now + tsc_offset_of(vm),
+		.tsc_timestamp = now + tsc_offset_of(v),
 		.system_time = system_time,
 		.scale = pvclock_scale_of(time_tsc_hz()),
 		.flags = PVCLOCK_TSC_STABLE_BIT,
@@ -85,11 +86,11 @@ static void anchor(struct vm *vm, uint64_t now, uint64_t old_guest_tsc)
 	vm->kvmclock.updates++;
 }
 
-void kvmclock_tsc_changed(struct vm *vm, uint64_t old_tsc_offset)
+void kvmclock_tsc_changed(struct vcpu *v, uint64_t old_tsc_offset)
 {
-	if (vm->kvmclock.system_time_msr & KVMCLOCK_ENABLE) {
+	if (v->vm->kvmclock.system_time_msr[v->index] & KVMCLOCK_ENABLE) {
 		uint64_t now = rdtsc();
-		anchor(vm, now, now + old_tsc_offset);
+		anchor(v, now, now + old_tsc_offset);
 	}
 }
 
@@ -98,9 +99,12 @@ void kvmclock_tsc_changed(struct vm *vm, uint64_t old_tsc_offset)
  * now with this host's rate. */
 void kvmclock_resume(struct vm *vm)
 {
-	if (vm->kvmclock.system_time_msr & KVMCLOCK_ENABLE) {
-		uint64_t now = rdtsc();
-		anchor(vm, now, now + tsc_offset_of(vm));
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (vm->kvmclock.system_time_msr[i] & KVMCLOCK_ENABLE) {
+			uint64_t now = rdtsc();
+			anchor(v, now, now + tsc_offset_of(v));
+		}
 	}
 }
 
@@ -115,25 +119,29 @@ static void write_wall_clock(struct vm *vm, uint64_t gpa)
 	write_record(vm, gpa, rec, sizeof(rec));
 }
 
-bool kvmclock_msr_read(const struct vm *vm, uint32_t index, uint64_t *value)
+bool kvmclock_msr_read(const struct vcpu *v, uint32_t index, uint64_t *value)
 {
+	const struct kvmclock *kc = &v->vm->kvmclock;
+
 	switch (index) {
-	case MSR_KVM_WALL_CLOCK_NEW: *value = vm->kvmclock.wall_clock_msr; return true;
-	case MSR_KVM_SYSTEM_TIME_NEW: *value = vm->kvmclock.system_time_msr; return true;
+	case MSR_KVM_WALL_CLOCK_NEW: *value = kc->wall_clock_msr; return true;
+	case MSR_KVM_SYSTEM_TIME_NEW: *value = kc->system_time_msr[v->index]; return true;
 	default: return false;
 	}
 }
 
-bool kvmclock_msr_write(struct vm *vm, uint32_t index, uint64_t value)
+bool kvmclock_msr_write(struct vcpu *v, uint32_t index, uint64_t value)
 {
+	struct vm *vm = v->vm;
+
 	switch (index) {
 	case MSR_KVM_WALL_CLOCK_NEW:
 		vm->kvmclock.wall_clock_msr = value;
 		write_wall_clock(vm, value);
 		break;
 	case MSR_KVM_SYSTEM_TIME_NEW:
-		vm->kvmclock.system_time_msr = value;
-		kvmclock_tsc_changed(vm, tsc_offset_of(vm));
+		vm->kvmclock.system_time_msr[v->index] = value;
+		kvmclock_tsc_changed(v, tsc_offset_of(v));
 		break;
 	default:
 		return false;
@@ -145,7 +153,7 @@ size_t kvmclock_save(const struct vm *vm, uint8_t *buf, size_t size)
 {
 	if (size < KVMCLOCK_STATE_SIZE)
 		return 0;
-	put_le64(buf, vm->kvmclock.system_time_msr);
+	put_le64(buf, vm->kvmclock.system_time_msr[0]);
 	put_le64(buf + 8, vm->kvmclock.wall_clock_msr);
 	return KVMCLOCK_STATE_SIZE;
 }
@@ -158,7 +166,7 @@ int kvmclock_load(struct vm *vm, const uint8_t *buf, size_t len, char *err, size
 		fmt_snprintf(err, errlen, "kvmclock: %zu bytes, want %u", len, KVMCLOCK_STATE_SIZE);
 		return -1;
 	}
-	vm->kvmclock.system_time_msr = get_le64(buf);
+	vm->kvmclock.system_time_msr[0] = get_le64(buf);
 	vm->kvmclock.wall_clock_msr = get_le64(buf + 8);
 	return 0;
 }

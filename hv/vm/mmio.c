@@ -67,10 +67,10 @@ enum exit_action emulate_mmio(struct vcpu *v, const struct vm_exit *e)
 	}
 	if (in.write) {
 		uint64_t value = in.has_imm ? in.imm : read_reg(v, &in);
-		platform_mmio_write(vm, e->mem.gpa, in.size, value & mask_of(in.size));
+		platform_mmio_write(v, e->mem.gpa, in.size, value & mask_of(in.size));
 	} else {
 		uint64_t value = 0;
-		platform_mmio_read(vm, e->mem.gpa, in.size, &value);
+		platform_mmio_read(v, e->mem.gpa, in.size, &value);
 		write_reg(v, &in, value & mask_of(in.size));
 	}
 	vm->mmio_emulated++;

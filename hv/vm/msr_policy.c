@@ -116,9 +116,9 @@ bool msr_guest_read(struct vcpu *v, uint32_t index, uint64_t *value)
 	switch (index) {
 	case MSR_TSC: *value = rdtsc() + state_of(v).tsc_offset; return true;
 	case MSR_PLATFORM_ID: *value = 0; return true;
-	case MSR_APIC_BASE: *value = vlapic_read_apic_base(&v->vm->lapic); return true;
+	case MSR_APIC_BASE: *value = vlapic_read_apic_base(&v->lapic); return true;
 	case MSR_TSC_DEADLINE:
-		*value = vlapic_read_tsc_deadline(&v->vm->lapic, rdtsc());
+		*value = vlapic_read_tsc_deadline(&v->lapic, rdtsc());
 		return true;
 	case MSR_BIOS_SIGN_ID: *value = 0; return true;
 	case MSR_MTRR_CAP: *value = MTRR_CAP_FIXED_WC; return true;
@@ -127,7 +127,7 @@ bool msr_guest_read(struct vcpu *v, uint32_t index, uint64_t *value)
 	case MSR_EFER: *value = state_of(v).efer; return true;
 	case MSR_TSC_AUX: *value = v->msr_tsc_aux; return true;
 	}
-	if (kvmclock_msr_read(v->vm, index, value))
+	if (kvmclock_msr_read(v, index, value))
 		return true;
 	return vendor_read(v, index, value);
 }
@@ -167,15 +167,15 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 		uint64_t now = rdtsc(), old_offset = s.tsc_offset;
 		s.tsc_offset = value - now;
 		vcpu_ops->set_state(v, &s);
-		vlapic_set_tsc_offset(&v->vm->lapic, s.tsc_offset, now); /* deadlines move with it */
-		kvmclock_tsc_changed(v->vm, old_offset);
+		vlapic_set_tsc_offset(&v->lapic, s.tsc_offset, now); /* deadlines move with it */
+		kvmclock_tsc_changed(v, old_offset);
 		return true;
 	}
 	case MSR_APIC_BASE:
-		return vlapic_write_apic_base(&v->vm->lapic, value,
+		return vlapic_write_apic_base(&v->lapic, value,
 					      cpuid_guest_maxphyaddr(&v->vm->cpuid));
 	case MSR_TSC_DEADLINE:
-		vlapic_write_tsc_deadline(&v->vm->lapic, value, rdtsc());
+		vlapic_write_tsc_deadline(&v->lapic, value, rdtsc());
 		return true;
 	case MSR_BIOS_SIGN_ID:
 		return true;
@@ -200,7 +200,7 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 		v->msr_tsc_aux = value;
 		return true;
 	}
-	if (kvmclock_msr_write(v->vm, index, value))
+	if (kvmclock_msr_write(v, index, value))
 		return true;
 	return vendor_write(v, index, value);
 }

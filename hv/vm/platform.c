@@ -56,12 +56,12 @@ void platform_set_irq(void *ctx, unsigned irq, bool level)
 	vioapic_set_irq(&vm->plat.ioapic, irq == 0 ? 2 : irq, level);
 }
 
-/* IOAPIC messages go to the local APIC they address (one vCPU here). */
+/* IOAPIC messages go to the local APICs they address. */
 static bool deliver_message(void *ctx, const struct apic_msg *m)
 {
 	struct vm *vm = ctx;
 
-	return vlapic_is_target(&vm->lapic, m) && vlapic_receive(&vm->lapic, m);
+	return apic_bus_deliver(&vm->apic_bus, m);
 }
 
 static void broadcast_eoi(void *ctx, uint8_t vector)
@@ -106,7 +106,8 @@ void platform_init(struct vm *vm)
 	vacpi_pm_init(&p->pm, &sci, sleep_requested, vm, 0);
 	vpci_init(&p->pci);
 	vuart_set_irq(&vm->uart, com1);
-	vlapic_set_eoi_broadcast(&vm->lapic, broadcast_eoi, vm);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vlapic_set_eoi_broadcast(&vm->vcpus[i].lapic, broadcast_eoi, vm);
 }
 
 /* Bytes a PC BIOS leaves in CMOS for old guests: base memory (0x15-0x16,
@@ -139,7 +140,7 @@ static void write_acpi_tables(struct vm *vm)
 {
 	static uint8_t buf[ACPI_AREA_SIZE];
 	struct acpi_platform ap = {
-		.cpu_count = 1, .ioapic_id = PLATFORM_IOAPIC_ID, .pci_root = true,
+		.cpu_count = vm->nvcpus, .ioapic_id = PLATFORM_IOAPIC_ID, .pci_root = true,
 		.pci_mmio_base = (uint32_t)PLATFORM_PCI_MMIO,
 		.pci_mmio_size = (uint32_t)(PLATFORM_ECAM - PLATFORM_PCI_MMIO),
 		.mcfg = true, .ecam_base = PLATFORM_ECAM, .ecam_bus_first = 0, .ecam_bus_last = 0,
@@ -162,7 +163,7 @@ void platform_load_firmware(struct vm *vm)
 {
 	write_acpi_tables(vm);
 	preset_cmos(vm);
-	vlapic_firmware_virtual_wire(&vm->lapic, rdtsc());
+	vlapic_firmware_virtual_wire(&vm_bsp(vm)->lapic, rdtsc()); /* the BSP's only */
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -206,14 +207,18 @@ static bool in_ecam(uint64_t gpa)
 	return gpa >= PLATFORM_ECAM && gpa < PLATFORM_ECAM + PLATFORM_ECAM_SIZE;
 }
 
-bool platform_mmio_claims(const struct vm *vm, uint64_t gpa)
+bool platform_mmio_claims(const struct vcpu *v, uint64_t gpa)
 {
-	return vlapic_claims(&vm->lapic, gpa) || in_ioapic(gpa) || in_ecam(gpa) ||
+	const struct vm *vm = v->vm;
+
+	return vlapic_claims(&v->lapic, gpa) || in_ioapic(gpa) || in_ecam(gpa) ||
 	       vm_disk_mmio_claims(vm, gpa);
 }
 
-void platform_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *value)
+void platform_mmio_read(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t *value)
 {
+	struct vm *vm = v->vm;
+
 	if (in_ecam(gpa)) {
 		vm->plat.mmio_ecam++;
 		*value = vpci_ecam_read(&vm->plat.pci, gpa - PLATFORM_ECAM, size);
@@ -228,7 +233,7 @@ void platform_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *va
 		vm->plat.mmio_virtio++;
 		return;
 	}
-	if (!vlapic_claims(&vm->lapic, gpa)) {
+	if (!vlapic_claims(&v->lapic, gpa)) {
 		vm->plat.mmio_master_aborts++;
 		*value = ~0ull; /* nothing decodes it: the bus floats high */
 		return;
@@ -236,13 +241,15 @@ void platform_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *va
 	vm->plat.mmio_lapic++;
 	/* The APIC decodes aligned 32-bit registers; narrower reads take their
 	 * bytes out of the register. */
-	uint32_t offset = (uint32_t)(gpa - vlapic_mmio_base(&vm->lapic)), reg = 0;
-	vlapic_read(&vm->lapic, offset & ~3u, &reg, rdtsc());
+	uint32_t offset = (uint32_t)(gpa - vlapic_mmio_base(&v->lapic)), reg = 0;
+	vlapic_read(&v->lapic, offset & ~3u, &reg, rdtsc());
 	*value = (uint64_t)(reg >> (8 * (offset & 3)));
 }
 
-void platform_mmio_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t value)
+void platform_mmio_write(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t value)
 {
+	struct vm *vm = v->vm;
+
 	if (in_ecam(gpa)) {
 		vm->plat.mmio_ecam++;
 		vpci_ecam_write(&vm->plat.pci, gpa - PLATFORM_ECAM, size, (uint32_t)value);
@@ -257,14 +264,14 @@ void platform_mmio_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t va
 		vm->plat.mmio_virtio++;
 		return;
 	}
-	if (!vlapic_claims(&vm->lapic, gpa)) {
+	if (!vlapic_claims(&v->lapic, gpa)) {
 		vm->plat.mmio_master_aborts++;
 		return;
 	}
 	vm->plat.mmio_lapic++;
-	uint32_t offset = (uint32_t)(gpa - vlapic_mmio_base(&vm->lapic));
+	uint32_t offset = (uint32_t)(gpa - vlapic_mmio_base(&v->lapic));
 	if (size == 4)
-		vlapic_write(&vm->lapic, offset, (uint32_t)value, rdtsc());
+		vlapic_write(&v->lapic, offset, (uint32_t)value, rdtsc());
 	else
-		vm->lapic.bad_accesses++; /* the APIC decodes 32-bit accesses only */
+		v->lapic.bad_accesses++; /* the APIC decodes 32-bit accesses only */
 }

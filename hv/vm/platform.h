@@ -18,6 +18,7 @@
 #include "hv/vm/linux_boot.h"
 
 struct vm;
+struct vcpu;
 
 #define PLATFORM_E820_MAX 8
 #define PLATFORM_EBDA 0x9fc00ull
@@ -79,8 +80,8 @@ uint64_t platform_acpi_rsdp(const struct vm *vm);
 
 /* MMIO: whether a device decodes gpa, and the access itself (the
  * instruction was decoded by the caller). Reads set *value. */
-bool platform_mmio_claims(const struct vm *vm, uint64_t gpa);
-void platform_mmio_read(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *value);
-void platform_mmio_write(struct vm *vm, uint64_t gpa, unsigned size, uint64_t value);
+bool platform_mmio_claims(const struct vcpu *v, uint64_t gpa);
+void platform_mmio_read(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t *value);
+void platform_mmio_write(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t value);
 
 #endif

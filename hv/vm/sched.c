@@ -35,7 +35,7 @@ static bool run_one(struct sched *s, struct vm *const *vms)
 
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		const struct vm *vm = vms[i];
-		seen[i] = vm ? (struct sched_vm){ vm->state == VM_RUNNING, vm->vcpu.halted,
+		seen[i] = vm ? (struct sched_vm){ vm->state == VM_RUNNING, !vm_runnable(vm),
 						  vm->throttle_pct } :
 			       (struct sched_vm){ false, false, 0 };
 	}

@@ -12,6 +12,7 @@
 
 #include "hv/dirty/dirty_track.h"
 #include "hv/mm/pagetable.h"
+#include "hv/vdev/vlapic.h"
 #include "hv/x86/fpu.h"
 #include "hv/x86/seg_attr.h"
 
@@ -224,10 +225,15 @@ struct vcpu_ops {
 
 struct vcpu {
 	struct vm *vm;
+	unsigned index;               /* in the VM; also its initial APIC ID */
 	struct vcpu_regs regs;
 	void *vendor;                 /* the backend's per-vCPU state */
 	uint8_t fpu[FPU_AREA_SIZE] __attribute__((aligned(16)));
 	bool halted;
+	/* After INIT, an application processor waits for a start-up IPI
+	 * (SDM 8.4.3); the vCPU does not run meanwhile. */
+	bool wait_for_sipi;
+	bool yield;                   /* it sent an IPI: another vCPU should run */
 	bool pending_exception;
 	struct vcpu_event exception;  /* queued by emulation (#GP, #UD...) */
 	uint64_t exits;
@@ -236,7 +242,14 @@ struct vcpu {
 	uint64_t run_tsc;             /* TSC ticks spent in the guest */
 	uint64_t msr_mtrr_def, msr_mtrr[27], msr_tsc_aux; /* emulated MSRs */
 	struct vm_exit last_exit;
+	struct vlapic lapic;
 };
+
+/* Runnable: neither halted nor waiting for a start-up IPI. */
+static inline bool vcpu_runnable(const struct vcpu *v)
+{
+	return !v->halted && !v->wait_for_sipi;
+}
 
 /* The backend in use; NULL when guests cannot run on this CPU. */
 extern const struct vcpu_ops *vcpu_ops;

@@ -12,6 +12,7 @@
 #include "hv/vm/platform.h"
 #include "hv/vm/vm_load.h"
 #include "hv/vm/poison.h"
+#include "hv/vm/vcpu_signal.h"
 #include "hv/vm/vm_place.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/fpu.h"
@@ -20,6 +21,8 @@
 /* Creating VMs never takes the last pages: the hypervisor needs some for
  * its own tables and buffers. */
 #define HOST_RESERVE_PAGES 2048 /* 8 MiB */
+
+_Static_assert(KVMCLOCK_VCPUS == VM_MAX_VCPUS, "a kvmclock time record per vCPU");
 
 /* The table only: a VM itself belongs to the main loop (CPU 0) for now. */
 static struct spinlock vm_list_lock = SPINLOCK_INIT(LOCK_RANK_VM_LIST, "vm list");
@@ -167,10 +170,13 @@ static void vm_uart_tx(void *ctx, uint8_t byte)
 
 static void release(struct vm *vm)
 {
-	if (vm->vcpu.vendor)
-		dirty_log_release(vm); /* needs the vCPU to switch PML off */
-	if (vm->vcpu.vendor)
-		vcpu_ops->vcpu_destroy(&vm->vcpu);
+	if (vm_bsp(vm)->vendor)
+		dirty_log_release(vm); /* needs the vCPUs to switch PML off */
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		if (vm->vcpus[i].vendor)
+			vcpu_ops->vcpu_destroy(&vm->vcpus[i]);
+		fpu_forget(vm->vcpus[i].fpu);
+	}
 	if (vm->backend_ready)
 		vcpu_ops->vm_destroy(vm);
 	if (vm->slpt.root)
@@ -178,14 +184,13 @@ static void release(struct vm *vm)
 	vm_disks_detach(vm);
 	gmem_free(&vm->mem);
 	poison_release(vm);
-	fpu_forget(vm->vcpu.fpu);
 	kfree(vm);
 }
 
 /* Whether a VM with these parameters may be created now: 0, or -1 with
  * the reason in err. Nothing is allocated. */
-static int check_new(const char *name, uint64_t mem, const char *cmdline, char *err,
-		     size_t errlen)
+static int check_new(const char *name, uint64_t mem, unsigned cpus, const char *cmdline,
+		     char *err, size_t errlen)
 {
 	if (!vcpu_ops)
 		return fail(err, errlen, "guests cannot run here: %s", vcpu_unavailable_reason());
@@ -195,6 +200,8 @@ static int check_new(const char *name, uint64_t mem, const char *cmdline, char *
 		return fail(err, errlen, "a VM named '%s' exists already", name);
 	if (mem < VM_MIN_MEM || mem > VM_MAX_MEM || (mem & (GMEM_PAGE - 1)))
 		return fail(err, errlen, "memory must be 2 MiB to 3 GiB in 4 KiB steps");
+	if (cpus < 1 || cpus > VM_MAX_VCPUS)
+		return fail(err, errlen, "cpus must be 1 to %d", VM_MAX_VCPUS);
 	if (cmdline && strlen(cmdline) >= VM_CMDLINE_MAX)
 		return fail(err, errlen, "guest command line too long");
 	unsigned slot = 0;
@@ -212,20 +219,60 @@ static int check_new(const char *name, uint64_t mem, const char *cmdline, char *
 	return 0;
 }
 
-/* The vCPU and the platform devices at their power-on state. */
+static void send_ipi(void *ctx, struct vlapic *from, const struct apic_msg *m,
+		     enum apic_shorthand sh)
+{
+	struct vm *vm = ctx;
+
+	apic_bus_send(&vm->apic_bus, from, m, sh);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vcpu_drop_stale_sipi(&vm->vcpus[i]);
+		if (&vm->vcpus[i].lapic == from && vm->nvcpus > 1)
+			vm->vcpus[i].yield = true; /* let the target run soon */
+	}
+}
+
+/* Each vCPU with its local APIC on the VM's bus. */
+static void init_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->vm = vm;
+		v->index = i;
+		fpu_init_area(v->fpu);
+		msr_guest_init(v);
+		v->halted = v->wait_for_sipi = v->yield = false;
+		v->pending_exception = false;
+		vlapic_init(&v->lapic, i, time_tsc_hz());
+		if (i)
+			vlapic_make_ap(&v->lapic);
+		vlapic_set_ipi_bus(&v->lapic, send_ipi, vm);
+		vm->apics[i] = &v->lapic;
+	}
+	vm->apic_bus = (struct apic_bus){ vm->apics, vm->nvcpus, 0 };
+	vm->next_vcpu = 0;
+}
+
+/* The vCPUs and the platform devices at their power-on state. */
 static void init_devices(struct vm *vm)
 {
-	vm->vcpu.vm = vm;
 	vm->cpuid = cpuid_host_of_cpu(time_tsc_hz());
-	fpu_init_area(vm->vcpu.fpu);
-	msr_guest_init(&vm->vcpu);
-	vm->vcpu.halted = false;
-	vm->vcpu.pending_exception = false;
+	init_vcpus(vm);
 	vuart_init(&vm->uart, vm_uart_tx, vm);
-	vlapic_init(&vm->lapic, 0, time_tsc_hz());
 	kvmclock_init(&vm->kvmclock);
 	platform_init(vm);
 	vm_disks_reset(vm);
+}
+
+/* The application processors wait for INIT and start-up, in step with
+ * the BSP's clock. */
+static void power_on_aps(struct vm *vm)
+{
+	struct vcpu_state s;
+
+	vcpu_ops->get_state(vm_bsp(vm), &s);
+	for (unsigned i = 1; i < vm->nvcpus; i++)
+		vcpu_power_on_ap(&vm->vcpus[i], s.tsc_offset);
 }
 
 /* What the VM was created with, to load it again on a reset. */
@@ -240,14 +287,17 @@ static int load(struct vm *vm, const struct guest_image *img, const struct vm_cr
 		char *err, size_t errlen)
 {
 	platform_load_firmware(vm);
-	return vm_load_image(vm, img, a, err, errlen);
+	if (vm_load_image(vm, img, a, err, errlen))
+		return -1;
+	power_on_aps(vm);
+	return 0;
 }
 
 /* Everything but the guest's contents: checks, memory, tables, backend. */
-static struct vm *vm_alloc(const char *name, uint64_t mem, const char *image,
+static struct vm *vm_alloc(const char *name, uint64_t mem, unsigned cpus, const char *image,
 			   const char *cmdline, char *err, size_t errlen)
 {
-	if (check_new(name, mem, cmdline, err, errlen))
+	if (check_new(name, mem, cpus, cmdline, err, errlen))
 		return NULL;
 	struct vm *vm = kzalloc(sizeof(*vm));
 	if (!vm) {
@@ -258,6 +308,7 @@ static struct vm *vm_alloc(const char *name, uint64_t mem, const char *image,
 	str_copy(vm->name, name, sizeof(vm->name));
 	str_copy(vm->image_name, image, sizeof(vm->image_name));
 	str_copy(vm->cmdline, cmdline ? cmdline : "", sizeof(vm->cmdline));
+	vm->nvcpus = cpus;
 	init_devices(vm);
 
 	if (!gmem_alloc(&vm->mem, mem, &gmem_backing)) {
@@ -271,10 +322,11 @@ static struct vm *vm_alloc(const char *name, uint64_t mem, const char *image,
 		goto undo;
 	}
 	vm->backend_ready = vcpu_ops->vm_init(vm) == 0;
-	if (!vm->backend_ready || vcpu_ops->vcpu_create(&vm->vcpu)) {
-		fail(err, errlen, "the %s backend could not set up the VM", vcpu_ops->name);
-		goto undo;
-	}
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (!vm->backend_ready || vcpu_ops->vcpu_create(&vm->vcpus[i])) {
+			fail(err, errlen, "the %s backend could not set up the VM", vcpu_ops->name);
+			goto undo;
+		}
 	vm->id = next_id++;
 	vm->state = VM_CREATED;
 	vm->created_ns = time_ns();
@@ -305,8 +357,8 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 		fail(err, errlen, "no guest image '%.40s' (see 'vm images')", a->image);
 		return NULL;
 	}
-	struct vm *vm = vm_alloc(a->name, a->mem ? a->mem : VM_DEFAULT_MEM, img->name,
-				 a->cmdline, err, errlen);
+	struct vm *vm = vm_alloc(a->name, a->mem ? a->mem : VM_DEFAULT_MEM,
+				 a->cpus ? a->cpus : 1, img->name, a->cmdline, err, errlen);
 	if (!vm)
 		return NULL;
 	for (size_t i = 0; i < a->nmodules; i++)
@@ -323,15 +375,16 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 		return NULL;
 	}
 	vm_register(vm);
-	log_info("vm %s: created from %s, %lu MiB, entry 0x%lx", vm->name, img->name,
-		 (unsigned long)(vm->mem.size >> 20), (unsigned long)vm->entry);
+	log_info("vm %s: created from %s, %lu MiB, %u vCPU%s, entry 0x%lx", vm->name, img->name,
+		 (unsigned long)(vm->mem.size >> 20), vm->nvcpus, vm->nvcpus > 1 ? "s" : "",
+		 (unsigned long)vm->entry);
 	return vm;
 }
 
 struct vm *vm_create_incoming(const char *name, uint64_t mem, const char *image,
 			      const char *cmdline, char *err, size_t errlen)
 {
-	struct vm *vm = vm_alloc(name, mem, image, cmdline, err, errlen);
+	struct vm *vm = vm_alloc(name, mem, 1, image, cmdline, err, errlen);
 
 	if (!vm)
 		return NULL;
@@ -431,12 +484,14 @@ void vm_reset(struct vm *vm)
 	}
 	for (size_t i = 0; i < vm->nmodules; i++)
 		mods[i] = vm->modules[i];
-	struct vm_create_args a = { vm->name, vm->image_name, vm->mem.size, vm->cmdline, { 0 },
-				    vm->nmodules };
+	struct vm_create_args a = { vm->name, vm->image_name, vm->mem.size, vm->nvcpus,
+				    vm->cmdline, { 0 }, vm->nmodules };
 	for (size_t i = 0; i < vm->nmodules; i++)
 		a.modules[i] = mods[i];
-	vcpu_ops->drop_events(&vm->vcpu);
-	fpu_forget(vm->vcpu.fpu);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vcpu_ops->drop_events(&vm->vcpus[i]);
+		fpu_forget(vm->vcpus[i].fpu);
+	}
 	init_devices(vm);
 	clear_memory(vm);
 	if (load(vm, img, &a, err, sizeof(err))) {

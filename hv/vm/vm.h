@@ -1,5 +1,5 @@
-/* Virtual machines: one vCPU each, guest memory, second-level page tables
- * and the guest platform devices. States:
+/* Virtual machines: vCPUs (each with its local APIC), guest memory,
+ * second-level page tables and the guest platform devices. States:
  *
  *   created --start--> running <--pause/resume--> paused
  *   running/paused --stop, debug-exit, reset--> stopped
@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "hv/mm/pagetable.h"
-#include "hv/vdev/vlapic.h"
+#include "hv/vdev/apic_bus.h"
 #include "hv/vdev/vuart.h"
 #include "hv/vm/cpuid_policy.h"
 #include "hv/vm/dirty_log.h"
@@ -37,6 +37,7 @@
 #define VM_MAX_MEM (3ull << 30) /* RAM stays below the local APIC page */
 #define VM_MAX_MODULES 8
 #define VM_MODULE_SPEC_MAX 128
+#define VM_MAX_VCPUS 8
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED, VM_CRASHED };
 
@@ -68,8 +69,14 @@ struct vm {
 	struct guest_mem mem;
 	struct pagetable slpt;      /* NPT or EPT */
 	struct dirty_log dirty;     /* written pages, while tracking */
-	struct vcpu vcpu;
-	struct vlapic lapic;
+	/* vcpus[0] is the bootstrap processor; the others start waiting for
+	 * INIT and start-up IPIs, as a PC's application processors do. Their
+	 * APIC IDs are their indexes. */
+	unsigned nvcpus;
+	struct vcpu vcpus[VM_MAX_VCPUS];
+	struct vlapic *apics[VM_MAX_VCPUS]; /* the bus's view of vcpus[i].lapic */
+	struct apic_bus apic_bus;
+	unsigned next_vcpu;         /* where vm_run's round robin goes on */
 	struct vuart uart;
 	struct kvmclock kvmclock;   /* paravirtual clock MSRs (kvmclock.h) */
 	struct platform plat;       /* the PC around the vCPU (hv/vm/platform.h) */
@@ -91,9 +98,10 @@ struct vm {
 	struct cpuid_host cpuid;    /* where the guest's CPUID answers come from */
 	void *vendor;               /* backend per-VM state */
 	bool backend_ready;         /* vm_init succeeded: vm_destroy is due */
-	/* Where the vCPU runs (vm_place.h): the CPU index it is placed on, the
-	 * holds CPU 0 has on it, and which CPU runs it now or has its state
-	 * loaded (VMCS current), -1 for none. */
+	/* Where the vCPUs run (vm_place.h): the CPU index they are placed on
+	 * (all of a VM's vCPUs share it for now), the holds CPU 0 has on the
+	 * VM, and which CPU runs them now or has their state loaded (VMCS
+	 * current), -1 for none. */
 	uint32_t cpu;
 	uint32_t hold;
 	int32_t running_on, loaded_on;
@@ -103,6 +111,7 @@ struct vm_create_args {
 	const char *name;
 	const char *image;
 	uint64_t mem;               /* bytes; 0: default */
+	unsigned cpus;              /* vCPUs; 0: one */
 	const char *cmdline;        /* for the guest; NULL: "" */
 	const char *modules[VM_MAX_MODULES]; /* "IMAGE" or "IMAGE args" */
 	size_t nmodules;
@@ -117,6 +126,11 @@ struct vm *vm_create(const struct vm_create_args *args, char *err, size_t errlen
  * state 'created' and 'migrating' set; the migration fills it in. */
 struct vm *vm_create_incoming(const char *name, uint64_t mem, const char *image,
 			      const char *cmdline, char *err, size_t errlen);
+/* The bootstrap processor, which `vm info` and single-vCPU code mean. */
+static inline struct vcpu *vm_bsp(struct vm *vm)
+{
+	return &vm->vcpus[0];
+}
 int vm_start(struct vm *vm, char *err, size_t errlen);
 int vm_pause(struct vm *vm, char *err, size_t errlen);
 int vm_resume(struct vm *vm, char *err, size_t errlen);

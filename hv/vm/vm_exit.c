@@ -90,7 +90,7 @@ static enum exit_action on_io(struct vcpu *v, const struct vm_exit *e)
 static enum exit_action on_cpuid(struct vcpu *v, const struct vm_exit *e)
 {
 	struct cpuid_regs r = cpuid_guest(&v->vm->cpuid, (uint32_t)v->regs.rax,
-					  (uint32_t)v->regs.rcx, v->vm->lapic.id);
+					  (uint32_t)v->regs.rcx, v->lapic.id);
 
 	v->regs.rax = r.eax;
 	v->regs.rbx = r.ebx;
@@ -146,7 +146,7 @@ static enum exit_action on_memory(struct vcpu *v, const struct vm_exit *e)
 
 	if (e->mem.write && e->mem.present && dirty_log_write_fault(vm, e->mem.gpa))
 		return EXIT_CONTINUE; /* logged and writable again: the write retries */
-	if (platform_mmio_claims(vm, e->mem.gpa) && !e->mem.fetch)
+	if (platform_mmio_claims(v, e->mem.gpa) && !e->mem.fetch)
 		return emulate_mmio(v, e);
 	if (vm_page_poisoned(vm, e->mem.gpa)) {
 		/* A real CPU would raise #MC; this platform offers guests no MCA. */

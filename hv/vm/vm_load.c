@@ -78,9 +78,9 @@ static void start_flat32(struct vm *vm, const struct entry32 *e)
 	s.dr7 = 0x400;
 	s.pat = 0x0007040600070406ull;
 	s.tsc_offset = (uint64_t)0 - rdtsc(); /* the guest's TSC starts near 0 */
-	vcpu_ops->set_state(&vm->vcpu, &s);
-	vlapic_set_tsc_offset(&vm->lapic, s.tsc_offset, rdtsc());
-	vm->vcpu.regs = s.regs;
+	vcpu_ops->set_state(vm_bsp(vm), &s);
+	vlapic_set_tsc_offset(&vm_bsp(vm)->lapic, s.tsc_offset, rdtsc());
+	vm_bsp(vm)->regs = s.regs;
 	vm->entry = e->rip;
 }
 

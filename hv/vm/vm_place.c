@@ -42,9 +42,11 @@ bool vm_hold(struct vm *vm)
 
 void vm_put_down(struct vm *vm)
 {
-	vcpu_ops->put(&vm->vcpu);
-	if (this_cpu()->fpu_owner == vm->vcpu.fpu)
-		fpu_save_live();
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vcpu_ops->put(&vm->vcpus[i]);
+		if (this_cpu()->fpu_owner == vm->vcpus[i].fpu)
+			fpu_save_live();
+	}
 	__atomic_store_n(&vm->loaded_on, -1, __ATOMIC_SEQ_CST);
 }
 

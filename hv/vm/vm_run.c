@@ -1,7 +1,9 @@
 #include "hv/vm/vm_run.h"
 
 #include "hv/core/console.h"
+#include "hv/core/time.h"
 #include "hv/vm/platform.h"
+#include "hv/vm/vcpu_signal.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
 #include "hv/x86/cpu.h"
@@ -10,16 +12,21 @@
 #include "hv/x86/percpu.h"
 #include "hv/x86/side_channel.h"
 
-/* An interrupt for the vCPU: from the local APIC, else from the 8259
- * through LINT0 (virtual wire). */
+/* A vCPU's turn ends after this long when others wait. Short enough for
+ * a guest spinning on a lock held by a vCPU that waits for its turn; an
+ * IPI or HLT ends a turn sooner. */
+#define VCPU_SLICE_US 1000
+
+/* An interrupt for the vCPU: from its local APIC, else (the BSP only) from
+ * the 8259 through LINT0 (virtual wire). */
 enum source { SOURCE_NONE, SOURCE_LAPIC, SOURCE_PIC };
 
-static enum source interrupt_source(struct vm *vm, int *vector)
+static enum source interrupt_source(struct vcpu *v, int *vector)
 {
-	*vector = vlapic_pending(&vm->lapic);
+	*vector = vlapic_pending(&v->lapic);
 	if (*vector >= 0)
 		return SOURCE_LAPIC;
-	if (vlapic_accepts_extint(&vm->lapic) && vpic_output(&vm->plat.pic))
+	if (v->index == 0 && vlapic_accepts_extint(&v->lapic) && vpic_output(&v->vm->plat.pic))
 		return SOURCE_PIC;
 	return SOURCE_NONE;
 }
@@ -27,9 +34,8 @@ static enum source interrupt_source(struct vm *vm, int *vector)
 /* Exceptions queued by emulation go first, then an NMI, then the highest
  * interrupt if the guest can take it now, else an interrupt-window exit
  * is requested. The 8259 is acknowledged only when its vector goes in. */
-static void deliver_events(struct vm *vm)
+static void deliver_events(struct vcpu *v)
 {
-	struct vcpu *v = &vm->vcpu;
 	int vector;
 
 	if (v->pending_exception) {
@@ -37,12 +43,12 @@ static void deliver_events(struct vm *vm)
 		v->pending_exception = false;
 		return;
 	}
-	if (vlapic_take_nmi(&vm->lapic)) {
+	if (vlapic_take_nmi(&v->lapic)) {
 		struct vcpu_event nmi = { EVENT_NMI, 2, false, 0 };
 		vcpu_ops->inject(v, &nmi);
 		return;
 	}
-	enum source src = interrupt_source(vm, &vector);
+	enum source src = interrupt_source(v, &vector);
 	if (src == SOURCE_NONE)
 		return;
 	if (!vcpu_ops->can_take_interrupt(v)) {
@@ -50,26 +56,44 @@ static void deliver_events(struct vm *vm)
 		return;
 	}
 	if (src == SOURCE_PIC)
-		vector = vpic_acknowledge(&vm->plat.pic);
+		vector = vpic_acknowledge(&v->vm->plat.pic);
 	else
-		vlapic_accept(&vm->lapic, vector);
+		vlapic_accept(&v->lapic, vector);
 	struct vcpu_event ev = { EVENT_INTERRUPT, (uint8_t)vector, false, 0 };
 	vcpu_ops->inject(v, &ev);
 }
 
-bool vm_wake_if_due(struct vm *vm, uint64_t now)
+static bool wake_vcpu(struct vcpu *v, uint64_t now)
 {
-	struct vcpu *v = &vm->vcpu;
 	int vector;
 
+	vcpu_take_signals(v);
 	if (!v->halted)
-		return true;
-	platform_advance(vm);
-	vlapic_tick(&vm->lapic, now);
+		return !v->wait_for_sipi;
+	vlapic_tick(&v->lapic, now);
 	/* HLT with interrupts off sleeps for good (only an NMI would wake it). */
-	if ((v->regs.rflags & RFLAGS_IF) && interrupt_source(vm, &vector) != SOURCE_NONE)
+	if (v->lapic.nmi_pending ||
+	    ((v->regs.rflags & RFLAGS_IF) && interrupt_source(v, &vector) != SOURCE_NONE))
 		v->halted = false;
 	return !v->halted;
+}
+
+bool vm_wake_if_due(struct vm *vm, uint64_t now)
+{
+	bool any = false;
+
+	platform_advance(vm);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		any |= wake_vcpu(&vm->vcpus[i], now);
+	return any;
+}
+
+bool vm_runnable(const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vcpu_runnable(&vm->vcpus[i]))
+			return true;
+	return false;
 }
 
 /* RDTSCP and RDPID read IA32_TSC_AUX from the CPU, and no VMCB or VMCS
@@ -85,30 +109,34 @@ static void load_tsc_aux(const struct vcpu *v)
 	*mine = wrmsr_safe(MSR_TSC_AUX, v->msr_tsc_aux) ? v->msr_tsc_aux + 1 : 0;
 }
 
-/* The vCPU moves to this CPU: whoever had it loaded put it down first. */
+/* The vCPUs move to this CPU: whoever had them loaded put them down first. */
 static void load_here(struct vm *vm)
 {
 	int32_t self = (int32_t)this_cpu_index();
 
 	if (vm->loaded_on == self)
 		return;
-	vcpu_ops->load(&vm->vcpu);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_ops->load(&vm->vcpus[i]);
 	__atomic_store_n(&vm->loaded_on, self, __ATOMIC_SEQ_CST);
 }
 
-void vm_run(struct vm *vm, uint64_t until)
-{
-	struct vcpu *v = &vm->vcpu;
+/* How a vCPU's turn ended: another vCPU of the VM may go on, or the VM's
+ * turn is over (the host wants the CPU, or the VM changed state). */
+enum turn_end { TURN_NEXT_VCPU, TURN_VM_DONE };
 
-	load_here(vm);
+static enum turn_end run_vcpu(struct vcpu *v, uint64_t until)
+{
+	struct vm *vm = v->vm;
+
 	fpu_switch_to(v->fpu);
-	side_channel_switch_to(vm->uid);
-	while (vm->state == VM_RUNNING && !v->halted) {
+	v->yield = false;
+	while (vm->state == VM_RUNNING && vcpu_runnable(v)) {
 		struct vm_exit e;
 
 		platform_advance(vm);
-		vlapic_tick(&vm->lapic, rdtsc());
-		deliver_events(vm);
+		vlapic_tick(&v->lapic, rdtsc());
+		deliver_events(v);
 		load_tsc_aux(v);
 		side_channel_before_entry();
 		uint64_t t0 = rdtsc();
@@ -121,11 +149,48 @@ void vm_run(struct vm *vm, uint64_t until)
 		console_kick();
 		if (vm->reset_pending) {
 			vm_reset(vm); /* the guest asked: it restarts from its image */
-			break;
+			return TURN_VM_DONE;
 		}
-		if (a != EXIT_CONTINUE || rdtsc() >= until)
-			break;
 		if (__atomic_load_n(&vm->hold, __ATOMIC_SEQ_CST))
-			break; /* CPU 0 wants it: the caller puts it down */
+			return TURN_VM_DONE; /* CPU 0 wants it: the caller puts it down */
+		if (a == EXIT_STOP || (a == EXIT_YIELD && !v->halted))
+			return TURN_VM_DONE;
+		if (rdtsc() >= until || v->yield)
+			break;
+	}
+	return vm->state == VM_RUNNING ? TURN_NEXT_VCPU : TURN_VM_DONE;
+}
+
+/* The next vCPU in round robin that can run, after INITs and start-ups
+ * have been applied and halted ones woken by their interrupts; NULL when
+ * all are halted or waiting. */
+static struct vcpu *next_vcpu(struct vm *vm)
+{
+	uint64_t now = rdtsc();
+
+	for (unsigned k = 0; k < vm->nvcpus; k++) {
+		struct vcpu *v = &vm->vcpus[(vm->next_vcpu + k) % vm->nvcpus];
+		if (wake_vcpu(v, now)) {
+			vm->next_vcpu = (v->index + 1) % vm->nvcpus;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+void vm_run(struct vm *vm, uint64_t until)
+{
+	uint64_t slice = time_ns_to_tsc(VCPU_SLICE_US * 1000ull);
+
+	load_here(vm);
+	side_channel_switch_to(vm->uid);
+	while (vm->state == VM_RUNNING) {
+		struct vcpu *v = next_vcpu(vm);
+		if (!v)
+			break;
+		uint64_t now = rdtsc();
+		uint64_t turn_end = vm->nvcpus > 1 && now + slice < until ? now + slice : until;
+		if (run_vcpu(v, turn_end) == TURN_VM_DONE || rdtsc() >= until)
+			break;
 	}
 }

@@ -70,11 +70,13 @@ void vmx_clear_all_vmcs(void)
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vm_slot(i);
 		/* Not one another CPU has loaded: VMCLEAR there only. */
-		if (vm && vm->vcpu.vendor &&
-		    (vm->loaded_on < 0 || vm->loaded_on == (int32_t)this_cpu_index())) {
-			vmclear(vmx(&vm->vcpu)->vmcs_pa);
-			vmx(&vm->vcpu)->launched = false;
-		}
+		if (!vm || (vm->loaded_on >= 0 && vm->loaded_on != (int32_t)this_cpu_index()))
+			continue;
+		for (unsigned v = 0; v < vm->nvcpus; v++)
+			if (vm->vcpus[v].vendor) {
+				vmclear(vmx(&vm->vcpus[v])->vmcs_pa);
+				vmx(&vm->vcpus[v])->launched = false;
+			}
 	}
 }
 

@@ -96,7 +96,7 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
 	case 8:
 		if (value > 15)
 			return false;
-		v->vm->lapic.tpr = (uint32_t)value << 4;
+		v->lapic.tpr = (uint32_t)value << 4;
 		return true;
 	}
 	return false;
@@ -104,7 +104,7 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
 
 static uint64_t mov_from_cr(struct vcpu *v, unsigned cr)
 {
-	return cr == 3 ? vmread(VMCS_GUEST_CR3) : (v->vm->lapic.tpr >> 4) & 15;
+	return cr == 3 ? vmread(VMCS_GUEST_CR3) : (v->lapic.tpr >> 4) & 15;
 }
 
 void vmx_handle_cr_access(struct vcpu *v, struct vm_exit *e, uint64_t qualification)

@@ -23,16 +23,19 @@ static void ept_dirty_bits(struct vm *vm, bool on)
 	struct vmx_vm *xv = vm->vendor;
 
 	xv->eptp = on ? xv->eptp | EPTP_AD : xv->eptp & ~EPTP_AD;
-	vmx_load_vmcs(&vm->vcpu);
-	vmwrite(VMCS_EPT_POINTER, xv->eptp);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vmx_load_vmcs(&vm->vcpus[i]);
+		vmwrite(VMCS_EPT_POINTER, xv->eptp);
+	}
 	vmx_invept(xv->eptp);
 }
 
-static int pml_enable(struct vm *vm, bool on)
+/* Each vCPU logs into its own page. */
+static int pml_enable_vcpu(struct vcpu *v, bool on)
 {
-	struct vmx_vcpu *vx = vm->vcpu.vendor;
+	struct vmx_vcpu *vx = v->vendor;
 
-	vmx_load_vmcs(&vm->vcpu);
+	vmx_load_vmcs(v);
 	uint32_t proc2 = (uint32_t)vmread(VMCS_PROC_CONTROLS2);
 	if (on) {
 		if (!vx->pml_pa && !(vx->pml_pa = page_alloc()))
@@ -46,6 +49,17 @@ static int pml_enable(struct vm *vm, bool on)
 			page_free(vx->pml_pa);
 		vx->pml_pa = 0;
 	}
+	return 0;
+}
+
+static int pml_enable(struct vm *vm, bool on)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (pml_enable_vcpu(&vm->vcpus[i], on)) {
+			while (i--)
+				pml_enable_vcpu(&vm->vcpus[i], false);
+			return -1;
+		}
 	return 0;
 }
 
@@ -72,15 +86,15 @@ void vmx_dirty_stop(struct vm *vm, enum dirty_mode mode)
 	ept_dirty_bits(vm, false);
 }
 
-/* Empties the page-modification log into the tracker. */
-void vmx_dirty_collect(struct vm *vm, struct dirty_track *track)
+/* Empties a vCPU's page-modification log into the tracker. */
+static void collect_vcpu(struct vcpu *v, struct dirty_track *track)
 {
-	struct vmx_vcpu *vx = vm->vcpu.vendor;
+	struct vmx_vcpu *vx = v->vendor;
 	uint64_t entries[PML_ENTRIES];
 
 	if (!vx->pml_pa)
 		return;
-	vmx_load_vmcs(&vm->vcpu);
+	vmx_load_vmcs(v);
 	/* The index points at the next free entry; past 0 it wraps to 0xffff. */
 	uint16_t index = (uint16_t)vmread(VMCS_GUEST_PML_INDEX);
 	size_t first = index > PML_LAST_INDEX ? 0 : (size_t)index + 1;
@@ -91,4 +105,10 @@ void vmx_dirty_collect(struct vm *vm, struct dirty_track *track)
 		entries[n++] = log[i];
 	vmwrite(VMCS_GUEST_PML_INDEX, PML_LAST_INDEX);
 	dirty_track_pml_entries(track, entries, n);
+}
+
+void vmx_dirty_collect(struct vm *vm, struct dirty_track *track)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		collect_vcpu(&vm->vcpus[i], track);
 }

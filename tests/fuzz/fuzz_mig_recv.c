@@ -194,7 +194,7 @@ static void check_complete(void)
  * judged as a VCPU record is. */
 static void check_arrived(struct vm *vm, uint64_t uid)
 {
-	const struct fuzz_vcpu *f = vm->vcpu.vendor;
+	const struct fuzz_vcpu *f = vm->vcpus[0].vendor;
 	struct mig_vcpu v = { .s = f->state };
 	enum vm_state want = M.run_state == MIG_RUN_CREATED  ? VM_CREATED
 			     : M.run_state == MIG_RUN_PAUSED ? VM_PAUSED
@@ -206,10 +206,10 @@ static void check_arrived(struct vm *vm, uint64_t uid)
 		       vm->migrating, vm_state_name(want));
 	if (f->set_state_calls != 1)
 		broken("the backend was given the vCPU state %u times", f->set_state_calls);
-	memcpy(v.fpu, vm->vcpu.fpu, sizeof(v.fpu));
-	v.pending_exception = vm->vcpu.pending_exception;
-	v.exception = vm->vcpu.exception;
-	v.msr_tsc_aux = vm->vcpu.msr_tsc_aux;
+	memcpy(v.fpu, vm->vcpus[0].fpu, sizeof(v.fpu));
+	v.pending_exception = vm->vcpus[0].pending_exception;
+	v.exception = vm->vcpus[0].exception;
+	v.msr_tsc_aux = vm->vcpus[0].msr_tsc_aux;
 	if (mig_vcpu_check(&v, err, sizeof(err)))
 		broken("the restored vCPU fails vcpu_check: %s", err);
 	if (le32(&v.fpu[24]) & ~MIG_MXCSR_MASK)
@@ -234,7 +234,7 @@ static void check_building(void)
 	if (!vm->migrating || vm->state != VM_CREATED || vm_find(st.vm) != vm)
 		broken("the incoming VM is %s (migrating %d) before GO", vm_state_name(vm->state),
 		       vm->migrating);
-	if (((const struct fuzz_vcpu *)vm->vcpu.vendor)->set_state_calls)
+	if (((const struct fuzz_vcpu *)vm->vcpus[0].vendor)->set_state_calls)
 		broken("vCPU state loaded before GO");
 }
 

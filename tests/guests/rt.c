@@ -25,6 +25,11 @@ static void set_gate(int v, void *handler)
 	idt[v] = (struct idt_gate){ (uint16_t)a, 0x08, 0, 0x8e, (uint16_t)(a >> 16) };
 }
 
+void idt_gate(int vector, void (*handler)(void))
+{
+	set_gate(vector, (void *)handler);
+}
+
 void idt_setup(void);
 void idt_setup(void)
 {
@@ -32,6 +37,11 @@ void idt_setup(void)
 		set_gate(v, isr_fault_table + 16 * v);
 	set_gate(TIMER_VECTOR, isr_timer);
 	set_gate(0xff, isr_spurious);
+	idt_load();
+}
+
+void idt_load(void)
+{
 	struct {
 		uint16_t limit;
 		uint32_t base;

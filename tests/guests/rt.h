@@ -32,6 +32,11 @@ static inline void cpuid(uint32_t leaf, uint32_t r[4]) { __asm__ volatile("cpuid
 static inline void sti(void) { __asm__ volatile("sti"); }
 static inline void cli(void) { __asm__ volatile("cli"); }
 
+/* The IDT every CPU of the guest shares: a gate to 'handler' (an
+ * interrupt stub ending in iret), and LIDT of it on the calling CPU. */
+void idt_gate(int vector, void (*handler)(void));
+void idt_load(void);
+
 void putc_serial(char c);
 void puts_serial(const char *s);
 void gprintf(const char *fmt, ...);

@@ -26,8 +26,10 @@ def payload_present():
     return os.path.exists(os.path.join(LINUX_DIR, ".built"))
 
 
-def create(con, name, mem="256M", cmdline=CMDLINE, initrd="initrd.img", kernel="vmlinuz"):
-    return con.command(f"vm create {name} {kernel} mem={mem} module={initrd} -- {cmdline}")
+def create(con, name, mem="256M", cmdline=CMDLINE, initrd="initrd.img", kernel="vmlinuz",
+           cpus=1):
+    return con.command(f"vm create {name} {kernel} mem={mem} cpus={cpus} module={initrd} "
+                       f"-- {cmdline}")
 
 
 def boot(con, name, target, **kwargs):

@@ -96,6 +96,43 @@ def test_dmesg_shows_no_apic_timer_or_clocksource_errors(booted, lhv):
     assert source in (["kvm-clock"], ["tsc"]), source
 
 
+@pytest.mark.parametrize("cpus", [2, 4])
+def test_linux_brings_up_every_vcpu(lhv, cpus):
+    """Linux starts its application processors itself (INIT, start-up
+    IPIs through the local APIC) from the MADT's list, and each then takes
+    its own timer interrupts and the IPIs the others send it."""
+    if lhv.target == "bochs":
+        pytest.skip("Bochs: VMX's multi-vCPU path is checked by the smp guest "
+                    "(test_vcpus.py); a Linux boot there takes minutes more per VM")
+    con = lhv.console()
+    name = f"lx{cpus}"
+    boot(con, name, lhv.target, cpus=cpus)
+    try:
+        assert sh(con, name, "nproc") == [str(cpus)]
+        dmesg = sh(con, name, "dmesg | grep -e 'smp: Brought up' -e 'CPU.*failed' "
+                              "-e 'not responding'")
+        assert dmesg and f"Brought up 1 node, {cpus} CPUs" in dmesg[0], dmesg
+        header = sh(con, name, "head -1 /proc/interrupts")[0].split()
+        assert header == [f"CPU{i}" for i in range(cpus)], header
+        # Work on every CPU makes each one take timer ticks and IPIs
+        # (function calls, rescheduling) from the others.
+        sh(con, name, "for c in $(seq 0 %d); do (i=0; while [ $i -lt 3000 ]; do "
+                      "i=$((i+1)); done) & done; wait" % (cpus - 1), timeout=240)
+        counts = {}
+        for line in sh(con, name, "grep -e LOC: -e RES: -e CAL: /proc/interrupts"):
+            parts = line.split()
+            counts[parts[0].rstrip(":")] = [int(x) for x in parts[1:1 + cpus]]
+        assert all(n > 0 for n in counts["LOC"]), counts
+        ipis = [r + c for r, c in zip(counts["RES"], counts["CAL"])]
+        assert sum(1 for n in ipis if n > 0) >= cpus - 1, counts
+        info = vm_info(con, name)
+        assert info["vcpus"] == str(cpus), info
+        for i in range(cpus):
+            assert info[f"vcpu{i}"].split()[0] in ("state=running", "state=halted"), info
+    finally:
+        con.run(f"vm destroy {name}")
+
+
 def test_sleep_takes_the_time_asked(booted, lhv):
     """Measured on the hypervisor's clock: Bochs skips idle time ahead, so
     wall time means nothing there (emulated time is what the guest sees)."""

@@ -85,9 +85,9 @@ enum port_result port_write(struct vm *vm, uint16_t port, unsigned size, uint32_
 }
 
 /* The platform's devices: the local APIC page at its reset address. */
-bool platform_mmio_claims(const struct vm *vm, uint64_t gpa)
+bool platform_mmio_claims(const struct vcpu *v, uint64_t gpa)
 {
-	(void)vm;
+	(void)v;
 	return gpa >= VLAPIC_BASE && gpa < VLAPIC_BASE + VLAPIC_SIZE;
 }
 
@@ -107,7 +107,7 @@ enum exit_action emulate_string_io(struct vcpu *v, const struct vm_exit *e)
 	return stub.string_io_result;
 }
 
-bool kvmclock_msr_read(const struct vm *vm, uint32_t index, uint64_t *value)
+bool kvmclock_msr_read(const struct vcpu *vm, uint32_t index, uint64_t *value)
 {
 	(void)vm;
 	if (index != MSR_KVM_WALL_CLOCK_NEW && index != MSR_KVM_SYSTEM_TIME_NEW)
@@ -116,7 +116,7 @@ bool kvmclock_msr_read(const struct vm *vm, uint32_t index, uint64_t *value)
 	return true;
 }
 
-bool kvmclock_msr_write(struct vm *vm, uint32_t index, uint64_t value)
+bool kvmclock_msr_write(struct vcpu *vm, uint32_t index, uint64_t value)
 {
 	(void)vm;
 	if (index != MSR_KVM_WALL_CLOCK_NEW && index != MSR_KVM_SYSTEM_TIME_NEW)
@@ -126,7 +126,7 @@ bool kvmclock_msr_write(struct vm *vm, uint32_t index, uint64_t value)
 	return true;
 }
 
-void kvmclock_tsc_changed(struct vm *vm, uint64_t old_tsc_offset)
+void kvmclock_tsc_changed(struct vcpu *vm, uint64_t old_tsc_offset)
 {
 	(void)vm;
 	stub.kvmclock_old_offset = old_tsc_offset;

@@ -12,7 +12,7 @@ static struct vm vm;
 
 Test(vcpu_page_fault, sets_cr2_and_queues_the_fault)
 {
-	struct vcpu *v = &vm.vcpu;
+	struct vcpu *v = &vm.vcpus[0];
 
 	memset(&vm, 0, sizeof(vm));
 	stub_reset();

@@ -95,7 +95,11 @@ Test(vlapic, priorities_and_self_ipi)
 	cr_assert_eq(vlapic_pending(&l), 0x41);
 	vlapic_write(&l, APIC_TPR, 0x50, 0);
 	cr_assert_eq(vlapic_pending(&l), -1, "TPR must mask class 4");
-	vlapic_write(&l, APIC_ICR_LO, (5u << 8) | 0, 0); /* INIT to someone: ignored */
+	vlapic_write(&l, APIC_ICR_HI, 5u << 24, 0);
+	vlapic_write(&l, APIC_ICR_LO, (5u << 8) | (1u << 14), 0); /* INIT to APIC 5: not us */
+	cr_assert_not(vlapic_take_init(&l));
+	cr_assert_eq(l.ipis_sent, 2);
+	vlapic_write(&l, APIC_ICR_LO, (5u << 8) | (1u << 15), 0); /* INIT de-assert: ignored */
 	cr_assert_eq(l.ipis_ignored, 1);
 }
 

@@ -16,7 +16,7 @@
 #define MiB (1ull << 20)
 
 static struct vm vm;
-static struct vcpu *const v = &vm.vcpu;
+static struct vcpu *const v = &vm.vcpus[0];
 
 /* The guest's CPUID source: basic leaves to 1, extended to 0x80000001
  * with LM and NX (so EFER.LME and NXE are allowed). */
@@ -38,10 +38,11 @@ static void setup(void)
 	memset(&vm, 0, sizeof(vm));
 	stub_reset();
 	v->vm = &vm;
+	vm.nvcpus = 1;
 	v->regs.rip = RIP0;
 	vm.mem.size = 64 * MiB;
 	vm.cpuid = (struct cpuid_host){ fake_cpuid, 2000000000ull };
-	vm.lapic.id = 0;
+	vm.vcpus[0].lapic.id = 0;
 	msr_guest_init(v);
 	vm_exit_set_machine_check_reader(NULL);
 }
@@ -77,7 +78,7 @@ Test(vm_exit, cpuid_writes_rax_to_rdx_and_skips_the_instruction)
 	v->regs.rax = 0xffffffff00000001ull; /* leaf 1: the upper half is ignored */
 	v->regs.rcx = 0xdead00000000ull;
 	v->regs.rbx = v->regs.rdx = 0x5555555555555555ull;
-	vm.lapic.id = 2;
+	vm.vcpus[0].lapic.id = 2;
 	cr_assert_eq(handle(EXIT_CPUID, 2), EXIT_CONTINUE);
 	cr_assert_eq(v->regs.rax, 0x000906ea);
 	cr_assert_eq(v->regs.rbx, 0x02010800, "APIC id 2, one logical CPU: 0x%lx",

@@ -1,0 +1,319 @@
+/* Starts every processor the ACPI MADT lists, the way an OS does (INIT,
+ * start-up, start-up through the local APIC's ICR), then checks what the
+ * processors' local APICs do for each other: fixed IPIs to a physical and
+ * to logical destinations, the shorthands, NMI, lowest priority, each
+ * processor's own timer, and INIT and start-up again for a running one.
+ * One line per check, "PASS: ..." or "FAIL: ...", then
+ * "smp: N cpus, F failed"; the exit code is F. Runs on bare QEMU or Bochs
+ * as well as under the hypervisor. */
+#include "rt.h"
+
+#define AP_TRAMPOLINE 0x8000u
+#define LAPIC_BASE 0xfee00000u
+#define MAX_CPUS 16
+#define VEC_IPI 0x40
+#define VEC_AP_TIMER 0x41
+
+#define ICR_LO 0x300
+#define ICR_HI 0x310
+#define ICR_BUSY (1u << 12)
+#define DM_LOWEST (1u << 8)
+#define DM_NMI (4u << 8)
+#define DM_INIT (5u << 8)
+#define DM_STARTUP (6u << 8)
+#define DEST_LOGICAL (1u << 11)
+#define LEVEL_ASSERT (1u << 14)
+#define TRIGGER_LEVEL (1u << 15)
+#define SH_SELF (1u << 18)
+#define SH_ALL (2u << 18)
+#define SH_OTHERS (3u << 18)
+
+extern char ap_trampoline_start[], ap_trampoline_end[], ap_gdtr[];
+extern void isr_ipi(void), isr_nmi(void), isr_ap_timer(void);
+void ap_main(void);
+void on_ipi(void);
+void on_nmi(void);
+void on_ap_timer(void);
+
+volatile uint32_t ap_stack_top;
+static uint8_t ap_stacks[MAX_CPUS][4096] __attribute__((aligned(16)));
+static volatile uint32_t online[256], ipis[256], nmis[256], ticks[256];
+static volatile uint32_t timers_on;
+static uint32_t ids[MAX_CPUS], ncpus, failures;
+
+static volatile uint32_t *lapic(uint32_t reg)
+{
+	return (volatile uint32_t *)(LAPIC_BASE + reg);
+}
+
+static uint32_t apic_id(void)
+{
+	return *lapic(0x20) >> 24;
+}
+
+void on_ipi(void)
+{
+	__atomic_fetch_add(&ipis[apic_id()], 1, __ATOMIC_SEQ_CST);
+	*lapic(0xb0) = 0;
+}
+
+void on_nmi(void)
+{
+	__atomic_fetch_add(&nmis[apic_id()], 1, __ATOMIC_SEQ_CST);
+}
+
+void on_ap_timer(void)
+{
+	ticks[apic_id()]++;
+	*lapic(0xb0) = 0;
+}
+
+/* Flat logical model, one bit per APIC ID below 8. */
+static void apic_setup(uint32_t id)
+{
+	*lapic(0xf0) = 0x1ff;
+	*lapic(0xe0) = 0xffffffffu;
+	*lapic(0xd0) = (id < 8 ? 1u << id : 0) << 24;
+}
+
+void ap_main(void)
+{
+	uint32_t id = apic_id();
+
+	idt_load();
+	apic_setup(id);
+	bool timer = false;
+	online[id] = 1;
+	for (;;) {
+		if (timers_on && !timer) {
+			*lapic(0x3e0) = 0xb;
+			*lapic(0x320) = (1u << 17) | VEC_AP_TIMER;
+			*lapic(0x380) = 1000000; /* ~1 ms at the 1 GHz bus hv offers */
+			timer = true;
+		}
+		__asm__ volatile("sti; hlt; cli");
+	}
+}
+
+static void delay_us(uint32_t us)
+{
+	uint64_t end = rdtsc() + udiv64((uint64_t)(tsc_khz() ? tsc_khz() : 1000000) * us, 1000, 0);
+
+	while (rdtsc() < end)
+		__asm__ volatile("pause");
+}
+
+static void send(uint32_t dest, uint32_t lo)
+{
+	*lapic(ICR_HI) = dest << 24;
+	*lapic(ICR_LO) = lo;
+	while (*lapic(ICR_LO) & ICR_BUSY)
+		__asm__ volatile("pause");
+}
+
+/* Waits up to 'ms' for *p to reach 'want'. */
+static bool wait_for(volatile uint32_t *p, uint32_t want, uint32_t ms)
+{
+	for (uint32_t i = 0; i < ms * 10; i++) {
+		if (*p >= want)
+			return true;
+		delay_us(100);
+	}
+	return *p >= want;
+}
+
+static void check(bool ok, const char *what, uint32_t a, uint32_t b)
+{
+	gprintf("%s: %s (%u, %u)\n", ok ? "PASS" : "FAIL", what, a, b);
+	failures += !ok;
+}
+
+/* ---- the MADT: which processors exist --------------------------------- */
+
+static bool sig(const uint8_t *p, const char *s, uint32_t n)
+{
+	return strncmp((const char *)p, s, n) == 0;
+}
+
+static const uint8_t *find_rsdp(void)
+{
+	for (uint32_t a = 0xe0000; a < 0x100000; a += 16)
+		if (sig((const uint8_t *)a, "RSD PTR ", 8))
+			return (const uint8_t *)a;
+	return 0;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void read_madt(void)
+{
+	const uint8_t *rsdp = find_rsdp();
+	if (!rsdp)
+		return;
+	const uint8_t *rsdt = (const uint8_t *)le32(rsdp + 16);
+	for (uint32_t off = 36; off + 4 <= le32(rsdt + 4); off += 4) {
+		const uint8_t *t = (const uint8_t *)le32(rsdt + off);
+		if (!sig(t, "APIC", 4))
+			continue;
+		for (uint32_t e = 44; e + 2 <= le32(t + 4) && t[e + 1]; e += t[e + 1])
+			if (t[e] == 0 && (le32(t + e + 4) & 1) && ncpus < MAX_CPUS)
+				ids[ncpus++] = t[e + 3];
+	}
+}
+
+/* ---- starting processors ---------------------------------------------- */
+
+static bool start_ap(uint32_t id, unsigned slot)
+{
+	ap_stack_top = (uint32_t)(ap_stacks[slot] + sizeof(ap_stacks[slot]));
+	online[id] = 0;
+	send(id, DM_INIT | LEVEL_ASSERT | TRIGGER_LEVEL);
+	delay_us(10000);
+	send(id, DM_INIT | TRIGGER_LEVEL); /* de-assert */
+	for (int i = 0; i < 2 && !online[id]; i++) {
+		send(id, DM_STARTUP | (AP_TRAMPOLINE >> 12));
+		delay_us(200);
+	}
+	return wait_for(&online[id], 1, 1000);
+}
+
+static void start_all(uint32_t bsp)
+{
+	uint32_t len = (uint32_t)(ap_trampoline_end - ap_trampoline_start);
+
+	memcpy((void *)AP_TRAMPOLINE, ap_trampoline_start, len);
+	__asm__ volatile("sgdt %0" : "=m"(*(char(*)[6])(AP_TRAMPOLINE + (ap_gdtr - ap_trampoline_start))));
+	for (unsigned i = 0; i < ncpus; i++)
+		if (ids[i] != bsp)
+			check(start_ap(ids[i], i), "processor started by INIT, start-up", ids[i], 0);
+}
+
+/* ---- the checks ------------------------------------------------------- */
+
+static uint32_t total(volatile uint32_t *count)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < ncpus; i++)
+		n += count[ids[i]];
+	return n;
+}
+
+static void check_fixed(uint32_t bsp)
+{
+	for (unsigned i = 0; i < ncpus; i++) {
+		uint32_t id = ids[i], before = ipis[id];
+		if (id == bsp)
+			continue;
+		send(id, VEC_IPI);
+		check(wait_for(&ipis[id], before + 1, 100), "fixed IPI, physical destination", id,
+		      ipis[id] - before);
+	}
+}
+
+static void check_logical(uint32_t bsp)
+{
+	uint32_t mask = 0, want = total(ipis);
+
+	for (unsigned i = 0; i < ncpus; i++)
+		if (ids[i] != bsp && ids[i] < 8) {
+			mask |= 1u << ids[i];
+			want++;
+		}
+	send(mask, DEST_LOGICAL | VEC_IPI);
+	delay_us(20000);
+	check(total(ipis) == want, "fixed IPI, flat logical destination", mask, total(ipis) - want);
+}
+
+static void check_shorthands(uint32_t bsp)
+{
+	uint32_t before = total(ipis), mine = ipis[bsp];
+
+	send(0, SH_OTHERS | VEC_IPI);
+	delay_us(20000);
+	check(total(ipis) - before == ncpus - 1 && ipis[bsp] == mine, "all-excluding-self",
+	      total(ipis) - before, ipis[bsp] - mine);
+	before = total(ipis);
+	__asm__ volatile("sti");
+	send(0, SH_ALL | VEC_IPI);
+	delay_us(20000);
+	check(total(ipis) - before == ncpus, "all-including-self", total(ipis) - before, ncpus);
+	mine = ipis[bsp];
+	send(0, SH_SELF | VEC_IPI);
+	check(wait_for(&ipis[bsp], mine + 1, 100), "self", ipis[bsp] - mine, 0);
+	__asm__ volatile("cli");
+}
+
+static void check_nmi(uint32_t bsp)
+{
+	for (unsigned i = 0; i < ncpus; i++) {
+		uint32_t id = ids[i], before = nmis[id];
+		if (id == bsp)
+			continue;
+		send(id, DM_NMI);
+		check(wait_for(&nmis[id], before + 1, 100), "NMI IPI", id, nmis[id] - before);
+	}
+}
+
+/* To the application processors only: the BSP takes no interrupts here. */
+static void check_lowest(uint32_t bsp)
+{
+	uint32_t before = total(ipis), mask = 0;
+
+	for (unsigned i = 0; i < ncpus; i++)
+		if (ids[i] != bsp && ids[i] < 8)
+			mask |= 1u << ids[i];
+	send(mask, DEST_LOGICAL | DM_LOWEST | VEC_IPI);
+	delay_us(20000);
+	check(total(ipis) - before == 1, "lowest priority reaches one processor",
+	      total(ipis) - before, 1);
+}
+
+static void check_timers(uint32_t bsp)
+{
+	timers_on = 1;
+	send(0, SH_OTHERS | VEC_IPI); /* wake them to start their timers */
+	delay_us(100000);
+	for (unsigned i = 0; i < ncpus; i++)
+		if (ids[i] != bsp)
+			check(ticks[ids[i]] >= 10, "own local APIC timer ticks", ids[i], ticks[ids[i]]);
+}
+
+static void check_restart(uint32_t bsp)
+{
+	for (unsigned i = 0; i < ncpus; i++)
+		if (ids[i] != bsp) {
+			check(start_ap(ids[i], i), "running processor restarted by INIT, start-up",
+			      ids[i], 0);
+			return;
+		}
+}
+
+int main(uint32_t magic, const struct mb_info *mbi);
+int main(uint32_t magic, const struct mb_info *mbi)
+{
+	rt_init(magic, mbi);
+	read_madt();
+	uint32_t bsp = apic_id();
+	gprintf("smp: the MADT lists %u processors, this is APIC %u\n", ncpus, bsp);
+	check(ncpus >= 1, "the MADT lists processors", ncpus, 0);
+	idt_gate(VEC_IPI, isr_ipi);
+	idt_gate(2, isr_nmi);
+	idt_gate(VEC_AP_TIMER, isr_ap_timer);
+	apic_setup(bsp);
+	start_all(bsp);
+	if (ncpus > 1) {
+		check_fixed(bsp);
+		check_logical(bsp);
+		check_shorthands(bsp);
+		check_nmi(bsp);
+		check_lowest(bsp);
+		check_timers(bsp);
+		check_restart(bsp);
+	}
+	gprintf("smp: %u cpus, %u failed\n", ncpus, failures);
+	return (int)failures;
+}

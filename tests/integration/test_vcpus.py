@@ -1,0 +1,102 @@
+"""Guests with several vCPUs (`vm create ... cpus=N`). The smp guest reads
+the MADT the hypervisor built for it, starts its application processors
+with INIT and start-up IPIs through its local APIC, as an OS does, and
+checks what the vCPUs' local APICs do for each other: fixed IPIs to
+physical and logical destinations, the shorthands, NMI, lowest priority,
+each vCPU's own timer, and a running vCPU restarted by INIT. On SVM (QEMU)
+and VMX (Bochs); the same kernel on bare QEMU gives the same answers. Then
+what is refused, with its reason, while a VM's vCPUs share one CPU."""
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+from guests import create_and_start, guest_lines, vm_info, wait_state
+
+SMP_ELF = os.path.join(ROOT, "build", "guests", "smp.elf")
+
+
+def expected_passes(cpus):
+    # MADT; per AP: started, fixed, NMI, timer; logical, 3 shorthands,
+    # lowest priority, restart.
+    return 1 + 4 * (cpus - 1) + (6 if cpus > 1 else 0)
+
+
+def run_smp(con, name, cpus, timeout):
+    since = len(con.text())
+    create_and_start(con, name, "smp", f"cpus={cpus}", "mem=16M")
+    info = wait_state(con, name, {"stopped", "crashed"}, timeout=timeout)
+    return info, guest_lines(con, name, since)
+
+
+def verdicts(lines):
+    return [l.split(" (")[0] for l in lines if l.startswith(("PASS", "FAIL"))]
+
+
+@pytest.mark.parametrize("cpus", [2, 4])
+def test_smp_guest_starts_and_signals_every_vcpu(guest_hv, cpus):
+    if guest_hv.target == "bochs" and cpus > 2:
+        pytest.skip("Bochs: two vCPUs are enough for VMX, and four take minutes")
+    con = guest_hv.console()
+    name = f"smp{cpus}"
+    info, lines = run_smp(con, name, cpus, timeout=240)
+    try:
+        assert f"smp: the MADT lists {cpus} processors, this is APIC 0" in lines, lines
+        fails = [l for l in lines if l.startswith("FAIL")]
+        assert not fails, lines
+        assert len(verdicts(lines)) == expected_passes(cpus), lines
+        assert info["state"] == "stopped" and info["exit_code"] == "0", info
+        assert info["vcpus"] == str(cpus)
+        for i in range(cpus):
+            fields = dict(kv.split("=", 1) for kv in info[f"vcpu{i}"].split())
+            assert fields["apic_id"] == str(i), info
+            assert int(fields["exits"]) > 0, info
+        bsp = dict(kv.split("=", 1) for kv in info["vcpu0"].split())
+        assert int(bsp["ipis_sent"]) >= 4 * (cpus - 1), info
+    finally:
+        con.run(f"vm destroy {name}")
+
+
+def test_the_same_kernel_on_bare_qemu_gives_the_same_answers(guest_hv):
+    if guest_hv.target != "qemu":
+        pytest.skip("the reference run is QEMU's")
+    cpus = 4
+    con = guest_hv.console()
+    _, lines = run_smp(con, "smpref", cpus, timeout=240)
+    con.run("vm destroy smpref")
+    bare = subprocess.run(
+        ["qemu-system-x86_64", "-kernel", SMP_ELF, "-smp", str(cpus), "-m", "64",
+         "-display", "none", "-serial", "stdio", "-no-reboot",
+         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+        capture_output=True, text=True, timeout=120)
+    bare_lines = [l.rstrip("\r") for l in bare.stdout.split("\n")]
+    assert f"smp: {cpus} cpus, 0 failed" in bare_lines, bare.stdout
+    assert verdicts(lines) == verdicts(bare_lines), (lines, bare_lines)
+
+
+def test_one_vcpu_guests_see_one_processor(guest_hv):
+    con = guest_hv.console()
+    info, lines = run_smp(con, "smp1", 1, timeout=60)
+    con.run("vm destroy smp1")
+    assert "smp: the MADT lists 1 processors, this is APIC 0" in lines, lines
+    assert info["exit_code"] == "0" and info["vcpus"] == "1", info
+
+
+def test_what_is_refused_while_vcpus_share_a_cpu(guest_hv):
+    con = guest_hv.console()
+    for bad in ("0", "9", "x"):
+        res = con.command(f"vm create bad smp cpus={bad}")
+        assert not res.ok and res.error == f"bad cpus '{bad}' (1 to 8 vCPUs)", res
+    con.run("vm create two counter cpus=2 mem=8M")
+    try:
+        assert vm_info(con, "two")["vcpu1"].startswith("state=wait-for-sipi")
+        res = con.command("vm pin two 1 0")
+        assert not res.ok and "pin vCPU 0 to move them all" in res.error, res
+        res = con.command("vm pin two 2 0")
+        assert not res.ok and res.error == "VM 'two' has vCPUs 0 to 1 (not '2')", res
+        res = con.command("migrate send two 127.0.0.1")
+        assert not res.ok and "only single-vCPU VMs migrate for now" in res.error, res
+    finally:
+        con.run("vm destroy two")
