@@ -209,8 +209,8 @@ static void check_fixed(uint32_t bsp)
 		if (id == bsp)
 			continue;
 		send(id, VEC_IPI);
-		check(wait_for(&ipis[id], before + 1, 100), "fixed IPI, physical destination", id,
-		      ipis[id] - before);
+		bool ok = wait_for(&ipis[id], before + 1, 100);
+		check(ok, "fixed IPI, physical destination", id, ipis[id] - before);
 	}
 }
 
@@ -243,7 +243,8 @@ static void check_shorthands(uint32_t bsp)
 	check(total(ipis) - before == ncpus, "all-including-self", total(ipis) - before, ncpus);
 	mine = ipis[bsp];
 	send(0, SH_SELF | VEC_IPI);
-	check(wait_for(&ipis[bsp], mine + 1, 100), "self", ipis[bsp] - mine, 0);
+	bool ok = wait_for(&ipis[bsp], mine + 1, 100);
+	check(ok, "self", ipis[bsp] - mine, 0);
 	__asm__ volatile("cli");
 }
 
@@ -254,7 +255,8 @@ static void check_nmi(uint32_t bsp)
 		if (id == bsp)
 			continue;
 		send(id, DM_NMI);
-		check(wait_for(&nmis[id], before + 1, 100), "NMI IPI", id, nmis[id] - before);
+		bool ok = wait_for(&nmis[id], before + 1, 100);
+		check(ok, "NMI IPI", id, nmis[id] - before);
 	}
 }
 
@@ -272,14 +274,18 @@ static void check_lowest(uint32_t bsp)
 	      total(ipis) - before, 1);
 }
 
+/* Against the BSP's own timer at the same rate, not the TSC: under an
+ * emulator the two clocks need not keep pace. */
 static void check_timers(uint32_t bsp)
 {
 	timers_on = 1;
 	send(0, SH_OTHERS | VEC_IPI); /* wake them to start their timers */
-	delay_us(100000);
+	timer_start_periodic(1000);
+	wait_ticks(50);
+	__asm__ volatile("cli");
 	for (unsigned i = 0; i < ncpus; i++)
 		if (ids[i] != bsp)
-			check(ticks[ids[i]] >= 10, "own local APIC timer ticks", ids[i], ticks[ids[i]]);
+			check(ticks[ids[i]] >= 25, "own local APIC timer ticks", ids[i], ticks[ids[i]]);
 }
 
 static void check_restart(uint32_t bsp)
@@ -296,6 +302,10 @@ int main(uint32_t magic, const struct mb_info *mbi);
 int main(uint32_t magic, const struct mb_info *mbi)
 {
 	rt_init(magic, mbi);
+	/* Firmware may leave the 8259 running with the BIOS's vectors (IRQ0
+	 * on vector 8): only local APIC interrupts here. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 	read_madt();
 	uint32_t bsp = apic_id();
 	gprintf("smp: the MADT lists %u processors, this is APIC %u\n", ncpus, bsp);
