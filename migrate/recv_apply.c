@@ -87,9 +87,11 @@ static enum recv_event got_config(struct recv_apply *a, const struct mig_record 
 	if (mig_vm_config_decode(r->body, r->len, &c, err, errlen))
 		return RECV_REFUSED;
 	str_copy(a->st->vm, c.name, sizeof(a->st->vm));
-	a->vm = vm_create_incoming(c.name, c.mem_bytes, c.image, c.cmdline, err, errlen);
+	a->vm = vm_create_incoming(c.name, c.mem_bytes, c.vcpus, c.image, c.cmdline, err,
+				   errlen);
 	if (!a->vm)
 		return RECV_REFUSED;
+	a->state.nvcpus = c.vcpus;
 	a->vm->uid = a->vm_uid;
 	a->st->pages_total = c.mem_bytes / MIG_PAGE_SIZE;
 	a->written = kzalloc((a->st->pages_total + 63) / 64 * 8);
@@ -133,6 +135,24 @@ static enum recv_event got_state(struct recv_apply *a, const struct mig_record *
 	return RECV_APPLIED;
 }
 
+/* An application processor's state: one record per AP the VM has. */
+static enum recv_event got_ap(struct recv_apply *a, const struct mig_record *r, char *err,
+			      size_t errlen)
+{
+	struct mig_ap ap;
+
+	if (mig_ap_decode(r->body, r->len, &ap, err, errlen))
+		return RECV_REFUSED;
+	if (ap.index >= a->state.nvcpus)
+		return refuse(err, errlen, "AP_STATE record for vCPU %u of a VM with %u", ap.index,
+			      a->state.nvcpus);
+	if (a->aps_have & (1u << ap.index))
+		return refuse(err, errlen, "two AP_STATE records for vCPU %u", ap.index);
+	a->state.ap[ap.index - 1] = ap;
+	a->aps_have |= 1u << ap.index;
+	return RECV_APPLIED;
+}
+
 /* One device's state: kept until END, where every device checks its own. */
 static enum recv_event got_device(struct recv_apply *a, const struct mig_record *r, char *err,
 				  size_t errlen)
@@ -155,8 +175,17 @@ static enum recv_event got_device(struct recv_apply *a, const struct mig_record 
  * run before GO), so a state they refuse is refused before READY. */
 static enum recv_event got_end(struct recv_apply *a, char *err, size_t errlen)
 {
+	uint32_t aps_all = ((1u << a->state.nvcpus) - 1) & ~1u;
+
 	if (a->have != RECV_HAVE_ALL)
 		return refuse(err, errlen, "END before the vCPU and device state");
+	if (a->aps_have != aps_all) {
+		unsigned missing = 1;
+		while (a->aps_have & (1u << missing))
+			missing++;
+		return refuse(err, errlen, "END before the state of vCPU %u (the VM has %u)",
+			      missing, a->state.nvcpus);
+	}
 	if (recv_disks_adopt(&a->disks, a->vm, err, errlen) ||
 	    mig_vm_apply(a->vm, &a->state, err, errlen))
 		return RECV_REFUSED;
@@ -202,6 +231,8 @@ static enum recv_event dispatch(struct recv_apply *a, const struct mig_record *r
 		return got_state(a, r, err, errlen);
 	case MIG_REC_DEVICE:
 		return got_device(a, r, err, errlen);
+	case MIG_REC_AP_STATE:
+		return got_ap(a, r, err, errlen);
 	case MIG_REC_END:
 		return got_end(a, err, errlen);
 	case MIG_REC_GO:

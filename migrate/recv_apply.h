@@ -33,6 +33,7 @@ struct recv_apply {
 	uint64_t *written;        /* pages the stream wrote: others are still zero */
 	struct mig_vm_state state;
 	unsigned have;            /* RECV_HAVE_* */
+	uint32_t aps_have;        /* bit i: the AP_STATE record of vCPU i arrived */
 	bool ended;               /* END accepted: only GO or ABORT may follow */
 	struct recv_disks disks;
 };

@@ -71,6 +71,8 @@ static void walk_vm_config(struct walk *w, struct mig_vm_config *c)
 	fbytes(w, c->image, sizeof(c->image));
 	fbytes(w, c->cmdline, sizeof(c->cmdline));
 	f64(w, &c->mem_bytes);
+	if (w->decode ? w->c.pos < w->c.len : c->vcpus > 1)
+		f32(w, &c->vcpus);
 }
 
 static void walk_segment(struct walk *w, struct vcpu_segment *s)
@@ -142,6 +144,16 @@ static void walk_lapic(struct walk *w, struct mig_lapic *l)
 	f64(w, &l->timer_remaining_ns);
 }
 
+static void walk_ap(struct walk *w, struct mig_ap *a)
+{
+	f32(w, &a->index);
+	walk_vcpu(w, &a->vcpu);
+	walk_lapic(w, &a->lapic);
+	fbytes(w, a->lapic_extra, sizeof(a->lapic_extra));
+	fbool(w, &a->wait_for_sipi);
+	f64(w, &a->kvmclock_msr);
+}
+
 static void walk_uart(struct walk *w, struct mig_uart *u)
 {
 	uint8_t *r[] = { &u->ier, &u->lcr, &u->mcr, &u->scr, &u->dll, &u->dlm, &u->fcr };
@@ -200,6 +212,7 @@ static void walk_modules(struct walk *w, struct mig_modules *m)
 ENCODER(mig_vm_config_encode, struct mig_vm_config, walk_vm_config)
 ENCODER(mig_vcpu_encode, struct mig_vcpu, walk_vcpu)
 ENCODER(mig_lapic_encode, struct mig_lapic, walk_lapic)
+ENCODER(mig_ap_encode, struct mig_ap, walk_ap)
 ENCODER(mig_uart_encode, struct mig_uart, walk_uart)
 ENCODER(mig_platform_encode, struct mig_platform, walk_platform)
 ENCODER(mig_modules_encode, struct mig_modules, walk_modules)
@@ -219,6 +232,21 @@ int mig_vcpu_decode(const uint8_t *body, size_t len, struct mig_vcpu *v, char *e
 	return mig_vcpu_check(v, err, errlen);
 }
 DECODER(mig_lapic_decode, struct mig_lapic, walk_lapic, "LAPIC")
+static int ap_fields(const uint8_t *body, size_t len, struct mig_ap *a, char *err,
+		     size_t errlen);
+DECODER(ap_fields, struct mig_ap, walk_ap, "AP_STATE")
+
+int mig_ap_decode(const uint8_t *body, size_t len, struct mig_ap *a, char *err, size_t errlen)
+{
+	if (ap_fields(body, len, a, err, errlen))
+		return -1;
+	if (a->index < 1 || a->index >= MIG_VCPUS_MAX) {
+		fmt_snprintf(err, errlen, "AP_STATE record for vCPU %u: APs are 1 to %d", a->index,
+			     MIG_VCPUS_MAX - 1);
+		return -1;
+	}
+	return mig_vcpu_check(&a->vcpu, err, errlen);
+}
 static int uart_fields(const uint8_t *body, size_t len, struct mig_uart *u, char *err,
 		       size_t errlen);
 DECODER(uart_fields, struct mig_uart, walk_uart, "UART")
@@ -290,6 +318,12 @@ int mig_vm_config_decode(const uint8_t *body, size_t len, struct mig_vm_config *
 	}
 	if (!c->mem_bytes || c->mem_bytes % 4096) {
 		str_copy(err, "VM_CONFIG memory size is not a whole number of pages", errlen);
+		return -1;
+	}
+	if (len == 328)
+		c->vcpus = 1;
+	if (c->vcpus < 1 || c->vcpus > MIG_VCPUS_MAX) {
+		fmt_snprintf(err, errlen, "VM_CONFIG: %u vCPUs (1 to %d)", c->vcpus, MIG_VCPUS_MAX);
 		return -1;
 	}
 	return 0;

@@ -20,11 +20,16 @@
 #define MIG_UART_LINE 200
 #define MIG_MXCSR_MASK 0xffbfu /* bits FXRSTOR accepts on every x86-64 CPU (no DAZ) */
 
+#define MIG_VCPUS_MAX 8
+
 struct mig_vm_config {
 	char name[MIG_VM_NAME];
 	char image[MIG_IMAGE_NAME];   /* informational: memory travels as pages */
 	char cmdline[MIG_CMDLINE];
 	uint64_t mem_bytes;
+	/* vCPUs, 1 to MIG_VCPUS_MAX: on the wire only when more than one
+	 * (332 bytes instead of 328), so one-vCPU streams stay as they were. */
+	uint32_t vcpus;
 };
 
 struct mig_vcpu {
@@ -45,6 +50,19 @@ struct mig_lapic {
 	uint32_t irr[8], isr[8];
 	uint64_t timer_period_ns;     /* 0: stopped */
 	uint64_t timer_remaining_ns;  /* from the pause to the next expiry */
+};
+
+/* An application processor (vCPU 1 and up): its vCPU, its local APIC with
+ * the fields beyond the LAPIC record, whether it waits for a start-up IPI,
+ * and its kvmclock time record's MSR. The BSP travels as VCPU, LAPIC and
+ * DEVICE records. */
+struct mig_ap {
+	uint32_t index;
+	struct mig_vcpu vcpu;
+	struct mig_lapic lapic;
+	uint8_t lapic_extra[VLAPIC_EXTRA_STATE_SIZE];
+	bool wait_for_sipi;
+	uint64_t kvmclock_msr;
 };
 
 struct mig_uart {
@@ -97,6 +115,7 @@ struct mig_device {
 uint32_t mig_vm_config_encode(const struct mig_vm_config *c, uint8_t *body);
 uint32_t mig_vcpu_encode(const struct mig_vcpu *v, uint8_t *body);
 uint32_t mig_lapic_encode(const struct mig_lapic *l, uint8_t *body);
+uint32_t mig_ap_encode(const struct mig_ap *a, uint8_t *body);
 uint32_t mig_uart_encode(const struct mig_uart *u, uint8_t *body);
 uint32_t mig_platform_encode(const struct mig_platform *p, uint8_t *body);
 uint32_t mig_modules_encode(const struct mig_modules *m, uint8_t *body);
@@ -110,6 +129,10 @@ int mig_vcpu_decode(const uint8_t *body, size_t len, struct mig_vcpu *v, char *e
 		    size_t errlen);
 int mig_lapic_decode(const uint8_t *body, size_t len, struct mig_lapic *l, char *err,
 		     size_t errlen);
+/* Checks the vCPU as mig_vcpu_decode does and the index (1 to
+ * MIG_VCPUS_MAX - 1); whether the VM has that vCPU is the receiver's
+ * check, and the APIC blob is the APIC's own (vlapic_load_extra). */
+int mig_ap_decode(const uint8_t *body, size_t len, struct mig_ap *a, char *err, size_t errlen);
 int mig_uart_decode(const uint8_t *body, size_t len, struct mig_uart *u, char *err,
 		    size_t errlen);
 int mig_platform_decode(const uint8_t *body, size_t len, struct mig_platform *p, char *err,

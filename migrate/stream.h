@@ -35,6 +35,7 @@ enum mig_record_type {
 	MIG_REC_ABORT = 0x09,     /* the source gives up: discard the copy */
 	MIG_REC_DEVICE = 0x0a,    /* a platform device's state (version 2) */
 	MIG_REC_MODULES = 0x0b,   /* the images the VM restarts from (version 2) */
+	MIG_REC_AP_STATE = 0x11,  /* an application processor's vCPU and APIC */
 	MIG_REC_ROUND = MIG_TYPE_OPTIONAL | 0x10, /* pre-copy round starts */
 	/* 0x0c-0x10: the disk records (version 3), migrate/disk_stream.h */
 	/* destination -> source */

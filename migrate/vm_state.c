@@ -2,10 +2,12 @@
 #include "migrate/vm_state.h"
 
 #include "hv/core/time.h"
+#include "hv/lib/format.h"
 #include "hv/lib/muldiv.h"
 #include "hv/lib/string.h"
 #include "hv/vm/kvmclock.h"
 #include "hv/vm/platform.h"
+#include "hv/vm/vcpu_signal.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/fpu.h"
 
@@ -94,16 +96,12 @@ static void restore_uart(struct vm *vm, struct vuart *u, const struct mig_uart *
 	memcpy(vm->out.line, m->line, vm->out.line_len);
 }
 
-void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
+static void capture_vcpu(struct vcpu *v, struct mig_vcpu *m, uint64_t now)
 {
-	struct vcpu *v = vm_bsp(vm);
-	struct mig_vcpu *m = &st->vcpu;
-
-	memset(st, 0, sizeof(*st));
 	vcpu_ops->get_state(v, &m->s);
 	m->guest_tsc = now + m->s.tsc_offset;
 	m->guest_tsc_hz = time_tsc_hz();
-	fpu_save_live();
+	fpu_save_live(); /* whichever vCPU's registers are live go to its area */
 	memcpy(m->fpu, v->fpu, sizeof(m->fpu));
 	m->halted = v->halted;
 	m->pending_exception = v->pending_exception;
@@ -111,7 +109,32 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	m->msr_mtrr_def = v->msr_mtrr_def;
 	memcpy(m->msr_mtrr, v->msr_mtrr, sizeof(m->msr_mtrr));
 	m->msr_tsc_aux = v->msr_tsc_aux;
+}
+
+static void capture_ap(struct vm *vm, unsigned i, struct mig_ap *a, uint64_t now)
+{
+	struct vcpu *v = &vm->vcpus[i];
+
+	a->index = i;
+	capture_vcpu(v, &a->vcpu, now);
+	capture_lapic(&v->lapic, &a->lapic, now);
+	vlapic_save_extra(&v->lapic, a->lapic_extra, sizeof(a->lapic_extra));
+	a->wait_for_sipi = v->wait_for_sipi;
+	a->kvmclock_msr = vm->kvmclock.system_time_msr[i];
+}
+
+void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
+{
+	memset(st, 0, sizeof(*st));
+	/* An INIT or start-up IPI that has not been acted on yet is, now: the
+	 * stream carries vCPU states, not signals in flight. */
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_take_signals(&vm->vcpus[i]);
+	capture_vcpu(vm_bsp(vm), &st->vcpu, now);
 	capture_lapic(&vm_bsp(vm)->lapic, &st->lapic, now);
+	st->nvcpus = vm->nvcpus;
+	for (unsigned i = 1; i < vm->nvcpus; i++)
+		capture_ap(vm, i, &st->ap[i - 1], now);
 	capture_uart(vm, &vm->uart, &st->uart);
 	st->platform.vm_clock_ns = platform_clock(vm);
 	st->platform.resets = vm->resets;
@@ -123,10 +146,31 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 
 _Static_assert(MIG_MODULES_MAX == VM_MAX_MODULES && MIG_MODULE_SPEC == VM_MODULE_SPEC_MAX,
 	       "the MODULES record holds what a VM keeps");
+_Static_assert(MIG_VCPUS_MAX == VM_MAX_VCPUS, "the stream carries every vCPU a VM may have");
+
+/* IA32_APIC_BASE is checked against the physical-address width the guest
+ * is shown, as its own WRMSR would be. */
+static int apply_ap_lapic(struct vm *vm, const struct mig_ap *a, char *err, size_t errlen)
+{
+	struct vlapic *l = &vm->vcpus[a->index].lapic;
+	unsigned maxphyaddr = cpuid_guest_maxphyaddr(&vm->cpuid);
+	char why[160];
+
+	restore_lapic_registers(l, &a->lapic);
+	if (vlapic_load_extra(l, a->lapic_extra, sizeof(a->lapic_extra), maxphyaddr, why,
+			      sizeof(why))) {
+		fmt_snprintf(err, errlen, "vCPU %u: %s", a->index, why);
+		return -1;
+	}
+	return 0;
+}
 
 int mig_vm_apply(struct vm *vm, const struct mig_vm_state *st, char *err, size_t errlen)
 {
 	restore_lapic_registers(&vm_bsp(vm)->lapic, &st->lapic);
+	for (unsigned i = 1; i < st->nvcpus; i++)
+		if (apply_ap_lapic(vm, &st->ap[i - 1], err, errlen))
+			return -1;
 	restore_uart(vm, &vm->uart, &st->uart);
 	vm->nmodules = st->modules.count;
 	for (size_t i = 0; i < vm->nmodules; i++)
@@ -135,10 +179,9 @@ int mig_vm_apply(struct vm *vm, const struct mig_vm_state *st, char *err, size_t
 	return mig_devices_apply(vm, st->dev, st->ndev, err, errlen);
 }
 
-void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
+static void restore_vcpu(struct vcpu *v, const struct mig_vcpu *m, const struct mig_lapic *ml,
+			 uint64_t now)
 {
-	struct vcpu *v = vm_bsp(vm);
-	const struct mig_vcpu *m = &st->vcpu;
 	struct vcpu_state s = m->s;
 
 	/* The guest's TSC goes on from where it was (the clocks of both hosts
@@ -154,10 +197,21 @@ void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
 	v->msr_mtrr_def = m->msr_mtrr_def;
 	memcpy(v->msr_mtrr, m->msr_mtrr, sizeof(v->msr_mtrr));
 	v->msr_tsc_aux = m->msr_tsc_aux;
-	restore_lapic_timer(&vm_bsp(vm)->lapic, &st->lapic, now);
+	restore_lapic_timer(&v->lapic, ml, now);
 	/* Re-times a TSC deadline from the extra blob, which the LAPIC
 	 * record's timer fields cannot express. */
-	vlapic_set_tsc_offset(&vm_bsp(vm)->lapic, s.tsc_offset, now);
+	vlapic_set_tsc_offset(&v->lapic, s.tsc_offset, now);
+}
+
+void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
+{
+	restore_vcpu(vm_bsp(vm), &st->vcpu, &st->lapic, now);
+	for (unsigned i = 1; i < st->nvcpus; i++) {
+		const struct mig_ap *a = &st->ap[i - 1];
+		restore_vcpu(&vm->vcpus[i], &a->vcpu, &a->lapic, now);
+		vm->vcpus[i].wait_for_sipi = a->wait_for_sipi;
+		vm->kvmclock.system_time_msr[i] = a->kvmclock_msr;
+	}
 	/* The devices count from the VM clock: it goes on from the pause. */
 	vm->plat.clock_base_ns = time_ns() - st->platform.vm_clock_ns;
 	platform_timers_touched(&vm->plat);
@@ -172,4 +226,5 @@ void mig_vm_config_of(const struct vm *vm, const char *name, struct mig_vm_confi
 	str_copy(c->image, vm->image_name, sizeof(c->image));
 	str_copy(c->cmdline, vm->cmdline, sizeof(c->cmdline));
 	c->mem_bytes = vm->mem.size;
+	c->vcpus = vm->nvcpus;
 }

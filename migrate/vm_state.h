@@ -14,8 +14,10 @@
 struct vm;
 
 struct mig_vm_state {
-	struct mig_vcpu vcpu;
+	struct mig_vcpu vcpu;         /* the BSP */
 	struct mig_lapic lapic;
+	uint32_t nvcpus;              /* the BSP and ap[0 .. nvcpus - 2] */
+	struct mig_ap ap[MIG_VCPUS_MAX - 1];
 	struct mig_uart uart;
 	struct mig_platform platform;
 	struct mig_modules modules;
@@ -24,11 +26,12 @@ struct mig_vm_state {
 };
 
 void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now);
-/* Before READY: the UART, the modules and every platform device go into
- * the (not yet running) VM; 0, or -1 with the reason when a device refuses
- * its state. */
+/* Before READY: the UART, the modules, every platform device and the
+ * APs' local APICs go into the (not yet running) VM; 0, or -1 with the
+ * reason when a device refuses its state.
+ * @pre st->nvcpus == vm->nvcpus */
 int mig_vm_apply(struct vm *vm, const struct mig_vm_state *st, char *err, size_t errlen);
-/* At GO: the vCPU, the local APIC's timer and the VM clock go on from
+/* At GO: the vCPUs, the local APICs' timers and the VM clock go on from
  * where they stood at the pause. */
 void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now);
 void mig_vm_config_of(const struct vm *vm, const char *name, struct mig_vm_config *c);

@@ -381,10 +381,10 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 	return vm;
 }
 
-struct vm *vm_create_incoming(const char *name, uint64_t mem, const char *image,
+struct vm *vm_create_incoming(const char *name, uint64_t mem, unsigned cpus, const char *image,
 			      const char *cmdline, char *err, size_t errlen)
 {
-	struct vm *vm = vm_alloc(name, mem, 1, image, cmdline, err, errlen);
+	struct vm *vm = vm_alloc(name, mem, cpus, image, cmdline, err, errlen);
 
 	if (!vm)
 		return NULL;

@@ -124,7 +124,7 @@ struct vm_create_args {
 struct vm *vm_create(const struct vm_create_args *args, char *err, size_t errlen);
 /* A VM with zeroed memory and no image loaded, for an incoming migration:
  * state 'created' and 'migrating' set; the migration fills it in. */
-struct vm *vm_create_incoming(const char *name, uint64_t mem, const char *image,
+struct vm *vm_create_incoming(const char *name, uint64_t mem, unsigned cpus, const char *image,
 			      const char *cmdline, char *err, size_t errlen);
 /* The bootstrap processor, which `vm info` and single-vCPU code mean. */
 static inline struct vcpu *vm_bsp(struct vm *vm)

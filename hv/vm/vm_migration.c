@@ -19,12 +19,7 @@ int vm_migration_begin(struct vm *vm, char *err, size_t errlen)
 	}
 	if (vm_placed_elsewhere(vm, err, errlen))
 		return -1;
-	/* The stream carries one vCPU and one local APIC (its version 1). */
-	if (vm->nvcpus > 1) {
-		fmt_snprintf(err, errlen, "VM '%s' has %u vCPUs; only single-vCPU VMs migrate "
-			     "for now", vm->name, vm->nvcpus);
-		return -1;
-	}
+
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED && vm->state != VM_CREATED) {
 		fmt_snprintf(err, errlen, "VM '%s' is %s; only a live VM migrates", vm->name,
 			     vm_state_name(vm->state));

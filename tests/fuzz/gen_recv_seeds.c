@@ -101,7 +101,7 @@ static void capture(const struct seed *sd, struct mig_vm_state *st)
 	bool ro[MIG_DISK_MAX];
 	struct store_disk *h[MIG_DISK_MAX];
 	char err[200];
-	struct vm *vm = vm_create_incoming("source", SEED_MEM, "counter", "", err, sizeof(err));
+	struct vm *vm = vm_create_incoming("source", SEED_MEM, 1, "counter", "", err, sizeof(err));
 
 	if (!vm) {
 		fprintf(stderr, "gen_recv_seeds: %s\n", err);

@@ -5,7 +5,13 @@
  * processor's own timer, and INIT and start-up again for a running one.
  * One line per check, "PASS: ..." or "FAIL: ...", then
  * "smp: N cpus, F failed"; the exit code is F. Runs on bare QEMU or Bochs
- * as well as under the hypervisor. */
+ * as well as under the hypervisor.
+ *
+ * With "count" on the command line it starts the processors and then
+ * runs for good instead: each processor counts in its own variable with
+ * interrupts on, the BSP sends every AP a fixed IPI in turn and waits for
+ * it to be taken, and every 200 ms prints "count: C0 C1 ... lost L" (L:
+ * IPIs never taken within 2 s), for a migration to carry. */
 #include "rt.h"
 
 #define AP_TRAMPOLINE 0x8000u
@@ -38,7 +44,8 @@ void on_ap_timer(void);
 volatile uint32_t ap_stack_top;
 static uint8_t ap_stacks[MAX_CPUS][4096] __attribute__((aligned(16)));
 static volatile uint32_t online[256], ipis[256], nmis[256], ticks[256];
-static volatile uint32_t timers_on;
+static volatile uint32_t timers_on, counting;
+static volatile uint32_t work[256];
 static uint32_t ids[MAX_CPUS], ncpus, failures;
 
 static volatile uint32_t *lapic(uint32_t reg)
@@ -85,6 +92,11 @@ void ap_main(void)
 	bool timer = false;
 	online[id] = 1;
 	for (;;) {
+		if (counting) {
+			__asm__ volatile("sti");
+			for (;;)
+				work[id]++;
+		}
 		if (timers_on && !timer) {
 			*lapic(0x3e0) = 0xb;
 			*lapic(0x320) = (1u << 17) | VEC_AP_TIMER;
@@ -298,6 +310,36 @@ static void check_restart(uint32_t bsp)
 		}
 }
 
+static void count_forever(uint32_t bsp)
+{
+	uint64_t step = (uint64_t)(tsc_khz() ? tsc_khz() : 1000000) * 200;
+	uint64_t next = rdtsc() + step;
+	uint32_t lost = 0;
+
+	counting = 1;
+	send(0, SH_OTHERS | VEC_IPI); /* out of their HLT */
+	__asm__ volatile("sti");
+	for (;;) {
+		for (unsigned i = 0; i < ncpus; i++) {
+			uint32_t id = ids[i], before = ipis[id];
+			if (id == bsp)
+				continue;
+			send(id, VEC_IPI);
+			if (!wait_for(&ipis[id], before + 1, 2000)) {
+				gprintf("FAIL: IPI to processor %u not taken in 2 s\n", id);
+				lost++;
+			}
+		}
+		while (rdtsc() < next)
+			work[bsp]++;
+		next += step;
+		gprintf("count:");
+		for (unsigned i = 0; i < ncpus; i++)
+			gprintf(" %u", work[ids[i]]);
+		gprintf(" lost %u\n", lost);
+	}
+}
+
 int main(uint32_t magic, const struct mb_info *mbi);
 int main(uint32_t magic, const struct mb_info *mbi)
 {
@@ -315,6 +357,8 @@ int main(uint32_t magic, const struct mb_info *mbi)
 	idt_gate(VEC_AP_TIMER, isr_ap_timer);
 	apic_setup(bsp);
 	start_all(bsp);
+	if (arg_present("count"))
+		count_forever(bsp);
 	if (ncpus > 1) {
 		check_fixed(bsp);
 		check_logical(bsp);

@@ -114,14 +114,14 @@ Test(mig_stream, record_names_include_the_disk_records)
 		{ MIG_REC_DISK_BLOCKS, "DISK_BLOCKS" }, { MIG_REC_DISK_BULK_END, "DISK_BULK_END" },
 		{ MIG_REC_DISK_END, "DISK_END" }, { MIG_REC_DISK_ACCEPT, "DISK_ACCEPT" },
 		{ MIG_REC_DISK_DONE, "DISK_DONE" }, { MIG_REC_ROUND, "ROUND" },
-		{ MIG_REC_PAGES, "PAGES" },
+		{ MIG_REC_PAGES, "PAGES" }, { MIG_REC_AP_STATE, "AP_STATE" },
 	};
 	char buf[24];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		cr_assert_str_eq(mig_record_name(names[i].type, buf, sizeof(buf)), names[i].name);
 	/* DISK_END is 0x10, ROUND 0x10 with the optional bit: not the same. */
-	cr_assert_str_eq(mig_record_name(0x11, buf, sizeof(buf)), "type 0x11");
+	cr_assert_str_eq(mig_record_name(0x12, buf, sizeof(buf)), "type 0x12");
 	cr_assert_str_eq(mig_record_name(0x80000023u, buf, sizeof(buf)), "type 0x80000023");
 }
 
@@ -333,6 +333,74 @@ Test(mig_stream, vm_config_checks_names_and_size)
 	c.name[0] = '\0';
 	len = mig_vm_config_encode(&c, body);
 	cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), -1);
+}
+
+Test(mig_stream, vm_config_carries_the_vcpu_count_only_when_above_one)
+{
+	struct mig_vm_config c = { .name = "smp", .mem_bytes = 16 << 20, .vcpus = 1 }, c2;
+	uint8_t body[MIG_STATE_MAX];
+
+	cr_assert_eq(mig_vm_config_encode(&c, body), 328, "one vCPU: the version-3 body");
+	cr_assert_eq(mig_vm_config_decode(body, 328, &c2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c2.vcpus, 1);
+	c.vcpus = 4;
+	uint32_t len = mig_vm_config_encode(&c, body);
+	cr_assert_eq(len, 332);
+	cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c2.vcpus, 4);
+	for (uint32_t bad = 0; bad <= 9; bad += 9) {
+		put_le32(body + 328, bad);
+		cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), -1, "%u", bad);
+		cr_assert(strstr(err, "vCPUs (1 to 8)"), "%s", err);
+	}
+	cr_assert_eq(mig_vm_config_decode(body, 330, &c2, err, sizeof(err)), -1, "a partial count");
+}
+
+static struct mig_ap sample_ap(uint32_t index)
+{
+	struct mig_ap a;
+
+	memset(&a, 0, sizeof(a));
+	a.index = index;
+	a.vcpu.s.regs.rflags = 0x2;
+	a.vcpu.s.regs.rip = 0x1234;
+	a.vcpu.s.cr0 = 0x60000010;
+	a.vcpu.s.seg[SEG_CS] = (struct vcpu_segment){ 0x9a00, 0x9b, 0xffff, 0x9a000 };
+	a.vcpu.fpu[24] = 0x80; /* MXCSR 0x1f80 */
+	a.vcpu.fpu[25] = 0x1f;
+	a.lapic.id = index;
+	a.lapic.irr[2] = 1u << 1; /* vector 0x41 pending: an IPI in flight */
+	a.lapic_extra[0] = 0x5a;
+	a.wait_for_sipi = true;
+	a.kvmclock_msr = 0x7000 | 1;
+	return a;
+}
+
+Test(mig_stream, ap_state_round_trip_and_checks)
+{
+	struct mig_ap a = sample_ap(3), a2;
+	uint8_t body[MIG_STATE_MAX];
+	uint32_t len = mig_ap_encode(&a, body);
+
+	cr_assert_eq(len, 4 + 1197 + 148 + VLAPIC_EXTRA_STATE_SIZE + 1 + 8);
+	cr_assert_eq(mig_ap_decode(body, len, &a2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(a2.index, 3);
+	cr_assert_eq(a2.vcpu.s.seg[SEG_CS].base, 0x9a000);
+	cr_assert_eq(a2.lapic.irr[2], 1u << 1);
+	cr_assert_eq(a2.lapic_extra[0], 0x5a);
+	cr_assert(a2.wait_for_sipi);
+	cr_assert_eq(a2.kvmclock_msr, 0x7001);
+	cr_assert_eq(mig_ap_decode(body, len - 1, &a2, err, sizeof(err)), -1);
+	for (uint32_t bad = 0; bad <= 8; bad += 8) {
+		a = sample_ap(bad);
+		len = mig_ap_encode(&a, body);
+		cr_assert_eq(mig_ap_decode(body, len, &a2, err, sizeof(err)), -1, "index %u", bad);
+		cr_assert(strstr(err, "APs are 1 to 7"), "%s", err);
+	}
+	a = sample_ap(1);
+	a.vcpu.fpu[26] = 0x01; /* MXCSR bit 16: FXRSTOR would fault */
+	len = mig_ap_encode(&a, body);
+	cr_assert_eq(mig_ap_decode(body, len, &a2, err, sizeof(err)), -1, "the vCPU is checked");
 }
 
 Test(mig_stream, state_record_sizes_are_the_documented_ones)
