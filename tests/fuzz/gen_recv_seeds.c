@@ -77,6 +77,7 @@ struct seed {
 	bool go;
 	unsigned ndisks;
 	struct seed_disk disk[2];
+	unsigned cpus;             /* 0: one */
 };
 
 static void long_mode(struct vcpu_state *s)
@@ -101,7 +102,8 @@ static void capture(const struct seed *sd, struct mig_vm_state *st)
 	bool ro[MIG_DISK_MAX];
 	struct store_disk *h[MIG_DISK_MAX];
 	char err[200];
-	struct vm *vm = vm_create_incoming("source", SEED_MEM, 1, "counter", "", err, sizeof(err));
+	struct vm *vm = vm_create_incoming("source", SEED_MEM, sd->cpus ? sd->cpus : 1, "counter",
+					   "", err, sizeof(err));
 
 	if (!vm) {
 		fprintf(stderr, "gen_recv_seeds: %s\n", err);
@@ -210,9 +212,9 @@ static void header(void)
 	put(b, sizeof(b));
 }
 
-static void config(const char *name)
+static void config(const char *name, unsigned cpus)
 {
-	struct mig_vm_config c = { .mem_bytes = SEED_MEM };
+	struct mig_vm_config c = { .mem_bytes = SEED_MEM, .vcpus = cpus };
 
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	snprintf(c.image, sizeof(c.image), "counter");
@@ -229,7 +231,7 @@ static void write_seed(const struct seed *sd)
 	capture(sd, &st);
 	len = 0;
 	header();
-	config("seed");
+	config("seed", sd->cpus);
 	for (unsigned i = 0; i < sd->ndisks; i++)
 		offer(&sd->disk[i], i);
 	for (unsigned i = 0; i < sd->ndisks; i++)
@@ -244,6 +246,8 @@ static void write_seed(const struct seed *sd)
 	record(MIG_REC_MODULES, body, mig_modules_encode(&st.modules, body));
 	for (size_t i = 0; i < st.ndev; i++)
 		record(MIG_REC_DEVICE, body, mig_device_encode(&st.dev[i], body));
+	for (unsigned i = 1; i < st.nvcpus; i++)
+		record(MIG_REC_AP_STATE, body, mig_ap_encode(&st.ap[i - 1], body));
 	for (unsigned i = 0; i < sd->ndisks; i++)
 		disk_end(&sd->disk[i], i);
 	record(MIG_REC_END, body, 0);
@@ -283,6 +287,7 @@ int main(int argc, char **argv)
 		{ "recv-disk-resumed", MIG_RUN_PAUSED, false, true, 1, { resumed } },
 		{ "recv-disk-shared", MIG_RUN_RUNNING, false, true, 1, { shared } },
 		{ "recv-disks-two", MIG_RUN_RUNNING, false, true, 2, { read_only, on_base } },
+		{ "recv-four-vcpus", MIG_RUN_RUNNING, false, true, 0, { { 0 } }, 4 },
 	};
 	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
 		write_seed(&seeds[i]);
@@ -290,7 +295,7 @@ int main(int argc, char **argv)
 	 * vm.c's refusal (migrate/state_codec.c now refuses it). */
 	len = 0;
 	header();
-	config("seed\177\033[2J");
+	config("seed\177\033[2J", 1);
 	save("regress-recv-name-unprintable");
 	char why[160];
 	if (recv_store_close(fuzz_datastore, why, sizeof(why))) {
