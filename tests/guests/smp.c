@@ -214,27 +214,37 @@ static uint32_t total(volatile uint32_t *count)
 	return n;
 }
 
-static void check_fixed(uint32_t bsp)
+/* A fixed IPI or an NMI to each AP by its physical ID, taken in time. */
+static void check_each_ap(uint32_t bsp, uint32_t mode, volatile uint32_t *count,
+			  const char *what)
 {
 	for (unsigned i = 0; i < ncpus; i++) {
-		uint32_t id = ids[i], before = ipis[id];
+		uint32_t id = ids[i], before = count[id];
 		if (id == bsp)
 			continue;
-		send(id, VEC_IPI);
-		bool ok = wait_for(&ipis[id], before + 1, 100);
-		check(ok, "fixed IPI, physical destination", id, ipis[id] - before);
+		send(id, mode);
+		bool ok = wait_for(&count[id], before + 1, 100);
+		check(ok, what, id, count[id] - before);
 	}
+}
+
+/* The flat logical destination of every AP (IDs below 8). */
+static uint32_t ap_mask(uint32_t bsp)
+{
+	uint32_t mask = 0;
+
+	for (unsigned i = 0; i < ncpus; i++)
+		if (ids[i] != bsp && ids[i] < 8)
+			mask |= 1u << ids[i];
+	return mask;
 }
 
 static void check_logical(uint32_t bsp)
 {
-	uint32_t mask = 0, want = total(ipis);
+	uint32_t mask = ap_mask(bsp), want = total(ipis);
 
-	for (unsigned i = 0; i < ncpus; i++)
-		if (ids[i] != bsp && ids[i] < 8) {
-			mask |= 1u << ids[i];
-			want++;
-		}
+	for (uint32_t m = mask; m; m &= m - 1)
+		want++;
 	send(mask, DEST_LOGICAL | VEC_IPI);
 	delay_us(20000);
 	check(total(ipis) == want, "fixed IPI, flat logical destination", mask, total(ipis) - want);
@@ -260,27 +270,12 @@ static void check_shorthands(uint32_t bsp)
 	__asm__ volatile("cli");
 }
 
-static void check_nmi(uint32_t bsp)
-{
-	for (unsigned i = 0; i < ncpus; i++) {
-		uint32_t id = ids[i], before = nmis[id];
-		if (id == bsp)
-			continue;
-		send(id, DM_NMI);
-		bool ok = wait_for(&nmis[id], before + 1, 100);
-		check(ok, "NMI IPI", id, nmis[id] - before);
-	}
-}
-
 /* To the application processors only: the BSP takes no interrupts here. */
 static void check_lowest(uint32_t bsp)
 {
-	uint32_t before = total(ipis), mask = 0;
+	uint32_t before = total(ipis);
 
-	for (unsigned i = 0; i < ncpus; i++)
-		if (ids[i] != bsp && ids[i] < 8)
-			mask |= 1u << ids[i];
-	send(mask, DEST_LOGICAL | DM_LOWEST | VEC_IPI);
+	send(ap_mask(bsp), DEST_LOGICAL | DM_LOWEST | VEC_IPI);
 	delay_us(20000);
 	check(total(ipis) - before == 1, "lowest priority reaches one processor",
 	      total(ipis) - before, 1);
@@ -360,10 +355,10 @@ int main(uint32_t magic, const struct mb_info *mbi)
 	if (arg_present("count"))
 		count_forever(bsp);
 	if (ncpus > 1) {
-		check_fixed(bsp);
+		check_each_ap(bsp, VEC_IPI, ipis, "fixed IPI, physical destination");
 		check_logical(bsp);
 		check_shorthands(bsp);
-		check_nmi(bsp);
+		check_each_ap(bsp, DM_NMI, nmis, "NMI IPI");
 		check_lowest(bsp);
 		check_timers(bsp);
 		check_restart(bsp);
