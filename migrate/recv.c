@@ -64,7 +64,11 @@ static void recv_fail(const char *fmt, ...)
 		mig_conn_stage_copy(&R.conn, MIG_REC_REJECT, R.st.error, (uint32_t)strlen(R.st.error));
 		R.closing = true;
 	} else {
-		mig_conn_close(&R.conn, true);
+		/* A handshake that failed here has queued its alert (a wrong key:
+		 * bad_record_mac). A FIN after it lets the source read why; a
+		 * reset would often overtake it ("connection reset"). */
+		bool handshake = R.conn.pcb && R.conn.tls && !R.conn.tls_up;
+		mig_conn_close(&R.conn, !handshake);
 		R.active = false;
 	}
 }
