@@ -71,6 +71,8 @@ void vcpu_power_on_ap(struct vcpu *v, uint64_t tsc_offset)
 	s.pat = PAT_POWER_ON;
 	s.tsc_offset = tsc_offset;
 	enter(v, &s);
+	/* Its TSC-deadline timer counts in guest TSC too. */
+	vlapic_set_tsc_offset(&v->lapic, tsc_offset, rdtsc());
 }
 
 /* SDM 8.4.3: execution starts at VV00:0000 in real mode. */
