@@ -296,3 +296,43 @@ def test_linux_migrates_there_and_back(boot):
     st = migrate(ca, "lx", B_IP)
     assert st["phase"] == "done", st
     assert sh(cb, "lx", "echo again") == ["again"]
+
+
+def test_four_vcpu_linux_migrates_there_and_back_with_every_cpu_counting(boot):
+    """Each of four vCPUs runs a counter pinned to it; across A -> B -> A
+    every counter goes on from where it was, on its own CPU, and the
+    kernel reports no stall (an IPI or timer lost on the way would stall a
+    CPU: RCU and the soft-lockup watchdog say so)."""
+    cpus = 4
+    a, b = start_pair(boot, mem="1024M", guests=[linux.KERNEL, linux.INITRD])
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run(f"migrate listen from={B_IP}").ok
+    linux.boot(ca, "l4", "qemu", mem="160M", cpus=cpus)
+    linux.send(ca, "l4", "for c in $(seq 0 %d); do taskset -c $c sh -c "
+                         "'i=0; while true; do i=$((i+1)); echo $i > /tmp/c'$c'; done' & done"
+               % (cpus - 1))
+    files = " ".join(f"/tmp/c{c}" for c in range(cpus))
+
+    def counts(con):
+        deadline = time.monotonic() + 30
+        while True:
+            out = sh(con, "l4", f"cat {files} 2>/dev/null", timeout=120)
+            if len(out) == cpus and all(x.isdigit() for x in out):
+                return [int(x) for x in out]
+            assert time.monotonic() < deadline, out
+            time.sleep(1)
+
+    seen = [counts(ca)]
+    for src, dst, dst_ip in ((ca, cb, B_IP), (cb, ca, A_IP)):
+        st = migrate(src, "l4", dst_ip)
+        assert st["phase"] == "done", st
+        assert vm_info(dst, "l4")["vcpus"] == str(cpus)
+        time.sleep(2)
+        seen.append(counts(dst))
+    for prev, cur in zip(seen, seen[1:]):
+        assert all(c > p for p, c in zip(prev, cur)), seen
+    assert sh(ca, "l4", "nproc") == [str(cpus)]
+    trouble = sh(ca, "l4", "dmesg | grep -i -e 'rcu.*stall' -e 'soft lockup' -e 'bug:' "
+                           "-e 'not responding'")
+    assert not trouble, trouble
