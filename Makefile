@@ -82,7 +82,7 @@ HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
 	hv/mm/palloc.c hv/mm/pagetable.c hv/mm/heap.c hv/mm/memmap.c \
 	hv/core/config.c hv/shell/lineedit.c hv/shell/shell.c \
 	hv/vm/guest_mem.c hv/vm/multiboot.c hv/vm/linux_boot.c hv/vm/cpuid_policy.c \
-	hv/vm/msr_policy.c hv/vm/sched_policy.c hv/vm/vm_exit.c \
+	hv/vm/msr_policy.c hv/vm/sched_policy.c hv/vm/vm_exit.c hv/vm/vcpu_signal.c \
 	hv/svm/svm_exit.c hv/vmx/vmx_bits.c hv/vmx/vmx_exit.c hv/x86/side_channel_policy.c \
 	hv/mce/retired_record.c hv/mce/mce_severity.c hv/mce/retired_list.c drivers/acpi/acpi.c \
 	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c \

@@ -10,16 +10,25 @@ this measures what the hypervisor lets through, bounded by the host).
   other CPUs busy: the ratio is what a busy neighbour costs an exit.
 - Moving a VM: `vm pin` to another CPU, each a hold (kick IPI, put on the
   old CPU) plus a load on the new one: console round trips per second for
-  `vm pin` against `uptime` (a command that touches no VM), side by side."""
+  `vm pin` against `uptime` (a command that touches no VM), side by side.
+- IPI round trip between two vCPUs of one VM (the smp guest's pingpong:
+  fixed IPI there, fixed IPI back, both through the virtual ICR), against
+  the same kernel on bare QEMU with two CPUs, in TSC ticks of the same host;
+  with the VM's exits and vCPU turns counted."""
 
 import os
+import re
 import statistics
+import subprocess
 import time
 
 import hvlaunch
 
 CPUS = 4
 COMPUTE_N = 20_000_000
+PINGPONG_N = 2000
+SMP_ELF = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       "build", "guests", "smp.elf")
 EXITS_N = 50_000
 REPEAT = 3
 
@@ -87,6 +96,25 @@ def _pin_rate(con):
     return pins, infos
 
 
+def _pingpong_hv(con):
+    start = len(con.text())
+    assert con.run(f"vm create pp smp cpus=2 mem=16M pingpong n={PINGPONG_N}").ok
+    assert con.run("vm start pp").ok
+    m = con.wait_for(r"\[vm:pp\] pingpong: n=\d+ tsc_per_round_trip=(\d+)", 300, start=start)
+    info = con.run("vm info pp").fields()
+    con.run("vm destroy pp")
+    return int(m.group(1)), int(info["exits"]), int(info["exits.memory"])
+
+
+def _pingpong_bare():
+    out = subprocess.run(
+        ["qemu-system-x86_64", "-kernel", SMP_ELF, "-append", f"pingpong n={PINGPONG_N}",
+         "-smp", "2", "-m", "64", "-display", "none", "-serial", "stdio", "-no-reboot",
+         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+        capture_output=True, text=True, timeout=300).stdout
+    return int(re.search(r"pingpong: n=\d+ tsc_per_round_trip=(\d+)", out).group(1))
+
+
 def bench_smp(workdir):
     inst = hvlaunch.Instance(workdir=os.path.join(workdir, "smp"), mem="512M", cpus=CPUS,
                              extra_args=["-accel", "tcg,thread=multi"])
@@ -110,6 +138,11 @@ def bench_smp(workdir):
         r["cpuid_exits_counted"] = [c for _, c in alone + busy]
         r["exit_busy_over_alone"] = r["exit_tsc_busy"] / r["exit_tsc_alone"]
         r["pins_per_s"], r["infos_per_s"] = _pin_rate(con)
+        hv = [_pingpong_hv(con) for _ in range(REPEAT)]
+        r["pingpong_tsc_hv"] = statistics.median(t for t, _, _ in hv)
+        r["pingpong_exits"] = hv[0][1]
+        r["pingpong_mmio_exits"] = hv[0][2]
+        r["pingpong_tsc_bare"] = statistics.median(_pingpong_bare() for _ in range(REPEAT))
         return r
     finally:
         inst.kill()
@@ -128,3 +161,8 @@ def print_smp(r):
     print(f"  'vm pin' (hold, move, load) / 'uptime' console round trips: "
           f"{r['pins_per_s']:.1f}/s vs {r['infos_per_s']:.1f}/s "
           f"= {r['pins_per_s'] / r['infos_per_s']:.2f}")
+    print(f"  IPI round trip between 2 vCPUs of one VM (sharing a CPU): "
+          f"{r['pingpong_tsc_hv']:.0f} TSC ticks; bare QEMU -smp 2: "
+          f"{r['pingpong_tsc_bare']:.0f} (ratio {r['pingpong_tsc_hv'] / r['pingpong_tsc_bare']:.1f}); "
+          f"{r['pingpong_exits']} exits ({r['pingpong_mmio_exits']} APIC MMIO) "
+          f"for {PINGPONG_N} round trips")

@@ -11,7 +11,12 @@
  * runs for good instead: each processor counts in its own variable with
  * interrupts on, the BSP sends every AP a fixed IPI in turn and waits for
  * it to be taken, and every 200 ms prints "count: C0 C1 ... lost L" (L:
- * IPIs never taken within 2 s), for a migration to carry. */
+ * IPIs never taken within 2 s), for a migration to carry.
+ *
+ * With "pingpong" it measures the IPI round trip between the BSP and the
+ * first AP instead: the BSP sends a fixed IPI, the AP's handler answers
+ * with one, n=N times (default 2000); it prints
+ * "pingpong: n=N tsc_per_round_trip=T" and exits. */
 #include "rt.h"
 
 #define AP_TRAMPOLINE 0x8000u
@@ -58,10 +63,16 @@ static uint32_t apic_id(void)
 	return *lapic(0x20) >> 24;
 }
 
+static volatile uint32_t pong_to; /* APIC ID + 1 the APs answer, 0: none */
+
 void on_ipi(void)
 {
 	__atomic_fetch_add(&ipis[apic_id()], 1, __ATOMIC_SEQ_CST);
 	*lapic(0xb0) = 0;
+	if (pong_to && apic_id() != pong_to - 1) {
+		*lapic(0x310) = (pong_to - 1) << 24;
+		*lapic(0x300) = 0x40; /* VEC_IPI back */
+	}
 }
 
 void on_nmi(void)
@@ -335,6 +346,33 @@ static void count_forever(uint32_t bsp)
 	}
 }
 
+static void pingpong(uint32_t bsp)
+{
+	uint32_t n = arg_u32("n", 2000), ap = 0;
+
+	for (unsigned i = 0; i < ncpus; i++)
+		if (ids[i] != bsp) {
+			ap = ids[i];
+			break;
+		}
+	if (ncpus < 2) {
+		gprintf("pingpong: needs two processors\n");
+		guest_exit(1);
+	}
+	pong_to = bsp + 1;
+	__asm__ volatile("sti");
+	uint64_t t0 = rdtsc();
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t before = ipis[bsp];
+		send(ap, VEC_IPI);
+		while (ipis[bsp] == before)
+			__asm__ volatile("pause");
+	}
+	uint64_t per = udiv64(rdtsc() - t0, n, 0);
+	gprintf("pingpong: n=%u tsc_per_round_trip=%u\n", n, (uint32_t)per);
+	guest_exit(0);
+}
+
 int main(uint32_t magic, const struct mb_info *mbi);
 int main(uint32_t magic, const struct mb_info *mbi)
 {
@@ -354,6 +392,8 @@ int main(uint32_t magic, const struct mb_info *mbi)
 	start_all(bsp);
 	if (arg_present("count"))
 		count_forever(bsp);
+	if (arg_present("pingpong"))
+		pingpong(bsp);
 	if (ncpus > 1) {
 		check_each_ap(bsp, VEC_IPI, ipis, "fixed IPI, physical destination");
 		check_logical(bsp);

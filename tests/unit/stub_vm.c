@@ -47,6 +47,12 @@ static void stub_request_interrupt_window(struct vcpu *v, bool on)
 	stub.window_on = on;
 }
 
+static void stub_drop_events(struct vcpu *v)
+{
+	(void)v;
+	stub.drop_events_calls++;
+}
+
 static const char *stub_exit_name(uint32_t code)
 {
 	(void)code;
@@ -59,7 +65,7 @@ static const struct vcpu_ops stub_ops = {
 	.set_state = stub_set_state,
 	.inject = stub_inject,
 	.request_interrupt_window = stub_request_interrupt_window,
-	.drop_events = NULL,
+	.drop_events = stub_drop_events,
 	.exit_name = stub_exit_name,
 };
 

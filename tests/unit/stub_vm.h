@@ -21,6 +21,7 @@ struct stub_vm {
 	struct vcpu_event injected;
 	unsigned window_requests;
 	bool window_on;
+	unsigned drop_events_calls;
 
 	/* ports.c: the last access */
 	unsigned port_reads, port_writes;
