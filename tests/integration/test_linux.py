@@ -243,10 +243,15 @@ def migrate(src, name, dst_ip, timeout=600):
         time.sleep(0.5)
 
 
-def check_ticks(before, after, downtime_ms):
+def check_ticks(before, after, migration_ms):
     """No tick lost or repeated across the hand-over, and the guest's clock
-    goes on from where it was: the step is the loop's own 0.2 s (plus the
-    hand-over at most), never a jump or a step back."""
+    goes on from where it was: the step is the loop's own 0.2 s plus at most
+    what the migration took, never a step back. Not the downtime alone: up
+    to the pause the guest shares CPU 0 with the migration's own work (and
+    auto-converge may throttle it), so its last tick can come well before
+    the pause, and that is guest time that really passed (seen: 1.95 s
+    before a 144 ms downtime). The time in transit itself never counts:
+    the guest's TSC goes on from the pause."""
     seq = before + after
     counts = [n for n, _ in seq]
     assert counts == list(range(counts[0], counts[0] + len(counts))), (before[-3:], after[:3])
@@ -254,7 +259,7 @@ def check_ticks(before, after, downtime_ms):
     steps = [b - a for a, b in zip(times, times[1:])]
     assert min(steps) > 0.1, steps
     hand_over = times[len(before)] - times[len(before) - 1]
-    assert hand_over <= 0.2 + 1.0 + downtime_ms / 1000, (hand_over, downtime_ms)
+    assert hand_over <= 0.2 + 1.0 + migration_ms / 1000, (hand_over, migration_ms)
 
 
 def test_linux_migrates_there_and_back(boot):
@@ -272,7 +277,7 @@ def test_linux_migrates_there_and_back(boot):
     assert st["phase"] == "done", st
     time.sleep(3)
     there = linux.ticks(cb, "lx", since_b)
-    check_ticks(linux.ticks(ca, "lx", since_a), there, int(st["downtime_ms"]))
+    check_ticks(linux.ticks(ca, "lx", since_a), there, int(st["total_ms"]))
     # The console, the shell and the timers work there.
     assert sh(cb, "lx", "echo $((6*7))") == ["42"]
     t0 = uptime(cb)
@@ -285,7 +290,7 @@ def test_linux_migrates_there_and_back(boot):
     assert st["phase"] == "done", st
     time.sleep(3)
     back = linux.ticks(ca, "lx", since_a)
-    check_ticks(linux.ticks(cb, "lx", since_b), back, int(st["downtime_ms"]))
+    check_ticks(linux.ticks(cb, "lx", since_b), back, int(st["total_ms"]))
     trouble = "-e 'bug:' -e 'rcu.*stall' -e 'soft lockup' -e skew -e unstable"
     # The loop is stopped (and waited for) first, so that a tick it was
     # already printing cannot land among the grep's lines.
@@ -309,8 +314,11 @@ def test_four_vcpu_linux_migrates_there_and_back_with_every_cpu_counting(boot):
     assert cb.run(f"migrate listen from={A_IP}").ok
     assert ca.run(f"migrate listen from={B_IP}").ok
     linux.boot(ca, "l4", "qemu", mem="160M", cpus=cpus)
+    # Each count is written aside and renamed over the last: a reader never
+    # sees a file half written.
     linux.send(ca, "l4", "for c in $(seq 0 %d); do taskset -c $c sh -c "
-                         "'i=0; while true; do i=$((i+1)); echo $i > /tmp/c'$c'; done' & done"
+                         "'i=0; while true; do i=$((i+1)); echo $i > /tmp/t'$c'; mv /tmp/t'$c' /tmp/c'$c'; "
+                         "done' & done"
                % (cpus - 1))
     files = " ".join(f"/tmp/c{c}" for c in range(cpus))
 
