@@ -8,7 +8,7 @@
 #include "hv/x86/percpu.h"
 #include "hv/x86/trap.h"
 
-#define VPID_COUNT 64 /* more than VM_MAX vCPUs; VPID 0 belongs to the host */
+#define VPID_COUNT 64 /* VPID 0 is the host's; vCPUs beyond 63 run untagged (flushed) */
 
 /* Per CPU: the physical address VMPTRLD last loaded there. */
 static uint64_t current_vmcs[CPU_MAX];
