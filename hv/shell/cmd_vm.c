@@ -33,6 +33,8 @@ static int vm_pin(struct shell *sh, int argc, char **argv)
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;
+	if ((!parse_u64(argv[3], &vcpu) || vcpu >= vm->nvcpus) && vm->nvcpus == 1)
+		return sh_error(sh, "VM '%s' has one vCPU: 0 (not '%.20s')", vm->name, argv[3]);
 	if (!parse_u64(argv[3], &vcpu) || vcpu >= vm->nvcpus)
 		return sh_error(sh, "VM '%s' has vCPUs 0 to %u (not '%.20s')", vm->name,
 				vm->nvcpus - 1, argv[3]);
