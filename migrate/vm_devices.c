@@ -84,9 +84,8 @@ static size_t save_lapic(const struct vm *vm, uint8_t *b, size_t n)
  * is shown, as its own WRMSR would be. */
 static int load_lapic(struct vm *vm, const uint8_t *b, size_t n, char *err, size_t len)
 {
-	unsigned maxphyaddr = cpuid_guest(&vm->cpuid, 0x80000008u, 0, 0).eax & 0xff;
-
-	return vlapic_load_extra(&vm->vcpus[0].lapic, b, n, maxphyaddr ? maxphyaddr : 36, err, len);
+	return vlapic_load_extra(&vm->vcpus[0].lapic, b, n, cpuid_guest_maxphyaddr(&vm->cpuid),
+				 err, len);
 }
 
 static size_t save_uart(const struct vm *vm, uint8_t *b, size_t n)

@@ -101,7 +101,6 @@ static void capture_vcpu(struct vcpu *v, struct mig_vcpu *m, uint64_t now)
 	vcpu_ops->get_state(v, &m->s);
 	m->guest_tsc = now + m->s.tsc_offset;
 	m->guest_tsc_hz = time_tsc_hz();
-	fpu_save_live(); /* whichever vCPU's registers are live go to its area */
 	memcpy(m->fpu, v->fpu, sizeof(m->fpu));
 	m->halted = v->halted;
 	m->pending_exception = v->pending_exception;
@@ -130,6 +129,7 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	 * stream carries vCPU states, not signals in flight. */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_take_signals(&vm->vcpus[i]);
+	fpu_save_live(); /* whichever vCPU's registers are live go to its area */
 	capture_vcpu(vm_bsp(vm), &st->vcpu, now);
 	capture_lapic(&vm_bsp(vm)->lapic, &st->lapic, now);
 	st->nvcpus = vm->nvcpus;

@@ -33,11 +33,13 @@ static int vm_pin(struct shell *sh, int argc, char **argv)
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;
-	if ((!parse_u64(argv[3], &vcpu) || vcpu >= vm->nvcpus) && vm->nvcpus == 1)
-		return sh_error(sh, "VM '%s' has one vCPU: 0 (not '%.20s')", vm->name, argv[3]);
-	if (!parse_u64(argv[3], &vcpu) || vcpu >= vm->nvcpus)
+	if (!parse_u64(argv[3], &vcpu) || vcpu >= vm->nvcpus) {
+		if (vm->nvcpus == 1)
+			return sh_error(sh, "VM '%s' has one vCPU: 0 (not '%.20s')", vm->name,
+					argv[3]);
 		return sh_error(sh, "VM '%s' has vCPUs 0 to %u (not '%.20s')", vm->name,
 				vm->nvcpus - 1, argv[3]);
+	}
 	/* Moving one vCPU alone needs its VM's devices and tables shared
 	 * between CPUs, which they are not yet. */
 	if (vcpu != 0)

@@ -29,7 +29,6 @@
 #define LVT_ERROR_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_MASKED)
 
 /* IA32_APIC_BASE (SDM 10.4.4). EXTD (bit 10) is reserved without x2APIC. */
-#define BASE_BSP (1ull << 8)
 #define BASE_EN (1ull << 11)
 #define BASE_RESERVED_LOW 0x6ffull /* bits 0-7, 9, 10 */
 #define BASE_ADDR_MASK (~0xfffull)
@@ -59,7 +58,7 @@ void vlapic_init(struct vlapic *l, uint32_t id, uint64_t tsc_hz)
 	memset(l, 0, sizeof(*l));
 	l->hw_id = id;
 	l->tsc_hz = tsc_hz;
-	l->apic_base = VLAPIC_BASE | BASE_EN | BASE_BSP;
+	l->apic_base = VLAPIC_BASE | BASE_EN | VLAPIC_BASE_BSP;
 	reset_registers(l);
 }
 
@@ -77,7 +76,7 @@ void vlapic_set_ipi_bus(struct vlapic *l, vlapic_ipi_fn fn, void *ctx)
 
 void vlapic_make_ap(struct vlapic *l)
 {
-	l->apic_base &= ~BASE_BSP;
+	l->apic_base &= ~VLAPIC_BASE_BSP;
 }
 
 /* SDM 10.4.7.3: INIT resets the APIC as at power-up, but the APIC ID and
