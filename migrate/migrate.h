@@ -70,6 +70,9 @@ struct mig_status {
 	bool converging;
 	unsigned throttle_pct;
 	uint32_t pages_per_round[MIGRATE_ROUNDS_KEPT];
+	/* outgoing: the dirty log's harvests, and how many of its changes held
+	 * the VM off another CPU first (dirty_log.h) */
+	uint64_t harvests, harvest_ns, shootdowns, shootdown_ns;
 	struct mig_disk_status disk;
 	char channel[64];           /* mig_channel_name */
 	char error[128];

@@ -289,6 +289,12 @@ static uint64_t take_dirty(uint64_t *disk_bytes)
 {
 	size_t n = dirty_log_harvest(S.vm);
 	const uint64_t *d = dirty_log_pages(S.vm);
+	const struct dirty_stats *ds = &S.vm->dirty.stats;
+
+	S.st.harvests = ds->harvests;
+	S.st.harvest_ns = ds->total_ns;
+	S.st.shootdowns = ds->shootdowns;
+	S.st.shootdown_ns = ds->shootdown_ns;
 
 	for (size_t i = 0; i < S.words; i++)
 		S.to_send[i] |= d[i];

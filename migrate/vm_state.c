@@ -9,6 +9,7 @@
 #include "hv/vm/platform.h"
 #include "hv/vm/vcpu_signal.h"
 #include "hv/vm/vm.h"
+#include "hv/vm/vm_place.h"
 #include "hv/x86/fpu.h"
 
 static void capture_lapic(const struct vlapic *l, struct mig_lapic *m, uint64_t now)
@@ -125,6 +126,7 @@ static void capture_ap(struct vm *vm, unsigned i, struct mig_ap *a, uint64_t now
 void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 {
 	memset(st, 0, sizeof(*st));
+	bool held = vm_hold(vm); /* its vCPUs' registers, off the CPU that runs it */
 	/* An INIT or start-up IPI that has not been acted on yet is, now: the
 	 * stream carries vCPU states, not signals in flight. */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
@@ -142,6 +144,8 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	for (size_t i = 0; i < vm->nmodules && i < MIG_MODULES_MAX; i++)
 		str_copy(st->modules.spec[i], vm->modules[i], MIG_MODULE_SPEC);
 	st->ndev = mig_devices_capture(vm, st->dev);
+	if (held)
+		vm_release(vm);
 }
 
 _Static_assert(MIG_MODULES_MAX == VM_MAX_MODULES && MIG_MODULE_SPEC == VM_MODULE_SPEC_MAX,

@@ -14,7 +14,13 @@ this measures what the hypervisor lets through, bounded by the host).
 - IPI round trip between two vCPUs of one VM (the smp guest's pingpong:
   fixed IPI there, fixed IPI back, both through the virtual ICR), against
   the same kernel on bare QEMU with two CPUs, in TSC ticks of the same host;
-  with the VM's exits and vCPU turns counted."""
+  with the VM's exits and vCPU turns counted.
+- Migrating a writing guest (memtouch, 64 MiB, MIG_RATE pages/s asked) from
+  CPU 0, where the migration's own work runs too, and from CPU 1, in turns
+  in the same run on one pair of 2-CPU instances: the guest's achieved write
+  rate during the migration over the rate it asked for, total and downtime,
+  and on CPU 1 the shootdowns (each change of its tables holds it off CPU 1:
+  kick IPI, exit, put down) with their mean wait and the mean harvest."""
 
 import os
 import re
@@ -23,6 +29,7 @@ import subprocess
 import time
 
 import hvlaunch
+from bench_net import _pair
 
 CPUS = 4
 COMPUTE_N = 20_000_000
@@ -115,6 +122,53 @@ def _pingpong_bare():
     return int(re.search(r"pingpong: n=\d+ tsc_per_round_trip=(\d+)", out).group(1))
 
 
+MIG_RATE = 2000
+
+
+def _memtouch_written(con, name):
+    start = len(con.text())
+    assert con.run(f"vm send {name} s").ok
+    m = con.wait_for(rf"\[vm:{name}\] memtouch: written (\d+) passes", 30, start=start)
+    return int(m.group(1))
+
+
+def _migrate_from(src, dst, cpu, dst_ip):
+    """One migration of a writing guest placed on `cpu`; the guest's write
+    rate over the migration (asked: MIG_RATE) and the source's figures."""
+    assert src.run(f"vm create mt memtouch mem=64M rate={MIG_RATE} report=0").ok
+    assert src.run(f"vm pin mt 0 {cpu}").ok
+    assert src.run("vm start mt").ok
+    time.sleep(2)
+    w0, t0 = _memtouch_written(src, "mt"), time.monotonic()
+    assert src.run(f"migrate send mt {dst_ip} bandwidth=100").ok
+    while True:  # 'migrate status' names no VM: it does not hold the guest
+        st = src.run("migrate status").fields()
+        if st["phase"] in ("done", "failed", "outcome-unknown"):
+            break
+        time.sleep(0.3)
+    if st["phase"] != "done":
+        raise RuntimeError(f"migration from cpu {cpu}: {st}")
+    w1, t1 = _memtouch_written(dst, "mt"), time.monotonic()
+    assert dst.run("vm destroy mt").ok
+    return {"cpu": cpu, "write_rate_ratio": (w1 - w0) / (t1 - t0) / MIG_RATE,
+            "total_ms": int(st["total_ms"]), "downtime_ms": int(st["downtime_ms"]),
+            "rounds": len(st["pages_per_round"].split()),
+            "harvests": int(st["harvests"]), "harvest_us": int(st["harvest_us"]),
+            "shootdowns": int(st["shootdowns"]), "shootdown_us": int(st["shootdown_us"])}
+
+
+def bench_migrate_placement(workdir):
+    a, b = _pair(os.path.join(workdir, "smp-migrate"), "virtio", cpus=2,
+                 a_args=["-accel", "tcg,thread=multi"], b_args=["-accel", "tcg,thread=multi"])
+    try:
+        ca, cb = a.console(), b.console()
+        assert cb.run("migrate listen from=10.0.0.1").ok
+        return [_migrate_from(ca, cb, cpu, "10.0.0.2") for _ in range(REPEAT) for cpu in (0, 1)]
+    finally:
+        a.kill()
+        b.kill()
+
+
 def bench_smp(workdir):
     inst = hvlaunch.Instance(workdir=os.path.join(workdir, "smp"), mem="512M", cpus=CPUS,
                              extra_args=["-accel", "tcg,thread=multi"])
@@ -143,9 +197,10 @@ def bench_smp(workdir):
         r["pingpong_exits"] = hv[0][1]
         r["pingpong_mmio_exits"] = hv[0][2]
         r["pingpong_tsc_bare"] = statistics.median(_pingpong_bare() for _ in range(REPEAT))
-        return r
     finally:
         inst.kill()
+    r["migrations"] = bench_migrate_placement(workdir)
+    return r
 
 
 def print_smp(r):
@@ -166,3 +221,21 @@ def print_smp(r):
           f"{r['pingpong_tsc_bare']:.0f} (ratio {r['pingpong_tsc_hv'] / r['pingpong_tsc_bare']:.1f}); "
           f"{r['pingpong_exits']} exits ({r['pingpong_mmio_exits']} APIC MMIO) "
           f"for {PINGPONG_N} round trips")
+    runs = r["migrations"]
+
+    def med(cpu, key):
+        return statistics.median(m[key] for m in runs if m["cpu"] == cpu)
+
+    print(f"  migrating memtouch (64 MiB, {MIG_RATE} pages/s, 100 Mbit/s cap), placed on "
+          f"cpu 0 vs cpu 1, median of {REPEAT}:")
+    for cpu in (0, 1):
+        print(f"    cpu {cpu}: guest write rate during it / asked {med(cpu, 'write_rate_ratio'):.2f}, "
+              f"total {med(cpu, 'total_ms'):.0f} ms, downtime {med(cpu, 'downtime_ms'):.0f} ms, "
+              f"{med(cpu, 'rounds'):.0f} rounds")
+    one = [m for m in runs if m["cpu"] == 1 and m["shootdowns"]]
+    if one:
+        sd = sum(m["shootdown_us"] for m in one) / sum(m["shootdowns"] for m in one)
+        hv_ = sum(m["harvest_us"] for m in one) / max(1, sum(m["harvests"] for m in one))
+        print(f"    cpu 1: {sum(m['shootdowns'] for m in one) / len(one):.1f} shootdowns per "
+              f"migration, {sd:.0f} us waiting for cpu 1 to let go each; a harvest "
+              f"{hv_:.0f} us")

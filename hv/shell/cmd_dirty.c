@@ -81,6 +81,8 @@ static int dirty_stats_cmd(struct shell *sh, struct vm *vm)
 		  (unsigned long)d->track.faults, (unsigned long)s->log_full_exits,
 		  (unsigned long)d->track.pml_entries);
 	sh_printf(sh, "rearm_failures: %lu\n", (unsigned long)d->track.rearm_failures);
+	sh_printf(sh, "shootdowns: %lu\nshootdown_us: %lu\n", (unsigned long)s->shootdowns,
+		  (unsigned long)(s->shootdown_ns / 1000));
 	return SHELL_OK;
 }
 

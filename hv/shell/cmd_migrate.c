@@ -60,6 +60,9 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 			  ms(st->expected_downtime_ns), st->downtime_limit_ms,
 			  st->converging ? "yes" : "no", st->throttle_pct);
 		sh_printf(sh, "dirty_mode: %s\n", dirty_mode_name(st->dirty_mode));
+		sh_printf(sh, "harvests: %lu\nharvest_us: %lu\nshootdowns: %lu\nshootdown_us: %lu\n",
+			  (unsigned long)st->harvests, (unsigned long)(st->harvest_ns / 1000),
+			  (unsigned long)st->shootdowns, (unsigned long)(st->shootdown_ns / 1000));
 		sh_printf(sh, "pages_per_round:");
 		for (unsigned i = 0; i <= st->round && i < MIGRATE_ROUNDS_KEPT; i++)
 			sh_printf(sh, " %u", st->pages_per_round[i]);

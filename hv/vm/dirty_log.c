@@ -34,6 +34,27 @@ static enum dirty_mode best_mode(void)
 	return dirty_mode_available(DIRTY_MODE_AD) ? DIRTY_MODE_AD : DIRTY_MODE_WP;
 }
 
+/* Off its CPU while its tables change (see dirty_log.h); true when held,
+ * to be released. The wait counts only when this hold had to kick that CPU
+ * out of the guest (under a console command's hold it is down already). */
+static bool hold_for_change(struct vm *vm)
+{
+	uint64_t waited;
+	bool held = vm_hold_measured(vm, &waited);
+
+	if (held) {
+		vm->dirty.stats.shootdowns++;
+		vm->dirty.stats.shootdown_ns += waited;
+	}
+	return held;
+}
+
+static void release_after_change(struct vm *vm, bool held)
+{
+	if (held)
+		vm_release(vm);
+}
+
 static size_t bitmap_bytes(size_t words)
 {
 	return (words * sizeof(uint64_t) + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
@@ -59,8 +80,6 @@ int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran, c
 
 	if (d->active)
 		return fail(err, errlen, "dirty tracking is running already");
-	if (vm_placed_elsewhere(vm, err, errlen))
-		return -1;
 	if (mode == DIRTY_MODE_BEST)
 		mode = best_mode();
 	if (!dirty_mode_available(mode))
@@ -77,15 +96,18 @@ int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran, c
 		dirty_log_release(vm);
 		return fail(err, errlen, "out of memory for the dirty bitmaps");
 	}
+	memset(&d->stats, 0, sizeof(d->stats));
+	bool held = hold_for_change(vm);
 	if (dirty_track_arm(&d->track) || vcpu_ops->dirty_start(vm, mode)) {
 		dirty_track_disarm(&d->track);
 		vcpu_ops->flush_guest_tlb(vm);
+		release_after_change(vm, held);
 		dirty_log_release(vm);
 		return fail(err, errlen, "could not arm the second-level tables");
 	}
 	vcpu_ops->flush_guest_tlb(vm);
-	memset(&d->stats, 0, sizeof(d->stats));
 	d->active = true;
+	release_after_change(vm, held);
 	return 0;
 }
 
@@ -99,6 +121,7 @@ static void collect(struct vm *vm)
 size_t dirty_log_harvest(struct vm *vm)
 {
 	struct dirty_log *d = &vm->dirty;
+	bool held = hold_for_change(vm);
 	uint64_t t0 = time_ns();
 
 	collect(vm);
@@ -112,6 +135,7 @@ size_t dirty_log_harvest(struct vm *vm)
 			 d->track.rearm_failures - failures == 1 ? "" : "s");
 	vcpu_ops->flush_guest_tlb(vm);
 	uint64_t dt = time_ns() - t0;
+	release_after_change(vm, held);
 	d->stats.harvests++;
 	d->stats.last_pages = n;
 	d->stats.total_pages += n;
@@ -131,11 +155,13 @@ void dirty_log_stop(struct vm *vm)
 
 	if (!d->active)
 		return;
+	bool held = hold_for_change(vm);
 	collect(vm);
 	vcpu_ops->dirty_stop(vm, d->track.mode);
 	dirty_track_disarm(&d->track);
 	vcpu_ops->flush_guest_tlb(vm);
 	d->active = false;
+	release_after_change(vm, held);
 }
 
 void dirty_log_release(struct vm *vm)

@@ -5,8 +5,13 @@
  *   dirty_log_harvest-> pages written since the previous harvest, re-armed
  *   dirty_log_stop   -> mappings writable again, memory untouched
  *
- * Harvests run on the hypervisor's only CPU between vCPU runs, so the
- * guest never runs while its log is read and re-armed. */
+ * The guest never runs while its tables are armed, harvested or disarmed:
+ * on the VM's own CPU that is between runs; for a VM another CPU runs,
+ * these hold it (vm_place.h), which is the TLB shootdown as well: that CPU
+ * leaves the guest on the kick IPI and, before it enters again, reloads
+ * the vCPU with its cached translations dropped (INVEPT, a fresh ASID). So
+ * every write after a harvest returns faults, logs or sets a dirty bit
+ * anew. Write faults and PML-full exits are handled on the VM's CPU. */
 #ifndef HV_VM_DIRTY_LOG_H
 #define HV_VM_DIRTY_LOG_H
 
@@ -25,6 +30,8 @@ struct dirty_stats {
 	uint64_t last_pages, total_pages; /* pages reported by harvests */
 	uint64_t last_ns, total_ns;       /* time spent harvesting */
 	uint64_t log_full_exits;          /* PML buffer full */
+	uint64_t shootdowns;              /* changes made while holding it off its CPU */
+	uint64_t shootdown_ns;            /* waiting for that CPU to let go */
 };
 
 struct dirty_log {

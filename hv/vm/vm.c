@@ -389,6 +389,7 @@ struct vm *vm_create_incoming(const char *name, uint64_t mem, unsigned cpus, con
 	if (!vm)
 		return NULL;
 	vm->migrating = true;
+	vm->incoming = true;
 	vm_register(vm);
 	return vm;
 }

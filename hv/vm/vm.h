@@ -91,6 +91,7 @@ struct vm {
 	uint64_t exceptions_reflected; /* intercepted #AC/#DB given back to the guest */
 	uint64_t uid;               /* identity that migrations keep */
 	bool migrating;             /* a migration owns its state: no resume/destroy */
+	bool incoming;              /* ... and is filling it in from a stream (destination) */
 	bool paused_for_migration;  /* paused by the migration, not by the operator */
 	unsigned throttle_pct;      /* share of each 100 ms the vCPU sits out */
 	uint64_t *poisoned;         /* guest pages lost to memory errors (hv/mce) */

@@ -5,7 +5,10 @@
  *   source:      begin -> [throttle] -> pause -> handed_over (destroyed)
  *                      \-> abort (running again if it was) or outcome_unknown
  *   destination: vm_create_incoming -> arrived (created/paused/running)
- *                                   \-> discard (destroyed) */
+ *                                   \-> discard (destroyed)
+ *
+ * The source VM may run on another CPU than the migration (CPU 0): what
+ * must see it stopped (pause, destroy) holds it first (vm_place.h). */
 #include "hv/core/time.h"
 #include "hv/lib/format.h"
 #include "hv/vm/vm.h"
@@ -17,9 +20,6 @@ int vm_migration_begin(struct vm *vm, char *err, size_t errlen)
 		fmt_snprintf(err, errlen, "VM '%s' is being migrated", vm->name);
 		return -1;
 	}
-	if (vm_placed_elsewhere(vm, err, errlen))
-		return -1;
-
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED && vm->state != VM_CREATED) {
 		fmt_snprintf(err, errlen, "VM '%s' is %s; only a live VM migrates", vm->name,
 			     vm_state_name(vm->state));
@@ -42,6 +42,10 @@ void vm_migration_pause(struct vm *vm)
 		vm->paused_for_migration = true;
 	}
 	vm->throttle_pct = 0;
+	/* Stopped on its CPU before its last pages are read; once let go, that
+	 * CPU sees 'paused' and leaves it be. */
+	if (vm_hold(vm))
+		vm_release(vm);
 }
 
 void vm_migration_abort(struct vm *vm)
@@ -68,12 +72,14 @@ void vm_migration_handed_over(struct vm *vm)
 {
 	vm->migrating = false;
 	vm->out.line_len = 0; /* the half-written line went along with the VM */
+	vm_hold(vm); /* off its CPU for good: nothing releases a destroyed VM */
 	vm_destroy(vm);
 }
 
 void vm_migration_arrived(struct vm *vm, enum vm_state run_state)
 {
 	vm->migrating = false;
+	vm->incoming = false;
 	vm->state = run_state == VM_PAUSED || run_state == VM_CREATED ? run_state : VM_RUNNING;
 	vm->started_ns = time_ns();
 }

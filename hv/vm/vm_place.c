@@ -18,18 +18,28 @@ static unsigned ncommand_holds;
 
 bool vm_hold(struct vm *vm)
 {
+	uint64_t waited;
+
+	return vm_hold_measured(vm, &waited);
+}
+
+bool vm_hold_measured(struct vm *vm, uint64_t *waited_ns)
+{
 	uint32_t owner = __atomic_load_n(&vm->cpu, __ATOMIC_ACQUIRE);
 
+	*waited_ns = 0;
 	if (owner == this_cpu_index())
 		return false;
 	__atomic_fetch_add(&vm->hold, 1, __ATOMIC_SEQ_CST);
-	uint64_t next_kick = 0, warn_at = time_ns() + NS_PER_SEC;
+	uint64_t start = time_ns(), next_kick = 0, warn_at = start + NS_PER_SEC;
+	bool kicked = false;
 	while (__atomic_load_n(&vm->running_on, __ATOMIC_SEQ_CST) == (int32_t)owner ||
 	       __atomic_load_n(&vm->loaded_on, __ATOMIC_SEQ_CST) == (int32_t)owner) {
 		uint64_t now = time_ns();
 		if (now >= next_kick) {
 			smp_send_ipi(owner, VEC_IPI_WAKE); /* out of the guest */
 			next_kick = now + KICK_EVERY_NS;
+			kicked = true;
 		}
 		if (warn_at && now >= warn_at) {
 			log_warn("vm %s: cpu %u has not let go of it for a second", vm->name, owner);
@@ -37,6 +47,8 @@ bool vm_hold(struct vm *vm)
 		}
 		cpu_relax();
 	}
+	if (kicked)
+		*waited_ns = time_ns() - start;
 	return true;
 }
 
@@ -81,16 +93,6 @@ void vm_release_command_holds(void)
 	ncommand_holds = 0;
 }
 
-const char *vm_placed_elsewhere(const struct vm *vm, char *buf, size_t len)
-{
-	if (!vm->cpu)
-		return NULL;
-	fmt_snprintf(buf, len,
-		     "VM '%s' runs on cpu %u; this needs it on cpu 0 for now (vm pin %s 0 0)",
-		     vm->name, vm->cpu, vm->name);
-	return buf;
-}
-
 int vm_place(struct vm *vm, uint32_t cpu, char *err, size_t errlen)
 {
 	const struct percpu *c = percpu_get(cpu);
@@ -104,9 +106,9 @@ int vm_place(struct vm *vm, uint32_t cpu, char *err, size_t errlen)
 			     vm->name);
 		return -1;
 	}
-	if (cpu && (vm->dirty.active || vm->migrating)) {
-		fmt_snprintf(err, errlen, "VM '%s' is %s, which runs on cpu 0 only for now", vm->name,
-			     vm->migrating ? "migrating" : "dirty logging");
+	if (cpu && vm->incoming) {
+		fmt_snprintf(err, errlen, "VM '%s' is arriving by migration; place it once it has",
+			     vm->name);
 		return -1;
 	}
 	if (vm->cpu == cpu)

@@ -19,6 +19,9 @@ struct vm;
  * (release it with vm_release), false for a VM of the caller's CPU.
  * @pre called on CPU 0 */
 bool vm_hold(struct vm *vm);
+/* The same; *waited_ns is how long that CPU took to leave the guest and put
+ * it down after the first kick, 0 when it had it down already. */
+bool vm_hold_measured(struct vm *vm, uint64_t *waited_ns);
 /* @pre vm_hold(vm) returned true */
 void vm_release(struct vm *vm);
 
@@ -30,13 +33,10 @@ bool vm_hold_for_command(struct vm *vm);
 void vm_release_command_holds(void);
 
 /* Places the VM on CPU `cpu` (an online CPU). What only CPU 0 can do for a
- * VM for now keeps it there: disks, dirty logging, migration.
+ * VM for now keeps it there: disks, and a migration filling it in.
  * @return 0, or -1 with the reason in err. @pre called on CPU 0; vm is
  * held if placed elsewhere */
 int vm_place(struct vm *vm, uint32_t cpu, char *err, size_t errlen);
-
-/* Why CPU 0 cannot do something with vm now (it runs elsewhere), or NULL. */
-const char *vm_placed_elsewhere(const struct vm *vm, char *buf, size_t len);
 
 /* On the CPU that runs vm: done with it for now (a hold is pending). */
 void vm_put_down(struct vm *vm);
