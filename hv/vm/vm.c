@@ -101,16 +101,13 @@ unsigned vm_claim_placed(uint32_t cpu, struct vm **claimed)
 		claimed[i] = NULL;
 		if (!vm || __atomic_load_n(&vm->cpu, __ATOMIC_ACQUIRE) != cpu)
 			continue;
-		/* Claim, then look for a hold: CPU 0 adds its hold, then looks
-		 * for a claim; one of the two sees the other. */
-		__atomic_store_n(&vm->running_on, (int32_t)cpu, __ATOMIC_SEQ_CST);
 		/* Placed elsewhere meanwhile (under a hold that has ended):
 		 * read again after the claim. */
-		if (__atomic_load_n(&vm->hold, __ATOMIC_SEQ_CST) ||
+		if (!hold_gate_claim(&vm->gate, (int32_t)cpu) ||
 		    __atomic_load_n(&vm->cpu, __ATOMIC_SEQ_CST) != cpu) {
-			if (vm->loaded_on == (int32_t)cpu)
+			if (hold_gate_loaded_on(&vm->gate, (int32_t)cpu))
 				vm_put_down(vm);
-			__atomic_store_n(&vm->running_on, -1, __ATOMIC_SEQ_CST);
+			hold_gate_leave(&vm->gate);
 			continue;
 		}
 		claimed[i] = vm;
@@ -126,9 +123,9 @@ void vm_unclaim_placed(uint32_t cpu, struct vm **claimed)
 		struct vm *vm = claimed[i];
 		if (!vm)
 			continue;
-		if (__atomic_load_n(&vm->hold, __ATOMIC_SEQ_CST) && vm->loaded_on == (int32_t)cpu)
+		if (hold_gate_must_put_down(&vm->gate, (int32_t)cpu))
 			vm_put_down(vm);
-		__atomic_store_n(&vm->running_on, -1, __ATOMIC_SEQ_CST);
+		hold_gate_leave(&vm->gate);
 	}
 }
 
@@ -304,7 +301,7 @@ static struct vm *vm_alloc(const char *name, uint64_t mem, unsigned cpus, const 
 		fail(err, errlen, "out of memory for the VM structure");
 		return NULL;
 	}
-	vm->running_on = vm->loaded_on = -1;
+	hold_gate_init(&vm->gate);
 	str_copy(vm->name, name, sizeof(vm->name));
 	str_copy(vm->image_name, image, sizeof(vm->image_name));
 	str_copy(vm->cmdline, cmdline ? cmdline : "", sizeof(vm->cmdline));

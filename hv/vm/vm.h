@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/lib/hold_gate.h"
 #include "hv/mm/pagetable.h"
 #include "hv/vdev/apic_bus.h"
 #include "hv/vdev/vuart.h"
@@ -100,12 +101,11 @@ struct vm {
 	void *vendor;               /* backend per-VM state */
 	bool backend_ready;         /* vm_init succeeded: vm_destroy is due */
 	/* Where the vCPUs run (vm_place.h): the CPU index they are placed on
-	 * (all of a VM's vCPUs share it for now), the holds CPU 0 has on the
-	 * VM, and which CPU runs them now or has their state loaded (VMCS
-	 * current), -1 for none. */
+	 * (all of a VM's vCPUs share it for now), and the hand-over with CPU 0
+	 * (hv/lib/hold_gate.h: its holds, which CPU runs the vCPUs now or has
+	 * them loaded). */
 	uint32_t cpu;
-	uint32_t hold;
-	int32_t running_on, loaded_on;
+	struct hold_gate gate;
 };
 
 struct vm_create_args {

@@ -30,11 +30,10 @@ bool vm_hold_measured(struct vm *vm, uint64_t *waited_ns)
 	*waited_ns = 0;
 	if (owner == this_cpu_index())
 		return false;
-	__atomic_fetch_add(&vm->hold, 1, __ATOMIC_SEQ_CST);
+	hold_gate_hold(&vm->gate);
 	uint64_t start = time_ns(), next_kick = 0, warn_at = start + NS_PER_SEC;
 	bool kicked = false;
-	while (__atomic_load_n(&vm->running_on, __ATOMIC_SEQ_CST) == (int32_t)owner ||
-	       __atomic_load_n(&vm->loaded_on, __ATOMIC_SEQ_CST) == (int32_t)owner) {
+	while (!hold_gate_let_go(&vm->gate, (int32_t)owner)) {
 		uint64_t now = time_ns();
 		if (now >= next_kick) {
 			smp_send_ipi(owner, VEC_IPI_WAKE); /* out of the guest */
@@ -59,14 +58,14 @@ void vm_put_down(struct vm *vm)
 		if (this_cpu()->fpu_owner == vm->vcpus[i].fpu)
 			fpu_save_live();
 	}
-	__atomic_store_n(&vm->loaded_on, -1, __ATOMIC_SEQ_CST);
+	hold_gate_set_loaded(&vm->gate, HOLD_GATE_NO_CPU);
 }
 
 void vm_release(struct vm *vm)
 {
 	/* State reads under the hold may have loaded the vCPU here. */
 	vm_put_down(vm);
-	__atomic_fetch_sub(&vm->hold, 1, __ATOMIC_SEQ_CST);
+	hold_gate_release(&vm->gate);
 }
 
 bool vm_hold_for_command(struct vm *vm)

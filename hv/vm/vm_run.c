@@ -114,11 +114,11 @@ static void load_here(struct vm *vm)
 {
 	int32_t self = (int32_t)this_cpu_index();
 
-	if (vm->loaded_on == self)
+	if (hold_gate_loaded_on(&vm->gate, self))
 		return;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_ops->load(&vm->vcpus[i]);
-	__atomic_store_n(&vm->loaded_on, self, __ATOMIC_SEQ_CST);
+	hold_gate_set_loaded(&vm->gate, self);
 }
 
 /* How a vCPU's turn ended: another vCPU of the VM may go on, or the VM's
@@ -151,7 +151,7 @@ static enum turn_end run_vcpu(struct vcpu *v, uint64_t until)
 			vm_reset(vm); /* the guest asked: it restarts from its image */
 			return TURN_VM_DONE;
 		}
-		if (__atomic_load_n(&vm->hold, __ATOMIC_SEQ_CST))
+		if (hold_gate_held(&vm->gate))
 			return TURN_VM_DONE; /* CPU 0 wants it: the caller puts it down */
 		if (a == EXIT_STOP || (a == EXIT_YIELD && !v->halted))
 			return TURN_VM_DONE;

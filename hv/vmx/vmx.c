@@ -70,7 +70,8 @@ void vmx_clear_all_vmcs(void)
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vm_slot(i);
 		/* Not one another CPU has loaded: VMCLEAR there only. */
-		if (!vm || (vm->loaded_on >= 0 && vm->loaded_on != (int32_t)this_cpu_index()))
+		int32_t loaded = vm ? __atomic_load_n(&vm->gate.loaded_on, __ATOMIC_SEQ_CST) : 0;
+		if (!vm || (loaded >= 0 && loaded != (int32_t)this_cpu_index()))
 			continue;
 		for (unsigned v = 0; v < vm->nvcpus; v++)
 			if (vm->vcpus[v].vendor) {

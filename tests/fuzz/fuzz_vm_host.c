@@ -216,7 +216,7 @@ void spin_unlock_irqrestore(struct spinlock *l, bool irq_was_on)
 
 void vm_put_down(struct vm *vm)
 {
-	vm->loaded_on = -1;
+	hold_gate_set_loaded(&vm->gate, HOLD_GATE_NO_CPU);
 }
 
 /* One CPU here: every VM is the caller's, never held. */

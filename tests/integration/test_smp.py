@@ -259,8 +259,10 @@ def test_cpus_setting_limits_the_cpus_used():
 
 def test_stress_placing_moving_and_destroying_vms_leaks_nothing(smp_hv, con):
     """VMs created, placed, moved, paused, tracked and destroyed for a bounded
-    time while others keep running on every CPU: afterwards every page is
-    back, and the console answered every command meanwhile."""
+    time while others keep running on every CPU, one of them dirty logged
+    and harvested throughout from CPU 0, and two-vCPU VMs dirty logged
+    while they move: afterwards every page is back, the tracked writer's
+    memory is intact, and the console answered every command meanwhile."""
     if smp_hv.target != "qemu":
         pytest.skip("four CPUs under QEMU; Bochs' two run the other tests")
     cpus = CPUS["qemu"]
@@ -269,6 +271,7 @@ def test_stress_placing_moving_and_destroying_vms_leaks_nothing(smp_hv, con):
         assert con.run(f"vm create w{i} memtouch mem=8M report=0").ok
         pin(con, f"w{i}", i)
         assert con.run(f"vm start w{i}").ok
+    assert con.run("dirty start w1").ok
     rounds, slowest, deadline = 0, 0.0, time.monotonic() + 30
     while time.monotonic() < deadline:
         name, cpu = f"s{rounds}", rounds % cpus
@@ -280,9 +283,12 @@ def test_stress_placing_moving_and_destroying_vms_leaks_nothing(smp_hv, con):
                  f"vm pin {name} 0 {(cpu + 1) % cpus}", f"vm pause {name}",
                  f"vm pin w{rounds % cpus} 0 {(rounds + 2) % cpus}",
                  f"vm resume {name}", f"vm info {name}", f"vm destroy {name}"]
-        if rounds % 4 == 0:  # dirty logging on a CPU-0 VM alongside
-            steps[1:4] = [f"vm start {name}", f"dirty start {name}", f"dirty harvest {name}",
+        if rounds % 4 == 0:  # a two-vCPU VM dirty logged while it moves
+            steps[0] = f"vm create {name} smp mem=16M cpus=2 count"
+            steps[3:4] = [f"dirty start {name}", f"dirty harvest {name}",
+                          f"vm pin {name} 0 {(cpu + 1) % cpus}", f"dirty harvest {name}",
                           f"dirty stop {name}"]
+        steps.append("dirty harvest w1")
         for cmd in steps:
             t0 = time.monotonic()
             res = con.command(cmd, timeout=20)
@@ -291,6 +297,9 @@ def test_stress_placing_moving_and_destroying_vms_leaks_nothing(smp_hv, con):
             assert res.ok or (image == "hello" and cmd.startswith(("vm pause", "vm resume"))), \
                 (cmd, res.error)
         rounds += 1
+    s = con.run("dirty stats w1").fields()
+    assert int(s["harvests"]) >= rounds and int(s["total_dirty_pages"]) > 0, s
+    assert con.run("dirty stop w1").ok
     for i in range(cpus):
         start_at = len(con.text())
         con.run(f"vm send w{i} v")
