@@ -16,7 +16,13 @@
  * With "pingpong" it measures the IPI round trip between the BSP and the
  * first AP instead: the BSP sends a fixed IPI, the AP's handler answers
  * with one, n=N times (default 2000); it prints
- * "pingpong: n=N tsc_per_round_trip=T" and exits. */
+ * "pingpong: n=N tsc_per_round_trip=T" and exits.
+ *
+ * With "flood" the BSP sends fixed IPIs to every processor, itself
+ * included (the all-including-self shorthand), as fast as its ICR takes
+ * them, for good, and prints "flood: sent S taken T" every second (T: IPIs
+ * taken by all processors): a guest a hypervisor must stay responsive
+ * beside. */
 #include "rt.h"
 
 #define AP_TRAMPOLINE 0x8000u
@@ -373,6 +379,25 @@ static void pingpong(uint32_t bsp)
 	guest_exit(0);
 }
 
+static void flood(void)
+{
+	uint64_t step = (uint64_t)(tsc_khz() ? tsc_khz() : 1000000) * 1000, next = rdtsc() + step;
+	uint32_t sent = 0;
+
+	__asm__ volatile("sti");
+	for (;;) {
+		send(0, VEC_IPI | (2u << 18)); /* all including self */
+		sent++;
+		if (rdtsc() < next)
+			continue;
+		uint32_t taken = 0;
+		for (unsigned i = 0; i < ncpus; i++)
+			taken += ipis[ids[i]];
+		gprintf("flood: sent %u taken %u\n", sent, taken);
+		next += step;
+	}
+}
+
 int main(uint32_t magic, const struct mb_info *mbi);
 int main(uint32_t magic, const struct mb_info *mbi)
 {
@@ -394,6 +419,8 @@ int main(uint32_t magic, const struct mb_info *mbi)
 		count_forever(bsp);
 	if (arg_present("pingpong"))
 		pingpong(bsp);
+	if (arg_present("flood"))
+		flood();
 	if (ncpus > 1) {
 		check_each_ap(bsp, VEC_IPI, ipis, "fixed IPI, physical destination");
 		check_logical(bsp);
