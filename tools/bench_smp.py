@@ -15,6 +15,11 @@ this measures what the hypervisor lets through, bounded by the host).
   fixed IPI there, fixed IPI back, both through the virtual ICR), against
   the same kernel on bare QEMU with two CPUs, in TSC ticks of the same host;
   with the VM's exits and vCPU turns counted.
+- A contended spinlock (the smp guest's lock mode: every vCPU takes one
+  test-and-set lock LOCK_N times, spinning with PAUSE) with 2 and 4 vCPUs
+  sharing a CPU, against the same kernel on bare QEMU -smp 2/4 (TCG runs
+  those vCPUs in turns on one thread too), in TSC ticks per acquisition;
+  with the PAUSE exits that ended a vCPU's turn counted.
 - Migrating a writing guest (memtouch, 64 MiB, MIG_RATE pages/s asked) from
   CPU 0, where the migration's own work runs too, and from CPU 1, in turns
   in the same run on one pair of 2-CPU instances: the guest's achieved write
@@ -113,6 +118,29 @@ def _pingpong_hv(con):
     return int(m.group(1)), int(info["exits"]), int(info["exits.memory"])
 
 
+LOCK_N = 20000
+
+
+def _lock_hv(con, cpus):
+    start = len(con.text())
+    assert con.run(f"vm create lk smp cpus={cpus} mem=16M lock n={LOCK_N}").ok
+    assert con.run("vm start lk").ok
+    m = con.wait_for(r"\[vm:lk\] lock: n=\d+ cpus=\d+ count ok tsc_per_acquisition=(\d+)", 600,
+                     start=start)
+    info = con.run("vm info lk").fields()
+    con.run("vm destroy lk")
+    return int(m.group(1)), int(info.get("exits.pause", 0))
+
+
+def _lock_bare(cpus):
+    out = subprocess.run(
+        ["qemu-system-x86_64", "-kernel", SMP_ELF, "-append", f"lock n={LOCK_N}",
+         "-smp", str(cpus), "-m", "64", "-display", "none", "-serial", "stdio", "-no-reboot",
+         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+        capture_output=True, text=True, timeout=600).stdout
+    return int(re.search(r"lock: n=\d+ cpus=\d+ count ok tsc_per_acquisition=(\d+)", out).group(1))
+
+
 def _pingpong_bare():
     out = subprocess.run(
         ["qemu-system-x86_64", "-kernel", SMP_ELF, "-append", f"pingpong n={PINGPONG_N}",
@@ -197,6 +225,12 @@ def bench_smp(workdir):
         r["pingpong_exits"] = hv[0][1]
         r["pingpong_mmio_exits"] = hv[0][2]
         r["pingpong_tsc_bare"] = statistics.median(_pingpong_bare() for _ in range(REPEAT))
+        r["lock"] = {}
+        for cpus in (2, 4):
+            hv = [_lock_hv(con, cpus) for _ in range(REPEAT)]
+            r["lock"][cpus] = {"hv": statistics.median(t for t, _ in hv),
+                               "pause_exits": hv[0][1],
+                               "bare": statistics.median(_lock_bare(cpus) for _ in range(REPEAT))}
     finally:
         inst.kill()
     r["migrations"] = bench_migrate_placement(workdir)
@@ -221,6 +255,11 @@ def print_smp(r):
           f"{r['pingpong_tsc_bare']:.0f} (ratio {r['pingpong_tsc_hv'] / r['pingpong_tsc_bare']:.1f}); "
           f"{r['pingpong_exits']} exits ({r['pingpong_mmio_exits']} APIC MMIO) "
           f"for {PINGPONG_N} round trips")
+    for cpus, lk in sorted(r["lock"].items()):
+        print(f"  contended spinlock, {cpus} vCPUs sharing a CPU: {lk['hv']:.0f} TSC ticks per "
+              f"acquisition; bare QEMU -smp {cpus}: {lk['bare']:.0f} (ratio "
+              f"{lk['hv'] / lk['bare']:.2f}); {lk['pause_exits']} PAUSE exits for "
+              f"{cpus * LOCK_N} acquisitions")
     runs = r["migrations"]
 
     def med(cpu, key):

@@ -113,6 +113,7 @@ _Static_assert(offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 #define SVM_INTERCEPT_VINTR (1u << 4)
 #define SVM_INTERCEPT_CPUID (1u << 18)
 #define SVM_INTERCEPT_INVD (1u << 22)
+#define SVM_INTERCEPT_PAUSE (1u << 23)
 #define SVM_INTERCEPT_HLT (1u << 24)
 #define SVM_INTERCEPT_INVLPGA (1u << 26)
 #define SVM_INTERCEPT_IOIO (1u << 27)

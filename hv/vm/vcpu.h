@@ -234,6 +234,10 @@ struct vcpu {
 	 * (SDM 8.4.3); the vCPU does not run meanwhile. */
 	bool wait_for_sipi;
 	bool yield;                   /* it sent an IPI: another vCPU should run */
+	/* PAUSE exits and ends its turn: its VM's vCPUs share one CPU, so a
+	 * vCPU spinning for a lock waits for one that is not running. */
+	bool pause_ends_turn;
+	uint64_t pause_yields;        /* turns ended by PAUSE */
 	bool pending_exception;
 	struct vcpu_event exception;  /* queued by emulation (#GP, #UD...) */
 	uint64_t exits;

@@ -236,6 +236,7 @@ static void init_vcpus(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 		v->vm = vm;
 		v->index = i;
+		v->pause_ends_turn = vm->nvcpus > 1;
 		fpu_init_area(v->fpu);
 		msr_guest_init(v);
 		v->halted = v->wait_for_sipi = v->yield = false;

@@ -178,11 +178,21 @@ static enum exit_action on_absent_feature(struct vcpu *v, const struct vm_exit *
 /* Cache and TLB maintenance has nothing to do for a guest: INVD would drop
  * dirty lines the host owns, so it runs as a no-op, like WBINVD (second-level
  * tables keep guest memory write-back); INVLPG only exits when the CPU forces
- * it, and EPT/NPT make guest TLB entries the guest's own business; PAUSE
- * exits only as a spin hint. */
+ * it, and EPT/NPT make guest TLB entries the guest's own business. */
 static enum exit_action on_no_op(struct vcpu *v, const struct vm_exit *e)
 {
 	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
+/* PAUSE exits only where the VM's vCPUs share a CPU (pause_ends_turn): a
+ * spinning vCPU waits for one that holds what it wants and is not running,
+ * so the spinner's turn ends and the next vCPU's begins. */
+static enum exit_action on_pause(struct vcpu *v, const struct vm_exit *e)
+{
+	skip_instruction(v, e);
+	v->yield = true;
+	v->pause_yields++;
 	return EXIT_CONTINUE;
 }
 
@@ -268,7 +278,7 @@ static const exit_handler_fn handlers[EXIT_KIND_COUNT] = {
 	[EXIT_INVD] = on_no_op,
 	[EXIT_WBINVD] = on_no_op,
 	[EXIT_INVLPG] = on_no_op,
-	[EXIT_PAUSE] = on_no_op,
+	[EXIT_PAUSE] = on_pause,
 	[EXIT_MONITOR] = on_absent_feature,
 	[EXIT_MWAIT] = on_absent_feature,
 	[EXIT_VIRT_INSN] = on_absent_feature,

@@ -116,6 +116,7 @@ enum vmcs_field {
 #define PROC_UNCONDITIONAL_IO_EXITING (1u << 24)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
 #define PROC_MONITOR_EXITING (1u << 29)
+#define PROC_PAUSE_EXITING (1u << 30)
 #define PROC_SECONDARY_CONTROLS (1u << 31)
 /* Secondary processor-based controls */
 #define PROC2_ENABLE_EPT (1u << 1)

@@ -120,12 +120,14 @@ static void write_controls(struct vcpu *v)
 {
 	const struct vmx_caps *c = &vmx_caps;
 	struct vmx_vcpu *vx = vmx(v);
-	uint32_t proc2 = c->proc2;
+	uint32_t proc = c->proc, proc2 = c->proc2;
 
 	if (!vx->vpid)
 		proc2 &= ~PROC2_ENABLE_VPID;
+	if (!v->pause_ends_turn)
+		proc &= ~PROC_PAUSE_EXITING;
 	vmwrite(VMCS_PIN_CONTROLS, c->pin);
-	vmwrite(VMCS_PROC_CONTROLS, c->proc);
+	vmwrite(VMCS_PROC_CONTROLS, proc);
 	vmwrite(VMCS_PROC_CONTROLS2, proc2);
 	vmwrite(VMCS_EXIT_CONTROLS, c->exit);
 	vmwrite(VMCS_ENTRY_CONTROLS, c->entry);

@@ -53,8 +53,8 @@ const char *vmx_caps_init(void)
 	if (!negotiate("pin-based", true_ctls ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS,
 		       pin, pin, &c->pin) ||
 	    !negotiate("processor-based",
-		       true_ctls ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS, proc, proc,
-		       &c->proc) ||
+		       true_ctls ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS,
+		       proc | PROC_PAUSE_EXITING, proc, &c->proc) ||
 	    !negotiate("secondary", MSR_VMX_PROCBASED_CTLS2, proc2, proc2_need, &c->proc2) ||
 	    !negotiate("exit", true_ctls ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS,
 		       exit_need | EXIT_SAVE_DEBUG_CONTROLS, exit_need, &c->exit) ||

@@ -22,7 +22,14 @@
  * included (the all-including-self shorthand), as fast as its ICR takes
  * them, for good, and prints "flood: sent S taken T" every second (T: IPIs
  * taken by all processors): a guest a hypervisor must stay responsive
- * beside. */
+ * beside.
+ *
+ * With "lock" every processor takes one test-and-set spinlock n=N times
+ * (default 2000), spinning with PAUSE as an OS does, and does a little
+ * work inside and outside it; the BSP checks the count the lock guards and
+ * prints "lock: n=N cpus=C count ok|wrong tsc_per_acquisition=T", then
+ * exits (code 1 if wrong). A holder whose processor stops running (a
+ * preempted vCPU) leaves the others spinning. */
 #include "rt.h"
 
 #define AP_TRAMPOLINE 0x8000u
@@ -55,7 +62,7 @@ void on_ap_timer(void);
 volatile uint32_t ap_stack_top;
 static uint8_t ap_stacks[MAX_CPUS][4096] __attribute__((aligned(16)));
 static volatile uint32_t online[256], ipis[256], nmis[256], ticks[256];
-static volatile uint32_t timers_on, counting;
+static volatile uint32_t timers_on, counting, locking, lock_word, lock_count, lock_done;
 static volatile uint32_t work[256];
 static uint32_t ids[MAX_CPUS], ncpus, failures;
 
@@ -100,6 +107,26 @@ static void apic_setup(uint32_t id)
 	*lapic(0xd0) = (id < 8 ? 1u << id : 0) << 24;
 }
 
+static void spin_work(uint32_t n)
+{
+	for (volatile uint32_t i = 0; i < n; i++)
+		;
+}
+
+static void lock_loop(uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		while (__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE))
+			while (lock_word)
+				__asm__ volatile("pause");
+		lock_count++;
+		spin_work(100);
+		__atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+		spin_work(100);
+	}
+	__atomic_fetch_add(&lock_done, 1, __ATOMIC_SEQ_CST);
+}
+
 void ap_main(void)
 {
 	uint32_t id = apic_id();
@@ -113,6 +140,11 @@ void ap_main(void)
 			__asm__ volatile("sti");
 			for (;;)
 				work[id]++;
+		}
+		if (locking) {
+			lock_loop(locking);
+			for (;;)
+				__asm__ volatile("cli; hlt");
 		}
 		if (timers_on && !timer) {
 			*lapic(0x3e0) = 0xb;
@@ -386,7 +418,7 @@ static void flood(void)
 
 	__asm__ volatile("sti");
 	for (;;) {
-		send(0, VEC_IPI | (2u << 18)); /* all including self */
+		send(0, SH_ALL | VEC_IPI);
 		sent++;
 		if (rdtsc() < next)
 			continue;
@@ -396,6 +428,23 @@ static void flood(void)
 		gprintf("flood: sent %u taken %u\n", sent, taken);
 		next += step;
 	}
+}
+
+static void lock_test(void)
+{
+	uint32_t n = arg_u32("n", 2000);
+
+	uint64_t t0 = rdtsc();
+	locking = n;
+	send(0, SH_OTHERS | VEC_IPI); /* out of their HLT */
+	lock_loop(n);
+	while (lock_done < ncpus)
+		__asm__ volatile("pause");
+	uint64_t per = udiv64(rdtsc() - t0, (uint64_t)n * ncpus, 0);
+	bool ok = lock_count == n * ncpus;
+	gprintf("lock: n=%u cpus=%u count %s tsc_per_acquisition=%u\n", n, ncpus,
+		ok ? "ok" : "wrong", (uint32_t)per);
+	guest_exit(ok ? 0 : 1);
 }
 
 int main(uint32_t magic, const struct mb_info *mbi);
@@ -421,6 +470,8 @@ int main(uint32_t magic, const struct mb_info *mbi)
 		pingpong(bsp);
 	if (arg_present("flood"))
 		flood();
+	if (arg_present("lock"))
+		lock_test();
 	if (ncpus > 1) {
 		check_each_ap(bsp, VEC_IPI, ipis, "fixed IPI, physical destination");
 		check_logical(bsp);

@@ -139,6 +139,29 @@ def test_an_ipi_flood_leaves_the_console_answering(guest_hv):
         assert time.monotonic() - t0 < 5
 
 
+@pytest.mark.parametrize("cpus", [1, 4])
+def test_a_contended_spinlock_counts_right_and_spinners_give_way(guest_hv, cpus):
+    """Every vCPU takes one spinlock, spinning with PAUSE: the count it
+    guards comes out right, and where vCPUs share a CPU a PAUSE ends the
+    spinner's turn (the holder may be waiting for one); a one-vCPU VM's
+    PAUSE does not exit at all."""
+    con = guest_hv.console()
+    since = len(con.text())
+    create_and_start(con, "lk", "smp", f"cpus={cpus}", "mem=16M", "lock", "n=2000")
+    info = wait_state(con, "lk", {"stopped", "crashed"}, timeout=300)
+    lines = guest_lines(con, "lk", since)
+    con.run("vm destroy lk")
+    assert f"lock: n=2000 cpus={cpus} count ok" in " ".join(lines), lines[-3:]
+    assert info["exit_code"] == "0", info
+    yields = sum(int(info[f"vcpu{i}"].split("pause_yields=")[1].split()[0])
+                 for i in range(cpus))
+    assert yields == int(info.get("exits.pause", 0)), info
+    if cpus == 1:
+        assert yields == 0, info
+    else:
+        assert yields > 0, info
+
+
 def count_lines(con, name, since=0):
     """The smp guest's 'count: C0 C1 ... lost L' lines as (counts, lost)."""
     out = []
