@@ -15,6 +15,7 @@ import pytest
 
 from conftest import BOOT_TIMEOUT, INSTANCE_ROOT, make_instance
 from guests import counter_values, create_and_start, guest_lines, wait_state
+from test_dirty import harvest
 
 MTTCG = ["-accel", "tcg,thread=multi"]
 CPUS = {"qemu": 4, "bochs": 2}
@@ -164,16 +165,6 @@ def test_placement_refusals(smp_hv, con):
     assert not res.ok and res.error == "VM 'far' has one vCPU: 0 (not '1')"
 
 
-def dirty_pages(con, name):
-    res = con.run(f"dirty harvest {name} list")
-    pages = set()
-    for line in res.lines:
-        m = re.fullmatch(r"gfn 0x([0-9a-f]+) count (\d+)", line)
-        if m:
-            pages.update(range(int(m.group(1), 16), int(m.group(1), 16) + int(m.group(2))))
-    return pages
-
-
 def memtouch_says(con, name, line, expect):
     start = len(con.text())
     con.run(f"vm send {name} {line}")
@@ -202,10 +193,10 @@ def test_dirty_log_of_a_vm_on_another_cpu_misses_nothing(smp_hv, con, mode):
     memtouch_says(con, "dl", "r", "resumed")
     for cpu in (last, last, 0, last, last):
         time.sleep(0.3)
-        seen |= dirty_pages(con, "dl")
+        seen |= harvest(con, "dl")
         pin(con, "dl", cpu)
     memtouch_says(con, "dl", "p", "paused")
-    seen |= dirty_pages(con, "dl")
+    seen |= harvest(con, "dl")
     written = int(memtouch_says(con, "dl", "s", r"written (\d+) passes").group(1))
     assert written > 0
     data = set(range(base, base + npages))
