@@ -128,7 +128,8 @@ static int prepare(struct vm *vm, const struct migrate_opts *o, char *err, size_
 	if (vm->dirty.active) {
 		dirty_log_harvest(vm); /* what the user's log had is not ours to send */
 	} else {
-		if (dirty_log_start(vm, o->dirty_mode, DIRTY_GRAN_4K, err, errlen)) {
+		if (dirty_log_start(vm, o->dirty_mode, DIRTY_GRAN_4K, DIRTY_INSTALLERS_ALL, err,
+				    errlen)) {
 			send_disks_release(&S.disks, vm);
 			goto undo;
 		}

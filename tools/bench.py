@@ -3,8 +3,8 @@
 one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
-    tools/bench.py [guests] [dirty] [linux] [net] [migrate] [mce] [disk] [diskmig] [tls] [smp]
-                   [--json FILE]
+    tools/bench.py [guests] [dirty] [installers] [linux] [net] [migrate] [mce] [disk]
+                   [diskmig] [tls] [smp] [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
@@ -17,6 +17,10 @@ protection also at 2 MiB), harvested every HARVEST_EVERY seconds as a
 pre-copy round would: write throughput as a ratio to tracking off, exits
 per second, pages per harvest, and harvest time per GiB of guest memory
 (idle and after every page was written).
+
+installers: see tools/bench_installers.py (a 4-vCPU guest writing under
+write protection with 4 KiB traces installed by every vCPU, by K = 2, 1
+and 0 of them, and at 2 MiB: cost per page written, faults, pages reported).
 
 disk: see tools/bench_disk.py (a guest's sequential MB/s and random 4 KiB
 IOPS through virtio-blk and the datastore as a ratio to the hypervisor's
@@ -60,6 +64,7 @@ import hvbochs  # noqa: E402
 import hvlaunch  # noqa: E402
 from bench_disk import bench_disk, print_disk  # noqa: E402
 from bench_disk_migrate import bench_disk_migrate, print_disk_migrate  # noqa: E402
+from bench_installers import bench_installers, print_installers  # noqa: E402
 from bench_linux import bench_linux, print_linux  # noqa: E402
 from bench_mce import bench_mce, print_mce  # noqa: E402
 from bench_smp import bench_smp, print_smp  # noqa: E402
@@ -239,13 +244,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("suites", nargs="*",
-                   default=["guests", "dirty", "linux", "net", "migrate", "mce", "disk",
+                   default=["guests", "dirty", "installers", "linux", "net", "migrate", "mce", "disk",
                             "diskmig", "tls", "smp"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     results = {}
-    run_qemu = "guests" in a.suites or "dirty" in a.suites
+    run_qemu = any(s in a.suites for s in ("guests", "dirty", "installers"))
     if run_qemu:
         with hvlaunch.Instance(workdir=os.path.join(ROOT, "build", "bench", "qemu"),
                                mem="512M") as inst:
@@ -256,16 +261,20 @@ def main():
             if "dirty" in a.suites:
                 results["dirty_qemu"] = bench_dirty(inst.console(), "qemu-tcg-svm", ["wp", "ad"])
                 print_dirty(results["dirty_qemu"])
-        with hvbochs.BochsInstance(workdir=os.path.join(ROOT, "build", "bench", "bochs"),
-                                   megs=512, timeout=1800) as inst:
-            inst.wait_prompt(300)
-            if "guests" in a.suites:
-                results["guests_bochs"] = bench_guests(inst.console(), "bochs-vmx-ept")
-                print_guests(results["guests_bochs"])
-            if "dirty" in a.suites:
-                results["dirty_bochs"] = bench_dirty(inst.console(), "bochs-vmx-ept",
-                                                     ["wp", "ad", "pml"])
-                print_dirty(results["dirty_bochs"])
+            if "installers" in a.suites:
+                results["installers_qemu"] = bench_installers(inst.console())
+                print_installers(results["installers_qemu"])
+        if "guests" in a.suites or "dirty" in a.suites:
+            with hvbochs.BochsInstance(workdir=os.path.join(ROOT, "build", "bench", "bochs"),
+                                       megs=512, timeout=1800) as inst:
+                inst.wait_prompt(300)
+                if "guests" in a.suites:
+                    results["guests_bochs"] = bench_guests(inst.console(), "bochs-vmx-ept")
+                    print_guests(results["guests_bochs"])
+                if "dirty" in a.suites:
+                    results["dirty_bochs"] = bench_dirty(inst.console(), "bochs-vmx-ept",
+                                                         ["wp", "ad", "pml"])
+                    print_dirty(results["dirty_bochs"])
     if "guests" in a.suites:
         q, b = results["guests_qemu"], results["guests_bochs"]
         print("== exit round trip, side by side (each in its own native loop iterations) ==")

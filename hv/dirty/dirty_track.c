@@ -84,22 +84,46 @@ void dirty_track_mark(struct dirty_track *t, uint64_t gpa)
 		mark_page(t, (size_t)(gpa / DIRTY_PAGE));
 }
 
-bool dirty_track_write_fault(struct dirty_track *t, uint64_t gpa)
+/* Makes the pages [first, first + count) writable and marks them, for a
+ * write fault at gpa; false when tracking did not cause it. A region
+ * fault opens a whole 2 MiB region (dirty_track_write_fault_region). */
+static bool unprotect(struct dirty_track *t, uint64_t gpa, size_t first, size_t count,
+		      bool region)
 {
 	struct pt_mapping m;
 
 	if (t->mode != DIRTY_MODE_WP || gpa >= t->size || !pt_lookup(t->pt, gpa, &m))
 		return false;
-	size_t first, count;
-	unit_of(t, (size_t)(gpa / DIRTY_PAGE), &first, &count);
 	/* Already writable: a stale translation raced the unprotect; retry. */
 	if (!(m.prot & PT_W)) {
 		if (pt_protect(t->pt, first * DIRTY_PAGE, count * DIRTY_PAGE, PT_RWX))
 			return false;
 		t->faults++;
+		t->region_faults += region;
 	}
 	bitmap_set_range(t->log, first, count);
 	return true;
+}
+
+bool dirty_track_write_fault(struct dirty_track *t, uint64_t gpa)
+{
+	size_t first = 0, count = 0;
+
+	if (gpa < t->size)
+		unit_of(t, (size_t)(gpa / DIRTY_PAGE), &first, &count);
+	return unprotect(t, gpa, first, count, false);
+}
+
+bool dirty_track_write_fault_region(struct dirty_track *t, uint64_t gpa)
+{
+	size_t first = 0, count = 0;
+
+	if (gpa < t->size) {
+		first = (size_t)(gpa / DIRTY_REGION) * DIRTY_REGION_PAGES;
+		count = first + DIRTY_REGION_PAGES <= t->npages ? DIRTY_REGION_PAGES
+								 : t->npages - first;
+	}
+	return unprotect(t, gpa, first, count, true);
 }
 
 void dirty_track_pml_entries(struct dirty_track *t, const uint64_t *entries, size_t n)

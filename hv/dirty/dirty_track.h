@@ -34,6 +34,7 @@ struct dirty_track {
 	enum dirty_gran gran;
 	uint64_t *log;          /* pages written since the last harvest (faults, PML) */
 	uint64_t faults;        /* write-protect faults taken */
+	uint64_t region_faults; /* of them, faults that opened a whole 2 MiB region */
 	uint64_t pml_entries;   /* GPAs read from the PML buffer */
 	uint64_t rearm_failures;/* units a harvest could not re-arm (kept as dirty) */
 };
@@ -57,6 +58,13 @@ int dirty_track_arm(struct dirty_track *t);
  * it: the unit is marked and made writable (the caller flushes and lets
  * the guest retry); false when the fault is the guest's own doing. */
 bool dirty_track_write_fault(struct dirty_track *t, uint64_t gpa);
+
+/* The same for a writer that installs no 4 KiB traces (a vCPU beyond the
+ * log's installers, see hv/vm/dirty_log.h): the whole 2 MiB region around
+ * gpa is marked and made writable, whatever the granularity, so that
+ * writer faults once per region and a round. Every page of the region is
+ * reported, so nothing written is missed; the harvest re-arms each page. */
+bool dirty_track_write_fault_region(struct dirty_track *t, uint64_t gpa);
 
 /* Marks the unit holding gpa (writes the hypervisor does for the guest). */
 void dirty_track_mark(struct dirty_track *t, uint64_t gpa);

@@ -1,15 +1,27 @@
 /* dirty start | harvest | stats | stop: a VM's dirty-page log by hand. */
 #include "hv/lib/bitmap.h"
+#include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 #include "hv/shell/cmd_vm.h"
 #include "hv/shell/commands.h"
 #include "hv/vm/vm.h"
 
-/* dirty start NAME [mode=wp|ad|pml] [gran=4k|2m] */
+static void print_installers(struct shell *sh, const struct vm *vm)
+{
+	uint32_t k = vm->dirty.installers;
+
+	if (k == DIRTY_INSTALLERS_ALL)
+		sh_printf(sh, "installers: all\n");
+	else
+		sh_printf(sh, "installers: %u\n", k);
+}
+
+/* dirty start NAME [mode=wp|ad|pml] [gran=4k|2m] [installers=K] */
 static int dirty_start_cmd(struct shell *sh, struct vm *vm, int argc, char **argv)
 {
 	enum dirty_mode mode = DIRTY_MODE_BEST;
 	enum dirty_gran gran = DIRTY_GRAN_4K;
+	uint32_t installers = DIRTY_INSTALLERS_ALL;
 	char err[160];
 
 	for (int i = 3; i < argc; i++) {
@@ -21,15 +33,23 @@ static int dirty_start_cmd(struct shell *sh, struct vm *vm, int argc, char **arg
 			gran = DIRTY_GRAN_4K;
 		} else if (!strcmp(w, "gran=2m")) {
 			gran = DIRTY_GRAN_2M;
+		} else if (!strncmp(w, "installers=", 11)) {
+			uint64_t k;
+			if (!parse_u64(w + 11, &k) || k > vm->nvcpus)
+				return sh_error(sh, "installers= takes 0 to %u (the VM's vCPUs), not "
+						"'%.20s'", vm->nvcpus, w + 11);
+			installers = (uint32_t)k;
 		} else {
-			return sh_error(sh, "unknown option '%.20s' (mode=wp|ad|pml gran=4k|2m)", w);
+			return sh_error(sh, "unknown option '%.20s' (mode=wp|ad|pml gran=4k|2m "
+					"installers=K)", w);
 		}
 	}
-	if (dirty_log_start(vm, mode, gran, err, sizeof(err)))
+	if (dirty_log_start(vm, mode, gran, installers, err, sizeof(err)))
 		return sh_error(sh, "%s", err);
 	sh_printf(sh, "mode: %s\ngranularity: %s\ntracked_pages: %zu\n",
 		  dirty_mode_name(vm->dirty.track.mode), dirty_gran_name(gran),
 		  vm->dirty.track.npages);
+	print_installers(sh, vm);
 	return SHELL_OK;
 }
 
@@ -77,8 +97,11 @@ static int dirty_stats_cmd(struct shell *sh, struct vm *vm)
 		  (unsigned long)s->last_pages, (unsigned long)s->total_pages);
 	sh_printf(sh, "last_harvest_us: %lu\ntotal_harvest_us: %lu\n",
 		  (unsigned long)(s->last_ns / 1000), (unsigned long)(s->total_ns / 1000));
-	sh_printf(sh, "wp_faults: %lu\npml_full_exits: %lu\npml_entries: %lu\n",
-		  (unsigned long)d->track.faults, (unsigned long)s->log_full_exits,
+	print_installers(sh, vm);
+	sh_printf(sh, "wp_faults: %lu\nwp_region_faults: %lu\n", (unsigned long)d->track.faults,
+		  (unsigned long)d->track.region_faults);
+	sh_printf(sh, "pml_full_exits: %lu\npml_entries: %lu\n",
+		  (unsigned long)s->log_full_exits,
 		  (unsigned long)d->track.pml_entries);
 	sh_printf(sh, "rearm_failures: %lu\n", (unsigned long)d->track.rearm_failures);
 	sh_printf(sh, "shootdowns: %lu\nshootdown_us: %lu\n", (unsigned long)s->shootdowns,

@@ -21,10 +21,10 @@ const struct shell_cmd hv_commands[] = {
 	  .args = "create|start|pause|resume|stop|destroy|list|info|images|output|console|send ...",
 	  .help = "guests: create from an image, control, inspect, talk to",
 	  .run = cmd_vm, .min_args = 1, .max_args = SHELL_MAX_ARGS - 1 },
-	{ .name = "dirty", .args = "start NAME [mode=wp|ad|pml] [gran=4k|2m] | harvest NAME [list] | "
-				   "stats NAME | stop NAME",
+	{ .name = "dirty", .args = "start NAME [mode=wp|ad|pml] [gran=4k|2m] [installers=K] | "
+				   "harvest NAME [list] | stats NAME | stop NAME",
 	  .help = "track the pages a VM writes (the second-level tables' dirty log)",
-	  .run = cmd_dirty, .min_args = 2, .max_args = 4 },
+	  .run = cmd_dirty, .min_args = 2, .max_args = 5 },
 	{ .name = "net", .args = "[IF] | mem | ip ADDR/PREFIX [GATEWAY] [IF] | dhcp [IF] | "
 				 "perf [listen [PORT] | send ADDR [SECONDS] [port=P] | raw [SECONDS] [IF]]",
 	  .help = "network interfaces: addresses, counters, DHCP, lwIP memory, throughput tests",

@@ -73,8 +73,24 @@ static void bitmap_free(uint64_t *map, size_t words)
 		pages_free(virt_to_phys(map), bitmap_bytes(words) / PAGE_SIZE);
 }
 
-int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran, char *err,
-		    size_t errlen)
+/* NULL when installers=K fits the mode, granularity and VM; else why not. */
+static const char *installers_refusal(const struct vm *vm, enum dirty_mode mode,
+				      enum dirty_gran gran, uint32_t installers)
+{
+	if (installers == DIRTY_INSTALLERS_ALL)
+		return NULL;
+	if (mode != DIRTY_MODE_WP)
+		return "installers= applies to write protection (mode=wp): the other modes "
+		       "take no write faults";
+	if (gran != DIRTY_GRAN_4K)
+		return "installers= needs gran=4k: at 2m every trace covers a 2 MiB region already";
+	if (installers > vm->nvcpus)
+		return "installers= is more than the VM's vCPUs";
+	return NULL;
+}
+
+int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran,
+		    uint32_t installers, char *err, size_t errlen)
 {
 	struct dirty_log *d = &vm->dirty;
 
@@ -86,6 +102,9 @@ int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran, c
 		return fail(err, errlen, mode == DIRTY_MODE_PML ?
 			    "PML needs Intel VMX with EPT A/D bits and page-modification logging" :
 			    "this CPU does not set dirty bits in its second-level tables");
+	const char *why = installers_refusal(vm, mode, gran, installers);
+	if (why)
+		return fail(err, errlen, why);
 	dirty_log_release(vm);
 	d->track = (struct dirty_track){ .pt = &vm->slpt, .size = vm->mem.size, .mode = mode,
 					 .gran = gran, .npages = (size_t)(vm->mem.size / DIRTY_PAGE) };
@@ -97,6 +116,7 @@ int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran, c
 		return fail(err, errlen, "out of memory for the dirty bitmaps");
 	}
 	memset(&d->stats, 0, sizeof(d->stats));
+	d->installers = installers;
 	bool held = hold_for_change(vm);
 	if (dirty_track_arm(&d->track) || vcpu_ops->dirty_start(vm, mode)) {
 		dirty_track_disarm(&d->track);
@@ -175,9 +195,15 @@ void dirty_log_release(struct vm *vm)
 	d->track.log = d->harvested = NULL;
 }
 
-bool dirty_log_write_fault(struct vm *vm, uint64_t gpa)
+bool dirty_log_write_fault(struct vm *vm, unsigned vcpu_index, uint64_t gpa)
 {
-	if (!vm->dirty.active || !dirty_track_write_fault(&vm->dirty.track, gpa))
+	struct dirty_log *d = &vm->dirty;
+
+	if (!d->active)
+		return false;
+	bool installs = d->installers == DIRTY_INSTALLERS_ALL || vcpu_index < d->installers;
+	if (!(installs ? dirty_track_write_fault(&d->track, gpa)
+		       : dirty_track_write_fault_region(&d->track, gpa)))
 		return false;
 	vcpu_ops->flush_guest_tlb(vm);
 	return true;

@@ -34,18 +34,27 @@ struct dirty_stats {
 	uint64_t shootdown_ns;            /* waiting for that CPU to let go */
 };
 
+/* installers: every vCPU installs 4 KiB traces (the default). */
+#define DIRTY_INSTALLERS_ALL 0xffffffffu
+
 struct dirty_log {
 	bool active;
 	struct dirty_track track;
+	/* vCPUs 0 .. installers-1 take one write fault per 4 KiB page; a write
+	 * of any other vCPU opens its whole 2 MiB region for the round (seed
+	 * 002's variant: fewer traces installed, more pages reported). */
+	uint32_t installers;
 	uint64_t *harvested;   /* the last harvest's pages (console, tests) */
 	size_t words;
 	struct dirty_stats stats;
 };
 
-/* @return 0, or -1 with the reason in err (mode not available, already
- * running, out of memory). */
-int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran, char *err,
-		    size_t errlen);
+/* installers: DIRTY_INSTALLERS_ALL, or how many vCPUs install 4 KiB
+ * traces (write protection at 4 KiB only; at most the VM's vCPUs).
+ * @return 0, or -1 with the reason in err (mode not available, already
+ * running, installers that do not apply, out of memory). */
+int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran,
+		    uint32_t installers, char *err, size_t errlen);
 /* Pages written since the last harvest into the log's own bitmap (see
  * dirty_log_pages); returns how many.
  * @pre the log is active */
@@ -61,7 +70,7 @@ bool dirty_mode_available(enum dirty_mode m);
 /* Exit paths: a write to a write-protected leaf (true when tracking caused
  * it and the guest should simply retry), a full PML buffer, and writes the
  * hypervisor itself makes into guest memory. */
-bool dirty_log_write_fault(struct vm *vm, uint64_t gpa);
+bool dirty_log_write_fault(struct vm *vm, unsigned vcpu_index, uint64_t gpa);
 void dirty_log_buffer_full(struct vm *vm);
 void dirty_log_mark(struct vm *vm, uint64_t gpa, uint64_t len);
 

@@ -144,7 +144,7 @@ static enum exit_action on_memory(struct vcpu *v, const struct vm_exit *e)
 {
 	struct vm *vm = v->vm;
 
-	if (e->mem.write && e->mem.present && dirty_log_write_fault(vm, e->mem.gpa))
+	if (e->mem.write && e->mem.present && dirty_log_write_fault(vm, v->index, e->mem.gpa))
 		return EXIT_CONTINUE; /* logged and writable again: the write retries */
 	if (platform_mmio_claims(v, e->mem.gpa) && !e->mem.fetch)
 		return emulate_mmio(v, e);

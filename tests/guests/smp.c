@@ -29,7 +29,18 @@
  * work inside and outside it; the BSP checks the count the lock guards and
  * prints "lock: n=N cpus=C count ok|wrong tsc_per_acquisition=T", then
  * exits (code 1 if wrong). A holder whose processor stops running (a
- * preempted vCPU) leaves the others spinning. */
+ * preempted vCPU) leaves the others spinning.
+ *
+ * With "write" every processor writes pages=P pages of its own (default
+ * 256), interleaved with the others' (page k of the data area, which
+ * starts at the first 2 MiB boundary above the kernel, belongs to
+ * processor k mod N), passes=M times (default 1), at rate=R pages a
+ * second each (default 0: as fast as it can); with spread=S only every
+ * S-th page of an area S times as large (default 1: every page). It prints "write: ready base
+ * 0xB pages T cpus N" and waits for a "g" on the serial line, so that a
+ * dirty log can be started first; then "write: done pages T passes M
+ * tsc_per_page=C" and halts. Each page's first bytes hold, per processor,
+ * the pass that wrote it last. */
 #include "rt.h"
 
 #define AP_TRAMPOLINE 0x8000u
@@ -64,6 +75,9 @@ static uint8_t ap_stacks[MAX_CPUS][4096] __attribute__((aligned(16)));
 static volatile uint32_t online[256], ipis[256], nmis[256], ticks[256];
 static volatile uint32_t timers_on, counting, locking, lock_word, lock_count, lock_done;
 static volatile uint32_t work[256];
+static volatile uint32_t writing, write_done;
+static uint32_t write_base, write_pages, write_passes, write_rate, write_spread;
+extern char _end[];
 static uint32_t ids[MAX_CPUS], ncpus, failures;
 
 static volatile uint32_t *lapic(uint32_t reg)
@@ -127,6 +141,33 @@ static void lock_loop(uint32_t n)
 	__atomic_fetch_add(&lock_done, 1, __ATOMIC_SEQ_CST);
 }
 
+static uint32_t position_of(uint32_t id)
+{
+	for (uint32_t i = 0; i < ncpus; i++)
+		if (ids[i] == id)
+			return i;
+	return 0;
+}
+
+/* This processor's share of "write" mode, then one more in write_done. */
+static void write_share(uint32_t me)
+{
+	uint64_t khz = tsc_khz() ? tsc_khz() : 1000000;
+	uint64_t gap = write_rate ? udiv64(khz * 1000, write_rate, 0) : 0, next = rdtsc();
+
+	for (uint32_t pass = 1; pass <= write_passes; pass++)
+		for (uint32_t k = 0; k < write_pages; k++) {
+			while (gap && rdtsc() < next)
+				__asm__ volatile("pause");
+			next += gap;
+			volatile uint32_t *page =
+				(volatile uint32_t *)(write_base +
+						     ((k * ncpus + me) * write_spread << 12));
+			page[me] = pass;
+		}
+	__atomic_fetch_add(&write_done, 1, __ATOMIC_SEQ_CST);
+}
+
 void ap_main(void)
 {
 	uint32_t id = apic_id();
@@ -140,6 +181,11 @@ void ap_main(void)
 			__asm__ volatile("sti");
 			for (;;)
 				work[id]++;
+		}
+		if (writing) {
+			write_share(position_of(id));
+			for (;;)
+				__asm__ volatile("cli; hlt");
 		}
 		if (locking) {
 			lock_loop(locking);
@@ -447,6 +493,38 @@ static void lock_test(void)
 	guest_exit(ok ? 0 : 1);
 }
 
+static void write_test(uint32_t bsp)
+{
+	write_pages = arg_u32("pages", 256);
+	write_passes = arg_u32("passes", 1);
+	write_rate = arg_u32("rate", 0);
+	write_spread = arg_u32("spread", 1);
+	write_base = ((uint32_t)_end + 0x1fffff) & ~0x1fffffu;
+	uint32_t total = write_pages * ncpus;
+	if (!write_spread ||
+	    write_base + (uint64_t)total * write_spread * 4096 > guest_mem_top) {
+		gprintf("write: %u pages spread %u from 0x%x do not fit below 0x%x\n", total,
+			write_spread, write_base, guest_mem_top);
+		guest_exit(1);
+	}
+	gprintf("write: ready base 0x%x pages %u cpus %u spread %u\n", write_base, total, ncpus,
+		write_spread);
+	/* Reading the UART exits to the hypervisor: look every 2 ms only. */
+	while (getc_serial() != 'g')
+		delay_us(2000);
+	uint64_t t0 = rdtsc();
+	writing = 1;
+	send(0, SH_OTHERS | VEC_IPI); /* out of their HLT */
+	write_share(position_of(bsp));
+	while (write_done < ncpus)
+		__asm__ volatile("pause");
+	uint64_t per = udiv64(rdtsc() - t0, total * write_passes, 0);
+	gprintf("write: done pages %u passes %u tsc_per_page=%u\n", total, write_passes,
+		(uint32_t)per);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
 int main(uint32_t magic, const struct mb_info *mbi);
 int main(uint32_t magic, const struct mb_info *mbi)
 {
@@ -472,6 +550,8 @@ int main(uint32_t magic, const struct mb_info *mbi)
 		flood();
 	if (arg_present("lock"))
 		lock_test();
+	if (arg_present("write"))
+		write_test(bsp);
 	if (ncpus > 1) {
 		check_each_ap(bsp, VEC_IPI, ipis, "fixed IPI, physical destination");
 		check_logical(bsp);

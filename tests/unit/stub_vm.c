@@ -145,9 +145,10 @@ bool vm_page_poisoned(const struct vm *vm, uint64_t gpa)
 	return stub.poisoned_gpa && (gpa & ~0xfffull) == stub.poisoned_gpa;
 }
 
-bool dirty_log_write_fault(struct vm *vm, uint64_t gpa)
+bool dirty_log_write_fault(struct vm *vm, unsigned vcpu_index, uint64_t gpa)
 {
 	(void)vm;
+	(void)vcpu_index;
 	stub.dirty_faults++;
 	stub.dirty_fault_gpa = gpa;
 	return stub.dirty_fault_result;

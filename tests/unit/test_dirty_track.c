@@ -42,19 +42,26 @@ static void teardown(void)
 /* What the CPU does on a guest write: fault on a read-only leaf (the
  * hypervisor's handler runs, then the write retries), set the leaf's dirty
  * bit and, in PML mode, log the GPA when the dirty bit was clear. */
-static void cpu_write(uint64_t gpa)
+static void cpu_write_by(uint64_t gpa, bool installer)
 {
 	struct pt_mapping m;
 
 	cr_assert(pt_lookup(&pt, gpa, &m));
 	if (!(m.prot & PT_W)) {
-		cr_assert(dirty_track_write_fault(&t, gpa), "fault at 0x%lx not handled", gpa);
+		bool handled = installer ? dirty_track_write_fault(&t, gpa)
+					 : dirty_track_write_fault_region(&t, gpa);
+		cr_assert(handled, "fault at 0x%lx not handled", gpa);
 		cr_assert(pt_lookup(&pt, gpa, &m));
 		cr_assert(m.prot & PT_W, "still read-only after the fault");
 	}
 	if (!(*m.entry & pt.fmt->dirty) && t.mode == DIRTY_MODE_PML)
 		pml_buf[pml_n++] = gpa | 0x5a5; /* the CPU may leave low bits set */
 	*m.entry |= pt.fmt->dirty | pt.fmt->accessed;
+}
+
+static void cpu_write(uint64_t gpa)
+{
+	cpu_write_by(gpa, true);
 }
 
 static size_t harvest(void)
@@ -156,6 +163,73 @@ Test(dirty, wp_at_2m_marks_and_rearms_whole_regions, .fini = teardown)
 	cpu_write(100 * 4096);
 	cr_assert_eq(t.faults, 3, "the region was write-protected again");
 	cr_assert_eq(harvest(), 512);
+}
+
+/* installers=K: a vCPU that installs no 4 KiB traces opens a whole 2 MiB
+ * region with one fault; installers go on faulting per page elsewhere. */
+Test(dirty, a_writer_that_installs_no_traces_opens_its_whole_region, .fini = teardown)
+{
+	setup_tables(&pt_format_npt, DIRTY_MODE_WP, DIRTY_GRAN_4K);
+	cpu_write_by(3 * 4096, true);
+	cpu_write_by(700 * 4096, false); /* region 1: pages 512..1023 */
+	cpu_write_by(800 * 4096, true);  /* open already: no fault */
+	cpu_write_by(900 * 4096, false);
+	cpu_write_by(5 * 4096, true);
+	cr_assert_eq(t.faults, 3, "got %lu faults", t.faults);
+	cr_assert_eq(t.region_faults, 1);
+	cr_assert_eq(harvest(), 514, "pages 3 and 5, and region 1 whole");
+	cr_assert(bitmap_test(out, 3) && bitmap_test(out, 5) && !bitmap_test(out, 4));
+	cr_assert(bitmap_test(out, 512) && bitmap_test(out, 1023) && !bitmap_test(out, 1024));
+
+	/* Re-armed page by page: the next round starts with 4 KiB traces. */
+	cpu_write_by(600 * 4096, true);
+	cr_assert_eq(harvest(), 1);
+	cr_assert(bitmap_test(out, 600));
+	cpu_write_by(2047 * 4096, false); /* the last region, clipped to RAM */
+	cr_assert_eq(harvest(), 512);
+	cr_assert(bitmap_test(out, 1536) && bitmap_test(out, 2047));
+	cr_assert_eq(t.region_faults, 2);
+}
+
+ParameterizedTestParameters(dirty, mixed_writers_never_miss_a_page)
+{
+	static bool ept[] = { true, false };
+
+	return cr_make_param_array(bool, ept, 2);
+}
+
+/* Whatever the mix, every page written is reported, and nothing outside
+ * the installers' pages and the regions the others wrote in. */
+ParameterizedTest(bool *ept, dirty, mixed_writers_never_miss_a_page, .fini = teardown)
+{
+	static uint64_t written[BITMAP_WORDS(NPAGES)], allowed[BITMAP_WORDS(NPAGES)];
+
+	setup_tables(*ept ? &pt_format_ept : &pt_format_npt, DIRTY_MODE_WP, DIRTY_GRAN_4K);
+	srand(4321);
+	for (int round = 0; round < 50; round++) {
+		memset(written, 0, sizeof(written));
+		memset(allowed, 0, sizeof(allowed));
+		int writes = rand() % 300;
+		for (int i = 0; i < writes; i++) {
+			size_t page = (size_t)rand() % NPAGES;
+			bool installer = rand() % 4 == 0;
+			bitmap_set(written, page);
+			if (installer)
+				bitmap_set(allowed, page);
+			else
+				bitmap_set_range(allowed, page - page % 512, 512);
+			cpu_write_by(page * 4096 + (uint64_t)(rand() % 4096), installer);
+		}
+		harvest();
+		for (size_t p = 0; p < NPAGES; p++) {
+			cr_assert(!bitmap_test(written, p) || bitmap_test(out, p),
+				  "round %d: page %zu written but not reported", round, p);
+			cr_assert(!bitmap_test(out, p) || bitmap_test(allowed, p),
+				  "round %d: page %zu reported but neither written nor in a "
+				  "region a non-installer wrote", round, p);
+		}
+	}
+	cr_assert(t.region_faults > 0 && t.region_faults < t.faults);
 }
 
 Test(dirty, ad_at_2m_keeps_large_leaves, .fini = teardown)
