@@ -6,7 +6,9 @@ and command line booted by the same QEMU directly (`-kernel`, same
 of the medians and, for the VM, its exits by kind and per second of boot,
 and its accesses by device (port ranges and MMIO windows) times the cost
 of one exit round trip measured in the same instance: which device is hot
-and roughly what it costs.
+and roughly what it costs. Then the same boot with SMP_CPUS vCPUs against
+bare QEMU `-smp SMP_CPUS` (whose TCG runs them in turns on one thread, as
+the VM's take turns on one CPU): time, exits and PAUSE yields.
 
 The bare run's time includes QEMU's own firmware (SeaBIOS and its
 `-kernel` loader, a fraction of a second under TCG); the VM's starts at
@@ -14,6 +16,7 @@ The bare run's time includes QEMU's own firmware (SeaBIOS and its
 """
 
 import os
+import re
 import select
 import statistics
 import subprocess
@@ -22,6 +25,7 @@ import time
 import hvlaunch
 
 REPEAT = 3
+SMP_CPUS = 4  # then the same with this many vCPUs against bare -smp (one TCG thread)
 GUEST_MEM = "256M"
 CMDLINE = "console=ttyS0 quiet"
 PROMPT = b"hv-linux# "
@@ -36,9 +40,10 @@ def _payload(root):
     return os.path.join(d, "vmlinuz"), os.path.join(d, "initrd.img")
 
 
-def _bare_boot(kernel, initrd):
+def _bare_boot(kernel, initrd, cpus=1):
     """Seconds from QEMU's start to the shell prompt on its serial port."""
     args = ["qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-m", GUEST_MEM,
+            "-smp", str(cpus),
             "-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
             "-kernel", kernel, "-initrd", initrd, "-append", CMDLINE]
     t0 = time.monotonic()
@@ -60,9 +65,10 @@ def _bare_boot(kernel, initrd):
         p.wait()
 
 
-def _vm_boot(con, name):
+def _vm_boot(con, name, cpus=1):
     """Seconds from 'vm start' to the shell prompt, and the VM's exits."""
-    r = con.run(f"vm create {name} vmlinuz mem={GUEST_MEM} module=initrd.img -- {CMDLINE}")
+    r = con.run(f"vm create {name} vmlinuz mem={GUEST_MEM} cpus={cpus} module=initrd.img -- "
+                f"{CMDLINE}")
     if not r.ok:
         raise RuntimeError(r.error)
     start = len(con.text())
@@ -76,6 +82,10 @@ def _vm_boot(con, name):
     took = time.monotonic() - t0
     info = con.run(f"vm info {name}").fields()
     con.run(f"vm destroy {name}")
+    yields = sum(int(kv.split("=", 1)[1]) for k, v in info.items() if re.fullmatch(r"vcpu\d+", k)
+                 for kv in v.split() if kv.startswith("pause_yields="))
+    if cpus > 1:
+        return took, int(info["exits"]), yields
     kinds = {k[len("exits."):]: int(v) for k, v in info.items() if k.startswith("exits.")}
     devices = {k: int(v) for k, v in info.items() if k.startswith(("io.", "mmio."))}
     return took, int(info["exits"]), kinds, devices
@@ -107,12 +117,20 @@ def bench_linux(root):
             kinds.append(by_kind)
             devices.append(by_device)
         exit_s = _exit_cost_s(con)
+        smp = {"cpus": SMP_CPUS, "bare_s": [], "vm_s": [], "exits": [], "pause_yields": []}
+        for i in range(REPEAT):
+            smp["bare_s"].append(_bare_boot(kernel, initrd, SMP_CPUS))
+            took, n, yields = _vm_boot(con, f"ls{i}", SMP_CPUS)
+            smp["vm_s"].append(took)
+            smp["exits"].append(n)
+            smp["pause_yields"].append(yields)
+        smp["vm_over_bare"] = statistics.median(smp["vm_s"]) / statistics.median(smp["bare_s"])
     mid = sorted(range(REPEAT), key=lambda i: vm[i])[REPEAT // 2]
     return {"repeat": REPEAT, "bare_s": bare, "vm_s": vm,
             "vm_over_bare": statistics.median(vm) / statistics.median(bare),
             "exits": exits, "exits_by_kind": kinds[mid], "accesses_by_device": devices[mid],
             "exit_round_trip_us": exit_s * 1e6, "boot_s_of_median_run": vm[mid],
-            "exits_per_boot_second": exits[mid] / vm[mid]}
+            "exits_per_boot_second": exits[mid] / vm[mid], "smp": smp}
 
 
 def print_linux(r):
@@ -123,6 +141,10 @@ def print_linux(r):
           f" ({r['exits_per_boot_second']:.0f} per second of boot)")
     top = sorted(r["exits_by_kind"].items(), key=lambda kv: -kv[1])
     print("  exits by kind (median run)   : " + ", ".join(f"{k} {v}" for k, v in top))
+    m = r["smp"]
+    print(f"  {m['cpus']} vCPUs / bare -smp {m['cpus']}    : {m['vm_over_bare']:.2f}"
+          f"   (VM {statistics.median(m['vm_s']):.1f} s, bare {statistics.median(m['bare_s']):.1f} s;"
+          f" exits {m['exits']}, PAUSE yields {m['pause_yields']})")
     cost = r["exit_round_trip_us"]
     print(f"  exit round trip (CPUID loop) : {cost:.1f} us; by device, accesses x that cost"
           " as a share of the boot:")
