@@ -84,7 +84,8 @@ HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
 	hv/vm/guest_mem.c hv/vm/multiboot.c hv/vm/linux_boot.c hv/vm/cpuid_policy.c \
 	hv/vm/msr_policy.c hv/vm/sched_policy.c hv/vm/vm_exit.c hv/vm/vcpu_signal.c \
 	hv/svm/svm_exit.c hv/vmx/vmx_bits.c hv/vmx/vmx_exit.c hv/x86/side_channel_policy.c \
-	hv/mce/retired_record.c hv/mce/mce_severity.c hv/mce/retired_list.c drivers/acpi/acpi.c \
+	hv/mce/retired_record.c hv/mce/mce_severity.c hv/mce/mce_rendezvous.c hv/mce/retired_list.c \
+	drivers/acpi/acpi.c \
 	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c \
 	migrate/disk_stream.c migrate/vcpu_check.c migrate/mig_watchdog.c migrate/rx_window.c \
 	$(STORE_HOST_SRCS) $(BLOCK_HOST_SRCS)

@@ -24,6 +24,7 @@
 
 #define POLL_NS (10 * NS_PER_MS)
 #define QUEUE 16
+#define MCG_LMCE_S (1ull << 3) /* signalled to this logical processor only */
 
 struct mce_error {
 	uint64_t status, addr, misc, seen_ns;
@@ -52,6 +53,7 @@ static struct mce_rings *rings[CPU_MAX] = { &boot_cpu_rings };
 #define from_loop (rings[this_cpu_index()]->loop)
 static uint64_t next_poll;
 static bool ser_p; /* MCG_CAP.SER_P: MCi_STATUS S and AR are defined */
+static struct mce_rendezvous rendezvous;
 
 const struct mce_stats *mce_stats(void)
 {
@@ -116,17 +118,51 @@ static __attribute__((noreturn)) void panic_context_corrupt(uint64_t addr)
 	panic("machine check: processor context corrupt (address 0x%lx)", (unsigned long)addr);
 }
 
+/* Intel broadcasts a #MC to every CPU unless it says otherwise (LMCE);
+ * AMD signals the CPU that saw the error only. */
+static bool all_cpus_take_it(uint64_t mcg)
+{
+	return stats.broadcast && !(mcg & MCG_LMCE_S) && smp_cpus_online() > 1;
+}
+
+static bool fatal(enum mce_verdict v)
+{
+	return v == MCE_PANIC_CONTEXT_CORRUPT || v == MCE_PANIC_CONSUMED ||
+	       v == MCE_PANIC_NO_RESTART_IP;
+}
+
+static struct mce_rv_ticket call_in(void)
+{
+	rendezvous.expected = smp_cpus_online();
+	return mce_rv_call_in(&rendezvous, (int32_t)this_cpu_index());
+}
+
+/* After its scan: another CPU's verdict is fatal and this one's is not:
+ * it panics, this CPU stops here. */
+static void settle(const struct mce_rv_ticket *t, enum mce_verdict v)
+{
+	if (mce_rv_scanned(&rendezvous, t, fatal(v)) && !fatal(v))
+		cpu_halt_forever();
+}
+
 /* The handler: the verdict (mce_severity.h) says whether the hypervisor
- * can resume, and how. */
+ * can resume, and how; for a broadcast, one verdict for every CPU
+ * (mce_rendezvous.h). */
 static void on_machine_check(struct trap_frame *f)
 {
 	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
+	bool together = all_cpus_take_it(mcg);
+	struct mce_rv_ticket t = { 0 };
 
 	__atomic_fetch_add(&stats.exceptions, 1, __ATOMIC_RELAXED);
+	if (together)
+		t = call_in();
 	struct mce_scan scan = collect(&from_handler);
 	struct mce_context ctx = { .mcg_status = mcg, .ip_has_fixup = trap_has_fixup(f->rip) };
 	struct mce_judgement j = mce_judge(&scan, &ctx);
 
+	if (together)
+		settle(&t, j.verdict);
 	switch (j.verdict) {
 	case MCE_PANIC_CONTEXT_CORRUPT:
 		panic_context_corrupt(j.save_addr);
@@ -144,6 +180,8 @@ static void on_machine_check(struct trap_frame *f)
 	default:
 		break; /* queued by collect() for the main loop */
 	}
+	if (together)
+		mce_rv_leave(&rendezvous, &t);
 	wrmsr(MSR_MCG_STATUS, 0); /* MCIP off: a further #MC is an exception again */
 }
 
@@ -152,12 +190,20 @@ bool mce_guest_exit(void)
 	if (!stats.available)
 		return true;
 	uint64_t mcg = rdmsr(MSR_MCG_STATUS);
+	bool together = all_cpus_take_it(mcg);
+	struct mce_rv_ticket t = { 0 };
 	__atomic_fetch_add(&stats.guest_exits, 1, __ATOMIC_RELAXED);
+	if (together)
+		t = call_in();
 	struct mce_scan scan = collect(&from_loop);
 	struct mce_context ctx = { .mcg_status = mcg, .in_guest = true };
 	struct mce_judgement j = mce_judge(&scan, &ctx);
+	if (together)
+		settle(&t, j.verdict);
 	if (j.verdict == MCE_PANIC_CONTEXT_CORRUPT)
 		panic_context_corrupt(j.save_addr);
+	if (together)
+		mce_rv_leave(&rendezvous, &t);
 	wrmsr(MSR_MCG_STATUS, 0);
 	return j.verdict != MCE_GUEST_CANNOT_RESUME;
 }
@@ -198,6 +244,9 @@ void mce_init(void)
 	stats.available = true;
 	stats.banks = f->mca_banks;
 	ser_p = f->mcg_cap & MCG_SER_P;
+	stats.broadcast = f->vendor == CPU_VENDOR_INTEL;
+	mce_rv_init(&rendezvous, 1, MCE_RV_TIMEOUT_NS, time_ns);
+	stats.rendezvous = &rendezvous;
 	trap_set_handler(VEC_MC, on_machine_check);
 	write_cr4(read_cr4() | CR4_MCE);
 	collect(&from_loop); /* whatever the firmware left: handled like the rest */

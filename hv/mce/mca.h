@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/mce/mce_rendezvous.h"
 #include "hv/mce/retired_record.h"
 
 struct mce_stats {
@@ -25,6 +26,8 @@ struct mce_stats {
 	uint64_t guest_pages_poisoned;
 	uint64_t last_ns;         /* error to action, the last time */
 	char last[160];           /* the last action, for `mce` */
+	bool broadcast;           /* #MC reaches every CPU (Intel): they meet */
+	const struct mce_rendezvous *rendezvous;
 };
 
 void mce_init(void);

@@ -11,6 +11,20 @@
 #include "hv/shell/shell.h"
 #include "hv/vm/vm.h"
 
+/* Whether every CPU takes a #MC, and how the last meeting went. */
+static void mce_show_broadcast(struct shell *sh, const struct mce_stats *m)
+{
+	const struct mce_rendezvous *rv = m->rendezvous;
+
+	sh_printf(sh, "broadcast: %s\nbroadcast_rounds: %u\nbroadcast_timeouts: %u\n",
+		  m->broadcast ? "yes (Intel: every CPU takes it and they meet)"
+			       : "no (each CPU takes its own)",
+		  rv->rounds, rv->timeouts);
+	if (rv->rounds)
+		sh_printf(sh, "broadcast_last: %u of %u CPUs, monarch cpu%d\n", rv->last_arrived,
+			  rv->last_expected, rv->last_monarch);
+}
+
 static int mce_show(struct shell *sh)
 {
 	size_t n = retired_list_count();
@@ -27,6 +41,8 @@ static int mce_show(struct shell *sh)
 	if (m->last[0])
 		sh_printf(sh, "last: %s\nlast_error_to_action_us: %lu\n", m->last,
 			  (unsigned long)(m->last_ns / 1000));
+	if (m->available)
+		mce_show_broadcast(sh, m);
 
 	sh_printf(sh, "retired_pages: %zu\nnvram_at_boot: %s\nnvram_last_save: %s\n"
 		      "nvram_last_save_us: %lu\n", n, retired_list_boot_status(),

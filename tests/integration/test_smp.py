@@ -326,3 +326,43 @@ def test_a_machine_check_on_another_cpu_poisons_the_vm_there(smp_hv, con):
     info = wait_state(con, "mc", "crashed")
     assert "poisoned guest page 0x100000 " in info["reason"], info
     assert info["vcpu0_cpu"] == "1"
+
+
+def test_a_broadcast_machine_check_meets_on_every_cpu_and_is_acted_on_once():
+    """Intel broadcasts a #MC to every CPU. QEMU does so with `mce -b` (its
+    other CPUs find an uncorrected error without an address in bank 1), on
+    a CPU that calls itself GenuineIntel: all four CPUs enter the handler
+    and meet, the real error's page is retired once, and the hypervisor goes
+    on. Then a fatal one (processor context corrupt, on CPU 2): that CPU
+    panics, once, and the others stop instead of going on."""
+    workdir = os.path.join(INSTANCE_ROOT, "smp-mcebcast-qemu")
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    inst = make_instance("qemu", workdir, cpus=4,
+                         extra_args=MTTCG + ["-cpu", "max,vendor=GenuineIntel"])
+    inst.start()
+    try:
+        inst.wait_prompt(BOOT_TIMEOUT)
+        con = inst.console()
+        f = con.run("mce").fields()
+        assert f["broadcast"].startswith("yes") and f["broadcast_rounds"] == "0", f
+        inst.monitor("mce -b 0 9 0xbd000000000000c0 0x7 0xabcd000 0x8c")
+        deadline = time.monotonic() + 30
+        while "0xabcd000" not in (f := con.run("mce").fields()).get("last", ""):
+            assert time.monotonic() < deadline, f
+            time.sleep(0.2)
+        assert f["exceptions"] == "4" and f["broadcast_rounds"] == "1", f
+        assert f["broadcast_timeouts"] == "0", f
+        assert re.fullmatch(r"4 of 4 CPUs, monarch cpu[0-3]", f["broadcast_last"]), f
+        assert f["pages_retired_this_boot"] == "1", f
+        assert f["last"] == "bank 9: free page 0xabcd000 retired", f
+        assert cpu_table(con)[0] == 4, "every CPU is still online"
+
+        start_at = len(con.text())
+        inst.monitor("mce -b 2 1 0xa200000000000000 0x5 0 0")
+        con.wait_for(r"processor context corrupt", 30, start=start_at)
+        time.sleep(2)
+        assert con.text()[start_at:].count("processor context corrupt") == 1, \
+            con.text()[start_at:]
+    finally:
+        inst.kill()
