@@ -46,6 +46,7 @@ struct mce_ring {
 static struct mce_stats stats;
 struct mce_rings {
 	struct mce_ring handler, loop;
+	uint64_t next_poll; /* a started CPU's, of its own banks */
 };
 static struct mce_rings boot_cpu_rings;
 static struct mce_rings *rings[CPU_MAX] = { &boot_cpu_rings };
@@ -216,6 +217,22 @@ static bool poll_banks(void)
 
 static struct poller mce_poller = { .name = "mce", .poll = poll_banks, .stage = POLL_SERVICES };
 
+/* A started CPU's own banks, every POLL_NS between its turns: errors that
+ * raise no #MC (corrected ones, QEMU TCG's #MC handed to a guest) are only
+ * found so, and only that CPU can read its banks. Queued for CPU 0. */
+static void poll_own_banks(void)
+{
+	struct mce_rings *mine = rings[this_cpu_index()];
+	uint64_t now = time_ns();
+
+	if (!stats.available || !mine || now < mine->next_poll)
+		return;
+	mine->next_poll = now + POLL_NS;
+	__atomic_fetch_add(&stats.polled, collect(&mine->loop).found, __ATOMIC_RELAXED);
+}
+
+static struct cpu_poller mce_cpu_poller = { .name = "mce", .poll = poll_own_banks };
+
 /* Each started CPU as the boot CPU: #MC on, and what its banks hold from
  * before (the firmware's errors) queued for the main loop. */
 static const char *mce_start_cpu(void)
@@ -252,6 +269,7 @@ void mce_init(void)
 	collect(&from_loop); /* whatever the firmware left: handled like the rest */
 	mainloop_register(&mce_poller);
 	smp_add_start_hook(&mce_start_hook);
+	smp_add_cpu_poller(&mce_cpu_poller);
 	vm_exit_set_machine_check_reader(mce_guest_exit);
 }
 
@@ -358,7 +376,8 @@ void mce_poll(void)
 	if (!stats.available || (now < next_poll && !waiting))
 		return;
 	next_poll = now + POLL_NS;
-	stats.polled += collect(&from_loop).found; /* CPU 0's banks; the others' at their exits */
+	/* CPU 0's banks; each other CPU polls its own (poll_own_banks). */
+	__atomic_fetch_add(&stats.polled, collect(&from_loop).found, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < CPU_MAX; i++) {
 		if (!rings[i])
 			continue;

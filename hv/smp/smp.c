@@ -58,6 +58,14 @@ void smp_send_ipi(uint32_t cpu, uint8_t vector)
 		lapic_send_ipi(c->apic_id, LAPIC_ICR_FIXED | vector);
 }
 
+static struct cpu_poller *cpu_pollers;
+
+void smp_add_cpu_poller(struct cpu_poller *p)
+{
+	p->next = cpu_pollers;
+	cpu_pollers = p;
+}
+
 void smp_add_start_hook(struct cpu_start_hook *hook)
 {
 	hook->next = NULL;
@@ -96,6 +104,8 @@ static void ap_main(void *arg)
 	__atomic_store_n(&c->state, CPU_ONLINE, __ATOMIC_RELEASE);
 	irq_enable();
 	for (;;) {
+		for (struct cpu_poller *p = cpu_pollers; p; p = p->next)
+			p->poll();
 		bool (*work)(void) = idle_work;
 		if (!work || !work())
 			cpu_idle();

@@ -20,6 +20,18 @@ struct cpu_start_hook {
 /* @pre called before smp_start_cpus */
 void smp_add_start_hook(struct cpu_start_hook *hook);
 
+/* Work a subsystem does on each started CPU between that CPU's turns, as
+ * CPU 0's main loop pollers do there (reading the CPU's own MCA banks).
+ * Runs with interrupts on, outside any guest; keep it short. */
+struct cpu_poller {
+	const char *name;
+	void (*poll)(void);
+	struct cpu_poller *next;
+};
+
+/* @pre called before smp_start_cpus */
+void smp_add_cpu_poller(struct cpu_poller *p);
+
 /* Starts every enabled CPU of the MADT but the caller, one at a time,
  * through the trampoline pages boot/ reserved (0: none, then only the boot
  * CPU runs). A CPU that does not come up is marked failed with the reason;

@@ -366,3 +366,20 @@ def test_a_broadcast_machine_check_meets_on_every_cpu_and_is_acted_on_once():
             con.text()[start_at:]
     finally:
         inst.kill()
+
+
+def test_a_corrected_error_on_another_cpu_is_found_by_that_cpu_polling(smp_hv, con):
+    """A corrected error raises no #MC (QEMU records it in the bank only):
+    only polling finds it, and only CPU 3 can read CPU 3's banks. It polls
+    them between its turns and queues what it finds for CPU 0."""
+    if smp_hv.target != "qemu":
+        pytest.skip("Bochs emulates no machine-check banks")
+    before = con.run("mce").fields()
+    start_at = len(con.text())
+    smp_hv.monitor("mce 3 1 0x9400000000000000 0 0x5bad000 0")
+    con.wait_for(r"mce: corrected error in bank 1 \(status 0x9400000000000000\)", 30,
+                 start=start_at)
+    after = con.run("mce").fields()
+    assert int(after["corrected"]) == int(before["corrected"]) + 1, after
+    assert int(after["found_by_polling"]) == int(before["found_by_polling"]) + 1, after
+    assert after["exceptions"] == before["exceptions"], "no #MC was raised"
