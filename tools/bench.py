@@ -3,7 +3,7 @@
 one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
-    tools/bench.py [guests] [dirty] [installers] [linux] [net] [migrate] [mce] [disk]
+    tools/bench.py [guests] [dirty] [installers] [crc] [linux] [net] [migrate] [mce] [disk]
                    [diskmig] [tls] [smp] [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
@@ -21,6 +21,10 @@ per second, pages per harvest, and harvest time per GiB of guest memory
 installers: see tools/bench_installers.py (a 4-vCPU guest writing under
 write protection with 4 KiB traces installed by every vCPU, by K = 2, 1
 and 0 of them, and at 2 MiB: cost per page written, faults, pages reported).
+
+crc: CRC-32C over 4 KiB pages inside the hypervisor (`bench crc`, QEMU TCG),
+software slice-by-8 against the SSE4.2 instruction, alternated in runs of 64
+pages: the ratio, and TSC ticks per page for each.
 
 disk: see tools/bench_disk.py (a guest's sequential MB/s and random 4 KiB
 IOPS through virtio-blk and the datastore as a ratio to the hypervisor's
@@ -240,17 +244,40 @@ def print_dirty(r):
               f"({h['full_harvest_pages']} pages of {h['tracked_pages']})")
 
 
+CRC_PAGES = 20000
+
+
+def bench_crc(con):
+    f = con.run(f"bench crc {CRC_PAGES}", timeout=300).fields()
+    r = {"pages": CRC_PAGES, "impl": f["impl"], "software_tsc": int(f["software_tsc"])}
+    if f["sse42_tsc"].isdigit():
+        r["sse42_tsc"] = int(f["sse42_tsc"])
+        r["software_over_sse42"] = r["software_tsc"] / r["sse42_tsc"]
+    return r
+
+
+def print_crc(r):
+    print(f"== CRC-32C in the hypervisor, QEMU TCG ({r['pages']} pages of 4 KiB; "
+          f"crc32c uses {r['impl']}) ==")
+    print(f"  software: {r['software_tsc'] / r['pages']:.0f} ticks/page")
+    if "sse42_tsc" in r:
+        print(f"  SSE4.2  : {r['sse42_tsc'] / r['pages']:.0f} ticks/page; software/SSE4.2 = "
+              f"{r['software_over_sse42']:.2f}")
+    else:
+        print("  SSE4.2  : absent")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("suites", nargs="*",
-                   default=["guests", "dirty", "installers", "linux", "net", "migrate", "mce", "disk",
+                   default=["guests", "dirty", "installers", "crc", "linux", "net", "migrate", "mce", "disk",
                             "diskmig", "tls", "smp"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     results = {}
-    run_qemu = any(s in a.suites for s in ("guests", "dirty", "installers"))
+    run_qemu = any(s in a.suites for s in ("guests", "dirty", "installers", "crc"))
     if run_qemu:
         with hvlaunch.Instance(workdir=os.path.join(ROOT, "build", "bench", "qemu"),
                                mem="512M") as inst:
@@ -264,6 +291,9 @@ def main():
             if "installers" in a.suites:
                 results["installers_qemu"] = bench_installers(inst.console())
                 print_installers(results["installers_qemu"])
+            if "crc" in a.suites:
+                results["crc_qemu"] = bench_crc(inst.console())
+                print_crc(results["crc_qemu"])
         if "guests" in a.suites or "dirty" in a.suites:
             with hvbochs.BochsInstance(workdir=os.path.join(ROOT, "build", "bench", "bochs"),
                                        megs=512, timeout=1800) as inst:

@@ -55,8 +55,9 @@ const struct shell_cmd hv_commands[] = {
 	  .help = "virtual disks in the datastore (attach with vm create ... disk=NAME[,ro]); "
 		  "copy one to another instance",
 	  .run = cmd_disk, .min_args = 1, .max_args = 5 },
-	{ .name = "bench", .args = "compute|copy N",
-	  .help = "run the benchmark kernel, or N page copies plain vs machine-check-safe",
+	{ .name = "bench", .args = "compute|copy|crc N",
+	  .help = "run the benchmark kernel, N page copies plain vs machine-check-safe, or "
+		  "CRC-32C over N pages in software vs SSE4.2",
 	  .run = cmd_bench, .min_args = 2, .max_args = 2 },
 	{ .name = "reboot", .args = "", .help = "reset the machine through UEFI",
 	  .run = cmd_reboot },

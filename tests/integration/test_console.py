@@ -55,6 +55,19 @@ def test_version_and_cpu(con):
     assert int(c["mca"].split("banks=")[1].split()[0]) == 10
 
 
+def test_crc_benchmark_runs_both_paths_and_they_agree(con):
+    """QEMU's 'max' CPU offers SSE4.2: the hypervisor's CRC-32C uses the
+    instruction, and `bench crc` checks it against the software path (it
+    refuses to print figures when the two disagree)."""
+    f = con.run("bench crc 200").fields()
+    assert f["impl"] == "sse4.2" and f["pages"] == "200", f
+    assert int(f["software_tsc"]) > 0 and int(f["sse42_tsc"]) > 0, f
+    r = con.command("bench crc 0")
+    assert not r.ok and "N must be" in r.error
+    r = con.command("bench frob 1")
+    assert not r.ok and "unknown benchmark 'frob' (compute, copy, crc)" in r.error
+
+
 def test_uptime_advances_with_the_tick(con):
     a = con.run("uptime").fields()
     time.sleep(1.5)
