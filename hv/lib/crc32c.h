@@ -1,8 +1,9 @@
 /* CRC-32C (Castagnoli, reflected, as in iSCSI and ext4): the integrity
  * check of migration stream records and datastore blocks. The SSE4.2 CRC32
- * instruction where CPUID offers it, else software (slice-by-8); both give
- * the same values and build for the host, where the unit tests hold them
- * against each other. */
+ * instruction where CPUID offers it and it is the faster (timed once, on
+ * first use: emulators may run it slowly), else software (slice-by-8);
+ * both give the same values and build for the host, where the unit tests
+ * hold them against each other. */
 #ifndef HV_LIB_CRC32C_H
 #define HV_LIB_CRC32C_H
 

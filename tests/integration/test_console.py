@@ -56,12 +56,15 @@ def test_version_and_cpu(con):
 
 
 def test_crc_benchmark_runs_both_paths_and_they_agree(con):
-    """QEMU's 'max' CPU offers SSE4.2: the hypervisor's CRC-32C uses the
-    instruction, and `bench crc` checks it against the software path (it
-    refuses to print figures when the two disagree)."""
+    """QEMU's 'max' CPU offers SSE4.2, but TCG runs the instruction 3x
+    slower than the software path, so the hypervisor's CRC-32C keeps the
+    software path; `bench crc` times both and checks one against the other
+    (it refuses to print figures when the two disagree)."""
     f = con.run("bench crc 200").fields()
-    assert f["impl"] == "sse4.2" and f["pages"] == "200", f
-    assert int(f["software_tsc"]) > 0 and int(f["sse42_tsc"]) > 0, f
+    assert f["pages"] == "200", f
+    sw, hw = int(f["software_tsc"]), int(f["sse42_tsc"])
+    assert sw > 0 and hw > 0, f
+    assert f["impl"] == ("sse4.2" if hw < sw else "software"), f
     r = con.command("bench crc 0")
     assert not r.ok and "N must be" in r.error
     r = con.command("bench frob 1")
