@@ -2,6 +2,7 @@
  * against the software one over every alignment and length up to a few
  * words and over random buffers fed in random pieces. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,6 +89,6 @@ Test(crc32c, rates_side_by_side)
 	double t2 = seconds();
 	cr_assert_eq(c1, c2);
 	double mb = (double)PAGE * N / 1e6;
-	cr_log_warn("crc32c: software %.0f MB/s, sse4.2 %.0f MB/s (%.1fx)", mb / (t1 - t0),
+	fprintf(stderr, "crc32c: software %.0f MB/s, sse4.2 %.0f MB/s (%.1fx)\n", mb / (t1 - t0),
 		    mb / (t2 - t1), (t1 - t0) / (t2 - t1));
 }
