@@ -271,8 +271,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("suites", nargs="*",
-                   default=["guests", "dirty", "installers", "crc", "linux", "net", "migrate", "mce", "disk",
-                            "diskmig", "tls", "smp"])
+                   default=["guests", "dirty", "installers", "crc", "linux", "net", "migrate",
+                            "mce", "disk", "diskmig", "tls", "smp"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
     os.makedirs(os.path.dirname(a.json), exist_ok=True)

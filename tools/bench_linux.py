@@ -66,7 +66,8 @@ def _bare_boot(kernel, initrd, cpus=1):
 
 
 def _vm_boot(con, name, cpus=1):
-    """Seconds from 'vm start' to the shell prompt, and the VM's exits."""
+    """Seconds from 'vm start' to the shell prompt ('took'), and the VM's
+    exits: in all, by kind, by device; and its vCPUs' PAUSE yields."""
     r = con.run(f"vm create {name} vmlinuz mem={GUEST_MEM} cpus={cpus} module=initrd.img -- "
                 f"{CMDLINE}")
     if not r.ok:
@@ -84,11 +85,11 @@ def _vm_boot(con, name, cpus=1):
     con.run(f"vm destroy {name}")
     yields = sum(int(kv.split("=", 1)[1]) for k, v in info.items() if re.fullmatch(r"vcpu\d+", k)
                  for kv in v.split() if kv.startswith("pause_yields="))
-    if cpus > 1:
-        return took, int(info["exits"]), yields
-    kinds = {k[len("exits."):]: int(v) for k, v in info.items() if k.startswith("exits.")}
-    devices = {k: int(v) for k, v in info.items() if k.startswith(("io.", "mmio."))}
-    return took, int(info["exits"]), kinds, devices
+    return {"took": took, "exits": int(info["exits"]),
+            "kinds": {k[len("exits."):]: int(v) for k, v in info.items()
+                      if k.startswith("exits.")},
+            "devices": {k: int(v) for k, v in info.items() if k.startswith(("io.", "mmio."))},
+            "pause_yields": yields}
 
 
 def _exit_cost_s(con, n=EXIT_PROBES):
@@ -111,19 +112,19 @@ def bench_linux(root):
         con = inst.console()
         for i in range(REPEAT):
             bare.append(_bare_boot(kernel, initrd))
-            took, n, by_kind, by_device = _vm_boot(con, f"lb{i}")
-            vm.append(took)
-            exits.append(n)
-            kinds.append(by_kind)
-            devices.append(by_device)
+            b = _vm_boot(con, f"lb{i}")
+            vm.append(b["took"])
+            exits.append(b["exits"])
+            kinds.append(b["kinds"])
+            devices.append(b["devices"])
         exit_s = _exit_cost_s(con)
         smp = {"cpus": SMP_CPUS, "bare_s": [], "vm_s": [], "exits": [], "pause_yields": []}
         for i in range(REPEAT):
             smp["bare_s"].append(_bare_boot(kernel, initrd, SMP_CPUS))
-            took, n, yields = _vm_boot(con, f"ls{i}", SMP_CPUS)
-            smp["vm_s"].append(took)
-            smp["exits"].append(n)
-            smp["pause_yields"].append(yields)
+            b = _vm_boot(con, f"ls{i}", SMP_CPUS)
+            smp["vm_s"].append(b["took"])
+            smp["exits"].append(b["exits"])
+            smp["pause_yields"].append(b["pause_yields"])
         smp["vm_over_bare"] = statistics.median(smp["vm_s"]) / statistics.median(smp["bare_s"])
     mid = sorted(range(REPEAT), key=lambda i: vm[i])[REPEAT // 2]
     return {"repeat": REPEAT, "bare_s": bare, "vm_s": vm,

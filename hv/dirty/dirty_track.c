@@ -34,13 +34,18 @@ size_t dirty_track_words(const struct dirty_track *t)
 	return BITMAP_WORDS(t->npages);
 }
 
-/* The unit holding page p: [first, first + count) in pages, clipped. */
-static void unit_of(const struct dirty_track *t, size_t page, size_t *first, size_t *count)
+/* The span of 'per' pages holding page p: [first, first + count), clipped. */
+static void span_of(const struct dirty_track *t, size_t page, size_t per, size_t *first,
+		    size_t *count)
 {
-	size_t per = t->gran == DIRTY_GRAN_2M ? DIRTY_REGION_PAGES : 1;
-
 	*first = page - page % per;
 	*count = *first + per <= t->npages ? per : t->npages - *first;
+}
+
+/* The unit holding page p. */
+static void unit_of(const struct dirty_track *t, size_t page, size_t *first, size_t *count)
+{
+	span_of(t, page, t->gran == DIRTY_GRAN_2M ? DIRTY_REGION_PAGES : 1, first, count);
 }
 
 static uint64_t unit_bytes(const struct dirty_track *t)
@@ -118,11 +123,8 @@ bool dirty_track_write_fault_region(struct dirty_track *t, uint64_t gpa)
 {
 	size_t first = 0, count = 0;
 
-	if (gpa < t->size) {
-		first = (size_t)(gpa / DIRTY_REGION) * DIRTY_REGION_PAGES;
-		count = first + DIRTY_REGION_PAGES <= t->npages ? DIRTY_REGION_PAGES
-								 : t->npages - first;
-	}
+	if (gpa < t->size)
+		span_of(t, (size_t)(gpa / DIRTY_PAGE), DIRTY_REGION_PAGES, &first, &count);
 	return unprotect(t, gpa, first, count, true);
 }
 

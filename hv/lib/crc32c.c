@@ -111,16 +111,19 @@ static int choose(void)
 	return a == b && hw < sw;
 }
 
-const char *crc32c_impl(void)
+static bool hw_chosen(void)
 {
 	if (use_hw < 0)
 		use_hw = choose();
-	return use_hw ? "sse4.2" : "software";
+	return use_hw;
+}
+
+const char *crc32c_impl(void)
+{
+	return hw_chosen() ? "sse4.2" : "software";
 }
 
 uint32_t crc32c(uint32_t crc, const void *data, size_t len)
 {
-	if (use_hw < 0)
-		use_hw = choose();
-	return use_hw ? crc32c_hw(crc, data, len) : crc32c_sw(crc, data, len);
+	return hw_chosen() ? crc32c_hw(crc, data, len) : crc32c_sw(crc, data, len);
 }
