@@ -49,7 +49,7 @@ def _start_pinned(con, vms):
     """vms: [(name, args, cpu)]; created and pinned first, then started back to back."""
     for name, args, cpu in vms:
         assert con.run(f"vm create {name} bench mem=8M {args}").ok
-        assert con.run(f"vm pin {name} 0 {cpu}").ok
+        assert con.run(f"vm pin {name} all {cpu}").ok
     start = len(con.text())
     for name, _, _ in vms:
         assert con.run(f"vm start {name}").ok
@@ -98,7 +98,7 @@ def _pin_rate(con):
     rounds = 40
     t0 = time.monotonic()
     for i in range(rounds):
-        assert con.run(f"vm pin mv 0 {1 + i % 3}").ok
+        assert con.run(f"vm pin mv all {1 + i % 3}").ok
     pins = rounds / (time.monotonic() - t0)
     t0 = time.monotonic()
     for _ in range(rounds):
@@ -164,7 +164,7 @@ def _migrate_from(src, dst, cpu, dst_ip):
     """One migration of a writing guest placed on `cpu`; the guest's write
     rate over the migration (asked: MIG_RATE) and the source's figures."""
     assert src.run(f"vm create mt memtouch mem=64M rate={MIG_RATE} report=0").ok
-    assert src.run(f"vm pin mt 0 {cpu}").ok
+    assert src.run(f"vm pin mt all {cpu}").ok
     assert src.run("vm start mt").ok
     time.sleep(2)
     w0, t0 = _memtouch_written(src, "mt"), time.monotonic()

@@ -71,6 +71,11 @@ static inline bool hold_gate_claim(struct hold_gate *g, int32_t cpu)
 	return !hold_gate_held(g);
 }
 
+static inline bool hold_gate_claimed_by(const struct hold_gate *g, int32_t cpu)
+{
+	return __atomic_load_n(&g->running_on, __ATOMIC_SEQ_CST) == cpu;
+}
+
 static inline bool hold_gate_loaded_on(const struct hold_gate *g, int32_t cpu)
 {
 	return __atomic_load_n(&g->loaded_on, __ATOMIC_SEQ_CST) == cpu;

@@ -11,6 +11,7 @@
 
 enum lock_rank {
 	LOCK_RANK_VM_LIST = 10, /* the VM table: creating a VM allocates and logs */
+	LOCK_RANK_VM = 12,      /* one VM's shared devices: exits log and allocate */
 	LOCK_RANK_GUEST_TABLES = 15, /* the guest ACPI tables' build area */
 	LOCK_RANK_HEAP = 20,    /* kmalloc: grows by taking pages */
 	LOCK_RANK_PAGES = 30,   /* the page allocator */

@@ -23,34 +23,32 @@ struct vm *cmd_vm_lookup(struct shell *sh, const char *name)
 	return vm;
 }
 
-/* vm pin NAME VCPU CPU */
+/* vm pin NAME VCPU|all CPU */
 static int vm_pin(struct shell *sh, int argc, char **argv)
 {
 	char err[160];
-	uint64_t vcpu, cpu;
+	uint64_t vcpu = 0, cpu;
+	bool all = !strcmp(argv[3], "all");
 
 	(void)argc;
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;
-	if (!parse_u64(argv[3], &vcpu) || vcpu >= vm->nvcpus) {
+	if (!all && (!parse_u64(argv[3], &vcpu) || vcpu >= vm->nvcpus)) {
 		if (vm->nvcpus == 1)
-			return sh_error(sh, "VM '%s' has one vCPU: 0 (not '%.20s')", vm->name,
+			return sh_error(sh, "VM '%s' has one vCPU: 0 or all (not '%.20s')", vm->name,
 					argv[3]);
-		return sh_error(sh, "VM '%s' has vCPUs 0 to %u (not '%.20s')", vm->name,
+		return sh_error(sh, "VM '%s' has vCPUs 0 to %u, or all (not '%.20s')", vm->name,
 				vm->nvcpus - 1, argv[3]);
 	}
-	/* Moving one vCPU alone needs its VM's devices and tables shared
-	 * between CPUs, which they are not yet. */
-	if (vcpu != 0)
-		return sh_error(sh, "a VM's vCPUs run together on one CPU for now: "
-			       "pin vCPU 0 to move them all (vm pin %s 0 CPU)", vm->name);
 	if (!parse_u64(argv[4], &cpu) || cpu >= CPU_MAX)
 		return sh_error(sh, "bad CPU number '%.20s' (see 'cpu')", argv[4]);
-	if (vm_place(vm, (uint32_t)cpu, err, sizeof(err)))
+	int rc = all ? vm_place(vm, (uint32_t)cpu, err, sizeof(err)) :
+		       vm_place_vcpu(vm, (unsigned)vcpu, (uint32_t)cpu, err, sizeof(err));
+	if (rc)
 		return sh_error(sh, "%s", err);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		sh_printf(sh, "vcpu%u: cpu %u\n", i, vm->cpu);
+		sh_printf(sh, "vcpu%u: cpu %u\n", i, vm->vcpus[i].cpu);
 	return SHELL_OK;
 }
 
@@ -198,7 +196,7 @@ static const struct {
 	{ "stop", vm_simple, 3, 3, "NAME" },
 	{ "destroy", vm_simple, 3, 3, "NAME" },
 	{ "list", vm_list, 2, 2, "" },
-	{ "pin", vm_pin, 5, 5, "NAME VCPU CPU" },
+	{ "pin", vm_pin, 5, 5, "NAME VCPU|all CPU" },
 	{ "images", vm_images, 2, 2, "" },
 	{ "info", cmd_vm_info, 3, 3, "NAME" },
 	{ "output", cmd_vm_output, 3, 4, "NAME [LINES]" },

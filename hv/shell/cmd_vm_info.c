@@ -103,9 +103,9 @@ static void show_vcpus(struct shell *sh, struct vm *vm)
 	sh_printf(sh, "vcpus: %u\n", vm->nvcpus);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
-		sh_printf(sh, "vcpu%u: state=%s apic_id=%u exits=%lu run_ms=%lu ipis_sent=%lu "
+		sh_printf(sh, "vcpu%u: state=%s apic_id=%u cpu=%u exits=%lu run_ms=%lu ipis_sent=%lu "
 			      "timer_fired=%lu pause_yields=%lu\n", i, vcpu_state_name(v),
-			  v->lapic.id, (unsigned long)v->exits,
+			  v->lapic.id, v->cpu, (unsigned long)v->exits,
 			  (unsigned long)(time_tsc_to_ns(v->run_tsc) / NS_PER_MS),
 			  (unsigned long)v->lapic.ipis_sent, (unsigned long)v->lapic.timer_fired,
 			  (unsigned long)v->pause_yields);
@@ -128,7 +128,7 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 		  vm->cmdline, (unsigned long)(vm->mem.size >> 20), vm_host_pages(vm));
 	sh_printf(sh, "poisoned_pages: %lu\nresets: %lu\n", (unsigned long)vm->poisoned_pages,
 		  (unsigned long)vm->resets);
-	sh_printf(sh, "vcpu0_cpu: %u\n", vm->cpu);
+	sh_printf(sh, "vcpu0_cpu: %u\n", vm->vcpus[0].cpu);
 	show_disks(sh, vm);
 	for (size_t i = 0; i < vm->nmodules; i++)
 		sh_printf(sh, "module.%zu: %s\n", i, vm->modules[i]);

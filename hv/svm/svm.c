@@ -203,6 +203,12 @@ static void svm_run(struct vcpu *v, struct vm_exit *exit)
 	struct svm_vcpu *sv = svm(v);
 	struct vmcb *vmcb = sv->vmcb;
 
+	if (__atomic_exchange_n(&sv->flush_requested, false, __ATOMIC_ACQ_REL)) {
+		if (svm_caps.flush_by_asid)
+			vmcb->control.tlb_control = SVM_TLB_FLUSH_ASID;
+		else
+			sv->asid_generation = 0; /* a fresh ASID has no stale entries */
+	}
 	assign_asid(sv);
 	/* An emulated instruction was skipped: the STI/MOV SS shadow covered
 	 * only that instruction. */
@@ -367,13 +373,8 @@ static void svm_drop_events(struct vcpu *v)
 
 static void svm_flush_guest_tlb(struct vm *vm)
 {
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		struct svm_vcpu *sv = svm(&vm->vcpus[i]);
-		if (svm_caps.flush_by_asid)
-			sv->vmcb->control.tlb_control = SVM_TLB_FLUSH_ASID;
-		else
-			sv->asid_generation = 0; /* a fresh ASID has no stale entries */
-	}
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		__atomic_store_n(&svm(&vm->vcpus[i])->flush_requested, true, __ATOMIC_RELEASE);
 }
 
 /* NPT leaves get accessed/dirty bits from the CPU whenever it walks them

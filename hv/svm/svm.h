@@ -9,6 +9,9 @@ struct svm_vcpu {
 	struct vmcb *vmcb;
 	uint64_t vmcb_pa;
 	uint32_t asid_generation;
+	/* Set by any CPU, taken by the one that runs the vCPU before VMRUN:
+	 * the VMCB of a vCPU in the guest is not another CPU's to write. */
+	bool flush_requested;
 };
 
 /* What probing found (svm_probe.c), read once at boot. */

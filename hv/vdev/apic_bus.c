@@ -16,8 +16,8 @@ static bool addressed(const struct vlapic *apic, const struct vlapic *from,
 /* 10.6.2.4: the addressed APIC with the lowest priority (PPR class here)
  * takes the interrupt; equal priorities rotate, as no arbitration ID
  * distinguishes vCPUs. */
-static struct vlapic *lowest_priority(struct apic_bus *bus, const struct vlapic *from,
-				      const struct apic_msg *m, enum apic_shorthand sh)
+static int lowest_priority(struct apic_bus *bus, const struct vlapic *from,
+			   const struct apic_msg *m, enum apic_shorthand sh)
 {
 	struct vlapic *best = NULL;
 	unsigned best_at = 0;
@@ -35,9 +35,19 @@ static struct vlapic *lowest_priority(struct apic_bus *bus, const struct vlapic 
 			best_at = i;
 		}
 	}
-	if (best)
-		bus->lowest_rr = (best_at + 1) % bus->count;
-	return best;
+	if (!best)
+		return -1;
+	bus->lowest_rr = (best_at + 1) % bus->count;
+	return (int)best_at;
+}
+
+static bool receive(struct apic_bus *bus, unsigned i, const struct apic_msg *m)
+{
+	if (!vlapic_receive(bus->apics[i], m))
+		return false;
+	if (bus->delivered)
+		bus->delivered(bus->delivered_ctx, i);
+	return true;
 }
 
 unsigned apic_bus_send(struct apic_bus *bus, struct vlapic *from, const struct apic_msg *m,
@@ -46,11 +56,11 @@ unsigned apic_bus_send(struct apic_bus *bus, struct vlapic *from, const struct a
 	unsigned accepted = 0;
 
 	if (m->delivery == APIC_DM_LOWEST) {
-		struct vlapic *target = lowest_priority(bus, from, m, sh);
-		return target && vlapic_receive(target, m);
+		int target = lowest_priority(bus, from, m, sh);
+		return target >= 0 && receive(bus, (unsigned)target, m);
 	}
 	for (unsigned i = 0; i < bus->count; i++)
-		if (addressed(bus->apics[i], from, m, sh) && vlapic_receive(bus->apics[i], m))
+		if (addressed(bus->apics[i], from, m, sh) && receive(bus, i, m))
 			accepted++;
 	return accepted;
 }

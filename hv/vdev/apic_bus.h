@@ -10,10 +10,16 @@
 #include "hv/vdev/apic_msg.h"
 #include "hv/vdev/vlapic.h"
 
+/* Called for each APIC that accepted a message, by index: its vCPU may
+ * run on another CPU, which must look at it again. */
+typedef void (*apic_bus_delivered_fn)(void *ctx, unsigned index);
+
 struct apic_bus {
 	struct vlapic *const *apics; /* by vCPU index */
 	unsigned count;
 	unsigned lowest_rr;          /* where the next tie-break starts */
+	apic_bus_delivered_fn delivered; /* NULL: nobody to tell */
+	void *delivered_ctx;
 };
 
 /* An IPI from `from` (one of the bus's APICs) with its ICR shorthand.

@@ -131,11 +131,13 @@ int dirty_log_start(struct vm *vm, enum dirty_mode mode, enum dirty_gran gran,
 	return 0;
 }
 
-/* What a CPU-written log holds goes into the tracker. */
+/* What the CPU-written logs hold goes into the tracker. @pre held */
 static void collect(struct vm *vm)
 {
-	if (vcpu_ops->dirty_collect)
-		vcpu_ops->dirty_collect(vm, &vm->dirty.track);
+	if (!vcpu_ops->dirty_collect)
+		return;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_ops->dirty_collect(&vm->vcpus[i], &vm->dirty.track);
 }
 
 size_t dirty_log_harvest(struct vm *vm)
@@ -209,10 +211,14 @@ bool dirty_log_write_fault(struct vm *vm, unsigned vcpu_index, uint64_t gpa)
 	return true;
 }
 
-void dirty_log_buffer_full(struct vm *vm)
+/* The exiting vCPU's log only: the others may run on other CPUs. */
+void dirty_log_buffer_full(struct vcpu *v)
 {
+	struct vm *vm = v->vm;
+
 	vm->dirty.stats.log_full_exits++;
-	collect(vm);
+	if (vcpu_ops->dirty_collect)
+		vcpu_ops->dirty_collect(v, &vm->dirty.track);
 }
 
 void dirty_log_mark(struct vm *vm, uint64_t gpa, uint64_t len)

@@ -22,6 +22,7 @@
 #include "hv/dirty/dirty_track.h"
 
 struct vm;
+struct vcpu;
 
 #define DIRTY_MODE_BEST DIRTY_MODE_COUNT /* start(): the best the CPU has */
 
@@ -71,7 +72,7 @@ bool dirty_mode_available(enum dirty_mode m);
  * it and the guest should simply retry), a full PML buffer, and writes the
  * hypervisor itself makes into guest memory. */
 bool dirty_log_write_fault(struct vm *vm, unsigned vcpu_index, uint64_t gpa);
-void dirty_log_buffer_full(struct vm *vm);
+void dirty_log_buffer_full(struct vcpu *v);
 void dirty_log_mark(struct vm *vm, uint64_t gpa, uint64_t len);
 
 #endif

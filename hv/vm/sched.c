@@ -5,11 +5,12 @@
 #include "hv/smp/smp.h"
 #include "hv/vm/sched_policy.h"
 #include "hv/vm/vm.h"
+#include "hv/vm/vm_place.h"
 #include "hv/vm/vm_run.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/percpu.h"
 
-/* Each CPU's run queue: the VMs placed on it (vm->cpu), round robin. */
+/* Each CPU's run queue: the VMs with vCPUs placed on it, round robin. */
 static struct sched scheds[CPU_MAX];
 
 static struct poller guests = { .name = "guests", .poll = sched_run, .stage = POLL_GUESTS };
@@ -35,7 +36,7 @@ static bool run_one(struct sched *s, struct vm *const *vms)
 
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		const struct vm *vm = vms[i];
-		seen[i] = vm ? (struct sched_vm){ vm->state == VM_RUNNING, !vm_runnable(vm),
+		seen[i] = vm ? (struct sched_vm){ vm->state == VM_RUNNING, !vm_runnable_here(vm),
 						  vm->throttle_pct } :
 			       (struct sched_vm){ false, false, 0 };
 	}
@@ -49,33 +50,52 @@ static bool run_one(struct sched *s, struct vm *const *vms)
 	return true;
 }
 
-/* CPU 0, from the main loop: only CPU 0 destroys VMs, so no claim. */
-bool sched_run(void)
+/* A guest asked for a reset while its vCPUs run on several CPUs: none of
+ * them may reset the others, so CPU 0 does it with all of them held. */
+static void reset_spread_vms(void)
 {
-	struct vm *mine[VM_MAX];
-
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vm_slot(i);
-		mine[i] = vm && __atomic_load_n(&vm->cpu, __ATOMIC_ACQUIRE) == 0 ? vm : NULL;
+		if (!vm || !vm->reset_pending || vm->state != VM_RUNNING || !vm_spread(vm))
+			continue;
+		bool held = vm_hold(vm);
+		vm_reset(vm);
+		if (held)
+			vm_release(vm);
 	}
-	return run_one(&scheds[0], mine);
 }
 
-/* A started CPU, between idles: its own VMs, claimed against CPU 0. */
-static bool run_started_cpu(void)
+/* Each CPU runs what it claimed: the vCPUs placed on it that CPU 0 does
+ * not hold. On CPU 0 (the main loop) nothing holds them meanwhile, but
+ * the claims also mark what it runs. */
+static bool run_claimed(void)
 {
 	uint32_t self = this_cpu_index();
 	struct vm *mine[VM_MAX];
 
-	/* A machine check this CPU queued (a guest's page, perhaps) waits for
-	 * CPU 0, which retires and poisons before any guest here runs again. */
-	if (__atomic_load_n(&this_cpu()->mce_unhandled, __ATOMIC_ACQUIRE))
-		return false;
 	if (!vm_claim_placed(self, mine))
 		return false;
 	bool ran = run_one(&scheds[self], mine);
 	vm_unclaim_placed(self, mine);
 	return ran;
+}
+
+/* CPU 0, from the main loop. */
+bool sched_run(void)
+{
+	reset_spread_vms();
+	return run_claimed();
+}
+
+/* A started CPU, between idles: its own vCPUs, claimed against CPU 0. */
+static bool run_started_cpu(void)
+{
+
+	/* A machine check this CPU queued (a guest's page, perhaps) waits for
+	 * CPU 0, which retires and poisons before any guest here runs again. */
+	if (__atomic_load_n(&this_cpu()->mce_unhandled, __ATOMIC_ACQUIRE))
+		return false;
+	return run_claimed();
 }
 
 void sched_init(void)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "hv/dirty/dirty_track.h"
+#include "hv/lib/hold_gate.h"
 #include "hv/mm/pagetable.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/x86/fpu.h"
@@ -204,11 +205,12 @@ struct vcpu_ops {
 	 * switching the hardware's part of a mode on and off (dirty bits in
 	 * the second-level leaves, a CPU-written log such as Intel PML); and
 	 * moving what a CPU-written log holds into the tracker (NULL when no
-	 * mode has one). EXIT_DIRTY_LOG_FULL asks for dirty_collect. */
+	 * mode has one), one vCPU's at a time: the exiting vCPU's at
+	 * EXIT_DIRTY_LOG_FULL, every vCPU's under a hold. */
 	unsigned (*dirty_modes)(void);
 	int (*dirty_start)(struct vm *vm, enum dirty_mode mode);
 	void (*dirty_stop)(struct vm *vm, enum dirty_mode mode);
-	void (*dirty_collect)(struct vm *vm, struct dirty_track *track);
+	void (*dirty_collect)(struct vcpu *v, struct dirty_track *track);
 
 	const char *(*exit_name)(uint32_t code);
 	/* Exit codes map to statistics slots below VCPU_EXIT_STATS. */
@@ -234,8 +236,8 @@ struct vcpu {
 	 * (SDM 8.4.3); the vCPU does not run meanwhile. */
 	bool wait_for_sipi;
 	bool yield;                   /* it sent an IPI: another vCPU should run */
-	/* PAUSE exits and ends its turn: its VM's vCPUs share one CPU, so a
-	 * vCPU spinning for a lock waits for one that is not running. */
+	/* PAUSE exits and ends its turn: vCPUs of its VM may share its CPU,
+	 * so a vCPU spinning for a lock may wait for one that is not running. */
 	bool pause_ends_turn;
 	uint64_t pause_yields;        /* turns ended by PAUSE */
 	bool pending_exception;
@@ -247,6 +249,11 @@ struct vcpu {
 	uint64_t msr_mtrr_def, msr_mtrr[27], msr_tsc_aux; /* emulated MSRs */
 	struct vm_exit last_exit;
 	struct vlapic lapic;
+	/* Where it runs (vm_place.h): the CPU it is placed on, and the
+	 * hand-over with CPU 0 (hv/lib/hold_gate.h: holds, which CPU runs it
+	 * now or has it loaded). */
+	uint32_t cpu;
+	struct hold_gate gate;
 };
 
 /* Runnable: neither halted nor waiting for a start-up IPI. */

@@ -8,6 +8,7 @@
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/mm/mm.h"
+#include "hv/smp/smp.h"
 #include "hv/vm/msr_policy.h"
 #include "hv/vm/platform.h"
 #include "hv/vm/vm_load.h"
@@ -16,7 +17,9 @@
 #include "hv/vm/vm_place.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/fpu.h"
+#include "hv/x86/percpu.h"
 #include "hv/x86/spinlock.h"
+#include "hv/x86/trap.h"
 
 /* Creating VMs never takes the last pages: the hypervisor needs some for
  * its own tables and buffers. */
@@ -89,6 +92,22 @@ struct vm *vm_find_id(uint32_t id)
 	return found;
 }
 
+/* Claims v for a turn on cpu: false when it is held or was placed
+ * elsewhere meanwhile (under a hold that has ended: read again after the
+ * claim), and then it is put down if loaded here. */
+static bool claim_vcpu(struct vcpu *v, uint32_t cpu)
+{
+	if (__atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE) != cpu)
+		return false;
+	if (hold_gate_claim(&v->gate, (int32_t)cpu) &&
+	    __atomic_load_n(&v->cpu, __ATOMIC_SEQ_CST) == cpu)
+		return true;
+	if (hold_gate_loaded_on(&v->gate, (int32_t)cpu))
+		vcpu_put_down(v);
+	hold_gate_leave(&v->gate);
+	return false;
+}
+
 /* Under the table's lock, so that CPU 0 cannot destroy a VM between our
  * reading its slot and our claim, which its hold then waits for. */
 unsigned vm_claim_placed(uint32_t cpu, struct vm **claimed)
@@ -99,19 +118,15 @@ unsigned vm_claim_placed(uint32_t cpu, struct vm **claimed)
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vms[i];
 		claimed[i] = NULL;
-		if (!vm || __atomic_load_n(&vm->cpu, __ATOMIC_ACQUIRE) != cpu)
+		if (!vm)
 			continue;
-		/* Placed elsewhere meanwhile (under a hold that has ended):
-		 * read again after the claim. */
-		if (!hold_gate_claim(&vm->gate, (int32_t)cpu) ||
-		    __atomic_load_n(&vm->cpu, __ATOMIC_SEQ_CST) != cpu) {
-			if (hold_gate_loaded_on(&vm->gate, (int32_t)cpu))
-				vm_put_down(vm);
-			hold_gate_leave(&vm->gate);
-			continue;
+		bool any = false;
+		for (unsigned k = 0; k < vm->nvcpus; k++)
+			any |= claim_vcpu(&vm->vcpus[k], cpu);
+		if (any) {
+			claimed[i] = vm;
+			n++;
 		}
-		claimed[i] = vm;
-		n++;
 	}
 	spin_unlock_irqrestore(&vm_list_lock, irq);
 	return n;
@@ -123,9 +138,14 @@ void vm_unclaim_placed(uint32_t cpu, struct vm **claimed)
 		struct vm *vm = claimed[i];
 		if (!vm)
 			continue;
-		if (hold_gate_must_put_down(&vm->gate, (int32_t)cpu))
-			vm_put_down(vm);
-		hold_gate_leave(&vm->gate);
+		for (unsigned k = 0; k < vm->nvcpus; k++) {
+			struct hold_gate *g = &vm->vcpus[k].gate;
+			if (!hold_gate_claimed_by(g, (int32_t)cpu))
+				continue;
+			if (hold_gate_must_put_down(g, (int32_t)cpu))
+				vcpu_put_down(&vm->vcpus[k]);
+			hold_gate_leave(g);
+		}
 	}
 }
 
@@ -216,6 +236,17 @@ static int check_new(const char *name, uint64_t mem, unsigned cpus, const char *
 	return 0;
 }
 
+/* A vCPU another CPU runs takes a look at its APIC again: the kick brings
+ * that CPU out of the guest, or out of its idle HLT. */
+static void kick_vcpu(void *ctx, unsigned index)
+{
+	struct vm *vm = ctx;
+	uint32_t cpu = __atomic_load_n(&vm->vcpus[index].cpu, __ATOMIC_ACQUIRE);
+
+	if (cpu != this_cpu_index())
+		smp_send_ipi(cpu, VEC_IPI_WAKE);
+}
+
 static void send_ipi(void *ctx, struct vlapic *from, const struct apic_msg *m,
 		     enum apic_shorthand sh)
 {
@@ -247,7 +278,7 @@ static void init_vcpus(struct vm *vm)
 		vlapic_set_ipi_bus(&v->lapic, send_ipi, vm);
 		vm->apics[i] = &v->lapic;
 	}
-	vm->apic_bus = (struct apic_bus){ vm->apics, vm->nvcpus, 0 };
+	vm->apic_bus = (struct apic_bus){ vm->apics, vm->nvcpus, 0, kick_vcpu, vm };
 	vm->next_vcpu = 0;
 }
 
@@ -302,7 +333,9 @@ static struct vm *vm_alloc(const char *name, uint64_t mem, unsigned cpus, const 
 		fail(err, errlen, "out of memory for the VM structure");
 		return NULL;
 	}
-	hold_gate_init(&vm->gate);
+	vm->lock = (struct spinlock)SPINLOCK_INIT(LOCK_RANK_VM, "vm");
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		hold_gate_init(&vm->vcpus[i].gate);
 	str_copy(vm->name, name, sizeof(vm->name));
 	str_copy(vm->image_name, image, sizeof(vm->image_name));
 	str_copy(vm->cmdline, cmdline ? cmdline : "", sizeof(vm->cmdline));

@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/lib/hold_gate.h"
 #include "hv/mm/pagetable.h"
 #include "hv/vdev/apic_bus.h"
 #include "hv/vdev/vuart.h"
@@ -26,6 +25,7 @@
 #include "hv/vm/ports.h"
 #include "hv/vm/vcpu.h"
 #include "hv/vm/vm_disk.h"
+#include "hv/x86/spinlock.h"
 
 #define VM_NAME_MAX 32
 #define VM_MAX 32
@@ -100,12 +100,11 @@ struct vm {
 	struct cpuid_host cpuid;    /* where the guest's CPUID answers come from */
 	void *vendor;               /* backend per-VM state */
 	bool backend_ready;         /* vm_init succeeded: vm_destroy is due */
-	/* Where the vCPUs run (vm_place.h): the CPU index they are placed on
-	 * (all of a VM's vCPUs share it for now), and the hand-over with CPU 0
-	 * (hv/lib/hold_gate.h: its holds, which CPU runs the vCPUs now or has
-	 * them loaded). */
-	uint32_t cpu;
-	struct hold_gate gate;
+	/* What its vCPUs share when they run on different CPUs (vm_place.h):
+	 * the devices, the APIC bus, the dirty log, the counters here. Each
+	 * CPU holds it while it prepares an entry or handles an exit, never
+	 * while the guest runs. */
+	struct spinlock lock;
 };
 
 struct vm_create_args {

@@ -199,7 +199,7 @@ static enum exit_action on_pause(struct vcpu *v, const struct vm_exit *e)
 static enum exit_action on_dirty_log_full(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
-	dirty_log_buffer_full(v->vm);
+	dirty_log_buffer_full(v);
 	return EXIT_CONTINUE;
 }
 

@@ -23,25 +23,66 @@ bool vm_hold(struct vm *vm)
 	return vm_hold_measured(vm, &waited);
 }
 
+bool vm_placed_on(const struct vm *vm, uint32_t cpu)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (__atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE) == cpu)
+			return true;
+	return false;
+}
+
+static bool placed_only_on(const struct vm *vm, uint32_t cpu)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (__atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE) != cpu)
+			return false;
+	return true;
+}
+
+/* Whether every vCPU another CPU runs has been let go; kicks those CPUs
+ * (once per CPU) that still have one when *kick is due. */
+static bool all_let_go(struct vm *vm, uint32_t self, bool kick)
+{
+	uint64_t kicked = 0; /* CPUs below 64 kicked this round; others each time */
+	bool done = true;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		uint32_t owner = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
+		if (owner == self || hold_gate_let_go(&v->gate, (int32_t)owner))
+			continue;
+		done = false;
+		if (kick && !(owner < 64 && (kicked & (1ull << owner)))) {
+			smp_send_ipi(owner, VEC_IPI_WAKE); /* out of the guest */
+			if (owner < 64)
+				kicked |= 1ull << owner;
+		}
+	}
+	return done;
+}
+
 bool vm_hold_measured(struct vm *vm, uint64_t *waited_ns)
 {
-	uint32_t owner = __atomic_load_n(&vm->cpu, __ATOMIC_ACQUIRE);
+	uint32_t self = this_cpu_index();
 
 	*waited_ns = 0;
-	if (owner == this_cpu_index())
+	if (placed_only_on(vm, self))
 		return false;
-	hold_gate_hold(&vm->gate);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		hold_gate_hold(&vm->vcpus[i].gate);
 	uint64_t start = time_ns(), next_kick = 0, warn_at = start + NS_PER_SEC;
 	bool kicked = false;
-	while (!hold_gate_let_go(&vm->gate, (int32_t)owner)) {
+	for (;;) {
 		uint64_t now = time_ns();
-		if (now >= next_kick) {
-			smp_send_ipi(owner, VEC_IPI_WAKE); /* out of the guest */
+		bool kick = now >= next_kick;
+		if (all_let_go(vm, self, kick))
+			break;
+		if (kick) {
 			next_kick = now + KICK_EVERY_NS;
 			kicked = true;
 		}
 		if (warn_at && now >= warn_at) {
-			log_warn("vm %s: cpu %u has not let go of it for a second", vm->name, owner);
+			log_warn("vm %s: a CPU has not let go of it for a second", vm->name);
 			warn_at = 0;
 		}
 		cpu_relax();
@@ -51,21 +92,30 @@ bool vm_hold_measured(struct vm *vm, uint64_t *waited_ns)
 	return true;
 }
 
-void vm_put_down(struct vm *vm)
+void vcpu_put_down(struct vcpu *v)
 {
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		vcpu_ops->put(&vm->vcpus[i]);
-		if (this_cpu()->fpu_owner == vm->vcpus[i].fpu)
-			fpu_save_live();
-	}
-	hold_gate_set_loaded(&vm->gate, HOLD_GATE_NO_CPU);
+	vcpu_ops->put(v);
+	if (this_cpu()->fpu_owner == v->fpu)
+		fpu_save_live();
+	hold_gate_set_loaded(&v->gate, HOLD_GATE_NO_CPU);
+}
+
+void vm_put_down_here(struct vm *vm)
+{
+	int32_t self = (int32_t)this_cpu_index();
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (hold_gate_loaded_on(&vm->vcpus[i].gate, self))
+			vcpu_put_down(&vm->vcpus[i]);
 }
 
 void vm_release(struct vm *vm)
 {
-	/* State reads under the hold may have loaded the vCPU here. */
-	vm_put_down(vm);
-	hold_gate_release(&vm->gate);
+	/* State reads under the hold may have loaded any vCPU here. */
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vcpu_put_down(&vm->vcpus[i]);
+		hold_gate_release(&vm->vcpus[i].gate);
+	}
 }
 
 bool vm_hold_for_command(struct vm *vm)
@@ -73,7 +123,7 @@ bool vm_hold_for_command(struct vm *vm)
 	for (unsigned i = 0; i < ncommand_holds; i++)
 		if (command_holds[i] == vm->id)
 			return true;
-	if (vm->cpu == this_cpu_index())
+	if (placed_only_on(vm, this_cpu_index()))
 		return true;
 	if (ncommand_holds == COMMAND_HOLDS_MAX)
 		return false;
@@ -92,9 +142,10 @@ void vm_release_command_holds(void)
 	ncommand_holds = 0;
 }
 
-int vm_place(struct vm *vm, uint32_t cpu, char *err, size_t errlen)
+int vm_place_vcpu(struct vm *vm, unsigned index, uint32_t cpu, char *err, size_t errlen)
 {
 	const struct percpu *c = percpu_get(cpu);
+	struct vcpu *v = &vm->vcpus[index];
 
 	if (!c || c->state != CPU_ONLINE) {
 		fmt_snprintf(err, errlen, "cpu %u is not online (see 'cpu')", cpu);
@@ -110,11 +161,19 @@ int vm_place(struct vm *vm, uint32_t cpu, char *err, size_t errlen)
 			     vm->name);
 		return -1;
 	}
-	if (vm->cpu == cpu)
+	if (v->cpu == cpu)
 		return 0;
-	if (vm->cpu == 0)
-		vm_put_down(vm); /* cpu 0 ran it: nothing does now (commands run between) */
-	__atomic_store_n(&vm->cpu, cpu, __ATOMIC_RELEASE);
-	log_info("vm %s: placed on cpu %u", vm->name, cpu);
+	if (v->cpu == this_cpu_index() && hold_gate_loaded_on(&v->gate, (int32_t)v->cpu))
+		vcpu_put_down(v); /* this CPU ran it: nothing does now (commands run between) */
+	__atomic_store_n(&v->cpu, cpu, __ATOMIC_RELEASE);
+	log_info("vm %s: vcpu %u placed on cpu %u", vm->name, index, cpu);
+	return 0;
+}
+
+int vm_place(struct vm *vm, uint32_t cpu, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm_place_vcpu(vm, i, cpu, err, errlen))
+			return -1;
 	return 0;
 }

@@ -1,11 +1,13 @@
-/* Which CPU runs a VM's vCPU, and how CPU 0 (the main loop: console,
- * network, migration) gets hold of a VM that another CPU runs.
+/* Which CPU runs each vCPU, and how CPU 0 (the main loop: console,
+ * network, migration) gets hold of a VM that other CPUs run.
  *
- * A VM is placed on one CPU (`vm->cpu`, 0 by default; `vm pin` moves it)
- * and only that CPU runs it. CPU 0 touches a VM placed elsewhere only while
- * it holds it: the other CPU leaves the guest at its next exit (a kick IPI
- * forces one), puts the vCPU down (VMCLEAR), and does not run it again
- * until the hold is released. */
+ * Each vCPU is placed on one CPU (`vcpu->cpu`, 0 by default; `vm pin`
+ * moves one or all) and only that CPU runs it; a VM's vCPUs may be spread
+ * over several CPUs, which then share its devices under `vm->lock`. CPU 0
+ * touches a VM with a vCPU placed elsewhere only while it holds it: every
+ * other CPU leaves the guest at its next exit (a kick IPI forces one), puts
+ * its vCPUs down (VMCLEAR), and does not run them again until the hold is
+ * released. */
 #ifndef HV_VM_VM_PLACE_H
 #define HV_VM_VM_PLACE_H
 
@@ -14,9 +16,11 @@
 #include <stdint.h>
 
 struct vm;
+struct vcpu;
 
-/* Stops vm if another CPU than the caller's runs it; true when it did
- * (release it with vm_release), false for a VM of the caller's CPU.
+/* Stops vm if another CPU than the caller's runs any of its vCPUs; true
+ * when it did (release it with vm_release), false for a VM all of whose
+ * vCPUs are the caller's CPU's.
  * @pre called on CPU 0 */
 bool vm_hold(struct vm *vm);
 /* The same; *waited_ns is how long that CPU took to leave the guest and put
@@ -32,13 +36,20 @@ bool vm_hold_for_command(struct vm *vm);
  * are skipped). */
 void vm_release_command_holds(void);
 
-/* Places the VM on CPU `cpu` (an online CPU). What only CPU 0 can do for a
- * VM for now keeps it there: disks, and a migration filling it in.
- * @return 0, or -1 with the reason in err. @pre called on CPU 0; vm is
- * held if placed elsewhere */
+/* Places vCPU `index` on CPU `cpu` (an online CPU). What only CPU 0 can do
+ * for a VM for now keeps all its vCPUs there: disks, and a migration
+ * filling it in. @return 0, or -1 with the reason in err. @pre called on
+ * CPU 0; vm is held if any vCPU is placed elsewhere */
+int vm_place_vcpu(struct vm *vm, unsigned index, uint32_t cpu, char *err, size_t errlen);
+/* Every vCPU of vm on `cpu`, the same way. */
 int vm_place(struct vm *vm, uint32_t cpu, char *err, size_t errlen);
+/* Whether any vCPU of vm is placed on `cpu`. */
+bool vm_placed_on(const struct vm *vm, uint32_t cpu);
 
-/* On the CPU that runs vm: done with it for now (a hold is pending). */
-void vm_put_down(struct vm *vm);
+/* On the CPU that has v loaded: done with it for now (VMCLEAR, MSRs and
+ * FPU saved), so that another CPU may load it. */
+void vcpu_put_down(struct vcpu *v);
+/* The same for every vCPU of vm this CPU has loaded (a hold is pending). */
+void vm_put_down_here(struct vm *vm);
 
 #endif

@@ -78,13 +78,23 @@ static bool wake_vcpu(struct vcpu *v, uint64_t now)
 	return !v->halted;
 }
 
+/* Whether this CPU claimed v for its turn (vm_claim_placed): the vCPUs
+ * it may run. */
+static bool mine(const struct vcpu *v)
+{
+	return hold_gate_claimed_by(&v->gate, (int32_t)this_cpu_index());
+}
+
 bool vm_wake_if_due(struct vm *vm, uint64_t now)
 {
 	bool any = false;
+	bool irq = spin_lock_irqsave(&vm->lock);
 
 	platform_advance(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		any |= wake_vcpu(&vm->vcpus[i], now);
+		if (mine(&vm->vcpus[i]))
+			any |= wake_vcpu(&vm->vcpus[i], now);
+	spin_unlock_irqrestore(&vm->lock, irq);
 	return any;
 }
 
@@ -92,6 +102,23 @@ bool vm_runnable(const struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vcpu_runnable(&vm->vcpus[i]))
+			return true;
+	return false;
+}
+
+bool vm_runnable_here(const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (mine(&vm->vcpus[i]) && vcpu_runnable(&vm->vcpus[i]))
+			return true;
+	return false;
+}
+
+bool vm_spread(const struct vm *vm)
+{
+	for (unsigned i = 1; i < vm->nvcpus; i++)
+		if (__atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE) !=
+		    __atomic_load_n(&vm->vcpus[0].cpu, __ATOMIC_ACQUIRE))
 			return true;
 	return false;
 }
@@ -109,21 +136,51 @@ static void load_tsc_aux(const struct vcpu *v)
 	*mine = wrmsr_safe(MSR_TSC_AUX, v->msr_tsc_aux) ? v->msr_tsc_aux + 1 : 0;
 }
 
-/* The vCPUs move to this CPU: whoever had them loaded put them down first. */
+/* This CPU's vCPUs come here: whoever had them loaded put them down. */
 static void load_here(struct vm *vm)
 {
 	int32_t self = (int32_t)this_cpu_index();
 
-	if (hold_gate_loaded_on(&vm->gate, self))
-		return;
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vcpu_ops->load(&vm->vcpus[i]);
-	hold_gate_set_loaded(&vm->gate, self);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (!mine(v) || hold_gate_loaded_on(&v->gate, self))
+			continue;
+		vcpu_ops->load(v);
+		hold_gate_set_loaded(&v->gate, self);
+	}
 }
 
 /* How a vCPU's turn ended: another vCPU of the VM may go on, or the VM's
  * turn is over (the host wants the CPU, or the VM changed state). */
 enum turn_end { TURN_NEXT_VCPU, TURN_VM_DONE };
+
+static bool goes_on(const struct vm *vm)
+{
+	return vm->state == VM_RUNNING && !vm->reset_pending;
+}
+
+/* An exit is handled under the VM's lock, but a machine check is not: the
+ * broadcast rendezvous waits for every CPU, and one of them may be waiting
+ * for this lock. */
+static enum exit_action handle_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	if (e->kind == EXIT_MACHINE_CHECK)
+		return vm_handle_exit(v, e);
+	bool irq = spin_lock_irqsave(&v->vm->lock);
+	enum exit_action a = vm_handle_exit(v, e);
+	spin_unlock_irqrestore(&v->vm->lock, irq);
+	return a;
+}
+
+static void prepare_entry(struct vcpu *v)
+{
+	bool irq = spin_lock_irqsave(&v->vm->lock);
+
+	platform_advance(v->vm);
+	vlapic_tick(&v->lapic, rdtsc());
+	deliver_events(v);
+	spin_unlock_irqrestore(&v->vm->lock, irq);
+}
 
 static enum turn_end run_vcpu(struct vcpu *v, uint64_t until)
 {
@@ -131,12 +188,10 @@ static enum turn_end run_vcpu(struct vcpu *v, uint64_t until)
 
 	fpu_switch_to(v->fpu);
 	v->yield = false;
-	while (vm->state == VM_RUNNING && vcpu_runnable(v)) {
+	while (goes_on(vm) && vcpu_runnable(v)) {
 		struct vm_exit e;
 
-		platform_advance(vm);
-		vlapic_tick(&v->lapic, rdtsc());
-		deliver_events(v);
+		prepare_entry(v);
 		load_tsc_aux(v);
 		side_channel_before_entry();
 		uint64_t t0 = rdtsc();
@@ -145,51 +200,63 @@ static enum turn_end run_vcpu(struct vcpu *v, uint64_t until)
 		v->exits++;
 		v->exits_by_code[vcpu_ops->exit_slot(e.code) % VCPU_EXIT_STATS]++;
 		v->last_exit = e;
-		enum exit_action a = vm_handle_exit(v, &e);
+		enum exit_action a = handle_exit(v, &e);
 		console_kick();
 		if (vm->reset_pending) {
-			vm_reset(vm); /* the guest asked: it restarts from its image */
+			/* The guest asked: it restarts from its image. With vCPUs
+			 * on other CPUs, CPU 0 does it under a hold. */
+			if (!vm_spread(vm))
+				vm_reset(vm);
 			return TURN_VM_DONE;
 		}
-		if (hold_gate_held(&vm->gate))
+		if (hold_gate_held(&v->gate))
 			return TURN_VM_DONE; /* CPU 0 wants it: the caller puts it down */
 		if (a == EXIT_STOP || (a == EXIT_YIELD && !v->halted))
 			return TURN_VM_DONE;
 		if (rdtsc() >= until || v->yield)
 			break;
 	}
-	return vm->state == VM_RUNNING ? TURN_NEXT_VCPU : TURN_VM_DONE;
+	return goes_on(vm) ? TURN_NEXT_VCPU : TURN_VM_DONE;
 }
 
-/* The next vCPU in round robin that can run, after INITs and start-ups
- * have been applied and halted ones woken by their interrupts; NULL when
- * all are halted or waiting. */
+/* The next of this CPU's vCPUs in round robin that can run, after INITs
+ * and start-ups have been applied and halted ones woken by their
+ * interrupts; NULL when all are halted or waiting. */
 static struct vcpu *next_vcpu(struct vm *vm)
 {
 	uint64_t now = rdtsc();
+	struct vcpu *found = NULL;
+	bool irq = spin_lock_irqsave(&vm->lock);
 
-	for (unsigned k = 0; k < vm->nvcpus; k++) {
+	for (unsigned k = 0; k < vm->nvcpus && !found; k++) {
 		struct vcpu *v = &vm->vcpus[(vm->next_vcpu + k) % vm->nvcpus];
-		if (wake_vcpu(v, now)) {
+		if (mine(v) && wake_vcpu(v, now)) {
 			vm->next_vcpu = (v->index + 1) % vm->nvcpus;
-			return v;
+			found = v;
 		}
 	}
-	return NULL;
+	spin_unlock_irqrestore(&vm->lock, irq);
+	return found;
 }
 
 void vm_run(struct vm *vm, uint64_t until)
 {
 	uint64_t slice = time_ns_to_tsc(VCPU_SLICE_US * 1000ull);
+	unsigned here = 0;
 
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		here += mine(&vm->vcpus[i]);
 	load_here(vm);
 	side_channel_switch_to(vm->uid);
-	while (vm->state == VM_RUNNING) {
+	/* Asked for while its vCPUs were spread, and they are not now. */
+	if (vm->reset_pending && vm->state == VM_RUNNING && !vm_spread(vm))
+		vm_reset(vm);
+	while (goes_on(vm)) {
 		struct vcpu *v = next_vcpu(vm);
 		if (!v)
 			break;
 		uint64_t now = rdtsc();
-		uint64_t turn_end = vm->nvcpus > 1 && now + slice < until ? now + slice : until;
+		uint64_t turn_end = here > 1 && now + slice < until ? now + slice : until;
 		if (run_vcpu(v, turn_end) == TURN_VM_DONE || rdtsc() >= until)
 			break;
 	}

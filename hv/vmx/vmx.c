@@ -67,17 +67,19 @@ static void vmx_put(struct vcpu *v)
 
 void vmx_clear_all_vmcs(void)
 {
+	int32_t self = (int32_t)this_cpu_index();
+
 	for (unsigned i = 0; i < VM_MAX; i++) {
 		struct vm *vm = vm_slot(i);
-		/* Not one another CPU has loaded: VMCLEAR there only. */
-		int32_t loaded = vm ? __atomic_load_n(&vm->gate.loaded_on, __ATOMIC_SEQ_CST) : 0;
-		if (!vm || (loaded >= 0 && loaded != (int32_t)this_cpu_index()))
-			continue;
-		for (unsigned v = 0; v < vm->nvcpus; v++)
-			if (vm->vcpus[v].vendor) {
-				vmclear(vmx(&vm->vcpus[v])->vmcs_pa);
-				vmx(&vm->vcpus[v])->launched = false;
-			}
+		for (unsigned k = 0; vm && k < vm->nvcpus; k++) {
+			struct vcpu *v = &vm->vcpus[k];
+			/* Not one another CPU has loaded: VMCLEAR there only. */
+			int32_t loaded = __atomic_load_n(&v->gate.loaded_on, __ATOMIC_SEQ_CST);
+			if (!v->vendor || (loaded >= 0 && loaded != self))
+				continue;
+			vmclear(vmx(v)->vmcs_pa);
+			vmx(v)->launched = false;
+		}
 	}
 }
 

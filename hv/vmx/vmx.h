@@ -97,7 +97,7 @@ int vmx_enter(struct vcpu_regs *regs, int launched);
 unsigned vmx_dirty_modes(void);
 int vmx_dirty_start(struct vm *vm, enum dirty_mode mode);
 void vmx_dirty_stop(struct vm *vm, enum dirty_mode mode);
-void vmx_dirty_collect(struct vm *vm, struct dirty_track *track);
+void vmx_dirty_collect(struct vcpu *v, struct dirty_track *track);
 
 /* INVEPT/INVVPID wrappers (vmx_tlb.c). */
 void vmx_invept(uint64_t eptp);

@@ -86,8 +86,9 @@ void vmx_dirty_stop(struct vm *vm, enum dirty_mode mode)
 	ept_dirty_bits(vm, false);
 }
 
-/* Empties a vCPU's page-modification log into the tracker. */
-static void collect_vcpu(struct vcpu *v, struct dirty_track *track)
+/* Empties a vCPU's page-modification log into the tracker: on the CPU that
+ * runs it, or on any CPU while it is held (VMPTRLD here). */
+void vmx_dirty_collect(struct vcpu *v, struct dirty_track *track)
 {
 	struct vmx_vcpu *vx = v->vendor;
 	uint64_t entries[PML_ENTRIES];
@@ -105,10 +106,4 @@ static void collect_vcpu(struct vcpu *v, struct dirty_track *track)
 		entries[n++] = log[i];
 	vmwrite(VMCS_GUEST_PML_INDEX, PML_LAST_INDEX);
 	dirty_track_pml_entries(track, entries, n);
-}
-
-void vmx_dirty_collect(struct vm *vm, struct dirty_track *track)
-{
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		collect_vcpu(&vm->vcpus[i], track);
 }

@@ -214,9 +214,9 @@ void spin_unlock_irqrestore(struct spinlock *l, bool irq_was_on)
 	(void)irq_was_on;
 }
 
-void vm_put_down(struct vm *vm)
+void vcpu_put_down(struct vcpu *v)
 {
-	hold_gate_set_loaded(&vm->gate, HOLD_GATE_NO_CPU);
+	hold_gate_set_loaded(&v->gate, HOLD_GATE_NO_CPU);
 }
 
 /* One CPU here: every VM is the caller's, never held. */
@@ -406,4 +406,12 @@ void mig_conn_stage(struct mig_conn *c, uint32_t type, uint32_t len)
 		fuzz_replies.type[fuzz_replies.n++] = type;
 	c->out_len = MIG_RECORD_HDR_LEN + len;
 	c->out_pos = 0;
+}
+
+/* One CPU: no vCPU is ever placed on another, so nothing is kicked. */
+void smp_send_ipi(uint32_t cpu, uint8_t vector)
+{
+	(void)cpu;
+	(void)vector;
+	abort();
 }

@@ -162,7 +162,7 @@ MTTCG = ["-accel", "tcg,thread=multi"]
 
 
 def pin(con, vm, cpu):
-    res = con.run(f"vm pin {vm} 0 {cpu}")
+    res = con.run(f"vm pin {vm} all {cpu}")
     assert res.ok and res.fields()["vcpu0"] == f"cpu {cpu}", res
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from conftest import BOOT_TIMEOUT, INSTANCE_ROOT, make_instance
 from guests import counter_values, create_and_start, guest_lines, wait_state
-from test_dirty import harvest
+from test_dirty import harvest, start_writers, write_while_harvesting
+from test_vcpus import count_lines, wait_counts
 
 MTTCG = ["-accel", "tcg,thread=multi"]
 CPUS = {"qemu": 4, "bochs": 2}
@@ -70,7 +71,7 @@ def cpu_table(con):
 
 
 def pin(con, vm, cpu):
-    res = con.run(f"vm pin {vm} 0 {cpu}")
+    res = con.run(f"vm pin {vm} all {cpu}")
     assert res.ok, res
     assert res.fields()["vcpu0"] == f"cpu {cpu}"
     assert con.run(f"vm info {vm}").fields()["vcpu0_cpu"] == str(cpu)
@@ -162,7 +163,7 @@ def test_placement_refusals(smp_hv, con):
     res = con.command("vm pin far 0 9")
     assert not res.ok and res.error == "cpu 9 is not online (see 'cpu')"
     res = con.command("vm pin far 1 2")
-    assert not res.ok and res.error == "VM 'far' has one vCPU: 0 (not '1')"
+    assert not res.ok and res.error == "VM 'far' has one vCPU: 0 or all (not '1')"
 
 
 def memtouch_says(con, name, line, expect):
@@ -229,7 +230,7 @@ def test_a_cpu_that_fails_to_start_is_reported_and_the_others_go_on():
             assert after[i]["state"] == "online"
             assert int(after[i]["ticks"]) > int(before[i]["ticks"]), (i, before[i], after[i])
         create_and_start(con, "c", "counter", "mem=4M", "interval=20")
-        res = con.command("vm pin c 0 1")
+        res = con.command("vm pin c all 1")
         assert not res.ok and res.error == "cpu 1 is not online (see 'cpu')"
         pin(con, "c", 2)
         con.wait_for(r"\[vm:c\] counter: 3\n", 60)
@@ -252,7 +253,7 @@ def test_stress_placing_moving_and_destroying_vms_leaks_nothing(smp_hv, con):
     """VMs created, placed, moved, paused, tracked and destroyed for a bounded
     time while others keep running on every CPU, one of them dirty logged
     and harvested throughout from CPU 0, and two-vCPU VMs dirty logged
-    while they move: afterwards every page is back, the tracked writer's
+    while their vCPUs move to different CPUs: afterwards every page is back, the tracked writer's
     memory is intact, and the console answered every command meanwhile."""
     if smp_hv.target != "qemu":
         pytest.skip("four CPUs under QEMU; Bochs' two run the other tests")
@@ -270,14 +271,15 @@ def test_stress_placing_moving_and_destroying_vms_leaks_nothing(smp_hv, con):
         if rounds % 4 == 0:
             image = "counter interval=5"  # dirty logging wants it running
         steps = [f"vm create {name} {image.split()[0]} mem=4M {' '.join(image.split()[1:])}",
-                 f"vm pin {name} 0 {cpu}", f"vm start {name}",
-                 f"vm pin {name} 0 {(cpu + 1) % cpus}", f"vm pause {name}",
+                 f"vm pin {name} all {cpu}", f"vm start {name}",
+                 f"vm pin {name} all {(cpu + 1) % cpus}", f"vm pause {name}",
                  f"vm pin w{rounds % cpus} 0 {(rounds + 2) % cpus}",
                  f"vm resume {name}", f"vm info {name}", f"vm destroy {name}"]
-        if rounds % 4 == 0:  # a two-vCPU VM dirty logged while it moves
+        if rounds % 4 == 0:  # a two-vCPU VM dirty logged while its vCPUs move apart
             steps[0] = f"vm create {name} smp mem=16M cpus=2 count"
             steps[3:4] = [f"dirty start {name}", f"dirty harvest {name}",
-                          f"vm pin {name} 0 {(cpu + 1) % cpus}", f"dirty harvest {name}",
+                          f"vm pin {name} 1 {(cpu + 1) % cpus}", f"dirty harvest {name}",
+                          f"vm pin {name} 0 {(cpu + 2) % cpus}", f"dirty harvest {name}",
                           f"dirty stop {name}"]
         steps.append("dirty harvest w1")
         for cmd in steps:
@@ -383,3 +385,108 @@ def test_a_corrected_error_on_another_cpu_is_found_by_that_cpu_polling(smp_hv, c
     assert int(after["corrected"]) == int(before["corrected"]) + 1, after
     assert int(after["found_by_polling"]) == int(before["found_by_polling"]) + 1, after
     assert after["exceptions"] == before["exceptions"], "no #MC was raised"
+
+
+# ---- one VM's vCPUs on different CPUs ----
+
+def spread(con, vm, ncpus):
+    """vCPU i of vm on CPU i (mod the CPUs): its vCPUs run side by side."""
+    for i in range(ncpus):
+        res = con.run(f"vm pin {vm} {i} {i}")
+        assert res.ok and res.fields()[f"vcpu{i}"] == f"cpu {i}", res
+
+
+def uptime_ms(con):
+    return float(con.run("uptime").fields()["uptime"].split()[0]) * 1000
+
+
+def run_ms(con, vm, cpus):
+    info = con.run(f"vm info {vm}").fields()
+    return [int(info[f"vcpu{i}"].split("run_ms=")[1].split()[0]) for i in range(cpus)], info
+
+
+def test_spread_vcpus_pass_the_smp_checks(smp_hv, con):
+    """The smp guest's checks (INIT and start-up, fixed IPIs to physical and
+    logical destinations, shorthands, NMI, lowest priority, each vCPU's
+    timer, INIT of a running vCPU) with each vCPU on its own CPU: every
+    message crosses CPUs, and every check passes as on one CPU."""
+    cpus = CPUS[smp_hv.target]
+    since = len(con.text())
+    assert con.run(f"vm create sp smp cpus={cpus} mem=16M").ok
+    spread(con, "sp", cpus)
+    assert con.run("vm start sp").ok
+    info = wait_state(con, "sp", {"stopped", "crashed"}, timeout=300)
+    lines = guest_lines(con, "sp", since)
+    assert f"smp: {cpus} cpus, 0 failed" in lines, lines
+    assert info["exit_code"] == "0", info
+    for i in range(cpus):
+        assert f"cpu={i} " in info[f"vcpu{i}"], info
+
+
+def test_spread_vcpus_run_at_once_and_lose_no_ipi(smp_hv, con):
+    """A counting guest whose BSP sends each AP an IPI in turn: with its
+    vCPUs on different CPUs they are in the guest at the same time (the
+    vCPUs' time in the guest adds up to more than the time that passed),
+    every vCPU counts on, no IPI is lost, and a vCPU moved to another CPU
+    meanwhile goes on too."""
+    cpus = CPUS[smp_hv.target]
+    since = len(con.text())
+    assert con.run(f"vm create sc smp cpus={cpus} mem=16M count").ok
+    spread(con, "sc", cpus)
+    assert con.run("vm start sc").ok
+    wait_counts(con, "sc", since, 2, timeout=120)
+    ran0, _ = run_ms(con, "sc", cpus)
+    t0 = uptime_ms(con)
+    time.sleep(4)
+    ran1, info = run_ms(con, "sc", cpus)
+    elapsed = uptime_ms(con) - t0
+    in_guest = sum(b - a for a, b in zip(ran0, ran1))
+    # One CPU could give them at most `elapsed` together.
+    assert in_guest > 1.4 * elapsed, (in_guest, elapsed, info)
+    moved = len(con.text())
+    res = con.run(f"vm pin sc 1 {cpus - 1}")  # vCPU 1 joins the last one's CPU
+    assert res.ok, res
+    after = wait_counts(con, "sc", moved, 3, timeout=120)
+    seen = count_lines(con, "sc", since)
+    for (prev, _), (cur, _) in zip(seen, seen[1:]):
+        assert len(cur) == cpus and all(c >= p for p, c in zip(prev, cur)), (prev, cur)
+    first, last = seen[0][0], after[-1][0]
+    assert all(c > p for p, c in zip(first, last)), (first, last)
+    assert all(lost == 0 for _, lost in seen), seen
+    print(f"spread: {cpus} vCPUs in the guest {in_guest} ms in {elapsed:.0f} ms "
+          f"({in_guest / elapsed:.2f} CPUs at once)")
+
+
+def test_a_spinlock_shared_by_spread_vcpus_counts_right(smp_hv, con):
+    """Every vCPU, each on its own CPU, takes one test-and-set spinlock: the
+    guarded count comes out right under real contention."""
+    cpus = CPUS[smp_hv.target]
+    since = len(con.text())
+    assert con.run(f"vm create sl smp cpus={cpus} mem=16M lock n=2000").ok
+    spread(con, "sl", cpus)
+    assert con.run("vm start sl").ok
+    info = wait_state(con, "sl", {"stopped", "crashed"}, timeout=300)
+    lines = guest_lines(con, "sl", since)
+    assert f"lock: n=2000 cpus={cpus} count ok" in " ".join(lines), lines[-3:]
+    assert info["exit_code"] == "0", info
+
+
+@pytest.mark.parametrize("mode", ["wp", "best"])
+def test_spread_vcpus_writing_at_once_are_all_logged(smp_hv, con, mode):
+    """Each vCPU on its own CPU writes its own pages, interleaved with the
+    others' in the same 2 MiB regions, while CPU 0 harvests: write faults
+    come on several CPUs at once (or the A/D bits and each vCPU's PML log
+    fill there), and the harvests hold exactly the pages written."""
+    cpus = CPUS[smp_hv.target]
+    base, total = start_writers(con, "sw", cpus, "rate=400")
+    spread(con, "sw", cpus)
+    f = con.run("dirty start sw" + (" mode=wp" if mode == "wp" else "")).fields()
+    seen = write_while_harvesting(con, "sw")
+    top = 16 << 8  # 16 MiB in pages
+    assert seen & set(range(base, top)) == set(range(base, base + total)), (
+        f"mode {f['mode']}: missed {sorted(set(range(base, base + total)) - seen)[:10]}, "
+        f"extra {sorted(seen & set(range(base + total, top)))[:10]}")
+    s = con.run("dirty stats sw").fields()
+    if mode == "wp":
+        assert int(s["wp_faults"]) >= total, s
+    assert int(s["shootdowns"]) >= int(s["harvests"]), s

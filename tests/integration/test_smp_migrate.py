@@ -29,9 +29,9 @@ def churn(side):
             create = f"vm create {name} smp mem=16M cpus=2 count"
         else:
             create = f"vm create {name} counter mem=4M interval=5"
-        yield from (create, f"vm pin {name} 0 {cpu}", f"vm start {name}",
+        yield from (create, f"vm pin {name} all {cpu}", f"vm start {name}",
                     f"dirty start {name}", f"dirty harvest {name}",
-                    f"vm pin {name} 0 {1 - cpu}", f"dirty harvest {name}",
+                    f"vm pin {name} all {1 - cpu}", f"dirty harvest {name}",
                     f"vm destroy {name}")
 
 

@@ -154,9 +154,9 @@ bool dirty_log_write_fault(struct vm *vm, unsigned vcpu_index, uint64_t gpa)
 	return stub.dirty_fault_result;
 }
 
-void dirty_log_buffer_full(struct vm *vm)
+void dirty_log_buffer_full(struct vcpu *v)
 {
-	(void)vm;
+	(void)v;
 	stub.dirty_buffer_full++;
 }
 

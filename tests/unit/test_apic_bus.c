@@ -179,3 +179,41 @@ Test(apic_bus, init_keeps_the_id_and_a_later_start_up)
 	cr_assert_eq(vlapic_read_apic_base(&apics[2]) & VLAPIC_BASE_BSP, 0);
 	cr_assert(vlapic_read_apic_base(&apics[0]) & VLAPIC_BASE_BSP);
 }
+
+/* The VM kicks the CPU of each vCPU whose APIC took a message: the hook
+ * must name exactly those, and only after they took it. */
+static unsigned told;
+
+static void note_delivery(void *ctx, unsigned index)
+{
+	cr_assert_eq(ctx, &told);
+	cr_assert(vlapic_pending(&apics[index]) >= 0 || apics[index].nmi_pending ||
+		  apics[index].init_pending || apics[index].sipi_pending,
+		  "APIC %u told before it took the message", index);
+	told |= 1u << index;
+}
+
+Test(apic_bus, each_apic_that_takes_a_message_is_named_once)
+{
+	bus.delivered = note_delivery;
+	bus.delivered_ctx = &told;
+	told = 0;
+	icr(0, 0x06, (1u << 11) | 0x60); /* logical 1 and 2, fixed */
+	cr_assert_eq(told, (1u << 1) | (1u << 2));
+	cr_assert_eq(pending(0x60), told);
+	told = 0;
+	icr(1, 0, (3u << 18) | 0x61); /* all but self */
+	cr_assert_eq(told, 0x0d);
+	cr_assert_eq(pending(0x61), told);
+	told = 0;
+	icr(0, 0x0e, (1u << 11) | (1u << 8) | 0x62); /* lowest priority: one */
+	cr_assert_eq(__builtin_popcount(told), 1);
+	cr_assert_eq(pending(0x62), told);
+	told = 0;
+	vlapic_write(&apics[3], APIC_SVR, 0xff, 0); /* refuses fixed: not named */
+	struct apic_msg m = { .vector = 0x63, .dest = 3 };
+	cr_assert_not(apic_bus_deliver(&bus, &m));
+	cr_assert_eq(told, 0);
+	icr(0, 2, (4u << 8)); /* NMI, physical 2 */
+	cr_assert_eq(told, 1u << 2);
+}
