@@ -26,6 +26,13 @@ def uptime(con):
     return float(con.run("uptime").fields()["uptime"].split()[0])
 
 
+def vcpu_run_ms(con, name):
+    """Each vCPU's time in the guest so far (ms), and the VM's 'vm info'."""
+    info = vm_info(con, name)
+    cpus = int(info["vcpus"])
+    return [int(info[f"vcpu{i}"].split("run_ms=")[1].split()[0]) for i in range(cpus)], info
+
+
 def guest_lines(con, name, since=0):
     """Lines the VM printed (as shown on the console) after text offset 'since'."""
     prefix = f"[vm:{name}] "

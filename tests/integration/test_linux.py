@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import INSTANCE_ROOT, TARGETS, shared_instance
-from guests import counter_values, uptime, vm_info, wait_state
+from guests import counter_values, uptime, vcpu_run_ms, vm_info, wait_state
 import linux
 from linux import PROMPT, boot, create, sh
 from netpair import start_pair
@@ -346,3 +346,44 @@ def test_four_vcpu_linux_migrates_there_and_back_with_every_cpu_counting(boot):
     trouble = sh(ca, "l4", "dmesg | grep -i -e 'rcu.*stall' -e 'soft lockup' -e 'bug:' "
                            "-e 'not responding'")
     assert not trouble, trouble
+
+
+def test_linux_with_each_vcpu_on_its_own_cpu(boot):
+    """Four vCPUs placed on four CPUs (multi-threaded TCG runs them side by
+    side): Linux boots with its CPUs spread, sees four, each takes timer
+    ticks and IPIs, busy work on every CPU is in the guest on several
+    CPUs at once, vCPUs moved while it runs go on, and no CPU stalls."""
+    cpus = 4
+    inst = boot(cpus=cpus, mem="1024M", extra_args=["-accel", "tcg,thread=multi"],
+                guests=[linux.KERNEL, linux.INITRD])
+    con = inst.console()
+    assert linux.create(con, "ls", mem="160M", cpus=cpus).ok
+    for i in range(cpus):
+        assert con.run(f"vm pin ls {i} {i}").ok
+    linux.start(con, "ls", "qemu")
+    assert sh(con, "ls", "nproc") == [str(cpus)]
+    busy = ("for c in $(seq 0 %d); do taskset -c $c timeout 4 sh -c 'while :; do :; done' & "
+            "done; wait" % (cpus - 1))
+    ran0, _ = vcpu_run_ms(con, "ls")
+    t0 = uptime(con)
+    sh(con, "ls", busy, timeout=120)
+    ran1, info = vcpu_run_ms(con, "ls")
+    elapsed = (uptime(con) - t0) * 1000
+    in_guest = sum(b - a for a, b in zip(ran0, ran1))
+    assert in_guest > 1.2 * elapsed, (in_guest, elapsed, info)
+    for i in range(cpus):
+        assert f" cpu={i} " in info[f"vcpu{i}"], info
+    # Two vCPUs move while the kernel runs: one shares a CPU, one goes to CPU 0.
+    assert con.run("vm pin ls 3 1").ok
+    assert con.run("vm pin ls 2 0").ok
+    sh(con, "ls", busy.replace("timeout 4", "timeout 2"), timeout=120)
+    counts = {}
+    for line in sh(con, "ls", "grep -e LOC: -e RES: -e CAL: /proc/interrupts"):
+        parts = line.split()
+        counts[parts[0].rstrip(":")] = [int(x) for x in parts[1:1 + cpus]]
+    assert all(n > 0 for n in counts["LOC"]), counts
+    assert all(r + c > 0 for r, c in zip(counts["RES"], counts["CAL"])), counts
+    trouble = sh(con, "ls", "dmesg | grep -i -e 'rcu.*stall' -e 'soft lockup' -e 'bug:' "
+                            "-e 'not responding'")
+    assert not trouble, trouble
+    print(f"linux spread: {cpus} vCPUs in the guest {in_guest} ms in {elapsed:.0f} ms")
