@@ -15,6 +15,10 @@ this measures what the hypervisor lets through, bounded by the host).
   fixed IPI there, fixed IPI back, both through the virtual ICR), against
   the same kernel on bare QEMU with two CPUs, in TSC ticks of the same host;
   with the VM's exits and vCPU turns counted.
+- One VM's N vCPUs on N CPUs against the same VM's vCPUs sharing CPU 0:
+  the smp guest's count mode (each vCPU counts; the BSP sends every AP an
+  IPI in turn and waits for it), aggregate count rate, spread over shared;
+  the IPI round trip and the spinlock below are also run spread.
 - A contended spinlock (the smp guest's lock mode: every vCPU takes one
   test-and-set lock LOCK_N times, spinning with PAUSE) with 2 and 4 vCPUs
   sharing a CPU, against the same kernel on bare QEMU -smp 2/4 (TCG runs
@@ -108,9 +112,16 @@ def _pin_rate(con):
     return pins, infos
 
 
-def _pingpong_hv(con):
+def _spread(con, name, cpus, spread):
+    """vCPU i on CPU i when spread, else all of them stay on CPU 0."""
+    for i in range(cpus if spread else 0):
+        assert con.run(f"vm pin {name} {i} {i}").ok
+
+
+def _pingpong_hv(con, spread=False):
     start = len(con.text())
     assert con.run(f"vm create pp smp cpus=2 mem=16M pingpong n={PINGPONG_N}").ok
+    _spread(con, "pp", 2, spread)
     assert con.run("vm start pp").ok
     m = con.wait_for(r"\[vm:pp\] pingpong: n=\d+ tsc_per_round_trip=(\d+)", 300, start=start)
     info = con.run("vm info pp").fields()
@@ -121,9 +132,10 @@ def _pingpong_hv(con):
 LOCK_N = 20000
 
 
-def _lock_hv(con, cpus):
+def _lock_hv(con, cpus, spread=False):
     start = len(con.text())
     assert con.run(f"vm create lk smp cpus={cpus} mem=16M lock n={LOCK_N}").ok
+    _spread(con, "lk", cpus, spread)
     assert con.run("vm start lk").ok
     m = con.wait_for(r"\[vm:lk\] lock: n=\d+ cpus=\d+ count ok tsc_per_acquisition=(\d+)", 600,
                      start=start)
@@ -148,6 +160,28 @@ def _pingpong_bare():
          "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
         capture_output=True, text=True, timeout=300).stdout
     return int(re.search(r"pingpong: n=\d+ tsc_per_round_trip=(\d+)", out).group(1))
+
+
+COUNT_LINES = re.compile(r"\[vm:cn\] count:((?: \d+)+) lost (\d+)")
+
+
+def _count_rate(con, cpus, spread):
+    """The smp guest's count mode (every vCPU counts, the BSP sends each AP
+    an IPI in turn): the vCPUs' counts summed, per 200 ms report, over
+    2-3 s, and the IPIs lost (0 expected)."""
+    start = len(con.text())
+    assert con.run(f"vm create cn smp cpus={cpus} mem=16M count").ok
+    _spread(con, "cn", cpus, spread)
+    assert con.run("vm start cn").ok
+    deadline = time.monotonic() + 120
+    while len(COUNT_LINES.findall(con.text(), start)) < 14:
+        assert time.monotonic() < deadline, "the count guest does not report"
+        time.sleep(0.5)
+    lines = COUNT_LINES.findall(con.text(), start)
+    con.run("vm destroy cn")
+    first, last = lines[3], lines[-1]
+    total = sum(int(x) for x in last[0].split()) - sum(int(x) for x in first[0].split())
+    return total / (len(lines) - 1 - 3), int(last[1])
 
 
 MIG_RATE = 2000
@@ -225,12 +259,23 @@ def bench_smp(workdir):
         r["pingpong_exits"] = hv[0][1]
         r["pingpong_mmio_exits"] = hv[0][2]
         r["pingpong_tsc_bare"] = statistics.median(_pingpong_bare() for _ in range(REPEAT))
+        r["pingpong_tsc_spread"] = statistics.median(
+            _pingpong_hv(con, spread=True)[0] for _ in range(REPEAT))
         r["lock"] = {}
         for cpus in (2, 4):
             hv = [_lock_hv(con, cpus) for _ in range(REPEAT)]
+            apart = [_lock_hv(con, cpus, spread=True) for _ in range(REPEAT)]
             r["lock"][cpus] = {"hv": statistics.median(t for t, _ in hv),
                                "pause_exits": hv[0][1],
+                               "spread": statistics.median(t for t, _ in apart),
+                               "spread_pause_exits": apart[0][1],
                                "bare": statistics.median(_lock_bare(cpus) for _ in range(REPEAT))}
+        r["count"] = {}
+        for cpus in (2, 4):
+            runs = [(_count_rate(con, cpus, True), _count_rate(con, cpus, False))
+                    for _ in range(REPEAT)]
+            r["count"][cpus] = {"ratio": statistics.median(a[0] / b[0] for a, b in runs),
+                                "lost": [x[1] for run in runs for x in run]}
     finally:
         inst.kill()
     r["migrations"] = bench_migrate_placement(workdir)
@@ -255,11 +300,21 @@ def print_smp(r):
           f"{r['pingpong_tsc_bare']:.0f} (ratio {r['pingpong_tsc_hv'] / r['pingpong_tsc_bare']:.1f}); "
           f"{r['pingpong_exits']} exits ({r['pingpong_mmio_exits']} APIC MMIO) "
           f"for {PINGPONG_N} round trips")
+    print(f"  IPI round trip between 2 vCPUs of one VM on 2 CPUs: "
+          f"{r['pingpong_tsc_spread']:.0f} TSC ticks (over sharing a CPU "
+          f"{r['pingpong_tsc_spread'] / r['pingpong_tsc_hv']:.2f}, over bare "
+          f"{r['pingpong_tsc_spread'] / r['pingpong_tsc_bare']:.1f})")
     for cpus, lk in sorted(r["lock"].items()):
         print(f"  contended spinlock, {cpus} vCPUs sharing a CPU: {lk['hv']:.0f} TSC ticks per "
               f"acquisition; bare QEMU -smp {cpus}: {lk['bare']:.0f} (ratio "
               f"{lk['hv'] / lk['bare']:.2f}); {lk['pause_exits']} PAUSE exits for "
               f"{cpus * LOCK_N} acquisitions")
+        print(f"  contended spinlock, {cpus} vCPUs on {cpus} CPUs: {lk['spread']:.0f} TSC ticks "
+              f"per acquisition (over bare {lk['spread'] / lk['bare']:.2f}); "
+              f"{lk['spread_pause_exits']} PAUSE exits")
+    for cpus, c in sorted(r["count"].items()):
+        print(f"  one VM's {cpus} vCPUs counting (IPIs between them) on {cpus} CPUs / on one "
+              f"CPU (aggregate count rate): {c['ratio']:.2f}; IPIs lost {c['lost']}")
     runs = r["migrations"]
 
     def med(cpu, key):

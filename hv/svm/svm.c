@@ -189,7 +189,11 @@ static void assign_asid(struct svm_vcpu *sv)
  * after #VMEXIT is this CPU's own (VM_HSAVE_PA, its host VMCB). */
 static void svm_load(struct vcpu *v)
 {
+	struct vmcb_control *c = &svm(v)->vmcb->control;
+
 	svm(v)->asid_generation = 0;
+	c->intercept_misc1 = v->pause_ends_turn ? c->intercept_misc1 | SVM_INTERCEPT_PAUSE :
+						  c->intercept_misc1 & ~SVM_INTERCEPT_PAUSE;
 }
 
 /* Nothing stays loaded in the CPU between runs (VMSAVE wrote it back). */

@@ -174,7 +174,8 @@ struct vcpu_ops {
 	int (*vcpu_create)(struct vcpu *v);
 	void (*vcpu_destroy)(struct vcpu *v);
 	/* The vCPU comes to the calling CPU: host state and cached guest
-	 * translations there are made right. @pre no other CPU has it loaded */
+	 * translations there are made right, and PAUSE exits as
+	 * pause_ends_turn now says. @pre no other CPU has it loaded */
 	void (*load)(struct vcpu *v);
 	/* The calling CPU is done with it for now (VMCLEAR), so that another
 	 * may load it. */
@@ -236,8 +237,9 @@ struct vcpu {
 	 * (SDM 8.4.3); the vCPU does not run meanwhile. */
 	bool wait_for_sipi;
 	bool yield;                   /* it sent an IPI: another vCPU should run */
-	/* PAUSE exits and ends its turn: vCPUs of its VM may share its CPU,
-	 * so a vCPU spinning for a lock may wait for one that is not running. */
+	/* PAUSE exits and ends its turn: other vCPUs of its VM share its CPU,
+	 * so a vCPU spinning for a lock may wait for one that is not running.
+	 * Set when it is loaded on a CPU (vm_run.c). */
 	bool pause_ends_turn;
 	uint64_t pause_yields;        /* turns ended by PAUSE */
 	bool pending_exception;

@@ -140,11 +140,15 @@ static void load_tsc_aux(const struct vcpu *v)
 static void load_here(struct vm *vm)
 {
 	int32_t self = (int32_t)this_cpu_index();
+	unsigned sharing = 0;
 
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		sharing += __atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE) == (uint32_t)self;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (!mine(v) || hold_gate_loaded_on(&v->gate, self))
 			continue;
+		v->pause_ends_turn = sharing > 1; /* alone here, a spinner waits for no turn */
 		vcpu_ops->load(v);
 		hold_gate_set_loaded(&v->gate, self);
 	}

@@ -50,6 +50,10 @@ static void vmx_load(struct vcpu *v)
 	vmx_load_vmcs(v);
 	vmx_write_host_state();
 	vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_point);
+	uint32_t proc = (uint32_t)vmread(VMCS_PROC_CONTROLS) & ~PROC_PAUSE_EXITING;
+	if (v->pause_ends_turn)
+		proc |= vmx_caps.proc & PROC_PAUSE_EXITING; /* where the CPU offers it */
+	vmwrite(VMCS_PROC_CONTROLS, proc);
 	vmx_invept(((struct vmx_vm *)v->vm->vendor)->eptp);
 	vmx_invvpid(vx->vpid);
 }
