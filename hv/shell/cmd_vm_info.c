@@ -104,11 +104,12 @@ static void show_vcpus(struct shell *sh, struct vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 		sh_printf(sh, "vcpu%u: state=%s apic_id=%u cpu=%u exits=%lu run_ms=%lu ipis_sent=%lu "
-			      "timer_fired=%lu pause_yields=%lu\n", i, vcpu_state_name(v),
-			  v->lapic.id, v->cpu, (unsigned long)v->exits,
+			      "timer_fired=%lu pause_yields=%lu rip=0x%lx if=%u irr=%d\n", i,
+			  vcpu_state_name(v), v->lapic.id, v->cpu, (unsigned long)v->exits,
 			  (unsigned long)(time_tsc_to_ns(v->run_tsc) / NS_PER_MS),
 			  (unsigned long)v->lapic.ipis_sent, (unsigned long)v->lapic.timer_fired,
-			  (unsigned long)v->pause_yields);
+			  (unsigned long)v->pause_yields, (unsigned long)v->regs.rip,
+			  (unsigned)!!(v->regs.rflags & RFLAGS_IF), vlapic_pending(&v->lapic));
 	}
 }
 
