@@ -370,7 +370,7 @@ def test_linux_with_each_vcpu_on_its_own_cpu(boot):
     ran1, info = vcpu_run_ms(con, "ls")
     elapsed = (uptime(con) - t0) * 1000
     in_guest = sum(b - a for a, b in zip(ran0, ran1))
-    assert in_guest > 1.2 * elapsed, (in_guest, elapsed, info)
+    assert in_guest > 1.1 * elapsed, (in_guest, elapsed, info)  # one CPU: at most 1.0
     for i in range(cpus):
         assert f" cpu={i} " in info[f"vcpu{i}"], info
     # Two vCPUs move while the kernel runs: one shares a CPU, one goes to CPU 0.

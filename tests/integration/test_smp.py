@@ -397,20 +397,26 @@ def spread(con, vm, ncpus):
         assert res.ok and res.fields()[f"vcpu{i}"] == f"cpu {i}", res
 
 
+def run_spread(con, name, cpus, *args):
+    """The smp guest with each vCPU on its own CPU, run to its end: its
+    final 'vm info' and its lines."""
+    since = len(con.text())
+    assert con.run(f"vm create {name} smp cpus={cpus} mem=16M {' '.join(args)}").ok
+    spread(con, name, cpus)
+    assert con.run(f"vm start {name}").ok
+    info = wait_state(con, name, {"stopped", "crashed"}, timeout=300)
+    assert info["exit_code"] == "0", info
+    return info, guest_lines(con, name, since)
+
+
 def test_spread_vcpus_pass_the_smp_checks(smp_hv, con):
     """The smp guest's checks (INIT and start-up, fixed IPIs to physical and
     logical destinations, shorthands, NMI, lowest priority, each vCPU's
     timer, INIT of a running vCPU) with each vCPU on its own CPU: every
     message crosses CPUs, and every check passes as on one CPU."""
     cpus = CPUS[smp_hv.target]
-    since = len(con.text())
-    assert con.run(f"vm create sp smp cpus={cpus} mem=16M").ok
-    spread(con, "sp", cpus)
-    assert con.run("vm start sp").ok
-    info = wait_state(con, "sp", {"stopped", "crashed"}, timeout=300)
-    lines = guest_lines(con, "sp", since)
+    info, lines = run_spread(con, "sp", cpus)
     assert f"smp: {cpus} cpus, 0 failed" in lines, lines
-    assert info["exit_code"] == "0", info
     for i in range(cpus):
         assert f"cpu={i} " in info[f"vcpu{i}"], info
 
@@ -453,14 +459,8 @@ def test_a_spinlock_shared_by_spread_vcpus_counts_right(smp_hv, con):
     """Every vCPU, each on its own CPU, takes one test-and-set spinlock: the
     guarded count comes out right under real contention."""
     cpus = CPUS[smp_hv.target]
-    since = len(con.text())
-    assert con.run(f"vm create sl smp cpus={cpus} mem=16M lock n=2000").ok
-    spread(con, "sl", cpus)
-    assert con.run("vm start sl").ok
-    info = wait_state(con, "sl", {"stopped", "crashed"}, timeout=300)
-    lines = guest_lines(con, "sl", since)
+    _, lines = run_spread(con, "sl", cpus, "lock", "n=2000")
     assert f"lock: n=2000 cpus={cpus} count ok" in " ".join(lines), lines[-3:]
-    assert info["exit_code"] == "0", info
 
 
 @pytest.mark.parametrize("mode", ["wp", "best"])
