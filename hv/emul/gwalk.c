@@ -108,17 +108,15 @@ enum gwalk_status gwalk_translate(const struct gwalk *w, uint64_t la, unsigned a
 
 void gwalk_set_ad(const struct gwalk *w, const struct gwalk_xlat *x, unsigned access)
 {
-	if (!w->write)
+	if (!w->set_flags)
 		return;
 	for (unsigned i = 0; i < x->entries; i++) {
 		uint64_t e = 0, set = PTE_A;
 		if (i + 1 == x->entries && (access & GWALK_WRITE))
 			set |= PTE_D;
-		/* Read again: only the flags change, never what the guest wrote. */
 		if (!w->read(w->ctx, x->entry_gpa[i], &e, x->entry_size) || (e & set) == set)
 			continue;
-		e |= set;
-		w->write(w->ctx, x->entry_gpa[i], &e, x->entry_size);
+		w->set_flags(w->ctx, x->entry_gpa[i], set, x->entry_size);
 	}
 }
 

@@ -21,9 +21,12 @@ struct gwalk {
 	unsigned maxphyaddr; /* the guest's physical-address width (CPUID 0x80000008) */
 	bool gbpages;        /* the guest is offered 1 GiB pages (CPUID 0x80000001) */
 	bool (*read)(void *ctx, uint64_t gpa, void *buf, size_t len); /* guest RAM */
-	/* Stores a paging-structure entry back with A/D set (gwalk_set_ad);
-	 * it must go through the dirty log. NULL: the walk writes nothing. */
-	bool (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	/* Sets `bits` (A/D, gwalk_set_ad) in the paging-structure entry of
+	 * `size` bytes at gpa with one atomic OR, as the CPU does: another
+	 * vCPU may be writing that entry at the same time, and a stored copy
+	 * would undo its write. It must go through the dirty log. NULL: the
+	 * walk writes nothing. */
+	bool (*set_flags)(void *ctx, uint64_t gpa, uint64_t bits, size_t size);
 	void *ctx;
 };
 

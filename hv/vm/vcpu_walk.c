@@ -11,9 +11,25 @@ static bool read_guest(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return gmem_read(&((struct vm *)ctx)->mem, gpa, buf, len);
 }
 
-/* Accessed/dirty flags the walk sets in the guest's page tables: the
- * hypervisor's own write bypasses the second-level tables, so it is
- * logged for migration by hand. */
+/* Accessed/dirty flags the walk sets in the guest's page tables, with one
+ * locked OR: the entry is naturally aligned, so it lies in one page. The
+ * hypervisor's own write bypasses the second-level tables, so it is logged
+ * for migration by hand. */
+static bool set_entry_flags(void *ctx, uint64_t gpa, uint64_t bits, size_t size)
+{
+	struct vm *vm = ctx;
+
+	if ((size != 4 && size != 8) || (gpa & (size - 1)) || !gmem_contains(&vm->mem, gpa, size))
+		return false;
+	void *p = gmem_ptr(&vm->mem, gpa);
+	if (size == 8)
+		__atomic_fetch_or((uint64_t *)p, bits, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_or((uint32_t *)p, (uint32_t)bits, __ATOMIC_SEQ_CST);
+	dirty_log_mark(vm, gpa, size);
+	return true;
+}
+
 bool vcpu_write_guest(void *ctx, uint64_t gpa, const void *buf, size_t len)
 {
 	struct vm *vm = ctx;
@@ -42,6 +58,6 @@ void vcpu_walker(struct vcpu *v, const struct vcpu_state *s, struct gwalk *w)
 		.cpl = vcpu_cpl(s), .ac = (s->regs.rflags & RFLAGS_AC) != 0,
 		.maxphyaddr = cpuid_guest_maxphyaddr(&v->vm->cpuid),
 		.gbpages = cpuid_guest_gbpages(&v->vm->cpuid),
-		.read = read_guest, .write = vcpu_write_guest, .ctx = v->vm,
+		.read = read_guest, .set_flags = set_entry_flags, .ctx = v->vm,
 	};
 }

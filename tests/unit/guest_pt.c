@@ -41,12 +41,16 @@ bool guest_read_cb(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return true;
 }
 
-bool guest_write_cb(void *ctx, uint64_t gpa, const void *buf, size_t len)
+bool guest_set_flags_cb(void *ctx, uint64_t gpa, uint64_t bits, size_t size)
 {
+	uint64_t e = 0;
+
 	(void)ctx;
-	if (gpa >= sizeof(guest_ram) || len > sizeof(guest_ram) - gpa)
+	if (gpa >= sizeof(guest_ram) || size > sizeof(guest_ram) - gpa || size > sizeof(e))
 		return false;
-	memcpy(guest_ram + gpa, buf, len);
+	memcpy(&e, guest_ram + gpa, size);
+	e |= bits;
+	memcpy(guest_ram + gpa, &e, size);
 	guest_entry_writes++;
 	return true;
 }
@@ -112,7 +116,7 @@ static struct gwalk base_walker(void)
 {
 	return (struct gwalk){ .cr0 = CR0_PG | CR0_WP | CR0_PE, .cr3 = GUEST_CR3,
 			       .maxphyaddr = 36, .read = guest_read_cb,
-			       .write = guest_write_cb };
+			       .set_flags = guest_set_flags_cb };
 }
 
 struct gwalk walker_long(void)

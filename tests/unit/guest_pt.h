@@ -24,7 +24,7 @@
 #define E_ALL (E_P | E_RW | E_US) /* what upper levels usually allow */
 
 extern uint8_t guest_ram[GUEST_RAM_SIZE];
-extern unsigned guest_entry_writes; /* calls of guest_write_cb */
+extern unsigned guest_entry_writes; /* calls of guest_set_flags_cb */
 
 /* Zeroes the RAM, the allocator and the count. */
 void guest_reset(void);
@@ -34,7 +34,7 @@ void guest_put(uint64_t gpa, uint64_t value, unsigned size);
 
 /* The walker's callbacks (ctx unused); outside the RAM they fail. */
 bool guest_read_cb(void *ctx, uint64_t gpa, void *buf, size_t len);
-bool guest_write_cb(void *ctx, uint64_t gpa, const void *buf, size_t len);
+bool guest_set_flags_cb(void *ctx, uint64_t gpa, uint64_t bits, size_t size);
 
 /* Maps la to pa with a leaf at 'level' (0: 4 KiB, 1: 2 MiB, 2: 1 GiB)
  * holding 'leaf' (PS added for large pages); table entries created on

@@ -336,7 +336,7 @@ Test(gwalk, accessed_and_dirty_flags_as_the_cpu_sets_them)
 	cr_assert_eq(entry(2) & (E_A | E_D), E_A | E_D);
 	/* Without a write callback nothing is written. */
 	map64(false, 0x401000, 0x501000, 0, E_ALL, E_P | E_RW);
-	w.write = NULL;
+	w.set_flags = NULL;
 	expect_ok(&w, 0x401000, WRITE, 0x501000);
 	gwalk_set_ad(&w, &x, WRITE);
 	cr_assert_eq(entry(3) & (E_A | E_D), 0);
@@ -381,4 +381,27 @@ Test(gwalk, reads_across_pages_with_the_access_checked_on_each)
 	cr_assert(gwalk_read(&w, 0x400ff8, FETCH, out, 8));
 	cr_assert_not(gwalk_read(&w, 0x401ffc, READ, out, 8), "0x402000 is not mapped");
 	cr_assert_eq(guest_entry_writes, 0);
+}
+
+/* Another vCPU rewrites an entry between the walk's read and its flag
+ * update (here: inside the update, just before it lands): the update only
+ * adds its flags, it never stores back what it read. */
+static bool racing_set_flags(void *ctx, uint64_t gpa, uint64_t bits, size_t size)
+{
+	uint64_t e = guest_get(gpa, (unsigned)size);
+
+	guest_put(gpa, (e & ~0xfffff000ull) | 0x777000, (unsigned)size); /* the other vCPU's write */
+	return guest_set_flags_cb(ctx, gpa, bits, size);
+}
+
+Test(gwalk, accessed_and_dirty_flags_never_undo_a_concurrent_write)
+{
+	struct gwalk w = walker_long();
+
+	map64(false, 0x400000, 0x500000, 0, E_ALL, E_P | E_RW);
+	expect_ok(&w, 0x400000, WRITE, 0x500000);
+	w.set_flags = racing_set_flags;
+	gwalk_set_ad(&w, &x, WRITE);
+	cr_assert_eq(entry(3), 0x777000 | E_P | E_RW | E_A | E_D, "0x%lx",
+		     (unsigned long)entry(3));
 }
