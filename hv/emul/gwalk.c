@@ -116,7 +116,7 @@ void gwalk_set_ad(const struct gwalk *w, const struct gwalk_xlat *x, unsigned ac
 			set |= PTE_D;
 		if (!w->read(w->ctx, x->entry_gpa[i], &e, x->entry_size) || (e & set) == set)
 			continue;
-		w->set_flags(w->ctx, x->entry_gpa[i], set, x->entry_size);
+		w->set_flags(w->ctx, x->entry_gpa[i], e, set, x->entry_size);
 	}
 }
 

@@ -22,11 +22,12 @@ struct gwalk {
 	bool gbpages;        /* the guest is offered 1 GiB pages (CPUID 0x80000001) */
 	bool (*read)(void *ctx, uint64_t gpa, void *buf, size_t len); /* guest RAM */
 	/* Sets `bits` (A/D, gwalk_set_ad) in the paging-structure entry of
-	 * `size` bytes at gpa with one atomic OR, as the CPU does: another
-	 * vCPU may be writing that entry at the same time, and a stored copy
-	 * would undo its write. It must go through the dirty log. NULL: the
-	 * walk writes nothing. */
-	bool (*set_flags)(void *ctx, uint64_t gpa, uint64_t bits, size_t size);
+	 * `size` bytes at gpa if it still holds `old`, with one atomic
+	 * compare-and-swap: another vCPU may rewrite that entry meanwhile,
+	 * and neither a stored copy nor flags in an entry that changed (not
+	 * present now, or another frame) may undo its write. It must go
+	 * through the dirty log. NULL: the walk writes nothing. */
+	bool (*set_flags)(void *ctx, uint64_t gpa, uint64_t old, uint64_t bits, size_t size);
 	void *ctx;
 };
 

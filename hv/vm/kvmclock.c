@@ -33,9 +33,7 @@ static bool record_usable(const struct vm *vm, uint64_t gpa, uint64_t len)
 	       !vm_page_poisoned(vm, gpa + len - 1);
 }
 
-/* The guest reads the record while it runs; its vCPU is in an exit while
- * this writes, so one write with the next even version is a whole update.
- * The page is marked in the dirty log: a migration in progress must carry
+/* The page is marked in the dirty log: a migration in progress must carry
  * the new record, which the guest itself never writes. */
 static void write_record(struct vm *vm, uint64_t gpa, const uint8_t *rec, size_t len)
 {
@@ -74,15 +72,29 @@ static void anchor(struct vcpu *v, uint64_t now, uint64_t old_guest_tsc)
 		if (was > system_time)
 			system_time = was;
 	}
+	uint32_t version = next_version(vm, gpa);
 	struct pvclock_time_info t = {
-		.version = next_version(vm, gpa),
+		.version = version - 1,
 		.tsc_timestamp = now + tsc_offset_of(v),
 		.system_time = system_time,
 		.scale = pvclock_scale_of(time_tsc_hz()),
 		.flags = PVCLOCK_TSC_STABLE_BIT,
 	};
+	/* Other vCPUs may read this record while it changes (Linux reads
+	 * vCPU 0's from every CPU when the clock is stable): an odd version
+	 * first, then the body, then the even one, in that order (x86 keeps
+	 * stores in order; the fences keep the compiler from merging them). */
 	pvclock_encode_time(&t, rec);
+	if (!record_usable(vm, gpa, sizeof(rec))) {
+		vm->kvmclock.bad_addresses++;
+		return;
+	}
+	write_record(vm, gpa, rec, 4);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	write_record(vm, gpa, rec, sizeof(rec));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	put_le32(rec, version);
+	write_record(vm, gpa, rec, 4);
 	vm->kvmclock.updates++;
 }
 

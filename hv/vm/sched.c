@@ -92,9 +92,15 @@ static bool run_started_cpu(void)
 {
 
 	/* A machine check this CPU queued (a guest's page, perhaps) waits for
-	 * CPU 0, which retires and poisons before any guest here runs again. */
-	if (__atomic_load_n(&this_cpu()->mce_unhandled, __ATOMIC_ACQUIRE))
+	 * CPU 0, which retires and poisons before any guest here runs again;
+	 * to poison, CPU 0 holds the VM: what it holds is put down here (a
+	 * claim refused), and nothing runs. */
+	if (__atomic_load_n(&this_cpu()->mce_unhandled, __ATOMIC_ACQUIRE)) {
+		struct vm *mine[VM_MAX];
+		if (vm_claim_placed(this_cpu_index(), mine))
+			vm_unclaim_placed(this_cpu_index(), mine);
 		return false;
+	}
 	return run_claimed();
 }
 

@@ -12,22 +12,29 @@ static bool read_guest(void *ctx, uint64_t gpa, void *buf, size_t len)
 }
 
 /* Accessed/dirty flags the walk sets in the guest's page tables, with one
- * locked OR: the entry is naturally aligned, so it lies in one page. The
- * hypervisor's own write bypasses the second-level tables, so it is logged
- * for migration by hand. */
-static bool set_entry_flags(void *ctx, uint64_t gpa, uint64_t bits, size_t size)
+ * compare-and-swap from the entry it walked: the entry is naturally
+ * aligned, so it lies in one page. The hypervisor's own write bypasses the
+ * second-level tables, so it is logged for migration by hand. */
+static bool set_entry_flags(void *ctx, uint64_t gpa, uint64_t old, uint64_t bits, size_t size)
 {
 	struct vm *vm = ctx;
+	bool swapped;
 
 	if ((size != 4 && size != 8) || (gpa & (size - 1)) || !gmem_contains(&vm->mem, gpa, size))
 		return false;
 	void *p = gmem_ptr(&vm->mem, gpa);
-	if (size == 8)
-		__atomic_fetch_or((uint64_t *)p, bits, __ATOMIC_SEQ_CST);
-	else
-		__atomic_fetch_or((uint32_t *)p, (uint32_t)bits, __ATOMIC_SEQ_CST);
-	dirty_log_mark(vm, gpa, size);
-	return true;
+	if (size == 8) {
+		uint64_t want = old;
+		swapped = __atomic_compare_exchange_n((uint64_t *)p, &want, old | bits, false,
+						      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	} else {
+		uint32_t want = (uint32_t)old;
+		swapped = __atomic_compare_exchange_n((uint32_t *)p, &want, (uint32_t)(old | bits),
+						      false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	if (swapped)
+		dirty_log_mark(vm, gpa, size);
+	return swapped;
 }
 
 bool vcpu_write_guest(void *ctx, uint64_t gpa, const void *buf, size_t len)

@@ -116,6 +116,18 @@ void vm_release(struct vm *vm)
 		vcpu_put_down(&vm->vcpus[i]);
 		hold_gate_release(&vm->vcpus[i].gate);
 	}
+	/* What changed under the hold (a key typed, an interrupt raised) is
+	 * for vCPUs whose CPUs may idle until their next tick: wake them. */
+	uint32_t self = this_cpu_index();
+	uint64_t kicked = 0;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		uint32_t owner = __atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE);
+		if (owner == self || (owner < 64 && (kicked & (1ull << owner))))
+			continue;
+		smp_send_ipi(owner, VEC_IPI_WAKE);
+		if (owner < 64)
+			kicked |= 1ull << owner;
+	}
 }
 
 bool vm_hold_for_command(struct vm *vm)
@@ -163,8 +175,10 @@ int vm_place_vcpu(struct vm *vm, unsigned index, uint32_t cpu, char *err, size_t
 	}
 	if (v->cpu == cpu)
 		return 0;
-	if (v->cpu == this_cpu_index() && hold_gate_loaded_on(&v->gate, (int32_t)v->cpu))
-		vcpu_put_down(v); /* this CPU ran it: nothing does now (commands run between) */
+	/* This CPU ran it, or loaded it to read or set its state (creation
+	 * does, unmarked): nothing runs it now (commands run between). */
+	if (v->cpu == this_cpu_index())
+		vcpu_put_down(v);
 	__atomic_store_n(&v->cpu, cpu, __ATOMIC_RELEASE);
 	log_info("vm %s: vcpu %u placed on cpu %u", vm->name, index, cpu);
 	return 0;

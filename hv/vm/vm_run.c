@@ -85,9 +85,15 @@ static bool mine(const struct vcpu *v)
 	return hold_gate_claimed_by(&v->gate, (int32_t)this_cpu_index());
 }
 
+static void load_here(struct vm *vm);
+
 bool vm_wake_if_due(struct vm *vm, uint64_t now)
 {
 	bool any = false;
+
+	/* Taking INIT or a start-up sets a vCPU's state, which loads it on
+	 * this CPU: marked as loaded here, it is put down when held. */
+	load_here(vm);
 	bool irq = spin_lock_irqsave(&vm->lock);
 
 	platform_advance(vm);
@@ -217,7 +223,8 @@ static enum turn_end run_vcpu(struct vcpu *v, uint64_t until)
 			return TURN_VM_DONE; /* CPU 0 wants it: the caller puts it down */
 		if (a == EXIT_STOP || (a == EXIT_YIELD && !v->halted))
 			return TURN_VM_DONE;
-		if (rdtsc() >= until || v->yield)
+		/* INIT and start-up are taken between turns (next_vcpu). */
+		if (rdtsc() >= until || v->yield || v->lapic.init_pending || v->lapic.sipi_pending)
 			break;
 	}
 	return goes_on(vm) ? TURN_NEXT_VCPU : TURN_VM_DONE;

@@ -41,7 +41,7 @@ bool guest_read_cb(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return true;
 }
 
-bool guest_set_flags_cb(void *ctx, uint64_t gpa, uint64_t bits, size_t size)
+bool guest_set_flags_cb(void *ctx, uint64_t gpa, uint64_t old, uint64_t bits, size_t size)
 {
 	uint64_t e = 0;
 
@@ -49,6 +49,8 @@ bool guest_set_flags_cb(void *ctx, uint64_t gpa, uint64_t bits, size_t size)
 	if (gpa >= sizeof(guest_ram) || size > sizeof(guest_ram) - gpa || size > sizeof(e))
 		return false;
 	memcpy(&e, guest_ram + gpa, size);
+	if (e != old)
+		return false; /* changed since the walk read it */
 	e |= bits;
 	memcpy(guest_ram + gpa, &e, size);
 	guest_entry_writes++;

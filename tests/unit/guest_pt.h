@@ -34,7 +34,7 @@ void guest_put(uint64_t gpa, uint64_t value, unsigned size);
 
 /* The walker's callbacks (ctx unused); outside the RAM they fail. */
 bool guest_read_cb(void *ctx, uint64_t gpa, void *buf, size_t len);
-bool guest_set_flags_cb(void *ctx, uint64_t gpa, uint64_t bits, size_t size);
+bool guest_set_flags_cb(void *ctx, uint64_t gpa, uint64_t old, uint64_t bits, size_t size);
 
 /* Maps la to pa with a leaf at 'level' (0: 4 KiB, 1: 2 MiB, 2: 1 GiB)
  * holding 'leaf' (PS added for large pages); table entries created on
