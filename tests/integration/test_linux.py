@@ -348,6 +348,10 @@ def test_four_vcpu_linux_migrates_there_and_back_with_every_cpu_counting(boot):
     assert not trouble, trouble
 
 
+@pytest.mark.xfail(strict=False, reason="issue 19: a spread 4-vCPU Linux boot sometimes stops "
+                   "progressing (every vCPU spinning with interrupts off), seen in 2 of 3 runs "
+                   "with another QEMU instance busy beside it and in 3 of about 60 boots alone; "
+                   "cause not found yet")
 def test_linux_with_each_vcpu_on_its_own_cpu(boot):
     """Four vCPUs placed on four CPUs (multi-threaded TCG runs them side by
     side): Linux boots with its CPUs spread, sees four, each takes timer
@@ -360,7 +364,11 @@ def test_linux_with_each_vcpu_on_its_own_cpu(boot):
     assert linux.create(con, "ls", mem="160M", cpus=cpus).ok
     for i in range(cpus):
         assert con.run(f"vm pin ls {i} {i}").ok
-    linux.start(con, "ls", "qemu")
+    try:
+        linux.start(con, "ls", "qemu")
+    except Exception:  # the vCPUs' state for the report (see the xfail)
+        print(con.run("vm info ls").text(), con.run("vm output ls 30").text())
+        raise
     assert sh(con, "ls", "nproc") == [str(cpus)]
     busy = ("for c in $(seq 0 %d); do taskset -c $c timeout 4 sh -c 'while :; do :; done' & "
             "done; wait" % (cpus - 1))
