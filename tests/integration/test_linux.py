@@ -349,9 +349,9 @@ def test_four_vcpu_linux_migrates_there_and_back_with_every_cpu_counting(boot):
 
 
 @pytest.mark.xfail(strict=False, reason="issue 19: a spread 4-vCPU Linux boot sometimes stops "
-                   "progressing (every vCPU spinning with interrupts off), seen in 2 of 3 runs "
-                   "with another QEMU instance busy beside it and in 3 of about 60 boots alone; "
-                   "cause not found yet")
+                   "progressing (its vCPUs in the guest, vCPU 0 with interrupts off, no exit "
+                   "but host ticks): in 3 of 3 runs beside this module's other instance, 0 of 7 "
+                   "runs alone, 1 of 44 boots in a loop; cause not found yet")
 def test_linux_with_each_vcpu_on_its_own_cpu(boot):
     """Four vCPUs placed on four CPUs (multi-threaded TCG runs them side by
     side): Linux boots with its CPUs spread, sees four, each takes timer
