@@ -67,15 +67,16 @@ static void reset_spread_vms(void)
 
 /* Each CPU runs what it claimed: the vCPUs placed on it that CPU 0 does
  * not hold. On CPU 0 (the main loop) nothing holds them meanwhile, but
- * the claims also mark what it runs. */
-static bool run_claimed(void)
+ * the claims also mark what it runs. Claiming also puts down, on this
+ * CPU, what CPU 0 holds: so when nothing may run here, it claims anyway. */
+static bool run_claimed(bool may_run)
 {
 	uint32_t self = this_cpu_index();
 	struct vm *mine[VM_MAX];
 
 	if (!vm_claim_placed(self, mine))
 		return false;
-	bool ran = run_one(&scheds[self], mine);
+	bool ran = may_run && run_one(&scheds[self], mine);
 	vm_unclaim_placed(self, mine);
 	return ran;
 }
@@ -84,24 +85,16 @@ static bool run_claimed(void)
 bool sched_run(void)
 {
 	reset_spread_vms();
-	return run_claimed();
+	return run_claimed(true);
 }
 
 /* A started CPU, between idles: its own vCPUs, claimed against CPU 0. */
 static bool run_started_cpu(void)
 {
-
 	/* A machine check this CPU queued (a guest's page, perhaps) waits for
-	 * CPU 0, which retires and poisons before any guest here runs again;
-	 * to poison, CPU 0 holds the VM: what it holds is put down here (a
-	 * claim refused), and nothing runs. */
-	if (__atomic_load_n(&this_cpu()->mce_unhandled, __ATOMIC_ACQUIRE)) {
-		struct vm *mine[VM_MAX];
-		if (vm_claim_placed(this_cpu_index(), mine))
-			vm_unclaim_placed(this_cpu_index(), mine);
-		return false;
-	}
-	return run_claimed();
+	 * CPU 0, which retires and poisons (holding the VM) before any guest
+	 * here runs again. */
+	return run_claimed(!__atomic_load_n(&this_cpu()->mce_unhandled, __ATOMIC_ACQUIRE));
 }
 
 void sched_init(void)

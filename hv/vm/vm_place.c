@@ -23,14 +23,6 @@ bool vm_hold(struct vm *vm)
 	return vm_hold_measured(vm, &waited);
 }
 
-bool vm_placed_on(const struct vm *vm, uint32_t cpu)
-{
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (__atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE) == cpu)
-			return true;
-	return false;
-}
-
 static bool placed_only_on(const struct vm *vm, uint32_t cpu)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++)
@@ -39,11 +31,27 @@ static bool placed_only_on(const struct vm *vm, uint32_t cpu)
 	return true;
 }
 
+bool vm_spread(const struct vm *vm)
+{
+	return !placed_only_on(vm, __atomic_load_n(&vm->vcpus[0].cpu, __ATOMIC_ACQUIRE));
+}
+
+/* Out of the guest or its idle HLT, once per CPU in one pass over a VM's
+ * vCPUs (*kicked: the CPUs below 64 kicked already; others each time). */
+static void kick_once(uint32_t cpu, uint64_t *kicked)
+{
+	if (cpu < 64 && (*kicked & (1ull << cpu)))
+		return;
+	smp_send_ipi(cpu, VEC_IPI_WAKE);
+	if (cpu < 64)
+		*kicked |= 1ull << cpu;
+}
+
 /* Whether every vCPU another CPU runs has been let go; kicks those CPUs
- * (once per CPU) that still have one when *kick is due. */
+ * that still have one when kick is due. */
 static bool all_let_go(struct vm *vm, uint32_t self, bool kick)
 {
-	uint64_t kicked = 0; /* CPUs below 64 kicked this round; others each time */
+	uint64_t kicked = 0;
 	bool done = true;
 
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -52,11 +60,8 @@ static bool all_let_go(struct vm *vm, uint32_t self, bool kick)
 		if (owner == self || hold_gate_let_go(&v->gate, (int32_t)owner))
 			continue;
 		done = false;
-		if (kick && !(owner < 64 && (kicked & (1ull << owner)))) {
-			smp_send_ipi(owner, VEC_IPI_WAKE); /* out of the guest */
-			if (owner < 64)
-				kicked |= 1ull << owner;
-		}
+		if (kick)
+			kick_once(owner, &kicked);
 	}
 	return done;
 }
@@ -100,15 +105,6 @@ void vcpu_put_down(struct vcpu *v)
 	hold_gate_set_loaded(&v->gate, HOLD_GATE_NO_CPU);
 }
 
-void vm_put_down_here(struct vm *vm)
-{
-	int32_t self = (int32_t)this_cpu_index();
-
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (hold_gate_loaded_on(&vm->vcpus[i].gate, self))
-			vcpu_put_down(&vm->vcpus[i]);
-}
-
 void vm_release(struct vm *vm)
 {
 	/* State reads under the hold may have loaded any vCPU here. */
@@ -122,11 +118,8 @@ void vm_release(struct vm *vm)
 	uint64_t kicked = 0;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		uint32_t owner = __atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE);
-		if (owner == self || (owner < 64 && (kicked & (1ull << owner))))
-			continue;
-		smp_send_ipi(owner, VEC_IPI_WAKE);
-		if (owner < 64)
-			kicked |= 1ull << owner;
+		if (owner != self)
+			kick_once(owner, &kicked);
 	}
 }
 

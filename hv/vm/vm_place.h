@@ -43,13 +43,11 @@ void vm_release_command_holds(void);
 int vm_place_vcpu(struct vm *vm, unsigned index, uint32_t cpu, char *err, size_t errlen);
 /* Every vCPU of vm on `cpu`, the same way. */
 int vm_place(struct vm *vm, uint32_t cpu, char *err, size_t errlen);
-/* Whether any vCPU of vm is placed on `cpu`. */
-bool vm_placed_on(const struct vm *vm, uint32_t cpu);
+/* Whether its vCPUs are placed on more than one CPU. */
+bool vm_spread(const struct vm *vm);
 
 /* On the CPU that has v loaded: done with it for now (VMCLEAR, MSRs and
  * FPU saved), so that another CPU may load it. */
 void vcpu_put_down(struct vcpu *v);
-/* The same for every vCPU of vm this CPU has loaded (a hold is pending). */
-void vm_put_down_here(struct vm *vm);
 
 #endif

@@ -6,6 +6,7 @@
 #include "hv/vm/vcpu_signal.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_exit.h"
+#include "hv/vm/vm_place.h"
 #include "hv/x86/cpu.h"
 #include "hv/x86/cpu_features.h"
 #include "hv/x86/fpu.h"
@@ -116,15 +117,6 @@ bool vm_runnable_here(const struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (mine(&vm->vcpus[i]) && vcpu_runnable(&vm->vcpus[i]))
-			return true;
-	return false;
-}
-
-bool vm_spread(const struct vm *vm)
-{
-	for (unsigned i = 1; i < vm->nvcpus; i++)
-		if (__atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE) !=
-		    __atomic_load_n(&vm->vcpus[0].cpu, __ATOMIC_ACQUIRE))
 			return true;
 	return false;
 }

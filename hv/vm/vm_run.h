@@ -19,7 +19,5 @@ bool vm_wake_if_due(struct vm *vm, uint64_t now);
 bool vm_runnable(const struct vm *vm);
 /* The same for the vCPUs this CPU claimed. */
 bool vm_runnable_here(const struct vm *vm);
-/* Whether its vCPUs are placed on more than one CPU. */
-bool vm_spread(const struct vm *vm);
 
 #endif

@@ -96,6 +96,16 @@ def test_dmesg_shows_no_apic_timer_or_clocksource_errors(booted, lhv):
     assert source in (["kvm-clock"], ["tsc"]), source
 
 
+def interrupt_counts(con, name, cpus):
+    """Per-CPU counts of local timer (LOC), rescheduling (RES) and function
+    call (CAL) interrupts from the guest's /proc/interrupts."""
+    counts = {}
+    for line in sh(con, name, "grep -e LOC: -e RES: -e CAL: /proc/interrupts"):
+        parts = line.split()
+        counts[parts[0].rstrip(":")] = [int(x) for x in parts[1:1 + cpus]]
+    return counts
+
+
 @pytest.mark.parametrize("cpus", [2, 4])
 def test_linux_brings_up_every_vcpu(lhv, cpus):
     """Linux starts its application processors itself (INIT, start-up
@@ -118,10 +128,7 @@ def test_linux_brings_up_every_vcpu(lhv, cpus):
         # (function calls, rescheduling) from the others.
         sh(con, name, "for c in $(seq 0 %d); do (i=0; while [ $i -lt 3000 ]; do "
                       "i=$((i+1)); done) & done; wait" % (cpus - 1), timeout=240)
-        counts = {}
-        for line in sh(con, name, "grep -e LOC: -e RES: -e CAL: /proc/interrupts"):
-            parts = line.split()
-            counts[parts[0].rstrip(":")] = [int(x) for x in parts[1:1 + cpus]]
+        counts = interrupt_counts(con, name, cpus)
         assert all(n > 0 for n in counts["LOC"]), counts
         ipis = [r + c for r, c in zip(counts["RES"], counts["CAL"])]
         assert sum(1 for n in ipis if n > 0) >= cpus - 1, counts
@@ -385,10 +392,7 @@ def test_linux_with_each_vcpu_on_its_own_cpu(boot):
     assert con.run("vm pin ls 3 1").ok
     assert con.run("vm pin ls 2 0").ok
     sh(con, "ls", busy.replace("timeout 4", "timeout 2"), timeout=120)
-    counts = {}
-    for line in sh(con, "ls", "grep -e LOC: -e RES: -e CAL: /proc/interrupts"):
-        parts = line.split()
-        counts[parts[0].rstrip(":")] = [int(x) for x in parts[1:1 + cpus]]
+    counts = interrupt_counts(con, "ls", cpus)
     assert all(n > 0 for n in counts["LOC"]), counts
     assert all(r + c > 0 for r, c in zip(counts["RES"], counts["CAL"])), counts
     trouble = sh(con, "ls", "dmesg | grep -i -e 'rcu.*stall' -e 'soft lockup' -e 'bug:' "
