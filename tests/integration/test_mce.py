@@ -138,22 +138,32 @@ def test_hardware_errors_at_free_hypervisor_and_guest_pages(boot, tmp_path):
 
 
 def test_machine_check_inside_the_safe_copy_is_survived(boot, tmp_path):
-    import threading
     import time
     inst = boot(vars_file=str(tmp_path / "vars.fd"), config="debug=1\n")
     con = inst.console()
-    target = memmap_page(con, 90)
-    out = {}
-    t = threading.Thread(target=lambda: out.update(r=con.command("debug mc-copy", 60)))
-    t.start()
-    time.sleep(1.5)  # the copy loop runs for 5 s
-    qemu_mce(inst, target)
-    t.join(60)
-    r = out["r"]
-    assert r.ok and r.fields()["interrupted_by_machine_check"] == "yes", r
-    f = wait_mce(con, "uncorrected", "1")
-    assert f["copies_interrupted"] == "1" and f["exceptions"] == "1", f
-    assert f["last"] == f"bank 9: free page 0x{target:x} retired", f
+    # QEMU's injected #MC is asynchronous: it is taken at the next
+    # instruction boundary QEMU checks, which is now and then the loop
+    # around the copy instead of the copy (seen at the call after it in
+    # about 1 of 4 runs). Every landing must be survived with its page
+    # retired; at least one of a few must go through the copy's fixup.
+    for attempt in range(1, 7):
+        target = memmap_page(con, 80 + 2 * attempt)
+        start = con.send_command("debug mc-copy")
+        # The echo of the line ends when the shell starts the command; the
+        # copy loop then runs for 5 s.
+        con.wait_for(r"^hv> debug mc-copy[ \t]*\n", 30, start=max(start - 4, 0))
+        time.sleep(1.0)
+        qemu_mce(inst, target)
+        r = con.reply("debug mc-copy", start, 60)
+        assert r.ok, r
+        f = wait_mce(con, "uncorrected", str(attempt))
+        assert f["exceptions"] == str(attempt), f
+        assert f["last"] == f"bank 9: free page 0x{target:x} retired", f
+        if r.fields()["interrupted_by_machine_check"] == "yes":
+            assert f["copies_interrupted"] == "1", f
+            return
+        assert f["copies_interrupted"] == "0", f
+    raise AssertionError("no #MC of 6 landed inside copy_mc_safe")
 
 
 def test_inject_twice_and_the_copy_benchmark(boot, tmp_path):
