@@ -82,6 +82,18 @@ static void sleep_requested(void *ctx, unsigned slp_typ)
 			 slp_typ);
 }
 
+/* The 8259's INTR reaches vCPU 0 only (virtual wire through LINT0): when
+ * it rises while another CPU runs vCPU 0, that CPU is told to look, as an
+ * APIC message would tell it (vm.c). */
+static void pic_intr_changed(void *ctx, unsigned line, bool level)
+{
+	struct vm *vm = ctx;
+
+	(void)line;
+	if (level && vm->apic_bus.delivered)
+		vm->apic_bus.delivered(vm->apic_bus.delivered_ctx, 0);
+}
+
 void platform_init(struct vm *vm)
 {
 	struct platform *p = &vm->plat;
@@ -89,11 +101,12 @@ void platform_init(struct vm *vm)
 	struct irq_line irq8 = { platform_set_irq, vm, 8 };
 	struct irq_line sci = { platform_set_irq, vm, PLATFORM_IRQ_SCI };
 	struct irq_line com1 = { platform_set_irq, vm, 4 };
+	struct irq_line intr = { pic_intr_changed, vm, 0 };
 
 	memset(p, 0, sizeof(*p));
 	p->clock_base_ns = time_ns();
 	p->events_stale = true;
-	vpic_init(&p->pic, NULL);
+	vpic_init(&p->pic, &intr);
 	/* The SCI is level triggered (the MADT override says so too). */
 	p->pic.chip[1].elcr = 1u << (PLATFORM_IRQ_SCI - 8);
 	vpit_init(&p->pit, &irq0, 0);

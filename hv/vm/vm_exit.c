@@ -220,9 +220,14 @@ void vm_exit_set_machine_check_reader(bool (*reader)(void))
 static enum exit_action on_machine_check(struct vcpu *v, const struct vm_exit *e)
 {
 	(void)e;
+	/* The one handler called without the VM's lock (the reader joins the
+	 * broadcast rendezvous, see vm_run.c): the crash takes it, as another
+	 * vCPU's exit may be writing the VM's output meanwhile. */
 	if (machine_check_reader && !machine_check_reader()) {
+		bool irq = spin_lock_irqsave(&v->vm->lock);
 		vm_crash(v->vm, "machine check while the guest ran, no restart IP (RIP 0x%lx)",
 			 (unsigned long)v->regs.rip);
+		spin_unlock_irqrestore(&v->vm->lock, irq);
 		return EXIT_STOP;
 	}
 	/* The main loop retires and poisons the page before this guest runs again. */

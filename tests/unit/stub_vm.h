@@ -48,6 +48,10 @@ struct stub_vm {
 	/* vm.c */
 	unsigned crashes;
 	char crash_reason[256];
+	bool crashed_under_lock;
+
+	/* spinlock.c: how many VM locks are held now */
+	int locks;
 };
 
 extern struct stub_vm stub;

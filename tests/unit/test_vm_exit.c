@@ -412,6 +412,8 @@ Test(vm_exit, machine_check_exits_read_the_banks_and_stop_when_the_guest_cannot_
 	cr_assert_eq(mc_reads, 2);
 	cr_assert_str_eq(stub.crash_reason,
 			 "machine check while the guest ran, no restart IP (RIP 0x777)");
+	cr_assert(stub.crashed_under_lock, "the one handler called without the VM lock takes it");
+	cr_assert_eq(stub.locks, 0);
 }
 
 Test(vm_exit, the_rest_of_the_kinds)
