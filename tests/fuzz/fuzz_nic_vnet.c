@@ -229,9 +229,20 @@ static void tx(struct fuzz_in *in)
 		uint16_t i = (uint16_t)head;
 		for (unsigned n = 0;; n++) {
 			struct vq_desc *d = &q->desc[i];
-			if (n >= q->size || (d->flags & VQ_DESC_F_WRITE) ||
-			    (n == 0 ? d->len != HDR_LEN : !fuzz_client_sent(d->addr, d->len)))
-				abort(); /* a loop, or a buffer the device may not read */
+			/* After a lie (a used entry for a chain this device never
+			 * took), the driver rightly reuses that chain's
+			 * descriptors while the avail ring still names it: the
+			 * walk may start mid-chain or loop through old links. Each
+			 * descriptor must still be one the device may read. */
+			bool readable = !(d->flags & VQ_DESC_F_WRITE) &&
+					(d->len == HDR_LEN || fuzz_client_sent(d->addr, d->len));
+			if (!readable)
+				abort(); /* a buffer the device may not read */
+			if (lied && n >= q->size)
+				break;
+			if (!lied && (n >= q->size ||
+				      (n == 0 ? d->len != HDR_LEN : !fuzz_client_sent(d->addr, d->len))))
+				abort(); /* a loop, or a chain not header then frame */
 			if (!(d->flags & VQ_DESC_F_NEXT))
 				break;
 			i = d->next;
