@@ -34,6 +34,7 @@ struct migrate_opts {
 	uint32_t max_rounds;     /* pre-copy rounds before stopping anyway */
 	bool throttle;           /* slow the guest when it dirties too fast */
 	enum dirty_mode dirty_mode; /* how written pages are found; DIRTY_MODE_BEST default */
+	uint32_t dirty_installers;  /* mode=wp: vCPUs that install write traces (dirty_log.h) */
 	char as_name[32];        /* name on the destination; "" keeps it */
 	bool disks_shared;       /* the destination sees the same disks: send none */
 	bool keep_disks;         /* keep the source's copy of the disks after the move */
@@ -56,6 +57,7 @@ struct mig_disk_status {
 struct mig_status {
 	enum mig_phase phase;
 	enum dirty_mode dirty_mode; /* outgoing: the tracking mode in use */
+	uint32_t dirty_installers;  /* outgoing: its installers (DIRTY_INSTALLERS_ALL) */
 	char vm[32];
 	uint32_t peer;
 	uint16_t port;

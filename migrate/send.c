@@ -65,7 +65,8 @@ void migrate_default_opts(struct migrate_opts *o)
 	/* Mirrored disks: docs/benchmarks.md measured less downtime and fewer
 	 * bytes than rounds of dirty blocks with a writing guest. */
 	*o = (struct migrate_opts){ .downtime_ms = 300, .max_rounds = 30, .throttle = true,
-				    .dirty_mode = DIRTY_MODE_BEST, .disk_mirror = true };
+				    .dirty_mode = DIRTY_MODE_BEST,
+				    .dirty_installers = DIRTY_INSTALLERS_ALL, .disk_mirror = true };
 }
 
 static void finish(void)
@@ -116,6 +117,12 @@ static int prepare(struct vm *vm, const struct migrate_opts *o, char *err, size_
 		fmt_snprintf(err, errlen, "out of memory for the migration buffers");
 		return -1;
 	}
+	if (vm->dirty.active && o->dirty_installers != DIRTY_INSTALLERS_ALL &&
+	    o->dirty_installers != vm->dirty.installers) {
+		fmt_snprintf(err, errlen, "dirty tracking runs already with other installers (dirty "
+			     "stop %s first)", vm->name);
+		goto undo;
+	}
 	if (vm->dirty.active && o->dirty_mode != DIRTY_MODE_BEST &&
 	    o->dirty_mode != vm->dirty.track.mode) {
 		fmt_snprintf(err, errlen, "dirty tracking runs in mode %s already (dirty stop %s, or "
@@ -128,7 +135,7 @@ static int prepare(struct vm *vm, const struct migrate_opts *o, char *err, size_
 	if (vm->dirty.active) {
 		dirty_log_harvest(vm); /* what the user's log had is not ours to send */
 	} else {
-		if (dirty_log_start(vm, o->dirty_mode, DIRTY_GRAN_4K, DIRTY_INSTALLERS_ALL, err,
+		if (dirty_log_start(vm, o->dirty_mode, DIRTY_GRAN_4K, o->dirty_installers, err,
 				    errlen)) {
 			send_disks_release(&S.disks, vm);
 			goto undo;
@@ -165,6 +172,7 @@ int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrat
 	S.vm = vm;
 	str_copy(S.st.vm, vm->name, sizeof(S.st.vm));
 	S.st.dirty_mode = vm->dirty.track.mode;
+	S.st.dirty_installers = vm->dirty.installers;
 	S.st.peer = dst;
 	S.st.port = port;
 	S.st.phase = MIG_CONNECTING;

@@ -60,6 +60,10 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 			  ms(st->expected_downtime_ns), st->downtime_limit_ms,
 			  st->converging ? "yes" : "no", st->throttle_pct);
 		sh_printf(sh, "dirty_mode: %s\n", dirty_mode_name(st->dirty_mode));
+		if (st->dirty_installers == DIRTY_INSTALLERS_ALL)
+			sh_printf(sh, "dirty_installers: all\n");
+		else
+			sh_printf(sh, "dirty_installers: %u\n", st->dirty_installers);
 		sh_printf(sh, "harvests: %lu\nharvest_us: %lu\nshootdowns: %lu\nshootdown_us: %lu\n",
 			  (unsigned long)st->harvests, (unsigned long)(st->harvest_ns / 1000),
 			  (unsigned long)st->shootdowns, (unsigned long)(st->shootdown_ns / 1000));
@@ -217,6 +221,9 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 		str_copy(o->as_name, val, sizeof(o->as_name));
 	else if (klen == 4 && !strncmp(arg, "mode", 4) && dirty_mode_parse(val, &o->dirty_mode))
 		;
+	else if (klen == 10 && !strncmp(arg, "installers", 10) && parse_u64(val, &v) &&
+		 v <= 0xffff)
+		o->dirty_installers = (uint32_t)v; /* checked against the VM by dirty_log_start */
 	else if (klen == 5 && !strncmp(arg, "disks", 5) && (!strcmp(val, "copy") ||
 							     !strcmp(val, "shared")))
 		o->disks_shared = !strcmp(val, "shared");
@@ -227,7 +234,7 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 		o->disk_mirror = !strcmp(val, "mirror");
 	else {
 		fmt_snprintf(err, errlen, "bad option '%.30s' (downtime=1-60000, bandwidth=MBPS, "
-			     "rounds=1-1000, throttle=on|off, mode=wp|ad|pml, as=NAME, "
+			     "rounds=1-1000, throttle=on|off, mode=wp|ad|pml, installers=K, as=NAME, "
 			     "disks=copy|shared, keep=yes|no, disk_mode=rounds|mirror)", arg);
 		return false;
 	}
@@ -243,7 +250,7 @@ static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 
 	if (argc < 4)
 		return sh_error(sh, "usage: migrate send NAME ADDR[:PORT] [downtime=MS] "
-			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [mode=wp|ad|pml] "
+			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [mode=wp|ad|pml] [installers=K] "
 			       "[as=NAME] [disks=copy|shared] [keep=yes|no] [disk_mode=rounds|mirror]");
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)

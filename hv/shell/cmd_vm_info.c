@@ -1,5 +1,6 @@
 /* vm info | output | console | send */
 #include "hv/core/time.h"
+#include "hv/lib/format.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
 #include "hv/shell/cmd_vm.h"
@@ -103,13 +104,23 @@ static void show_vcpus(struct shell *sh, struct vm *vm)
 	sh_printf(sh, "vcpus: %u\n", vm->nvcpus);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
+		char timer[24];
+		uint64_t at = vlapic_next_event(&v->lapic), now = rdtsc();
+		if (at == UINT64_MAX)
+			str_copy(timer, "off", sizeof(timer));
+		else
+			fmt_snprintf(timer, sizeof(timer), "%s%lu", at < now ? "-" : "",
+				     (unsigned long)(time_tsc_to_ns(at < now ? now - at : at - now) /
+						     1000));
 		sh_printf(sh, "vcpu%u: state=%s apic_id=%u cpu=%u exits=%lu run_ms=%lu ipis_sent=%lu "
-			      "timer_fired=%lu pause_yields=%lu rip=0x%lx if=%u irr=%d\n", i,
+			      "timer_fired=%lu pause_yields=%lu rip=0x%lx if=%u irr=%d isr=%d tpr=0x%x "
+			      "timer_us=%s\n", i,
 			  vcpu_state_name(v), v->lapic.id, v->cpu, (unsigned long)v->exits,
 			  (unsigned long)(time_tsc_to_ns(v->run_tsc) / NS_PER_MS),
 			  (unsigned long)v->lapic.ipis_sent, (unsigned long)v->lapic.timer_fired,
 			  (unsigned long)v->pause_yields, (unsigned long)v->regs.rip,
-			  (unsigned)!!(v->regs.rflags & RFLAGS_IF), vlapic_pending(&v->lapic));
+			  (unsigned)!!(v->regs.rflags & RFLAGS_IF), vlapic_pending(&v->lapic),
+			  vlapic_in_service(&v->lapic), v->lapic.tpr, timer);
 	}
 }
 

@@ -147,6 +147,8 @@ uint64_t vlapic_next_event(const struct vlapic *l);
 /* Highest-priority deliverable vector, or -1. Interrupts already in the
  * IRR stay deliverable while software-disabled (SDM 10.4.7.2: "held"). */
 int vlapic_pending(const struct vlapic *l);
+/* Highest vector in service (taken, not yet ended by EOI), or -1. */
+int vlapic_in_service(const struct vlapic *l);
 /* The vCPU took 'vector': IRR -> ISR. @pre vector came from vlapic_pending. */
 void vlapic_accept(struct vlapic *l, int vector);
 /* Raises a fixed edge-triggered interrupt (vlapic_raise_level, edge). */

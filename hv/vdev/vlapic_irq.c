@@ -47,6 +47,11 @@ int vlapic_pending(const struct vlapic *l)
 	return v;
 }
 
+int vlapic_in_service(const struct vlapic *l)
+{
+	return vlapic_highest(l->isr);
+}
+
 void vlapic_accept(struct vlapic *l, int vector)
 {
 	if (vector < 0 || vector > 255) {

@@ -224,11 +224,14 @@ Test(vlapic_trigger, eoi_ends_the_highest_in_service_only)
 	vlapic_raise(&l, 0x60);
 	cr_assert_eq(vlapic_pending(&l), 0x60);
 	vlapic_accept(&l, 0x60);
+	cr_assert_eq(vlapic_in_service(&l), 0x60);
 	vlapic_write(&l, APIC_EOI, 0, 0);
 	cr_assert_eq(neois, 0, "0x60 was edge-triggered");
+	cr_assert_eq(vlapic_in_service(&l), 0x50);
 	vlapic_write(&l, APIC_EOI, 0, 0);
 	cr_assert_eq(neois, 1);
 	cr_assert_eq(eois[0], 0x50);
+	cr_assert_eq(vlapic_in_service(&l), -1);
 	vlapic_write(&l, APIC_EOI, 0, 0); /* nothing in service */
 	cr_assert_eq(neois, 1);
 }
