@@ -244,7 +244,7 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 {
 	struct migrate_opts o;
-	char err[160];
+	char err[240];
 	uint32_t dst;
 	uint16_t port = MIGRATE_PORT;
 

@@ -106,8 +106,10 @@ static void show_vcpus(struct shell *sh, struct vm *vm)
 		const struct vcpu *v = &vm->vcpus[i];
 		char timer[24];
 		uint64_t at = vlapic_next_event(&v->lapic), now = rdtsc();
-		if (at == UINT64_MAX)
+		if (!v->lapic.timer_deadline)
 			str_copy(timer, "off", sizeof(timer));
+		else if (at == UINT64_MAX)
+			str_copy(timer, "never", sizeof(timer)); /* a deadline beyond 64 bits */
 		else
 			fmt_snprintf(timer, sizeof(timer), "%s%lu", at < now ? "-" : "",
 				     (unsigned long)(time_tsc_to_ns(at < now ? now - at : at - now) /

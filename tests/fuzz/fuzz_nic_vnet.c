@@ -42,12 +42,12 @@ struct sim_queue {
 	uint16_t taken; /* available entries the device consumed */
 	uint16_t used_idx;
 	bool held[VQ_MAX_SIZE]; /* heads the device took and has not used */
+	bool lied; /* a hostile write happened here: the driver's view may differ */
 };
 
 static struct pci_device pci;
 static uint8_t *bar;
 static struct sim_queue queues[2];
-static bool lied; /* a hostile write happened: the driver's view may differ */
 
 static uint64_t get64(unsigned off)
 {
@@ -120,7 +120,6 @@ static struct nic *probe(struct fuzz_in *in)
 	pci = (struct pci_device){ .vendor = 0x1af4, .device = 0x1041 };
 	bar = fuzz_pci_mem_bar(&pci, 0, BAR_BYTES);
 	memset(queues, 0, sizeof(queues));
-	lied = false;
 	cfg[PCI_CFG_STATUS] = PCI_STATUS_CAP_LIST;
 	cfg[PCI_CFG_CAP_PTR] = 0x40;
 	put32(CC_DEVICE_FEATURE, in_u32(in));
@@ -160,10 +159,10 @@ static int take(struct sim_queue *q)
 
 	if (q->taken == idx)
 		return -1;
-	if (!lied && (uint16_t)(idx - q->taken) > q->size)
+	if (!q->lied && (uint16_t)(idx - q->taken) > q->size)
 		abort(); /* the driver published more than the ring holds */
 	uint16_t head = q->avail->ring[q->taken++ % q->size];
-	if (head >= q->size || (!lied && q->held[head]))
+	if (head >= q->size || (!q->lied && q->held[head]))
 		abort(); /* out of the table, or a head already with the device */
 	q->held[head] = true;
 	return head;
@@ -195,7 +194,7 @@ static void rx(struct fuzz_in *in)
 		 * after the device used a head it never took, the driver may
 		 * rightly have given that buffer back: the device writes nothing. */
 		bool ok = d->flags == VQ_DESC_F_WRITE && fuzz_client_lent(d->addr, d->len);
-		if (!ok && !lied)
+		if (!ok && !q->lied)
 			abort();
 		if (!ok) {
 			put_used(q, (uint32_t)head, 0);
@@ -207,7 +206,7 @@ static void rx(struct fuzz_in *in)
 			len = d->len;
 		fuzz_fill_frame((uint8_t *)(uintptr_t)d->addr, len, how);
 		if (how & 0x80) {
-			lied = true;
+			q->lied = true;
 			uint32_t id = how & 0x40 ? in_u16(in) : (uint32_t)head;
 			put_used(q, id, in_u32(in));
 		} else {
@@ -238,9 +237,9 @@ static void tx(struct fuzz_in *in)
 					(d->len == HDR_LEN || fuzz_client_sent(d->addr, d->len));
 			if (!readable)
 				abort(); /* a buffer the device may not read */
-			if (lied && n >= q->size)
+			if (q->lied && n >= q->size)
 				break;
-			if (!lied && (n >= q->size ||
+			if (!q->lied && (n >= q->size ||
 				      (n == 0 ? d->len != HDR_LEN : !fuzz_client_sent(d->addr, d->len))))
 				abort(); /* a loop, or a chain not header then frame */
 			if (!(d->flags & VQ_DESC_F_NEXT))
@@ -260,7 +259,7 @@ static void hostile(struct fuzz_in *in)
 	struct sim_queue *q = &queues[in_u8(in) & 1];
 	uint8_t what = in_u8(in);
 
-	lied = true;
+	q->lied = true;
 	if (what & 1) {
 		q->used_idx = (uint16_t)(q->used_idx + in_u16(in));
 		q->used->idx = q->used_idx;

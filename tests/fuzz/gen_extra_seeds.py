@@ -147,18 +147,7 @@ def pci_seeds():
     looped = virtio_caps()
     looped[0] = (0x40, vendor_cap(0x40, 1, 4, 0, 0x38))
     blk_config = struct.pack("<QIIHBBI", 0x10000, 0x10000, 16, 0, 0, 0, 4096)
-    # Two chains sent; the device then says it used both (the second first)
-    # without taking either, so the driver frees and reuses their
-    # descriptors, and a third chain has the second's head in its middle.
-    lied_used = (bytes([OP_HOSTILE, 1, 0]) + struct.pack("<HII", 0, 2, 0)
-                 + bytes([OP_HOSTILE, 1, 0]) + struct.pack("<HII", 1, 0, 0)
-                 + bytes([OP_HOSTILE, 1, 1]) + struct.pack("<H", 2))
-    v_reuse = (send([100]) + send([200]) + lied_used + poll() + send([60, 70, 80])
-               + bytes([OP_TX, 2]) + poll())
     return {
-        # The harness's device, not the driver: after such a lie it walked
-        # the stale avail entry and took the reuse for a driver bug.
-        "regress-nic-vnet-tx-after-lie": vnet_setup() + v_reuse,
         # Bugs fixed in drivers/virtio/virtio_pci.c: a vendor capability
         # pointing at itself hung the walk; a common structure shorter than
         # the registers the driver uses; a queue size not a power of two.
