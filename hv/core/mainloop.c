@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "hv/x86/cpu.h"
+#include "hv/x86/percpu.h"
 
 static struct poller *first;
 
@@ -29,7 +30,7 @@ void mainloop_poll(bool may_sleep)
 		}
 	}
 	if (!busy && may_sleep)
-		cpu_idle(); /* nothing to do: sleep until the next interrupt */
+		cpu_idle_counted(); /* nothing to do: sleep until the next interrupt */
 }
 
 const struct poller *mainloop_pollers(void)

@@ -1,5 +1,6 @@
 /* cpu */
 #include "drivers/acpi/acpi.h"
+#include "hv/core/time.h"
 #include "hv/shell/commands.h"
 #include "hv/smp/smp.h"
 #include "hv/vm/vcpu.h"
@@ -36,10 +37,13 @@ int cmd_cpu(struct shell *sh, int argc, char **argv)
 		const struct percpu *c = percpu_get(i);
 		enum cpu_state st = c->state;
 
-		sh_printf(sh, "cpu%u: apic_id=%u state=%s ticks=%lu timer_khz=%lu%s%s\n", c->index,
+		sh_printf(sh, "cpu%u: apic_id=%u state=%s ticks=%lu timer_khz=%lu idle_ms=%lu "
+			      "lock_wait_ms=%lu%s%s\n", c->index,
 			  c->apic_id, cpu_state_name(st), (unsigned long)c->ticks,
-			  (unsigned long)(c->timer_hz / 1000), st == CPU_FAILED ? " why=" : "",
-			  st == CPU_FAILED ? c->why : "");
+			  (unsigned long)(c->timer_hz / 1000),
+			  (unsigned long)(time_tsc_to_ns(c->idle_tsc) / NS_PER_MS),
+			  (unsigned long)(time_tsc_to_ns(c->lock_wait_tsc) / NS_PER_MS),
+			  st == CPU_FAILED ? " why=" : "", st == CPU_FAILED ? c->why : "");
 	}
 	sh_printf(sh, "under_hypervisor: %s\n", yn(f->hypervisor_bit));
 	vcpu_describe_backends(print_to_shell, sh);

@@ -108,7 +108,7 @@ static void ap_main(void *arg)
 			p->poll();
 		bool (*work)(void) = idle_work;
 		if (!work || !work())
-			cpu_idle();
+			cpu_idle_counted();
 	}
 }
 

@@ -333,7 +333,8 @@ static struct vm *vm_alloc(const char *name, uint64_t mem, unsigned cpus, const 
 		fail(err, errlen, "out of memory for the VM structure");
 		return NULL;
 	}
-	vm->lock = (struct spinlock)SPINLOCK_INIT(LOCK_RANK_VM, "vm");
+	/* Every CPU running one of its vCPUs takes it twice an exit. */
+	vm->lock = (struct spinlock)SPINLOCK_UNFAIR_INIT(LOCK_RANK_VM, "vm");
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
 		hold_gate_init(&vm->vcpus[i].gate);
 	str_copy(vm->name, name, sizeof(vm->name));

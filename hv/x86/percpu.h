@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hv/lib/lock_order.h"
+#include "hv/x86/cpu.h"
 #include "hv/x86/gdt.h"
 
 #define CPU_MAX 256
@@ -32,6 +33,9 @@ struct percpu {
 	uint8_t *fpu_owner;      /* fpu.c: whose FPU state the registers hold */
 	uint64_t last_vm_uid;    /* side_channel.c: the VM that ran here last (0: none) */
 	uint32_t mce_unhandled;  /* errors it queued that CPU 0 has not acted on */
+	/* Where its time went besides work (the `cpu` command): asleep in HLT
+	 * with nothing to do, and spinning for a lock another CPU held. */
+	uint64_t idle_tsc, lock_wait_tsc;
 	struct cpu_descriptors desc;
 };
 
@@ -46,6 +50,15 @@ static inline struct percpu *this_cpu(void)
 static inline uint32_t this_cpu_index(void)
 {
 	return this_cpu()->index;
+}
+
+/* cpu_idle, its time counted as this CPU's idle time. */
+static inline void cpu_idle_counted(void)
+{
+	uint64_t t0 = rdtsc();
+
+	cpu_idle();
+	this_cpu()->idle_tsc += rdtsc() - t0;
 }
 
 /* Loads c's GDT and TSS on the calling CPU and points GS at c.

@@ -49,6 +49,28 @@ static bool reentered(struct spinlock *l)
 	return true;
 }
 
+/* Free when every ticket handed out was served: take the next one then. */
+static bool take_if_free(struct spinlock *l)
+{
+	uint32_t serving = __atomic_load_n(&l->serving, __ATOMIC_ACQUIRE);
+	uint32_t expected = serving;
+
+	return __atomic_load_n(&l->next, __ATOMIC_RELAXED) == serving &&
+	       __atomic_compare_exchange_n(&l->next, &expected, serving + 1, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void take_unfair(struct spinlock *l)
+{
+	if (take_if_free(l))
+		return;
+	uint64_t t0 = rdtsc();
+	do
+		cpu_relax();
+	while (!take_if_free(l));
+	this_cpu()->lock_wait_tsc += rdtsc() - t0;
+}
+
 bool spin_lock_irqsave(struct spinlock *l)
 {
 	bool irq = irq_save();
@@ -56,9 +78,18 @@ bool spin_lock_irqsave(struct spinlock *l)
 	if (reentered(l))
 		return irq;
 	check_order(l);
+	if (l->unfair) {
+		take_unfair(l);
+		note_taken(l);
+		return irq;
+	}
 	uint32_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-	while (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != ticket)
-		cpu_relax();
+	if (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != ticket) {
+		uint64_t t0 = rdtsc();
+		while (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != ticket)
+			cpu_relax();
+		this_cpu()->lock_wait_tsc += rdtsc() - t0;
+	}
 	note_taken(l);
 	return irq;
 }
@@ -71,12 +102,8 @@ bool spin_trylock_irqsave(struct spinlock *l, bool *irq_was_on)
 		*irq_was_on = irq;
 		return true;
 	}
-	uint32_t serving = __atomic_load_n(&l->serving, __ATOMIC_ACQUIRE);
-	uint32_t expected = serving;
-
 	check_order(l);
-	if (!__atomic_compare_exchange_n(&l->next, &expected, serving + 1, false,
-					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+	if (!take_if_free(l)) {
 		irq_restore(irq);
 		return false;
 	}

@@ -20,11 +20,17 @@ struct spinlock {
 	bool reentrant;
 	uint32_t owner; /* CPU index + 1, 0 when free */
 	unsigned depth;
+	/* Taken by compare-and-swap when free instead of by ticket: no order
+	 * among waiters, so a waiter that is not running (a CPU thread the
+	 * host deschedules, under an emulator with more CPUs than host cores)
+	 * holds up nobody. For locks every CPU takes at a high rate. */
+	bool unfair;
 };
 
 #define SPINLOCK_INIT(rank_, name_) { .rank = (rank_), .name = (name_) }
 #define SPINLOCK_REENTRANT_INIT(rank_, name_) \
 	{ .rank = (rank_), .name = (name_), .reentrant = true }
+#define SPINLOCK_UNFAIR_INIT(rank_, name_) { .rank = (rank_), .name = (name_), .unfair = true }
 
 /* Returns whether interrupts were on, for spin_unlock_irqrestore. */
 bool spin_lock_irqsave(struct spinlock *l);
