@@ -355,10 +355,6 @@ def test_four_vcpu_linux_migrates_there_and_back_with_every_cpu_counting(boot):
     assert not trouble, trouble
 
 
-@pytest.mark.xfail(strict=False, reason="issue 19: a spread 4-vCPU Linux boot sometimes stops "
-                   "progressing (its vCPUs in the guest, vCPU 0 with interrupts off, no exit "
-                   "but host ticks): in 3 of 3 runs beside this module's other instance, 0 of 7 "
-                   "runs alone, 1 of 44 boots in a loop; cause not found yet")
 def test_linux_with_each_vcpu_on_its_own_cpu(boot):
     """Four vCPUs placed on four CPUs (multi-threaded TCG runs them side by
     side): Linux boots with its CPUs spread, sees four, each takes timer
@@ -373,7 +369,8 @@ def test_linux_with_each_vcpu_on_its_own_cpu(boot):
         assert con.run(f"vm pin ls {i} {i}").ok
     try:
         linux.start(con, "ls", "qemu")
-    except Exception:  # the vCPUs' state for the report (see the xfail)
+    except Exception:  # the vCPUs' state and CPUs' lock waits for the report
+        print(con.run("cpu").text())
         print(con.run("vm info ls").text(), con.run("vm output ls 30").text())
         raise
     assert sh(con, "ls", "nproc") == [str(cpus)]
