@@ -306,8 +306,9 @@ $(BUILD)/linux/.built: tools/fetch-linux.sh | deps
 	$(call say,FETCH,debian kernel and busybox)
 	$(Q)tools/fetch-linux.sh $(BUILD)/linux >/dev/null
 
+# The slowest tests are listed at the end: the suite must stay well inside CI's limit.
 integration: all $(BUILD)/qemu-multiboot/.built $(BUILD)/linux/.built
-	$(PYTEST) -q tests/integration
+	$(PYTEST) -q --durations=20 tests/integration
 
 # ---- fuzzing (libFuzzer, clang) ----------------------------------------------
 # Record CRCs are not checked in this build (FUZZING_BUILD_MODE_...), so
