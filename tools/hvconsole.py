@@ -173,11 +173,16 @@ class Console:
         self.send(cmd + "\r")
         return start
 
+    def wait_echo(self, cmd, start, timeout=60.0):
+        """The echo of 'cmd' (typed when the output was 'start' long) up to
+        its end of line, which the shell writes as it starts the command."""
+        return self.wait_for(r"^hv> " + re.escape(cmd) + r"[ \t]*\n", timeout,
+                             start=max(start - 4, 0))
+
     def reply(self, cmd, start, timeout=60.0):
         """The CommandResult of 'cmd', typed when the output was 'start' long."""
         # Skip the echo of our own line, then collect up to the status line.
-        echo = self.wait_for(r"^hv> " + re.escape(cmd) + r"[ \t]*\n", timeout,
-                             start=max(start - 4, 0))
+        echo = self.wait_echo(cmd, start, timeout)
         status = self.wait_for(r"^(ok|error: .*)\n", timeout, start=echo.end())
         body = self.text()[echo.end():status.start()]
         lines = [l for l in body.split("\n") if l.strip() != ""]

@@ -105,8 +105,8 @@ static void show_vcpus(struct shell *sh, struct vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 		char timer[24];
-		uint64_t at = vlapic_next_event(&v->lapic), now = rdtsc();
-		if (!v->lapic.timer_deadline)
+		uint64_t at = v->lapic.timer_deadline, now = rdtsc();
+		if (!at)
 			str_copy(timer, "off", sizeof(timer));
 		else if (at == UINT64_MAX)
 			str_copy(timer, "never", sizeof(timer)); /* a deadline beyond 64 bits */

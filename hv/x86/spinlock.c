@@ -132,10 +132,7 @@ bool spin_lock_or_break(struct spinlock *l)
 {
 	irq_disable();
 	for (uint32_t spins = 0; spins < BREAK_AFTER_SPINS; spins++) {
-		uint32_t serving = __atomic_load_n(&l->serving, __ATOMIC_ACQUIRE);
-		uint32_t expected = serving;
-		if (__atomic_compare_exchange_n(&l->next, &expected, serving + 1, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		if (take_if_free(l)) {
 			l->owner = this_cpu_index() + 1;
 			return true;
 		}

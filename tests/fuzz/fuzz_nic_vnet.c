@@ -233,15 +233,16 @@ static void tx(struct fuzz_in *in)
 			 * descriptors while the avail ring still names it: the
 			 * walk may start mid-chain or loop through old links. Each
 			 * descriptor must still be one the device may read. */
-			bool readable = !(d->flags & VQ_DESC_F_WRITE) &&
-					(d->len == HDR_LEN || fuzz_client_sent(d->addr, d->len));
-			if (!readable)
+			bool header = d->len == HDR_LEN, sent = fuzz_client_sent(d->addr, d->len);
+			if ((d->flags & VQ_DESC_F_WRITE) || !(header || sent))
 				abort(); /* a buffer the device may not read */
-			if (q->lied && n >= q->size)
-				break;
-			if (!q->lied && (n >= q->size ||
-				      (n == 0 ? d->len != HDR_LEN : !fuzz_client_sent(d->addr, d->len))))
-				abort(); /* a loop, or a chain not header then frame */
+			if (n >= q->size) {
+				if (q->lied)
+					break;
+				abort(); /* a loop */
+			}
+			if (!q->lied && (n == 0 ? !header : !sent))
+				abort(); /* a chain not header then frame */
 			if (!(d->flags & VQ_DESC_F_NEXT))
 				break;
 			i = d->next;

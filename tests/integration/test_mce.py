@@ -149,9 +149,7 @@ def test_machine_check_inside_the_safe_copy_is_survived(boot, tmp_path):
     for attempt in range(1, 7):
         target = memmap_page(con, 80 + 2 * attempt)
         start = con.send_command("debug mc-copy")
-        # The echo of the line ends when the shell starts the command; the
-        # copy loop then runs for 5 s.
-        con.wait_for(r"^hv> debug mc-copy[ \t]*\n", 30, start=max(start - 4, 0))
+        con.wait_echo("debug mc-copy", start, 30)  # the copy loop now runs for 5 s
         time.sleep(1.0)
         qemu_mce(inst, target)
         r = con.reply("debug mc-copy", start, 60)
