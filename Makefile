@@ -43,10 +43,14 @@ LWIP_DIR := third_party/lwip/src
 LWIP_INC := -Inet/port/include -isystem $(LWIP_DIR)/include -isystem net/port/libc
 # LOCK_CHECK=0 builds without the lock nesting check (hv/lib/lock_order.h).
 LOCK_CHECK ?= 1
+# LOCK_SLEEP=0 builds lock waiters that only spin, never sleep in HLT
+# (hv/x86/spinlock.c): to measure what the sleep is worth.
+LOCK_SLEEP ?= 1
 EFI_BASE_CFLAGS := -std=gnu11 -O2 -g -I. -ffreestanding -fno-stack-protector -fno-stack-check \
 	-fpic -fvisibility=hidden -fshort-wchar -mno-red-zone -mgeneral-regs-only \
 	-fno-omit-frame-pointer -fno-strict-aliasing -fno-asynchronous-unwind-tables \
-	-DGNU_EFI_USE_MS_ABI -DHV_BUILD_ID='"$(BUILD_ID)"' -DLOCK_CHECK=$(LOCK_CHECK) $(LWIP_INC) \
+	-DGNU_EFI_USE_MS_ABI -DHV_BUILD_ID='"$(BUILD_ID)"' -DLOCK_CHECK=$(LOCK_CHECK) -DLOCK_SLEEP=$(LOCK_SLEEP) \
+	$(LWIP_INC) \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -MMD -MP
 EFI_CFLAGS := $(EFI_BASE_CFLAGS) $(WARNINGS)
 EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic --no-undefined \

@@ -38,11 +38,15 @@ int cmd_cpu(struct shell *sh, int argc, char **argv)
 		enum cpu_state st = c->state;
 
 		sh_printf(sh, "cpu%u: apic_id=%u state=%s ticks=%lu timer_khz=%lu idle_ms=%lu "
-			      "lock_wait_ms=%lu%s%s\n", c->index,
+			      "lock_wait_ms=%lu lock_sleeps=%lu longest_lock_wait_us=%lu longest_lock=%s%s%s\n",
+			  c->index,
 			  c->apic_id, cpu_state_name(st), (unsigned long)c->ticks,
 			  (unsigned long)(c->timer_hz / 1000),
 			  (unsigned long)(time_tsc_to_ns(c->idle_tsc) / NS_PER_MS),
 			  (unsigned long)(time_tsc_to_ns(c->lock_wait_tsc) / NS_PER_MS),
+			  (unsigned long)c->lock_sleeps,
+			  (unsigned long)(time_tsc_to_ns(c->longest_lock_wait_tsc) / 1000),
+			  c->longest_lock_wait_name ? c->longest_lock_wait_name : "-",
 			  st == CPU_FAILED ? " why=" : "", st == CPU_FAILED ? c->why : "");
 	}
 	sh_printf(sh, "under_hypervisor: %s\n", yn(f->hypervisor_bit));

@@ -147,7 +147,7 @@ static void preset_cmos(struct vm *vm)
 }
 
 /* One build area for every VM: a guest's reset runs on its own CPU. */
-static struct spinlock acpi_build_lock = SPINLOCK_INIT(LOCK_RANK_GUEST_TABLES, "guest ACPI");
+static struct spinlock acpi_build_lock = SPINLOCK_INIT(LOCK_RANK_GUEST_TABLES, "guest-acpi");
 
 static void write_acpi_tables(struct vm *vm)
 {

@@ -28,7 +28,7 @@
 _Static_assert(KVMCLOCK_VCPUS == VM_MAX_VCPUS, "a kvmclock time record per vCPU");
 
 /* The table only: a VM itself belongs to the main loop (CPU 0) for now. */
-static struct spinlock vm_list_lock = SPINLOCK_INIT(LOCK_RANK_VM_LIST, "vm list");
+static struct spinlock vm_list_lock = SPINLOCK_UNFAIR_INIT(LOCK_RANK_VM_LIST, "vm-list");
 static struct vm *vms[VM_MAX];
 
 static uint64_t gmem_alloc_pages(void *ctx, size_t pages, size_t align)

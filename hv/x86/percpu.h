@@ -33,9 +33,13 @@ struct percpu {
 	uint8_t *fpu_owner;      /* fpu.c: whose FPU state the registers hold */
 	uint64_t last_vm_uid;    /* side_channel.c: the VM that ran here last (0: none) */
 	uint32_t mce_unhandled;  /* errors it queued that CPU 0 has not acted on */
+	uint32_t trap_depth;     /* trap.c: inside how many trap handlers */
 	/* Where its time went besides work (the `cpu` command): asleep in HLT
-	 * with nothing to do, and spinning for a lock another CPU held. */
-	uint64_t idle_tsc, lock_wait_tsc;
+	 * with nothing to do, and waiting for a lock another CPU held (how
+	 * often it slept for one: spinlock.c). */
+	uint64_t idle_tsc, lock_wait_tsc, lock_sleeps;
+	uint64_t longest_lock_wait_tsc; /* and which lock it was */
+	const char *longest_lock_wait_name;
 	struct cpu_descriptors desc;
 };
 

@@ -10,6 +10,8 @@
 
 #include "hv/lib/lock_order.h"
 
+#define SPIN_SLEEPER_WORDS 4 /* CPU_MAX bits */
+
 struct spinlock {
 	uint32_t next;    /* the next ticket handed out */
 	uint32_t serving; /* the ticket that holds the lock */
@@ -23,8 +25,12 @@ struct spinlock {
 	/* Taken by compare-and-swap when free instead of by ticket: no order
 	 * among waiters, so a waiter that is not running (a CPU thread the
 	 * host deschedules, under an emulator with more CPUs than host cores)
-	 * holds up nobody. For locks every CPU takes at a high rate. */
+	 * holds up nobody, and a waiter that waited long sleeps instead of
+	 * spinning. For locks every CPU takes at a high rate. */
 	bool unfair;
+	/* Unfair locks only: the CPUs asleep in HLT until it is let go (a
+	 * bit per CPU index), woken by the unlock. */
+	uint64_t sleepers[SPIN_SLEEPER_WORDS];
 };
 
 #define SPINLOCK_INIT(rank_, name_) { .rank = (rank_), .name = (name_) }

@@ -4,6 +4,7 @@
 
 #include "hv/x86/cpu.h"
 #include "hv/x86/lapic.h"
+#include "hv/x86/percpu.h"
 
 struct ex_table_entry {
 	int32_t fault;  /* relative to &entry->fault */
@@ -75,7 +76,7 @@ const char *trap_vector_name(unsigned v)
 
 void trap_dispatch(struct trap_frame *f);
 
-void trap_dispatch(struct trap_frame *f)
+static void dispatch(struct trap_frame *f)
 {
 	unsigned v = (unsigned)f->vector & 0xff;
 
@@ -95,4 +96,13 @@ void trap_dispatch(struct trap_frame *f)
 	if (handlers[v])
 		handlers[v](f);
 	lapic_eoi();
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+	struct percpu *c = this_cpu();
+
+	c->trap_depth++;
+	dispatch(f);
+	c->trap_depth--;
 }

@@ -26,6 +26,12 @@ def uptime(con):
     return float(con.run("uptime").fields()["uptime"].split()[0])
 
 
+def lock_wait_ms(con):
+    """Each CPU's time spent waiting for spinlocks so far (ms), from 'cpu'."""
+    return [int(line.split("lock_wait_ms=")[1].split()[0])
+            for line in con.run("cpu").lines if "lock_wait_ms=" in line]
+
+
 def vcpu_run_ms(con, name):
     """Each vCPU's time in the guest so far (ms), and the VM's 'vm info'."""
     info = vm_info(con, name)
