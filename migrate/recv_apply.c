@@ -153,6 +153,26 @@ static enum recv_event got_ap(struct recv_apply *a, const struct mig_record *r, 
 	return RECV_APPLIED;
 }
 
+/* Kept for GO: the VM is placed as on the source where this instance has
+ * the CPUs (vm_migration_arrived). */
+static enum recv_event got_placement(struct recv_apply *a, const struct mig_record *r,
+				     char *err, size_t errlen)
+{
+	struct mig_placement p;
+
+	if (!a->vm)
+		return refuse(err, errlen, "PLACEMENT record before VM_CONFIG");
+	if (a->state.placement.count)
+		return refuse(err, errlen, "two PLACEMENT records");
+	if (mig_placement_decode(r->body, r->len, &p, err, errlen))
+		return RECV_REFUSED;
+	if (p.count != a->state.nvcpus)
+		return refuse(err, errlen, "PLACEMENT record for %u vCPUs of a VM with %u", p.count,
+			      a->state.nvcpus);
+	a->state.placement = p;
+	return RECV_APPLIED;
+}
+
 /* One device's state: kept until END, where every device checks its own. */
 static enum recv_event got_device(struct recv_apply *a, const struct mig_record *r, char *err,
 				  size_t errlen)
@@ -204,9 +224,12 @@ static enum recv_event got_go(struct recv_apply *a, char *err, size_t errlen)
 	mig_vm_restore(vm, &a->state, rdtsc());
 	/* As it was on the source: running, paused by the operator, or never
 	 * started. */
-	vm_migration_arrived(vm, a->state.platform.run_state == MIG_RUN_CREATED  ? VM_CREATED
-				 : a->state.platform.run_state == MIG_RUN_PAUSED ? VM_PAUSED
-										 : VM_RUNNING);
+	const struct mig_placement *p = &a->state.placement;
+	vm_migration_arrived(vm,
+			     a->state.platform.run_state == MIG_RUN_CREATED  ? VM_CREATED
+			     : a->state.platform.run_state == MIG_RUN_PAUSED ? VM_PAUSED
+									     : VM_RUNNING,
+			     p->count ? p->cpu : NULL);
 	a->vm = NULL;
 	kfree(a->written);
 	a->written = NULL;
@@ -241,6 +264,8 @@ static enum recv_event dispatch(struct recv_apply *a, const struct mig_record *r
 		return got_go(a, err, errlen);
 	case MIG_REC_ABORT:
 		return refuse(err, errlen, "the source gave up");
+	case MIG_REC_PLACEMENT:
+		return got_placement(a, r, err, errlen);
 	case MIG_REC_ROUND:
 		if (r->len >= 4)
 			a->st->round = get_le32(r->body);

@@ -419,6 +419,11 @@ static void stage_state(void)
 		mig_conn_stage(&S.conn, MIG_REC_AP_STATE, mig_ap_encode(&S.state.ap[ap], body));
 		return;
 	}
+	if (ap + 1 == S.state.nvcpus) {
+		mig_conn_stage(&S.conn, MIG_REC_PLACEMENT,
+			       mig_placement_encode(&S.state.placement, body));
+		return;
+	}
 	if (send_disks_stage_end(&S.disks, &S.conn))
 		return;
 	mig_conn_stage(&S.conn, MIG_REC_END, 0);

@@ -187,6 +187,19 @@ static void walk_modules(struct walk *w, struct mig_modules *m)
 		fbytes(w, (uint8_t *)m->spec[i], MIG_MODULE_SPEC);
 }
 
+/* count 1 .. MIG_VCPUS_MAX; the CPUs are the source's indexes, judged by
+ * the destination (which may have fewer). */
+static void walk_placement(struct walk *w, struct mig_placement *p)
+{
+	f32(w, &p->count);
+	if (w->decode && (p->count == 0 || p->count > MIG_VCPUS_MAX)) {
+		w->c.overrun = 1;
+		return;
+	}
+	for (uint32_t i = 0; i < p->count; i++)
+		f32(w, &p->cpu[i]);
+}
+
 #define ENCODER(name, type, walker)                                                   \
 	uint32_t name(const type *x, uint8_t *body)                                   \
 	{                                                                             \
@@ -216,6 +229,7 @@ ENCODER(mig_ap_encode, struct mig_ap, walk_ap)
 ENCODER(mig_uart_encode, struct mig_uart, walk_uart)
 ENCODER(mig_platform_encode, struct mig_platform, walk_platform)
 ENCODER(mig_modules_encode, struct mig_modules, walk_modules)
+ENCODER(mig_placement_encode, struct mig_placement, walk_placement)
 
 static int vm_config_fields(const uint8_t *body, size_t len, struct mig_vm_config *c,
 			    char *err, size_t errlen);
@@ -256,6 +270,7 @@ DECODER(platform_fields, struct mig_platform, walk_platform, "PLATFORM")
 static int modules_fields(const uint8_t *body, size_t len, struct mig_modules *m, char *err,
 			  size_t errlen);
 DECODER(modules_fields, struct mig_modules, walk_modules, "MODULES")
+DECODER(mig_placement_decode, struct mig_placement, walk_placement, "PLACEMENT")
 
 int mig_platform_decode(const uint8_t *body, size_t len, struct mig_platform *p, char *err,
 			size_t errlen)

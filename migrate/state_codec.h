@@ -90,6 +90,13 @@ struct mig_modules {
 	char spec[MIG_MODULES_MAX][MIG_MODULE_SPEC];
 };
 
+/* Which CPU ran each vCPU on the source (optional PLACEMENT record): the
+ * destination keeps it where it has that CPU. */
+struct mig_placement {
+	uint32_t count; /* the VM's vCPUs */
+	uint32_t cpu[MIG_VCPUS_MAX];
+};
+
 /* A platform device's guest-visible state: a blob the device itself
  * produces and checks (hv/vdev/<device>_state.c, docs/device-state.md).
  * The codec checks only the identifier and the length bound. */
@@ -120,6 +127,7 @@ uint32_t mig_uart_encode(const struct mig_uart *u, uint8_t *body);
 uint32_t mig_platform_encode(const struct mig_platform *p, uint8_t *body);
 uint32_t mig_modules_encode(const struct mig_modules *m, uint8_t *body);
 uint32_t mig_device_encode(const struct mig_device *d, uint8_t *body);
+uint32_t mig_placement_encode(const struct mig_placement *p, uint8_t *body);
 
 /* Decoders: 0, or -1 with the reason in err (wrong length, out-of-range
  * values, names not NUL-terminated, an MXCSR the CPU would fault on). */
@@ -139,6 +147,8 @@ int mig_platform_decode(const uint8_t *body, size_t len, struct mig_platform *p,
 			size_t errlen);
 int mig_modules_decode(const uint8_t *body, size_t len, struct mig_modules *m, char *err,
 		       size_t errlen);
+int mig_placement_decode(const uint8_t *body, size_t len, struct mig_placement *p, char *err,
+			 size_t errlen);
 int mig_device_decode(const uint8_t *body, size_t len, struct mig_device *d, char *err,
 		      size_t errlen);
 /* The registers as the CPU would judge them (vcpu_check.c); mig_vcpu_decode

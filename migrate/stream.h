@@ -37,6 +37,7 @@ enum mig_record_type {
 	MIG_REC_MODULES = 0x0b,   /* the images the VM restarts from (version 2) */
 	MIG_REC_AP_STATE = 0x11,  /* an application processor's vCPU and APIC */
 	MIG_REC_ROUND = MIG_TYPE_OPTIONAL | 0x10, /* pre-copy round starts */
+	MIG_REC_PLACEMENT = MIG_TYPE_OPTIONAL | 0x12, /* the CPU of each vCPU */
 	/* 0x0c-0x10: the disk records (version 3), migrate/disk_stream.h */
 	/* destination -> source */
 	MIG_REC_READY = 0x20,     /* the VM is built, paused, complete */

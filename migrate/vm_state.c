@@ -144,6 +144,9 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	for (size_t i = 0; i < vm->nmodules && i < MIG_MODULES_MAX; i++)
 		str_copy(st->modules.spec[i], vm->modules[i], MIG_MODULE_SPEC);
 	st->ndev = mig_devices_capture(vm, st->dev);
+	st->placement.count = vm->nvcpus;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		st->placement.cpu[i] = __atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_RELAXED);
 	if (held)
 		vm_release(vm);
 }

@@ -173,8 +173,10 @@ void vm_migration_abort(struct vm *vm);
 void vm_migration_outcome_unknown(struct vm *vm, const char *why);
 /* The destination runs it: the source's copy goes. */
 void vm_migration_handed_over(struct vm *vm);
-/* Destination: the complete VM takes the run state it had on the source. */
-void vm_migration_arrived(struct vm *vm, enum vm_state run_state);
+/* Destination: the complete VM takes the run state it had on the source,
+ * and its vCPUs the CPUs they ran on there where this instance has them
+ * (cpu_of_vcpu[nvcpus]; NULL: all stay on CPU 0). */
+void vm_migration_arrived(struct vm *vm, enum vm_state run_state, const uint32_t *cpu_of_vcpu);
 /* Destination: a partial copy is dropped. */
 void vm_migration_discard(struct vm *vm);
 

@@ -10,6 +10,7 @@
  * The source VM may run on another CPU than the migration (CPU 0): what
  * must see it stopped (pause, destroy) holds it first (vm_place.h). */
 #include "hv/core/time.h"
+#include "hv/core/log.h"
 #include "hv/lib/format.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_place.h"
@@ -76,10 +77,31 @@ void vm_migration_handed_over(struct vm *vm)
 	vm_destroy(vm);
 }
 
-void vm_migration_arrived(struct vm *vm, enum vm_state run_state)
+/* Before the VM may run, so no other CPU runs a vCPU while the next is
+ * placed. A vCPU whose CPU this instance lacks (or a VM with disks, which
+ * CPU 0 serves) stays on CPU 0: one line says why. */
+static void place_as_on_source(struct vm *vm, const uint32_t *cpu_of_vcpu)
+{
+	char why[160];
+	unsigned stayed = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		if (cpu_of_vcpu[i] && vm_place_vcpu(vm, i, cpu_of_vcpu[i], why, sizeof(why)) &&
+		    !stayed++)
+			log_warn("vm %s: vcpu %u stays on cpu 0, not on cpu %u as on the source: %s",
+				 vm->name, i, cpu_of_vcpu[i], why);
+	}
+	if (stayed > 1)
+		log_warn("vm %s: %u vCPUs stay on cpu 0 instead of where the source ran them",
+			 vm->name, stayed);
+}
+
+void vm_migration_arrived(struct vm *vm, enum vm_state run_state, const uint32_t *cpu_of_vcpu)
 {
 	vm->migrating = false;
 	vm->incoming = false;
+	if (cpu_of_vcpu)
+		place_as_on_source(vm, cpu_of_vcpu);
 	vm->state = run_state == VM_PAUSED || run_state == VM_CREATED ? run_state : VM_RUNNING;
 	vm->started_ns = time_ns();
 }

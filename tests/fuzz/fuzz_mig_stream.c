@@ -77,6 +77,7 @@ static void parse_body(const struct mig_record *r)
 		struct mig_uart u;
 		struct mig_platform p;
 		struct mig_modules m;
+		struct mig_placement pl;
 		struct mig_device d;
 	} x;
 
@@ -100,6 +101,9 @@ static void parse_body(const struct mig_record *r)
 		break;
 	case MIG_REC_MODULES:
 		mig_modules_decode(r->body, r->len, &x.m, err, sizeof(err));
+		break;
+	case MIG_REC_PLACEMENT:
+		mig_placement_decode(r->body, r->len, &x.pl, err, sizeof(err));
 		break;
 	case MIG_REC_DEVICE:
 		/* The blob itself is fuzz_device_state's. */

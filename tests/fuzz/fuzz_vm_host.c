@@ -238,6 +238,16 @@ void vm_release(struct vm *vm)
 	(void)vm;
 }
 
+int vm_place_vcpu(struct vm *vm, unsigned index, uint32_t cpu, char *err, size_t errlen)
+{
+	(void)vm;
+	(void)index;
+	if (cpu == 0)
+		return 0;
+	snprintf(err, errlen, "cpu %u is not online (see 'cpu')", cpu);
+	return -1;
+}
+
 /* ---- memory: the allocator's figures, page-table pages ---- */
 
 const struct palloc *mm_palloc(void)

@@ -248,6 +248,7 @@ static void write_seed(const struct seed *sd)
 		record(MIG_REC_DEVICE, body, mig_device_encode(&st.dev[i], body));
 	for (unsigned i = 1; i < st.nvcpus; i++)
 		record(MIG_REC_AP_STATE, body, mig_ap_encode(&st.ap[i - 1], body));
+	record(MIG_REC_PLACEMENT, body, mig_placement_encode(&st.placement, body));
 	for (unsigned i = 0; i < sd->ndisks; i++)
 		disk_end(&sd->disk[i], i);
 	record(MIG_REC_END, body, 0);

@@ -88,7 +88,9 @@ def test_stress_migrating_while_vms_come_and_go_on_every_cpu(boot):
         assert vm_state(cons[src], vm) is None
         assert vm_state(cons[dst], vm) == "running"
         where[vm] = dst
-        pin(cons[dst], vm, 1)
+        # It arrives placed as it ran on the source (the PLACEMENT record).
+        info = cons[dst].run(f"vm info {vm}").fields()
+        assert all(" cpu=1 " in info[f"vcpu{i}"] for i in range(int(info["vcpus"]))), info
         if vm == "m":
             memtouch_says(cons[dst], "m", "v", "verify ok 2048 pages")
         else:  # its vCPUs count on and take their IPIs on the destination

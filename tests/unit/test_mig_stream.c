@@ -422,6 +422,31 @@ Test(mig_stream, state_record_sizes_are_the_documented_ones)
 	cr_assert_eq(mig_platform_encode(&p, body), 17);
 	cr_assert_eq(mig_modules_encode(&m, body), 4 + 2 * 128);
 	cr_assert_eq(mig_device_encode(&d, body), 4 + 100);
+	struct mig_placement pl = { .count = 4 };
+	cr_assert_eq(mig_placement_encode(&pl, body), 4 + 4 * 4);
+}
+
+Test(mig_stream, placement_record_round_trips_and_refuses_bad_counts)
+{
+	uint8_t body[MIG_STATE_MAX];
+	struct mig_placement p = { .count = 3, .cpu = { 0, 2, 7 } }, p2;
+	uint32_t len = mig_placement_encode(&p, body);
+
+	cr_assert_eq(mig_placement_decode(body, len, &p2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p2.count, 3);
+	cr_assert_eq(p2.cpu[1], 2);
+	cr_assert_eq(p2.cpu[2], 7);
+	cr_assert_eq(mig_placement_decode(body, len - 1, &p2, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "PLACEMENT record malformed"), "%s", err);
+	cr_assert_eq(mig_placement_decode(body, len + 4, &p2, err, sizeof(err)), -1);
+	put_le32(body, 0);
+	cr_assert_eq(mig_placement_decode(body, 4, &p2, err, sizeof(err)), -1);
+	put_le32(body, MIG_VCPUS_MAX + 1);
+	memset(body + 4, 0, 4 * (MIG_VCPUS_MAX + 1));
+	cr_assert_eq(mig_placement_decode(body, 4 + 4 * (MIG_VCPUS_MAX + 1), &p2, err, sizeof(err)),
+		     -1);
+	char name[24];
+	cr_assert_str_eq(mig_record_name(MIG_REC_PLACEMENT, name, sizeof(name)), "PLACEMENT");
 }
 
 Test(mig_stream, modules_and_device_records_are_checked)
