@@ -111,3 +111,34 @@ def test_stress_migrating_while_vms_come_and_go_on_every_cpu(boot):
     assert moves >= 4 and steps > 0
     print(f"stress: {moves} migrations and {steps} other commands in {CHURN_S} s, "
           f"slowest command {slowest:.2f} s")
+
+
+def test_a_vcpu_whose_cpu_the_destination_lacks_arrives_on_cpu_0(boot):
+    """The source runs vCPU 1 on CPU 1; the destination's CPU 1 did not come
+    up: that vCPU arrives on CPU 0 with a warning saying why, vCPU 0 where
+    it was, and both count on without losing an IPI."""
+    a, b = start_pair(boot, cpus=2, extra_args=MTTCG,
+                      b_config="ip=10.0.0.2/24\ndebug_fail_cpu=1\n")
+    ca, cb = a.console(), b.console()
+    assert cb.run(f"migrate listen from={A_IP}").ok
+    assert ca.run("vm create k smp mem=16M cpus=2 count").ok
+    assert ca.run("vm pin k 1 1").ok
+    assert ca.run("vm start k").ok
+    ca.wait_for(r"\[vm:k\] count: ", 60)
+    since = len(cb.text())
+    assert ca.run(f"migrate send k {B_IP}").ok
+    deadline = time.monotonic() + 180
+    while (st := ca.run("migrate status").fields())["phase"] not in ("done", "failed",
+                                                                     "outcome-unknown"):
+        assert time.monotonic() < deadline, st
+        time.sleep(0.2)
+    assert st["phase"] == "done", st
+    cb.wait_for(r"vm k: vcpu 1 stays on cpu 0, not on cpu 1 as on the source: "
+                r"cpu 1 is not online", 10, start=since)
+    info = cb.run("vm info k").fields()
+    assert " cpu=0 " in info["vcpu0"] and " cpu=0 " in info["vcpu1"], info
+    cb.wait_for(r"\[vm:k\] count: .* lost \d+\n", 30, start=since)
+    seen = counts(cb, "k", since)
+    assert seen and all(lost == 0 for _, lost in seen), seen[-3:]
+    assert len(seen[-1][0]) == 2
+
