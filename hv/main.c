@@ -1,5 +1,6 @@
 /* hv_main: from the firmware hand-over to the console prompt, then the
- * main loop. Runs on the one CPU the firmware started us on. This is the
+ * main loop. Starts on the one CPU the firmware started us on; the loop
+ * may move to another (main_cpu). This is the
  * one file that knows every module: it starts them in order; each one
  * declares its own settings and registers its own poller. */
 #include "boot/bootinfo.h"
@@ -110,6 +111,18 @@ static void start_devices(const struct boot_info *bi)
 	net_init(&ns);
 }
 
+/* On the CPU the main_cpu setting names (hv/smp), for good. */
+static void run_main_loop(void)
+{
+	log_info("console ready after %lu ms (main loop on cpu %u)",
+		 (unsigned long)(time_ns() / NS_PER_MS), this_cpu_index());
+	console_shell_init();
+	for (;;) {
+		console_shell_poll();
+		mainloop_poll(true);
+	}
+}
+
 void hv_main(struct boot_info *bi)
 {
 	struct percpu *boot_cpu = percpu_boot_cpu();
@@ -153,11 +166,5 @@ void hv_main(struct boot_info *bi)
 	image_init(bi);
 	start_devices(bi);
 	migrate_init();
-	log_info("console ready after %lu ms", (unsigned long)(time_ns() / NS_PER_MS));
-	console_shell_init();
-
-	for (;;) {
-		console_shell_poll();
-		mainloop_poll(true);
-	}
+	smp_run_main_loop(run_main_loop);
 }

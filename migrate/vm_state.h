@@ -21,7 +21,7 @@ struct mig_vm_state {
 	struct mig_uart uart;
 	struct mig_platform platform;
 	struct mig_modules modules;
-	struct mig_placement placement; /* count 0: the stream had none (all on CPU 0) */
+	struct mig_placement placement; /* count 0: the stream had none (all on the main loop's CPU) */
 	struct mig_device dev[MIG_DEVICES_MAX];
 	size_t ndev;
 };

@@ -259,8 +259,8 @@ static bool put_line_locked(size_t share, const char *s, size_t n)
 	return true;
 }
 
-/* Lines written on other CPUs wait here for CPU 0's console poller: only
- * CPU 0 may run the line editor's hooks, which redraw the input line that
+/* Lines written on other CPUs wait here for the main loop's console
+ * poller: only the main loop's CPU may run the line editor's hooks, which redraw the input line that
  * its shell edits. @pre con_lock is held */
 static bool defer_line_locked(enum con_source source, const char *s, size_t n)
 {
@@ -275,7 +275,7 @@ static bool defer_line_locked(enum con_source source, const char *s, size_t n)
 	return true;
 }
 
-/* @pre con_lock is held, on CPU 0 outside interrupt handlers */
+/* @pre con_lock is held, on the main loop's CPU outside interrupt handlers */
 static void put_deferred_locked(void)
 {
 	for (; deferred_head != deferred_tail; deferred_head++) {
@@ -292,7 +292,7 @@ bool con_line(enum con_source source, const char *s, size_t n)
 		return com1.present;
 	}
 	bool irq = spin_lock_irqsave(&con_lock);
-	if (this_cpu_index() != 0) {
+	if (!on_main_cpu()) {
 		bool deferred_ok = defer_line_locked(source, s, n);
 		spin_unlock_irqrestore(&con_lock, irq);
 		return deferred_ok;

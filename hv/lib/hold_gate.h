@@ -1,4 +1,4 @@
-/* The hand-over between a CPU that must see a VM stopped (CPU 0: console
+/* The hand-over between a CPU that must see a VM stopped (the main loop: console
  * commands, migration, the dirty log's harvests) and the CPU that runs it.
  *
  *   holder                                  the VM's CPU (owner)

@@ -36,7 +36,7 @@ struct mce_error {
  * nest (MCIP): so the handler has a ring of its own that only it fills and
  * only the main loop drains, and the main loop's own reads (polling, VM
  * exits) go to a second ring that nothing else touches. Each CPU has its
- * pair (an #MC may be broadcast to all; guests exit on every CPU); CPU 0's
+ * pair (an #MC may be broadcast to all; guests exit on every CPU); the
  * main loop drains them all. */
 struct mce_ring {
 	struct mce_error e[QUEUE];
@@ -219,7 +219,7 @@ static struct poller mce_poller = { .name = "mce", .poll = poll_banks, .stage = 
 
 /* A started CPU's own banks, every POLL_NS between its turns: errors that
  * raise no #MC (corrected ones, QEMU TCG's #MC handed to a guest) are only
- * found so, and only that CPU can read its banks. Queued for CPU 0. */
+ * found so, and only that CPU can read its banks. Queued for the main loop. */
 static void poll_own_banks(void)
 {
 	struct mce_rings *mine = rings[this_cpu_index()];
@@ -376,7 +376,7 @@ void mce_poll(void)
 	if (!stats.available || (now < next_poll && !waiting))
 		return;
 	next_poll = now + POLL_NS;
-	/* CPU 0's banks; each other CPU polls its own (poll_own_banks). */
+	/* The main loop's CPU's banks; each other CPU polls its own (poll_own_banks). */
 	__atomic_fetch_add(&stats.polled, collect(&from_loop).found, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < CPU_MAX; i++) {
 		if (!rings[i])

@@ -1,5 +1,5 @@
 /* Machine checks: the host's MCA banks, read by the #MC handler and polled
- * (CPU 0's from the main loop, each other CPU's by itself; under QEMU TCG
+ * (the main loop's CPU's from the loop, each other CPU's by itself; under QEMU TCG
  * a #MC raised while a guest runs goes to the guest, so polling is how
  * those are found), and what is done
  * about an uncorrected memory error: the page is retired (and saved to

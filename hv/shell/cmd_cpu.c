@@ -33,6 +33,7 @@ int cmd_cpu(struct shell *sh, int argc, char **argv)
 		  f->stepping);
 	sh_printf(sh, "cpus: %d\n", acpi_facts()->cpu_count ? acpi_facts()->cpu_count : 1);
 	sh_printf(sh, "cpus_online: %u\n", smp_cpus_online());
+	sh_printf(sh, "main_cpu: %u\n", percpu_main_index());
 	for (uint32_t i = 0; i < percpu_count(); i++) {
 		const struct percpu *c = percpu_get(i);
 		enum cpu_state st = c->state;

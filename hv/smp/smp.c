@@ -20,6 +20,8 @@
 #define SETUP_TIMEOUT_MS 5000
 
 CONFIG_KEY(key_cpus, "cpus", "0", "CPUs to use, the boot CPU among them (0: every one listed)");
+CONFIG_KEY(key_main_cpu, "main_cpu", "0",
+	   "the CPU that runs the console, network, migration and disk loop (0: the boot CPU)");
 CONFIG_KEY(key_fail_cpu, "debug_fail_cpu", "0",
 	   "a CPU index (1 and up) whose start fails on purpose, to exercise that path (0: none)");
 
@@ -27,6 +29,7 @@ static struct cpu_start_hook *hooks, **hooks_tail = &hooks;
 static uint32_t tick_hz;
 static uint64_t fail_on_purpose;
 static bool (*volatile idle_work)(void);
+static void (*volatile main_loop)(void);
 
 void smp_set_idle_work(bool (*work)(void))
 {
@@ -80,6 +83,26 @@ static __attribute__((noreturn)) void ap_fail(struct percpu *c, const char *why)
 	cpu_halt_forever();
 }
 
+/* A CPU other than the main loop's: its pollers and its vCPUs, else HLT
+ * until its next tick or a kick; or the main loop once it is handed here. */
+static __attribute__((noreturn)) void serve(void)
+{
+	uint32_t self = this_cpu_index();
+
+	for (;;) {
+		void (*loop)(void) = main_loop;
+		if (loop && percpu_main_index() == self) {
+			loop();
+			panic("smp: the main loop returned");
+		}
+		for (struct cpu_poller *p = cpu_pollers; p; p = p->next)
+			p->poll();
+		bool (*work)(void) = idle_work;
+		if (!work || !work())
+			cpu_idle_counted();
+	}
+}
+
 static void ap_main(void *arg)
 {
 	struct percpu *c = arg;
@@ -103,13 +126,7 @@ static void ap_main(void *arg)
 	}
 	__atomic_store_n(&c->state, CPU_ONLINE, __ATOMIC_RELEASE);
 	irq_enable();
-	for (;;) {
-		for (struct cpu_poller *p = cpu_pollers; p; p = p->next)
-			p->poll();
-		bool (*work)(void) = idle_work;
-		if (!work || !work())
-			cpu_idle_counted();
-	}
+	serve();
 }
 
 static struct percpu *new_cpu(uint32_t apic_id)
@@ -220,6 +237,39 @@ void smp_start_cpus(uint64_t trampoline_pa, uint32_t hz)
 	}
 	log_info("smp: %u of %d CPUs online (listed by %s)", smp_cpus_online(), n > 0 ? n : 1,
 		 source);
+}
+
+/* Which CPU the setting names: the boot CPU unless another is online. */
+static uint32_t chosen_main_cpu(void)
+{
+	uint64_t want = 0;
+
+	setting_u64("main_cpu", &want);
+	if (!want)
+		return 0;
+	const struct percpu *c = want < CPU_MAX ? percpu_get((uint32_t)want) : NULL;
+	if (!c || __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != CPU_ONLINE) {
+		log_warn("smp: main_cpu=%lu is not an online CPU (see 'cpu'); the main loop stays "
+			 "on cpu 0",
+			 (unsigned long)want);
+		return 0;
+	}
+	return (uint32_t)want;
+}
+
+void smp_run_main_loop(void (*loop)(void))
+{
+	uint32_t cpu = chosen_main_cpu();
+
+	if (!cpu) {
+		loop();
+		panic("smp: the main loop returned");
+	}
+	log_info("smp: the main loop moves to cpu %u; cpu 0 runs guests placed on it", cpu);
+	main_loop = loop;
+	percpu_set_main_index(cpu); /* release: the loop's pointer is out first */
+	smp_send_ipi(cpu, VEC_IPI_WAKE);
+	serve();
 }
 
 uint32_t smp_cpus_online(void)

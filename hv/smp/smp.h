@@ -21,7 +21,7 @@ struct cpu_start_hook {
 void smp_add_start_hook(struct cpu_start_hook *hook);
 
 /* Work a subsystem does on each started CPU between that CPU's turns, as
- * CPU 0's main loop pollers do there (reading the CPU's own MCA banks).
+ * the main loop's pollers do there (reading the CPU's own MCA banks).
  * Runs with interrupts on, outside any guest; keep it short. */
 struct cpu_poller {
 	const char *name;
@@ -40,6 +40,12 @@ void smp_add_cpu_poller(struct cpu_poller *p);
 void smp_start_cpus(uint64_t trampoline_pa, uint32_t tick_hz);
 
 uint32_t smp_cpus_online(void);
+
+/* Runs the main loop for good: on this CPU, or on the online CPU that the
+ * main_cpu setting names, and then this one serves its vCPUs as a started
+ * CPU does (a bad setting is warned about and ignored).
+ * @pre on the boot CPU, the other CPUs started, nothing placed yet */
+__attribute__((noreturn)) void smp_run_main_loop(void (*loop)(void));
 
 /* A fixed IPI with this vector to the CPU of this index (none if unknown). */
 void smp_send_ipi(uint32_t cpu, uint8_t vector);

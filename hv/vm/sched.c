@@ -51,7 +51,7 @@ static bool run_one(struct sched *s, struct vm *const *vms)
 }
 
 /* A guest asked for a reset while its vCPUs run on several CPUs: none of
- * them may reset the others, so CPU 0 does it with all of them held. */
+ * them may reset the others, so the main loop does it with all of them held. */
 static void reset_spread_vms(void)
 {
 	for (unsigned i = 0; i < VM_MAX; i++) {
@@ -65,10 +65,10 @@ static void reset_spread_vms(void)
 	}
 }
 
-/* Each CPU runs what it claimed: the vCPUs placed on it that CPU 0 does
- * not hold. On CPU 0 (the main loop) nothing holds them meanwhile, but
+/* Each CPU runs what it claimed: the vCPUs placed on it that the main loop does
+ * not hold. On the main loop's CPU nothing holds them meanwhile, but
  * the claims also mark what it runs. Claiming also puts down, on this
- * CPU, what CPU 0 holds: so when nothing may run here, it claims anyway. */
+ * CPU, what the main loop holds: so when nothing may run here, it claims anyway. */
 static bool run_claimed(bool may_run)
 {
 	uint32_t self = this_cpu_index();
@@ -81,18 +81,18 @@ static bool run_claimed(bool may_run)
 	return ran;
 }
 
-/* CPU 0, from the main loop. */
+/* The main loop's CPU, from the main loop. */
 bool sched_run(void)
 {
 	reset_spread_vms();
 	return run_claimed(true);
 }
 
-/* A started CPU, between idles: its own vCPUs, claimed against CPU 0. */
+/* A started CPU, between idles: its own vCPUs, claimed against the main loop. */
 static bool run_started_cpu(void)
 {
 	/* A machine check this CPU queued (a guest's page, perhaps) waits for
-	 * CPU 0, which retires and poisons (holding the VM) before any guest
+	 * the main loop, which retires and poisons (holding the VM) before any guest
 	 * here runs again. */
 	return run_claimed(!__atomic_load_n(&this_cpu()->mce_unhandled, __ATOMIC_ACQUIRE));
 }

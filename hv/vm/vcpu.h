@@ -252,7 +252,7 @@ struct vcpu {
 	struct vm_exit last_exit;
 	struct vlapic lapic;
 	/* Where it runs (vm_place.h): the CPU it is placed on, and the
-	 * hand-over with CPU 0 (hv/lib/hold_gate.h: holds, which CPU runs it
+	 * hand-over with the main loop (hv/lib/hold_gate.h: holds, which CPU runs it
 	 * now or has it loaded). */
 	uint32_t cpu;
 	struct hold_gate gate;

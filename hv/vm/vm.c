@@ -27,7 +27,7 @@
 
 _Static_assert(KVMCLOCK_VCPUS == VM_MAX_VCPUS, "a kvmclock time record per vCPU");
 
-/* The table only: a VM itself belongs to the main loop (CPU 0) for now. */
+/* The table only: a VM itself belongs to the main loop for now. */
 static struct spinlock vm_list_lock = SPINLOCK_UNFAIR_INIT(LOCK_RANK_VM_LIST, "vm-list");
 static struct vm *vms[VM_MAX];
 
@@ -108,7 +108,7 @@ static bool claim_vcpu(struct vcpu *v, uint32_t cpu)
 	return false;
 }
 
-/* Under the table's lock, so that CPU 0 cannot destroy a VM between our
+/* Under the table's lock, so that the main loop cannot destroy a VM between our
  * reading its slot and our claim, which its hold then waits for. */
 unsigned vm_claim_placed(uint32_t cpu, struct vm **claimed)
 {
@@ -335,8 +335,10 @@ static struct vm *vm_alloc(const char *name, uint64_t mem, unsigned cpus, const 
 	}
 	/* Every CPU running one of its vCPUs takes it twice an exit. */
 	vm->lock = (struct spinlock)SPINLOCK_UNFAIR_INIT(LOCK_RANK_VM, "vm");
-	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
 		hold_gate_init(&vm->vcpus[i].gate);
+		vm->vcpus[i].cpu = percpu_main_index(); /* until 'vm pin' moves it */
+	}
 	str_copy(vm->name, name, sizeof(vm->name));
 	str_copy(vm->image_name, image, sizeof(vm->image_name));
 	str_copy(vm->cmdline, cmdline ? cmdline : "", sizeof(vm->cmdline));

@@ -149,7 +149,7 @@ void vm_destroy(struct vm *vm);
 struct vm *vm_find(const char *name);
 struct vm *vm_find_id(uint32_t id);
 /* For a started CPU's scheduler: the VMs placed on `cpu`, by slot, each
- * marked as running there (running_on) unless CPU 0 holds it; a held VM
+ * marked as running there (running_on) unless the main loop holds it; a held VM
  * whose vCPU is loaded there is put down instead. NULL slots elsewhere.
  * Returns how many were claimed. */
 unsigned vm_claim_placed(uint32_t cpu, struct vm **claimed);
@@ -175,7 +175,7 @@ void vm_migration_outcome_unknown(struct vm *vm, const char *why);
 void vm_migration_handed_over(struct vm *vm);
 /* Destination: the complete VM takes the run state it had on the source,
  * and its vCPUs the CPUs they ran on there where this instance has them
- * (cpu_of_vcpu[nvcpus]; NULL: all stay on CPU 0). */
+ * (cpu_of_vcpu[nvcpus]; NULL: all stay on the main loop's CPU). */
 void vm_migration_arrived(struct vm *vm, enum vm_state run_state, const uint32_t *cpu_of_vcpu);
 /* Destination: a partial copy is dropped. */
 void vm_migration_discard(struct vm *vm);

@@ -7,13 +7,14 @@
  *   destination: vm_create_incoming -> arrived (created/paused/running)
  *                                   \-> discard (destroyed)
  *
- * The source VM may run on another CPU than the migration (CPU 0): what
+ * The source VM may run on another CPU than the migration (the main loop): what
  * must see it stopped (pause, destroy) holds it first (vm_place.h). */
 #include "hv/core/time.h"
 #include "hv/core/log.h"
 #include "hv/lib/format.h"
 #include "hv/vm/vm.h"
 #include "hv/vm/vm_place.h"
+#include "hv/x86/percpu.h"
 
 int vm_migration_begin(struct vm *vm, char *err, size_t errlen)
 {
@@ -79,21 +80,20 @@ void vm_migration_handed_over(struct vm *vm)
 
 /* Before the VM may run, so no other CPU runs a vCPU while the next is
  * placed. A vCPU whose CPU this instance lacks (or a VM with disks, which
- * CPU 0 serves) stays on CPU 0: one line says why. */
+ * the main loop serves) stays on the main loop's CPU: one line says why. */
 static void place_as_on_source(struct vm *vm, const uint32_t *cpu_of_vcpu)
 {
 	char why[160];
 	unsigned stayed = 0;
 
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		if (cpu_of_vcpu[i] && vm_place_vcpu(vm, i, cpu_of_vcpu[i], why, sizeof(why)) &&
-		    !stayed++)
-			log_warn("vm %s: vcpu %u stays on cpu 0, not on cpu %u as on the source: %s",
-				 vm->name, i, cpu_of_vcpu[i], why);
+		if (vm_place_vcpu(vm, i, cpu_of_vcpu[i], why, sizeof(why)) && !stayed++)
+			log_warn("vm %s: vcpu %u stays on cpu %u, not on cpu %u as on the source: %s",
+				 vm->name, i, percpu_main_index(), cpu_of_vcpu[i], why);
 	}
 	if (stayed > 1)
-		log_warn("vm %s: %u vCPUs stay on cpu 0 instead of where the source ran them",
-			 vm->name, stayed);
+		log_warn("vm %s: %u vCPUs stay on cpu %u instead of where the source ran them",
+			 vm->name, stayed, percpu_main_index());
 }
 
 void vm_migration_arrived(struct vm *vm, enum vm_state run_state, const uint32_t *cpu_of_vcpu)

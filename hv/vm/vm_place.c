@@ -156,12 +156,13 @@ int vm_place_vcpu(struct vm *vm, unsigned index, uint32_t cpu, char *err, size_t
 		fmt_snprintf(err, errlen, "cpu %u is not online (see 'cpu')", cpu);
 		return -1;
 	}
-	if (cpu && vm->ndisks) {
-		fmt_snprintf(err, errlen, "VM '%s' has disks, which only cpu 0 serves for now",
-			     vm->name);
+	if (cpu != percpu_main_index() && vm->ndisks) {
+		fmt_snprintf(err, errlen,
+			     "VM '%s' has disks, which only the main loop's cpu (%u) serves for now",
+			     vm->name, percpu_main_index());
 		return -1;
 	}
-	if (cpu && vm->incoming) {
+	if (cpu != percpu_main_index() && vm->incoming) {
 		fmt_snprintf(err, errlen, "VM '%s' is arriving by migration; place it once it has",
 			     vm->name);
 		return -1;

@@ -206,13 +206,13 @@ static enum turn_end run_vcpu(struct vcpu *v, uint64_t until)
 		console_kick();
 		if (vm->reset_pending) {
 			/* The guest asked: it restarts from its image. With vCPUs
-			 * on other CPUs, CPU 0 does it under a hold. */
+			 * on other CPUs, the main loop does it under a hold. */
 			if (!vm_spread(vm))
 				vm_reset(vm);
 			return TURN_VM_DONE;
 		}
 		if (hold_gate_held(&v->gate))
-			return TURN_VM_DONE; /* CPU 0 wants it: the caller puts it down */
+			return TURN_VM_DONE; /* the main loop wants it: the caller puts it down */
 		if (a == EXIT_STOP || (a == EXIT_YIELD && !v->halted))
 			return TURN_VM_DONE;
 		/* INIT and start-up are taken between turns (next_vcpu). */

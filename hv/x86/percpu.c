@@ -5,6 +5,7 @@
 static struct percpu boot_cpu;
 static struct percpu *cpus[CPU_MAX] = { &boot_cpu };
 static uint32_t ncpus = 1;
+static uint32_t main_index;
 
 void percpu_enter(struct percpu *c)
 {
@@ -16,6 +17,16 @@ void percpu_enter(struct percpu *c)
 struct percpu *percpu_boot_cpu(void)
 {
 	return &boot_cpu;
+}
+
+uint32_t percpu_main_index(void)
+{
+	return __atomic_load_n(&main_index, __ATOMIC_ACQUIRE);
+}
+
+void percpu_set_main_index(uint32_t index)
+{
+	__atomic_store_n(&main_index, index, __ATOMIC_RELEASE);
 }
 
 struct percpu *percpu_get(uint32_t index)

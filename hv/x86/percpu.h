@@ -32,7 +32,7 @@ struct percpu {
 	struct lock_held locks;  /* what this CPU holds (spinlock.c) */
 	uint8_t *fpu_owner;      /* fpu.c: whose FPU state the registers hold */
 	uint64_t last_vm_uid;    /* side_channel.c: the VM that ran here last (0: none) */
-	uint32_t mce_unhandled;  /* errors it queued that CPU 0 has not acted on */
+	uint32_t mce_unhandled;  /* errors it queued that the main loop has not acted on */
 	uint32_t trap_depth;     /* trap.c: inside how many trap handlers */
 	/* Where its time went besides work (the `cpu` command): asleep in HLT
 	 * with nothing to do, and waiting for a lock another CPU held (how
@@ -63,6 +63,17 @@ static inline void cpu_idle_counted(void)
 
 	cpu_idle();
 	this_cpu()->idle_tsc += rdtsc() - t0;
+}
+
+/* The CPU that runs the main loop (console, network, migrations, disks):
+ * the boot CPU until hv/smp hands the loop over once, at the end of the
+ * start-up, to the CPU the main_cpu setting names. */
+uint32_t percpu_main_index(void);
+void percpu_set_main_index(uint32_t index);
+
+static inline bool on_main_cpu(void)
+{
+	return this_cpu_index() == percpu_main_index();
 }
 
 /* Loads c's GDT and TSS on the calling CPU and points GS at c.

@@ -248,6 +248,12 @@ int vm_place_vcpu(struct vm *vm, unsigned index, uint32_t cpu, char *err, size_t
 	return -1;
 }
 
+/* One CPU, which runs the main loop. */
+uint32_t percpu_main_index(void)
+{
+	return 0;
+}
+
 /* ---- memory: the allocator's figures, page-table pages ---- */
 
 const struct palloc *mm_palloc(void)
