@@ -86,7 +86,7 @@ HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
 	hv/mm/palloc.c hv/mm/pagetable.c hv/mm/heap.c hv/mm/memmap.c \
 	hv/core/config.c hv/shell/lineedit.c hv/shell/shell.c \
 	hv/vm/guest_mem.c hv/vm/multiboot.c hv/vm/linux_boot.c hv/vm/cpuid_policy.c \
-	hv/vm/msr_policy.c hv/vm/sched_policy.c hv/vm/vm_exit.c hv/vm/vcpu_signal.c \
+	hv/vm/msr_policy.c hv/vm/msr_address.c hv/vm/sched_policy.c hv/vm/vm_exit.c hv/vm/vcpu_signal.c \
 	hv/svm/svm_exit.c hv/vmx/vmx_bits.c hv/vmx/vmx_exit.c hv/x86/side_channel_policy.c \
 	hv/mce/retired_record.c hv/mce/mce_severity.c hv/mce/mce_rendezvous.c hv/mce/retired_list.c \
 	drivers/acpi/acpi.c \
@@ -211,7 +211,7 @@ $(BUILD)/esp.img: $(BUILD)/hv.efi
 
 # ---- test guests: 32-bit multiboot kernels, built into hv.efi ------------
 
-GUESTS := hello counter memtouch escape bench chaos blktest trapstorm strio smp
+GUESTS := hello counter memtouch escape bench chaos blktest trapstorm strio smp conform
 GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-builtin -mno-sse -mno-mmx -O2 -g -std=gnu11 -I. -Itests/guests $(WARNINGS) \
 	-Wno-missing-prototypes

@@ -53,8 +53,8 @@ static int vm_pin(struct shell *sh, int argc, char **argv)
 }
 
 /* vm create NAME IMAGE [mem=SIZE] [cpus=N] [module="IMAGE args"]... [disk=DISK[,ro]]...
- * [WORDS...] [-- WORDS...]
- * mem=, cpus=, module= and disk= are for the hypervisor; all other words become the
+ * [unbacked=abort|stop] [WORDS...] [-- WORDS...]
+ * mem=, cpus=, module=, disk= and unbacked= are for the hypervisor; all other words become the
  * guest's command line (everything after "--" does, verbatim). */
 static int vm_create_cmd(struct shell *sh, int argc, char **argv)
 {
@@ -87,6 +87,12 @@ static int vm_create_cmd(struct shell *sh, int argc, char **argv)
 			if (a.nmodules == VM_MAX_MODULES)
 				return sh_error(sh, "at most %d modules", VM_MAX_MODULES);
 			a.modules[a.nmodules++] = w + 7;
+			continue;
+		}
+		if (!verbatim && !strncmp(w, "unbacked=", 9)) {
+			if (strcmp(w + 9, "stop") && strcmp(w + 9, "abort"))
+				return sh_error(sh, "bad unbacked '%.20s' (abort or stop)", w + 9);
+			a.unbacked_stops = !strcmp(w + 9, "stop");
 			continue;
 		}
 		if (!verbatim && !strncmp(w, "disk=", 5)) {

@@ -143,6 +143,7 @@ int cmd_vm_info(struct shell *sh, int argc, char **argv)
 	sh_printf(sh, "poisoned_pages: %lu\nresets: %lu\n", (unsigned long)vm->poisoned_pages,
 		  (unsigned long)vm->resets);
 	sh_printf(sh, "vcpu0_cpu: %u\n", vm->vcpus[0].cpu);
+	sh_printf(sh, "unbacked: %s\n", vm->unbacked_stops ? "stop" : "abort");
 	show_disks(sh, vm);
 	for (size_t i = 0; i < vm->nmodules; i++)
 		sh_printf(sh, "module.%zu: %s\n", i, vm->modules[i]);

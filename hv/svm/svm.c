@@ -38,12 +38,16 @@ static inline struct svm_vcpu *svm(struct vcpu *v)
 
 /* MSRs the VMCB holds per guest (VMLOAD/VMSAVE move them): no exit. */
 static const uint32_t passthrough_msrs[] = {
-	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
-	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
-	MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
+	MSR_STAR, MSR_SFMASK, MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
+};
+/* ... read without an exit; a write exits, for the policy's canonical
+ * check (not every CPU or emulator makes it). */
+static const uint32_t read_passthrough_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_CSTAR,
 };
 
-static void msrpm_allow(uint8_t *pm, uint32_t msr)
+/* Two bits per MSR: read, then write. */
+static void msrpm_allow(uint8_t *pm, uint32_t msr, unsigned bits)
 {
 	uint32_t region;
 
@@ -56,7 +60,7 @@ static void msrpm_allow(uint8_t *pm, uint32_t msr)
 	else
 		return;
 	uint32_t bit = (msr & 0x1fff) * 2;
-	pm[region + bit / 8] &= (uint8_t)~(3u << (bit % 8)); /* read and write */
+	pm[region + bit / 8] &= (uint8_t)~(bits << (bit % 8));
 }
 
 /* SVM on the calling CPU: EFER.SVME, its host save area, and its host
@@ -89,7 +93,9 @@ static int svm_hw_enable(void)
 	uint8_t *pm = phys_to_virt(msrpm_pa);
 	memset(pm, 0xff, MSRPM_PAGES * PAGE_SIZE);
 	for (size_t i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++)
-		msrpm_allow(pm, passthrough_msrs[i]);
+		msrpm_allow(pm, passthrough_msrs[i], 3);
+	for (size_t i = 0; i < sizeof(read_passthrough_msrs) / sizeof(read_passthrough_msrs[0]); i++)
+		msrpm_allow(pm, read_passthrough_msrs[i], 1);
 
 	asid_limit = svm_caps.asids;
 	log_info("svm: enabled, %u ASIDs, nrips %s, flush-by-asid %s", asid_limit,
@@ -136,7 +142,7 @@ static int svm_vcpu_create(struct vcpu *v)
 	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI |
 			     SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID | SVM_INTERCEPT_INVD |
 			     SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO |
-			     SVM_INTERCEPT_MSR | SVM_INTERCEPT_SHUTDOWN;
+			     SVM_INTERCEPT_MSR | SVM_INTERCEPT_SHUTDOWN | SVM_INTERCEPT_RDPMC;
 	if (v->pause_ends_turn)
 		c->intercept_misc1 |= SVM_INTERCEPT_PAUSE;
 	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |

@@ -92,6 +92,7 @@ static const struct svm_exit_desc exits[SLOTS] = {
 	[0x62] = { "smi", NULL, EXIT_EXTERNAL_INTERRUPT, 0 },
 	[0x63] = { "init", NULL, EXIT_EXTERNAL_INTERRUPT, 0 },
 	[0x64] = { "vintr", NULL, EXIT_INTERRUPT_WINDOW, 0 },
+	[0x6f] = { "rdpmc", NULL, EXIT_RDPMC, 2 },
 	[0x72] = { "cpuid", NULL, EXIT_CPUID, 2 },
 	[0x73] = { "rsm", NULL, EXIT_RSM, 2 },
 	[0x76] = { "invd", NULL, EXIT_INVD, 2 },

@@ -111,6 +111,7 @@ _Static_assert(offsetof(struct vmcb_save, g_pat) == 0x268, "vmcb");
 #define SVM_INTERCEPT_SMI (1u << 2)
 #define SVM_INTERCEPT_INIT (1u << 3)
 #define SVM_INTERCEPT_VINTR (1u << 4)
+#define SVM_INTERCEPT_RDPMC (1u << 15)
 #define SVM_INTERCEPT_CPUID (1u << 18)
 #define SVM_INTERCEPT_INVD (1u << 22)
 #define SVM_INTERCEPT_PAUSE (1u << 23)

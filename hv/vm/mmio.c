@@ -1,5 +1,6 @@
 #include "hv/vm/mmio.h"
 
+#include "hv/core/log.h"
 #include "hv/emul/decode.h"
 #include "hv/emul/gwalk.h"
 #include "hv/vm/platform.h"
@@ -76,4 +77,39 @@ enum exit_action emulate_mmio(struct vcpu *v, const struct vm_exit *e)
 	vm->mmio_emulated++;
 	v->regs.rip += in.len;
 	return EXIT_CONTINUE;
+}
+
+/* Whether this page's first access is still to be logged (a few pages). */
+static bool first_on_page(struct vm *vm, uint64_t gpa)
+{
+	const size_t n = sizeof(vm->unbacked_logged) / sizeof(vm->unbacked_logged[0]);
+	uint64_t key = (gpa >> 12) + 1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (vm->unbacked_logged[i] == key)
+			return false;
+		if (!vm->unbacked_logged[i]) {
+			vm->unbacked_logged[i] = key;
+			return true;
+		}
+	}
+	return false;
+}
+
+enum exit_action emulate_unbacked(struct vcpu *v, const struct vm_exit *e)
+{
+	struct vm *vm = v->vm;
+	const char *what = e->mem.write ? "write" : "read";
+
+	if (vm->unbacked_stops) {
+		vm_crash(vm, "%s outside guest memory at GPA 0x%lx (RIP 0x%lx; unbacked=stop)", what,
+			 (unsigned long)e->mem.gpa, (unsigned long)v->regs.rip);
+		return EXIT_STOP;
+	}
+	if (first_on_page(vm, e->mem.gpa))
+		log_info("vm %s: vcpu %u: %s at GPA 0x%lx (RIP 0x%lx), where it has no RAM and no "
+			 "device: reads all ones, writes dropped, as a PC's master abort",
+			 vm->name, v->index, what, (unsigned long)e->mem.gpa,
+			 (unsigned long)v->regs.rip);
+	return emulate_mmio(v, e);
 }

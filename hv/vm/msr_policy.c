@@ -20,6 +20,10 @@
 #define CPUID_E1_EDX_LM (1u << 29)
 #define HWCR_TSC_FREQ_SEL (1ull << 24) /* the TSC counts at the P0 rate (read-only 1) */
 #define INT_PENDING_C1E (3ull << 27)   /* C1eOnCmpHalt, SmiOnCmpHalt */
+/* PerfEvtSel: bits 63:42, 39:36, 21 and 19 are reserved (APM vol. 2,
+ * performance event-select registers); the counters are 48 bits wide. */
+#define PERF_SEL_RESERVED (0xfffffc0000000000ull | 0xf000000000ull | 1ull << 21 | 1ull << 19)
+#define PERF_CTR_MASK ((1ull << 48) - 1)
 
 static int mtrr_slot(uint32_t index)
 {
@@ -90,6 +94,31 @@ static bool vendor_read(struct vcpu *v, uint32_t index, uint64_t *value)
 		/* No C1E: the hypervisor halts an idle vCPU, nothing else does. */
 		case MSR_AMD_INT_PENDING_MSG: *value = 0; return true;
 		}
+		/* Every AMD64 CPU has the four legacy counters; these count
+		 * nothing (CPUID hides the core extension's six). */
+		if (index >= MSR_AMD_PERF_EVTSEL0 && index < MSR_AMD_PERF_CTR0) {
+			*value = v->msr_perf_sel[index - MSR_AMD_PERF_EVTSEL0];
+			return true;
+		}
+		if (index >= MSR_AMD_PERF_CTR0 && index < MSR_AMD_PERF_CTR0 + 4) {
+			*value = v->msr_perf_ctr[index - MSR_AMD_PERF_CTR0];
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool amd_perf_write(struct vcpu *v, uint32_t index, uint64_t value)
+{
+	if (index >= MSR_AMD_PERF_EVTSEL0 && index < MSR_AMD_PERF_CTR0) {
+		if (value & PERF_SEL_RESERVED)
+			return false;
+		v->msr_perf_sel[index - MSR_AMD_PERF_EVTSEL0] = value;
+		return true;
+	}
+	if (index >= MSR_AMD_PERF_CTR0 && index < MSR_AMD_PERF_CTR0 + 4) {
+		v->msr_perf_ctr[index - MSR_AMD_PERF_CTR0] = value & PERF_CTR_MASK;
+		return true;
 	}
 	return false;
 }
@@ -101,7 +130,8 @@ static bool vendor_write(struct vcpu *v, uint32_t index, uint64_t value)
 	if (guest_is(v, CPU_VENDOR_AMD))
 		return (index == MSR_AMD_SYSCFG && value == 0) ||
 		       (index == MSR_AMD_HWCR && (value & HWCR_TSC_FREQ_SEL)) ||
-		       (index == MSR_AMD_INT_PENDING_MSG && !(value & INT_PENDING_C1E));
+		       (index == MSR_AMD_INT_PENDING_MSG && !(value & INT_PENDING_C1E)) ||
+		       amd_perf_write(v, index, value);
 	return false;
 }
 
@@ -127,9 +157,24 @@ bool msr_guest_read(struct vcpu *v, uint32_t index, uint64_t *value)
 	case MSR_EFER: *value = state_of(v).efer; return true;
 	case MSR_TSC_AUX: *value = v->msr_tsc_aux; return true;
 	}
-	if (kvmclock_msr_read(v, index, value))
+	if (kvmclock_msr_read(v, index, value) || msr_address_read(v, index, value))
 		return true;
 	return vendor_read(v, index, value);
+}
+
+bool pmc_guest_read(struct vcpu *v, uint32_t index, uint64_t *value)
+{
+	/* Intel: CPUID leaf 0Ah offers no counters. */
+	if (!guest_is(v, CPU_VENDOR_AMD) || index >= 4)
+		return false;
+	*value = v->msr_perf_ctr[index];
+	return true;
+}
+
+/* UC, WC, WT, WP, WB: the others are reserved (SDM vol. 3 §12.11). */
+static bool valid_mtrr_type(uint8_t type)
+{
+	return type == 0 || type == 1 || (type >= 4 && type <= 6);
 }
 
 static bool valid_pat(uint64_t pat)
@@ -155,9 +200,18 @@ static bool write_efer(struct vcpu *v, uint64_t value)
 
 bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 {
+	bool handled;
+	bool ok = msr_address_write(v, index, value, &handled);
+
+	if (handled)
+		return ok;
+
 	int slot = mtrr_slot(index);
 
 	if (slot >= 0) {
+		for (int i = 0; i < 8; i++)
+			if (!valid_mtrr_type((uint8_t)(value >> (8 * i))))
+				return false;
 		v->msr_mtrr[slot] = value; /* kept for reads; EPT/NPT decide types */
 		return true;
 	}
@@ -180,7 +234,7 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 	case MSR_BIOS_SIGN_ID:
 		return true;
 	case MSR_MTRR_DEF_TYPE:
-		if (value & ~MTRR_DEF_VALID)
+		if ((value & ~MTRR_DEF_VALID) || !valid_mtrr_type((uint8_t)value))
 			return false;
 		v->msr_mtrr_def = value;
 		return true;

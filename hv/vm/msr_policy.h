@@ -17,6 +17,15 @@ enum msr_verdict { MSR_OK, MSR_FAULT };
 void msr_guest_init(struct vcpu *v);
 /* false: the access raises #GP in the guest. */
 bool msr_guest_read(struct vcpu *v, uint32_t index, uint64_t *value);
+/* RDPMC's counter `index` (ECX) as the guest's CPUID offers counters:
+ * false for one it does not have (#GP). */
+bool pmc_guest_read(struct vcpu *v, uint32_t index, uint64_t *value);
+
+/* For msr_guest_read/write (msr_address.c): FS/GS bases, KERNEL_GS_BASE,
+ * LSTAR, CSTAR, SYSENTER_ESP/EIP. False when index is none of them
+ * (*handled false) or, for a write, the value is refused (#GP). */
+bool msr_address_read(struct vcpu *v, uint32_t index, uint64_t *value);
+bool msr_address_write(struct vcpu *v, uint32_t index, uint64_t value, bool *handled);
 bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value);
 
 /* The EFER bits a guest may set, from the CPUID it is shown. */

@@ -93,6 +93,7 @@ enum exit_kind {
 	EXIT_VIRT_INSN,           /* an SVM or VMX instruction (VMRUN, VMREAD, ...) */
 	EXIT_RSM,
 	EXIT_GETSEC,
+	EXIT_RDPMC,
 	EXIT_DIRTY_LOG_FULL,      /* the CPU's own dirty log is full (Intel PML) */
 	EXIT_TRIPLE_FAULT,
 	EXIT_MACHINE_CHECK,       /* a host #MC arrived while the guest ran */
@@ -249,6 +250,9 @@ struct vcpu {
 	uint64_t exits_by_kind[EXIT_KIND_COUNT];
 	uint64_t run_tsc;             /* TSC ticks spent in the guest */
 	uint64_t msr_mtrr_def, msr_mtrr[27], msr_tsc_aux; /* emulated MSRs */
+	/* AMD's legacy performance counters: kept as written, never counting
+	 * (not migrated yet). */
+	uint64_t msr_perf_sel[4], msr_perf_ctr[4];
 	struct vm_exit last_exit;
 	struct vlapic lapic;
 	/* Where it runs (vm_place.h): the CPU it is placed on, and the

@@ -403,6 +403,7 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 			return NULL;
 		}
 	keep_create_args(vm, a);
+	vm->unbacked_stops = a->unbacked_stops;
 	if (vm_disks_attach(vm, a->disks, a->ndisks, err, errlen) ||
 	    load(vm, img, a, err, errlen)) {
 		release(vm);

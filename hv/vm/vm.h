@@ -89,6 +89,12 @@ struct vm {
 	uint64_t ports_unhandled;   /* accesses to ports no device claims */
 	uint64_t port_accesses[PORT_DEVICES_MAX]; /* by device, see ports.h */
 	uint64_t mmio_emulated;
+	/* Where the guest reached past its RAM with no device there: a PC's
+	 * master abort (reads all ones, writes dropped), or, with
+	 * unbacked_stops (`vm create ... unbacked=stop`), the VM stops. The
+	 * first access to each of a few pages is logged. */
+	bool unbacked_stops;
+	uint64_t unbacked_logged[8]; /* page numbers + 1 */
 	uint64_t exceptions_reflected; /* intercepted #AC/#DB given back to the guest */
 	uint64_t uid;               /* identity that migrations keep */
 	bool migrating;             /* a migration owns its state: no resume/destroy */
@@ -117,6 +123,7 @@ struct vm_create_args {
 	size_t nmodules;
 	const char *disks[VM_MAX_DISKS]; /* "DISK" or "DISK,ro" (datastore disks) */
 	size_t ndisks;
+	bool unbacked_stops;        /* stop at an access past RAM (unbacked=stop) */
 };
 
 /* Creates a VM ready to start. On failure returns NULL with the reason in

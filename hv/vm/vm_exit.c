@@ -9,6 +9,7 @@
 #include "hv/vm/poison.h"
 #include "hv/vm/platform.h"
 #include "hv/vm/ports.h"
+#include "hv/vm/vcpu_walk.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/trap.h"
 
@@ -114,6 +115,25 @@ static enum exit_action on_rdmsr(struct vcpu *v, const struct vm_exit *e)
 	return EXIT_CONTINUE;
 }
 
+/* RDPMC reads the counters the guest is offered (msr_policy.c); outside
+ * ring 0 only with CR4.PCE, as on the CPU. */
+static enum exit_action on_rdpmc(struct vcpu *v, const struct vm_exit *e)
+{
+	struct vcpu_state s;
+	uint64_t value;
+
+	vcpu_ops->get_state(v, &s);
+	if ((!(s.cr4 & CR4_PCE) && vcpu_cpl(&s)) ||
+	    !pmc_guest_read(v, (uint32_t)v->regs.rcx, &value)) {
+		vcpu_queue_exception(v, VEC_GP, true, 0);
+		return EXIT_CONTINUE;
+	}
+	v->regs.rax = (uint32_t)value;
+	v->regs.rdx = (uint32_t)(value >> 32);
+	skip_instruction(v, e);
+	return EXIT_CONTINUE;
+}
+
 static enum exit_action on_wrmsr(struct vcpu *v, const struct vm_exit *e)
 {
 	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
@@ -148,6 +168,8 @@ static enum exit_action on_memory(struct vcpu *v, const struct vm_exit *e)
 		return EXIT_CONTINUE; /* logged and writable again: the write retries */
 	if (platform_mmio_claims(v, e->mem.gpa) && !e->mem.fetch)
 		return emulate_mmio(v, e);
+	if (!gmem_contains(&vm->mem, e->mem.gpa, 1) && !e->mem.fetch)
+		return emulate_unbacked(v, e);
 	if (vm_page_poisoned(vm, e->mem.gpa)) {
 		/* A real CPU would raise #MC; this platform offers guests no MCA. */
 		vm_crash(vm, "machine check: %s poisoned guest page 0x%lx (GPA 0x%lx, RIP 0x%lx)",
@@ -289,6 +311,7 @@ static const exit_handler_fn handlers[EXIT_KIND_COUNT] = {
 	[EXIT_VIRT_INSN] = on_absent_feature,
 	[EXIT_RSM] = on_absent_feature,
 	[EXIT_GETSEC] = on_absent_feature,
+	[EXIT_RDPMC] = on_rdpmc,
 	[EXIT_DIRTY_LOG_FULL] = on_dirty_log_full,
 	[EXIT_TRIPLE_FAULT] = on_triple_fault,
 	[EXIT_MACHINE_CHECK] = on_machine_check,
@@ -315,7 +338,7 @@ const char *exit_kind_name(enum exit_kind k)
 		[EXIT_XSETBV] = "xsetbv", [EXIT_INVD] = "invd", [EXIT_WBINVD] = "wbinvd",
 		[EXIT_INVLPG] = "invlpg", [EXIT_PAUSE] = "pause", [EXIT_MONITOR] = "monitor",
 		[EXIT_MWAIT] = "mwait", [EXIT_VIRT_INSN] = "virtualization-insn", [EXIT_RSM] = "rsm",
-		[EXIT_GETSEC] = "getsec", [EXIT_DIRTY_LOG_FULL] = "dirty-log-full",
+		[EXIT_GETSEC] = "getsec", [EXIT_RDPMC] = "rdpmc", [EXIT_DIRTY_LOG_FULL] = "dirty-log-full",
 		[EXIT_TRIPLE_FAULT] = "triple-fault", [EXIT_MACHINE_CHECK] = "machine-check",
 		[EXIT_EXCEPTION] = "exception",
 		[EXIT_INVALID_STATE] = "invalid-state", [EXIT_UNHANDLED] = "unhandled",

@@ -25,9 +25,13 @@ static const uint32_t switched_msr_index[VMX_SWITCHED_MSRS] = {
 };
 
 static const uint32_t passthrough_msrs[] = {
-	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
-	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
-	MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
+	MSR_STAR, MSR_CSTAR, MSR_SFMASK, MSR_SYSENTER_CS,
+};
+/* Read without an exit; a write exits, for the policy's canonical check
+ * (not every CPU or emulator makes it). */
+static const uint32_t read_passthrough_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_LSTAR,
+	MSR_SYSENTER_ESP, MSR_SYSENTER_EIP,
 };
 
 static uint64_t bitmap_pa;
@@ -35,7 +39,7 @@ static uint64_t bitmap_pa;
 static struct vcpu *msr_owners[CPU_MAX];
 #define msr_owner (msr_owners[this_cpu_index()])
 
-static void allow(uint8_t *bm, uint32_t msr)
+static void allow(uint8_t *bm, uint32_t msr, bool write_too)
 {
 	uint32_t low = msr < 0x2000;
 	uint32_t bit = msr & 0x1fff;
@@ -43,7 +47,9 @@ static void allow(uint8_t *bm, uint32_t msr)
 	if (!low && (msr < 0xc0000000u || msr > 0xc0001fffu))
 		return;
 	bm[(low ? BITMAP_READ_LOW : BITMAP_READ_HIGH) + bit / 8] &= (uint8_t)~(1u << (bit % 8));
-	bm[(low ? BITMAP_WRITE_LOW : BITMAP_WRITE_HIGH) + bit / 8] &= (uint8_t)~(1u << (bit % 8));
+	if (write_too)
+		bm[(low ? BITMAP_WRITE_LOW : BITMAP_WRITE_HIGH) + bit / 8] &=
+			(uint8_t)~(1u << (bit % 8));
 }
 
 int vmx_msr_init(void)
@@ -54,7 +60,9 @@ int vmx_msr_init(void)
 	uint8_t *bm = phys_to_virt(bitmap_pa);
 	memset(bm, 0xff, PAGE_SIZE);
 	for (size_t i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++)
-		allow(bm, passthrough_msrs[i]);
+		allow(bm, passthrough_msrs[i], true);
+	for (size_t i = 0; i < sizeof(read_passthrough_msrs) / sizeof(read_passthrough_msrs[0]); i++)
+		allow(bm, read_passthrough_msrs[i], false);
 	return 0;
 }
 

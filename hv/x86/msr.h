@@ -68,6 +68,8 @@
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
 
 /* AMD family 0Fh and later */
+#define MSR_AMD_PERF_EVTSEL0 0xc0010000u /* legacy counters: 4 selects, then 4 counters */
+#define MSR_AMD_PERF_CTR0 0xc0010004u
 #define MSR_AMD_SYSCFG 0xc0010010u
 #define MSR_AMD_HWCR 0xc0010015u
 #define MSR_AMD_INT_PENDING_MSG 0xc0010055u

@@ -41,7 +41,7 @@ FUZZ_RECV_LIB := tests/fuzz/fuzz_vm_host.c tests/fuzz/fuzz_recv_store.c tests/fu
 	migrate/disk_stream.c migrate/stream.c migrate/state_codec.c migrate/vcpu_check.c \
 	migrate/vm_state.c migrate/vm_devices.c hv/vm/vm.c hv/vm/vm_migration.c hv/vm/poison.c hv/vm/vcpu_signal.c \
 	hv/vm/guest_mem.c hv/vm/platform.c hv/vm/kvmclock.c hv/vm/cpuid_policy.c \
-	hv/vm/msr_policy.c hv/vm/vm_output.c hv/vm/vm_disk.c hv/vm/vm_disk_dirty.c \
+	hv/vm/msr_policy.c hv/vm/msr_address.c hv/vm/vm_output.c hv/vm/vm_disk.c hv/vm/vm_disk_dirty.c \
 	hv/vm/dirty_log.c hv/dirty/dirty_track.c hv/mm/pagetable.c $(wildcard hv/vdev/*.c) \
 	$(filter-out hv/lib/string.c hv/lib/format.c,$(wildcard hv/lib/*.c)) \
 	$(STORE_HOST_SRCS) drivers/block/blockdev.c

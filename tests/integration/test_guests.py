@@ -82,7 +82,7 @@ def test_escape_is_stopped_and_others_are_unharmed(clean):
     con = clean
     create_and_start(con, "c2", "counter", "mem=4M", "interval=50")
     start = len(con.text())
-    create_and_start(con, "esc", "escape", "mem=4M")
+    create_and_start(con, "esc", "escape", "mem=4M", "unbacked=stop")
     info = wait_state(con, "esc", "crashed")
     assert info["reason"].startswith("write outside guest memory at GPA 0x401000 "), info
     assert "RIP 0x" in info["reason"]
@@ -96,6 +96,24 @@ def test_escape_is_stopped_and_others_are_unharmed(clean):
     time.sleep(1)
     assert counter_values(con, "c2")[-1] > before, "the other VM stopped counting"
     assert con.run("mem").ok
+
+
+def test_a_write_past_ram_ends_as_a_master_abort(clean):
+    """Without unbacked=stop, the escape guest's write past its RAM reaches
+    nothing, as on a PC: it reads back all ones, the VM goes on to its end,
+    the access is counted and its page logged once."""
+    con = clean
+    start = len(con.text())
+    create_and_start(con, "ma", "escape", "mem=4M")
+    info = wait_state(con, "ma", {"stopped", "crashed"})
+    assert info["state"] == "stopped" and info["exit_code"] == "1", info
+    assert info["unbacked"] == "abort" and int(info["mmio.unclaimed"]) == 2, info
+    lines = guest_lines(con, "ma", start)
+    assert "escape: it reads back 0xffffffff" in lines, lines
+    assert "escape: the write went through!" not in lines
+    logged = re.findall(r"vm ma: vcpu 0: (read|write) at GPA 0x401000 \(RIP 0x[0-9a-f]+\), "
+                        r"where it has no RAM and no device", con.text()[start:])
+    assert logged == ["write"], logged
 
 
 def test_long_mode_switch_inside_the_guest(clean):

@@ -1,3 +1,4 @@
+#include "hv/vm/vcpu_walk.h"
 #include "stub_vm.h"
 
 #include <stdarg.h>
@@ -103,6 +104,19 @@ enum exit_action emulate_mmio(struct vcpu *v, const struct vm_exit *e)
 	(void)v;
 	(void)e;
 	stub.mmio_calls++;
+	return stub.mmio_result;
+}
+
+unsigned vcpu_cpl(const struct vcpu_state *s)
+{
+	return (s->seg[SEG_SS].attr >> SEG_ATTR_DPL_SHIFT) & 3;
+}
+
+enum exit_action emulate_unbacked(struct vcpu *v, const struct vm_exit *e)
+{
+	(void)v;
+	(void)e;
+	stub.unbacked_calls++;
 	return stub.mmio_result;
 }
 

@@ -31,7 +31,7 @@ struct stub_vm {
 	enum port_result port_write_result;
 
 	/* mmio.c */
-	unsigned mmio_calls, string_io_calls;
+	unsigned mmio_calls, string_io_calls, unbacked_calls;
 	enum exit_action mmio_result, string_io_result;
 
 	/* poison.c, dirty_log.c */

@@ -95,7 +95,7 @@ static const struct {
 	{ 12, EXIT_HLT, "hlt" },
 	{ 13, EXIT_INVD, "invd" },
 	{ 14, EXIT_INVLPG, "invlpg" },
-	{ 15, EXIT_UNHANDLED, "rdpmc" },
+	{ 15, EXIT_RDPMC, "rdpmc" },
 	{ 16, EXIT_UNHANDLED, "rdtsc" },
 	{ 17, EXIT_RSM, "rsm" },
 	{ 18, EXIT_HYPERCALL, "vmcall" },
