@@ -350,48 +350,20 @@ static void instructions(void)
 
 /* ---- IDTs with short limits ---- */
 
-struct gate {
-	uint16_t off_lo, sel;
-	uint8_t zero, type;
-	uint16_t off_hi;
-} __attribute__((packed));
-
-static struct gate idt[256];
-extern char isr_fault_table[];
-
-static void set_gate(int v, void *handler, uint8_t type)
+static void own_traps(void)
 {
-	uint32_t a = (uint32_t)handler;
-
-	idt[v] = (struct gate){ (uint16_t)a, 0x08, 0, type, (uint16_t)(a >> 16) };
-}
-
-static void load_idt(uint16_t limit)
-{
-	struct {
-		uint16_t limit;
-		uint32_t base;
-	} __attribute__((packed)) p = { limit, (uint32_t)idt };
-	__asm__ volatile("lidt %0" : : "m"(p));
-}
-
-static void own_idt(void)
-{
-	for (int v = 0; v < 32; v++)
-		set_gate(v, isr_fault_table + 16 * v, 0x8e);
-	set_gate(6, trap_ud, 0x8e);
-	set_gate(8, trap_df, 0x8e);
-	set_gate(11, trap_np, 0x8e);
-	set_gate(13, trap_gp, 0x8e);
-	load_idt(sizeof(idt) - 1);
+	idt_gate_typed(6, trap_ud, IDT_INTERRUPT_GATE);
+	idt_gate_typed(8, trap_df, IDT_INTERRUPT_GATE);
+	idt_gate_typed(11, trap_np, IDT_INTERRUPT_GATE);
+	idt_gate_typed(13, trap_gp, IDT_INTERRUPT_GATE);
 }
 
 static void idt_case(const char *check, uint16_t limit, uint32_t want_vector, uint32_t want_error)
 {
-	load_idt(limit);
+	idt_load_limit(limit);
 	__asm__ volatile(TRY "int $0x20" END : : : "memory");
 	uint32_t v = trap_vector, e = trap_error;
-	load_idt(sizeof(idt) - 1);
+	idt_load_limit(IDT_FULL_LIMIT);
 	const char *got = outcome(v);
 	if (v == want_vector && v != NO_TRAP && e != want_error)
 		got = "wrong-error-code";
@@ -407,18 +379,18 @@ static void idt_limits(void)
 	/* #GP's own gate cut short too: #DF, error code 0. */
 	idt_case("idt-gp-gate-past-limit", 14 * 8 - 2, 8, 0);
 	/* A gate inside the limit but not present: #NP. */
-	set_gate(0x20, trap_gp, 0x0e);
-	idt_case("idt-gate-not-present", sizeof(idt) - 1, 11, 0x20 * 8 + 2);
+	idt_gate_typed(0x20, trap_gp, 0x0e);
+	idt_case("idt-gate-not-present", IDT_FULL_LIMIT, 11, 0x20 * 8 + 2);
 	/* A gate of a type that is no gate: #GP. */
-	set_gate(0x20, trap_gp, 0x89); /* present, type 9: an available TSS */
-	idt_case("idt-gate-bad-type", sizeof(idt) - 1, 13, 0x20 * 8 + 2);
-	idt[0x20] = (struct gate){ 0 };
+	idt_gate_typed(0x20, trap_gp, 0x89); /* present, type 9: an available TSS */
+	idt_case("idt-gate-bad-type", IDT_FULL_LIMIT, 13, 0x20 * 8 + 2);
+	idt_gate_typed(0x20, 0, 0);
 	/* An exception the platform raises (RDMSR of an MSR no CPU has) with
 	 * #GP's gate cut short: #DF, as for the CPU's own. */
 	uint64_t ignored;
-	load_idt(14 * 8 - 2);
+	idt_load_limit(14 * 8 - 2);
 	uint32_t v = rdmsr_try(0x4b564d02u, &ignored);
-	load_idt(sizeof(idt) - 1);
+	idt_load_limit(IDT_FULL_LIMIT);
 	verdict("idt-rdmsr-gp-gate-past-limit", NO_TRAP, outcome(v), "#DF");
 	__asm__ volatile(TRY "ud2" END : : : "memory");
 	verdict("ud2", NO_TRAP, outcome(trap_vector), "#UD");
@@ -444,7 +416,7 @@ int main(uint32_t magic, const struct mb_info *mbi)
 {
 	rt_init(magic, mbi);
 	read_cpuid();
-	own_idt();
+	own_traps();
 	architectural_msrs();
 	performance_msrs();
 	instructions();

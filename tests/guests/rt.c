@@ -20,9 +20,14 @@ extern char isr_timer[], isr_spurious[], isr_fault_table[];
 
 static void set_gate(int v, void *handler)
 {
+	idt_gate_typed(v, handler, IDT_INTERRUPT_GATE);
+}
+
+void idt_gate_typed(int vector, void *handler, uint8_t type)
+{
 	uint32_t a = (uint32_t)handler;
 
-	idt[v] = (struct idt_gate){ (uint16_t)a, 0x08, 0, 0x8e, (uint16_t)(a >> 16) };
+	idt[vector] = (struct idt_gate){ (uint16_t)a, 0x08, 0, type, (uint16_t)(a >> 16) };
 }
 
 void idt_gate(int vector, void (*handler)(void))
@@ -42,10 +47,15 @@ void idt_setup(void)
 
 void idt_load(void)
 {
+	idt_load_limit(sizeof(idt) - 1);
+}
+
+void idt_load_limit(uint16_t limit)
+{
 	struct {
 		uint16_t limit;
 		uint32_t base;
-	} __attribute__((packed)) p = { sizeof(idt) - 1, (uint32_t)idt };
+	} __attribute__((packed)) p = { limit, (uint32_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(p));
 }
 

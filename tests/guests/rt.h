@@ -36,6 +36,12 @@ static inline void cli(void) { __asm__ volatile("cli"); }
  * interrupt stub ending in iret), and LIDT of it on the calling CPU. */
 void idt_gate(int vector, void (*handler)(void));
 void idt_load(void);
+/* The same IDT: a gate of any type (type 0: not present), and LIDT of it
+ * with a limit that may cut it short (the conformance checks). */
+#define IDT_INTERRUPT_GATE 0x8e
+void idt_gate_typed(int vector, void *handler, uint8_t type);
+void idt_load_limit(uint16_t limit);
+#define IDT_FULL_LIMIT (256 * 8 - 1)
 
 void putc_serial(char c);
 void puts_serial(const char *s);

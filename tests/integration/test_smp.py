@@ -173,6 +173,17 @@ def memtouch_says(con, name, line, expect):
     return con.wait_for(rf"\[vm:{name}\] memtouch: {expect}", 60, start=start)
 
 
+def start_idle_memtouch(con, name):
+    """A sequential memtouch, idle until resumed: its first data page and
+    how many pages it writes."""
+    start_at = len(con.text())
+    create_and_start(con, name, "memtouch", "mem=16M", "report=0", "idle", "rate=400",
+                     "mode=seq")
+    m = con.wait_for(rf"\[vm:{name}\] memtouch: ready base 0x([0-9a-f]+) pages (\d+) rate", 30,
+                     start=start_at)
+    return int(m.group(1), 16) >> 12, int(m.group(2))
+
+
 @pytest.mark.parametrize("mode", ("wp", "best"))
 def test_dirty_log_of_a_vm_on_another_cpu_misses_nothing(smp_hv, con, mode):
     """The guest writes on its own CPU while CPU 0 harvests: every harvest
@@ -181,12 +192,7 @@ def test_dirty_log_of_a_vm_on_another_cpu_misses_nothing(smp_hv, con, mode):
     A/D bits on QEMU, PML on Bochs. The log also follows the VM to another
     CPU and back."""
     last = CPUS[smp_hv.target] - 1
-    start_at = len(con.text())
-    create_and_start(con, "dl", "memtouch", "mem=16M", "report=0", "idle", "rate=400",
-                     "mode=seq")
-    m = con.wait_for(r"\[vm:dl\] memtouch: ready base 0x([0-9a-f]+) pages (\d+) rate", 30,
-                     start=start_at)
-    base, npages = int(m.group(1), 16) >> 12, int(m.group(2))
+    base, npages = start_idle_memtouch(con, "dl")
     pin(con, "dl", last)
     f = con.run("dirty start dl" + ("" if mode == "best" else f" mode={mode}")).fields()
     want = {"wp": "wp", "best": "pml" if smp_hv.target == "bochs" else "ad"}[mode]
@@ -267,12 +273,7 @@ def test_the_main_loop_runs_on_the_cpu_main_cpu_names():
         assert "smp: the main loop moves to cpu 2; cpu 0 runs guests placed on it" in con.text()
         assert re.search(r"console ready after \d+ ms \(main loop on cpu 2\)", con.text())
         assert con.run("cpu").fields()["main_cpu"] == "2"
-        start_at = len(con.text())
-        create_and_start(con, "dl", "memtouch", "mem=16M", "report=0", "idle", "rate=400",
-                         "mode=seq")
-        m = con.wait_for(r"\[vm:dl\] memtouch: ready base 0x([0-9a-f]+) pages (\d+) rate", 30,
-                         start=start_at)
-        base, npages = int(m.group(1), 16) >> 12, int(m.group(2))
+        base, npages = start_idle_memtouch(con, "dl")
         assert con.run("vm info dl").fields()["vcpu0_cpu"] == "2", "placed on the main CPU"
         pin(con, "dl", 0)
         _, before = cpu_table(con)
