@@ -60,7 +60,12 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	if (!p || err != ERR_OK) {
 		if (p)
 			pbuf_free(p);
-		fail(c, "the peer closed the connection");
+		/* What arrived before the close (a TLS alert saying why) is read
+		 * first: its reason is the better one (tls_recv). */
+		if (!p && c->tls && rx_window_unread(&c->raw))
+			c->peer_closed = true;
+		else
+			fail(c, "the peer closed the connection");
 		return ERR_OK;
 	}
 	if (c->tls) {
@@ -166,8 +171,11 @@ static int tls_send(void *ctx, const uint8_t *buf, size_t len)
 static int tls_recv(void *ctx, uint8_t *buf, size_t len)
 {
 	struct mig_conn *c = ctx;
-	if (!rx_window_unread(&c->raw))
+	if (!rx_window_unread(&c->raw)) {
+		if (c->peer_closed)
+			fail(c, "the peer closed the connection");
 		return c->failed || !c->pcb ? -1 : 0;
+	}
 	len = rx_window_read(&c->raw, buf, len);
 	recved(c, len);
 	c->ack_due = true;

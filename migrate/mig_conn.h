@@ -18,6 +18,7 @@ struct mig_conn {
 	struct tcp_pcb *pcb;
 	bool connected;
 	bool failed;             /* reset, closed by the peer, or a local error */
+	bool peer_closed;        /* FIN with ciphertext still unread: TLS reads it first */
 	char error[96];
 	uint32_t peer;           /* host order */
 	/* out: one staged record (or header) being pushed into lwIP */
