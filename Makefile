@@ -134,7 +134,7 @@ $(MBEDTLS_SRCS): | deps
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/hv.efi $(BUILD)/esp.img $(BUILD)/hvdisk
+all: $(BUILD)/hv.efi $(BUILD)/esp.img $(BUILD)/hvdisk $(BUILD)/mbload.efi
 
 deps:
 	@tools/bootstrap-deps.sh
@@ -196,6 +196,17 @@ $(BUILD)/hv.efi: $(BUILD)/hv.so
 	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 		-j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
 	@echo "hv.efi: $$(stat -c %s $@) bytes"
+
+# mbload.efi: a multiboot loader for the bare machine (tests/bare), so that
+# Bochs, whose firmware is UEFI only, can boot the conformance guest without
+# the hypervisor for the differential test.
+MBLOAD_OBJS := $(BUILD)/efi/tests/bare/mbload.c.o $(BUILD)/efi/tests/bare/mbload_enter.S.o
+$(BUILD)/mbload.efi: $(MBLOAD_OBJS)
+	$(call say,EFI,$@)
+	$(Q)$(LD) -nostdlib -znocombreloc -T $(EFI_LIBDIR)/elf_x86_64_efi.lds -shared -Bsymbolic \
+		-z noexecstack -L$(EFI_LIBDIR) $(EFI_CRT0) $(MBLOAD_OBJS) -lefi -lgnuefi -o $(BUILD)/mbload.so
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j .reloc --target efi-app-x86_64 --subsystem=10 $(BUILD)/mbload.so $@
 
 # A FAT boot disk (no partition table) with hv.efi as the removable-media
 # boot loader. The geometry suits Bochs' flat disk mode as well.

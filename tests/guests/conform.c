@@ -348,6 +348,33 @@ static void instructions(void)
 	verdict("rdpmc-0", NO_TRAP, outcome(run_insn(11, NULL)), counters ? "ok" : "#GP");
 }
 
+/* ---- debug registers, x2APIC ---- */
+
+static void control_registers(void)
+{
+	uint32_t cr4;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	/* No MOV to CR0 or CR4 that must #GP (reserved bits, features CPUID
+	 * withholds, PG without PE): QEMU 7.2 TCG takes CR0's and hangs on
+	 * CR4's, so the bare run could not answer them. */
+	/* DR4 is DR6's alias until CR4.DE makes it #UD. */
+	uint32_t dr = 0;
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | 1u << 3));
+	__asm__ volatile(TRY "mov %%dr4, %0" END : "+r"(dr) : : "memory");
+	uint32_t v = trap_vector;
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+	verdict("mov-dr4-with-cr4-de", NO_TRAP, outcome(v), "#UD");
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 & ~(1u << 3)));
+	__asm__ volatile(TRY "mov %%dr4, %0" END : "+r"(dr) : : "memory");
+	v = trap_vector;
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+	verdict("mov-dr4-without-cr4-de", NO_TRAP, outcome(v), "ok");
+	uint64_t ignored;
+	/* x2APIC registers exist only in x2APIC mode, which is off. */
+	verdict("rdmsr-x2apic-id-xapic-mode", NO_TRAP, outcome(rdmsr_try(0x802, &ignored)), "#GP");
+}
+
 /* ---- IDTs with short limits ---- */
 
 static void own_traps(void)
@@ -420,6 +447,7 @@ int main(uint32_t magic, const struct mb_info *mbi)
 	architectural_msrs();
 	performance_msrs();
 	instructions();
+	control_registers();
 	idt_limits();
 	if (!arg_present("no-unbacked"))
 		master_abort("unbacked-ff000000", 0xff000000u);
