@@ -344,7 +344,8 @@ static void svm_inject(struct vcpu *v, const struct vcpu_event *e)
 	};
 	uint64_t inj = e->vector | (types[e->type] << SVM_EVENT_TYPE_SHIFT) | SVM_EVENT_VALID;
 
-	if (e->has_error)
+	/* Real mode has no error codes (as VMX's entry check insists). */
+	if (e->has_error && (svm(v)->vmcb->save.cr0 & CR0_PE))
 		inj |= SVM_EVENT_ERROR_VALID | ((uint64_t)e->error << 32);
 	svm(v)->vmcb->control.event_inj = inj;
 }
