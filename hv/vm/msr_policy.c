@@ -4,6 +4,7 @@
  * the syscall and sysenter MSRs) and send every other access here. */
 #include "hv/vm/msr_policy.h"
 
+#include "hv/lib/string.h"
 #include "hv/vdev/vlapic.h"
 #include "hv/vm/cpuid_policy.h"
 #include "hv/vm/kvmclock.h"
@@ -54,6 +55,10 @@ static bool guest_is(const struct vcpu *v, enum cpu_vendor vendor)
 void msr_guest_init(struct vcpu *v)
 {
 	v->msr_mtrr_def = MTRR_DEF_ENABLED_WB;
+	/* Power-on values, after a reset too. */
+	memset(v->msr_mtrr, 0, sizeof(v->msr_mtrr));
+	memset(v->msr_perf_sel, 0, sizeof(v->msr_perf_sel));
+	memset(v->msr_perf_ctr, 0, sizeof(v->msr_perf_ctr));
 }
 
 uint64_t efer_guest_allowed(const struct cpuid_host *host)
@@ -177,6 +182,18 @@ static bool valid_mtrr_type(uint8_t type)
 	return type == 0 || type == 1 || (type >= 4 && type <= 6);
 }
 
+/* Slots 0-15 are the variable ranges' PHYSBASE (even: type in bits 7:0)
+ * and PHYSMASK (odd: no type); the fixed ranges hold a type per byte. */
+static bool valid_mtrr_value(int slot, uint64_t value)
+{
+	if (slot < 16)
+		return (slot & 1) || valid_mtrr_type((uint8_t)value);
+	for (int i = 0; i < 8; i++)
+		if (!valid_mtrr_type((uint8_t)(value >> (8 * i))))
+			return false;
+	return true;
+}
+
 static bool valid_pat(uint64_t pat)
 {
 	for (int i = 0; i < 8; i++) {
@@ -209,9 +226,8 @@ bool msr_guest_write(struct vcpu *v, uint32_t index, uint64_t value)
 	int slot = mtrr_slot(index);
 
 	if (slot >= 0) {
-		for (int i = 0; i < 8; i++)
-			if (!valid_mtrr_type((uint8_t)(value >> (8 * i))))
-				return false;
+		if (!valid_mtrr_value(slot, value))
+			return false;
 		v->msr_mtrr[slot] = value; /* kept for reads; EPT/NPT decide types */
 		return true;
 	}

@@ -168,7 +168,9 @@ static enum exit_action on_memory(struct vcpu *v, const struct vm_exit *e)
 		return EXIT_CONTINUE; /* logged and writable again: the write retries */
 	if (platform_mmio_claims(v, e->mem.gpa) && !e->mem.fetch)
 		return emulate_mmio(v, e);
-	if (!gmem_contains(&vm->mem, e->mem.gpa, 1) && !e->mem.fetch)
+	/* Not for the guest's own page walk: its entry would read all ones
+	 * (a reserved-bit #PF on a PC), not the instruction's data. */
+	if (!gmem_contains(&vm->mem, e->mem.gpa, 1) && !e->mem.fetch && !e->mem.walk)
 		return emulate_unbacked(v, e);
 	if (vm_page_poisoned(vm, e->mem.gpa)) {
 		/* A real CPU would raise #MC; this platform offers guests no MCA. */

@@ -390,6 +390,15 @@ Test(vm_exit, memory_exits_reach_the_dirty_log_mmio_or_the_crash_path)
 				     "0x4000000"), "%s", stub.crash_reason);
 	cr_assert_eq(stub.unbacked_calls, 2);
 	cr_assert_eq(stub.crashes, 3);
+
+	/* The guest's own page walk reaching past RAM is not the data access
+	 * a master abort answers: it stops the VM as before. */
+	struct vm_exit walk = { .kind = EXIT_MEMORY, .code = 0x42, .insn_len = 3 };
+	walk.mem.gpa = 64 * MiB + 0x8;
+	walk.mem.walk = true;
+	cr_assert_eq(vm_handle_exit(v, &walk), EXIT_STOP);
+	cr_assert_eq(stub.unbacked_calls, 2);
+	cr_assert_eq(stub.crashes, 4);
 }
 
 Test(vm_exit, a_poisoned_page_stops_the_guest_with_the_reason)
