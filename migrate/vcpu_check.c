@@ -7,6 +7,7 @@
 #include "migrate/state_codec.h"
 
 #include "hv/lib/format.h"
+#include "hv/x86/cpu.h"
 
 #define CR0_PE (1ull << 0)
 #define CR0_NW (1ull << 29)
@@ -25,13 +26,6 @@
 #define RFLAGS_FIXED1 (1ull << 1)
 /* Reserved: 3, 5, 15, 22-63. */
 #define RFLAGS_RESERVED (0xffffffffffc08028ull)
-
-static bool canonical(uint64_t a)
-{
-	uint64_t top = a >> 47;
-
-	return top == 0 || top == 0x1ffff;
-}
 
 static bool pat_valid(uint64_t pat)
 {
@@ -102,7 +96,7 @@ static int check_segments(const struct vcpu_state *s, char *err, size_t errlen)
 		if (!always && !(g->attr & SEG_ATTR_P))
 			continue;
 		bool wide = i == SEG_FS || i == SEG_GS || i == SEG_LDTR || i == SEG_TR;
-		if (wide ? !canonical(g->base) : (g->base >> 32) != 0) {
+		if (wide ? !canonical_address(g->base) : (g->base >> 32) != 0) {
 			fmt_snprintf(what, sizeof(what), "%s base", names[i]);
 			return refuse(err, errlen, what, g->base);
 		}
@@ -110,9 +104,9 @@ static int check_segments(const struct vcpu_state *s, char *err, size_t errlen)
 	const struct vcpu_segment *cs = &s->seg[SEG_CS];
 	if ((s->efer & EFER_LMA) && (cs->attr & SEG_ATTR_L) && (cs->attr & SEG_ATTR_DB))
 		return refuse(err, errlen, "CS has both L and D/B in long mode: attributes", cs->attr);
-	if (!canonical(s->gdt.base) || !canonical(s->idt.base))
+	if (!canonical_address(s->gdt.base) || !canonical_address(s->idt.base))
 		return refuse(err, errlen, "GDT/IDT base is not canonical:",
-			      canonical(s->gdt.base) ? s->idt.base : s->gdt.base);
+			      canonical_address(s->gdt.base) ? s->idt.base : s->gdt.base);
 	if (s->gdt.limit > 0xffff || s->idt.limit > 0xffff)
 		return refuse(err, errlen, "GDT/IDT limit over 0xffff:",
 			      s->gdt.limit > 0xffff ? s->gdt.limit : s->idt.limit);
@@ -133,7 +127,7 @@ static int check_msrs(const struct mig_vcpu *v, char *err, size_t errlen)
 	char what[40];
 
 	for (size_t i = 0; i < sizeof(addr) / sizeof(addr[0]); i++)
-		if (!canonical(addr[i].value)) {
+		if (!canonical_address(addr[i].value)) {
 			fmt_snprintf(what, sizeof(what), "%s is not canonical:", addr[i].name);
 			return refuse(err, errlen, what, addr[i].value);
 		}

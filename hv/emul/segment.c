@@ -1,15 +1,8 @@
 #include "hv/emul/segment.h"
 
+#include "hv/x86/cpu.h"
 #include "hv/x86/seg_attr.h"
 #include "hv/x86/trap.h"
-
-/* 48-bit linear addresses: bits 63:47 all equal. */
-static bool canonical(uint64_t a)
-{
-	uint64_t top = a >> 47;
-
-	return top == 0 || top == 0x1ffff;
-}
 
 /* The type allows the access: a data segment (writable for a write), or a
  * readable code segment for a read. A null selector leaves P clear. */
@@ -46,7 +39,7 @@ bool emul_segment_linear(const struct emul_segment *s, enum emul_mode mode, uint
 {
 	if (mode == EMUL_LONG64) {
 		*la = (s->base_in_64 ? s->base : 0) + offset;
-		if (!canonical(*la) || !canonical(*la + size - 1))
+		if (!canonical_address(*la) || !canonical_address(*la + size - 1))
 			return refuse(s, mode, fault);
 		return true;
 	}

@@ -7,11 +7,6 @@
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 
-/* Linear addresses are 48 bits (the guest is not offered LA57). */
-static bool canonical(uint64_t value)
-{
-	return (uint64_t)((int64_t)(value << 16) >> 16) == value;
-}
 
 /* The MSRs that hold an address, which the backends let the guest read
  * directly and send writes here: a non-canonical value #GPs (SDM WRMSR:
@@ -66,7 +61,7 @@ bool msr_address_write(struct vcpu *v, uint32_t index, uint64_t value, bool *han
 		return false;
 	vcpu_ops->get_state(v, &s);
 	uint64_t *field = address_msr(v, &s, index, &checked);
-	if (checked && !canonical(value))
+	if (checked && !canonical_address(value))
 		return false;
 	*field = value;
 	vcpu_ops->set_state(v, &s);

@@ -44,6 +44,14 @@ int copy_mc_safe(void *dst, const void *src, size_t len);
 bool rdmsr_safe(uint32_t msr, uint64_t *value);
 bool wrmsr_safe(uint32_t msr, uint64_t value);
 
+/* 48-bit linear addresses (no LA57): bits 63:47 all equal. */
+static inline bool canonical_address(uint64_t a)
+{
+	uint64_t top = a >> 47;
+
+	return top == 0 || top == 0x1ffff;
+}
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
