@@ -92,6 +92,7 @@ HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
 	drivers/acpi/acpi.c \
 	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c \
 	migrate/disk_stream.c migrate/vcpu_check.c migrate/mig_watchdog.c migrate/rx_window.c \
+	migrate/seed.c \
 	$(STORE_HOST_SRCS) $(BLOCK_HOST_SRCS)
 # HV_HOST_TEST: hardware accessors that tests replace (vmread, hv/vmx/vmcs.h).
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -112,7 +113,8 @@ MBEDTLS_FILES := aes.c bignum.c chacha20.c chachapoly.c cipher.c cipher_wrap.c c
 	platform_util.c poly1305.c sha256.c ssl_ciphersuites.c ssl_cli.c ssl_msg.c ssl_srv.c ssl_tls.c
 MBEDTLS_SRCS := $(addprefix $(MBEDTLS_DIR)/library/,$(MBEDTLS_FILES))
 MBEDTLS_OBJS := $(patsubst %,$(BUILD)/efi/%.o,$(MBEDTLS_SRCS))
-MIG_TLS_SRCS := $(wildcard migrate/mig_tls*.c)
+# page_sig.c hashes with mbedTLS's SHA-256, so it is built as these are.
+MIG_TLS_SRCS := $(wildcard migrate/mig_tls*.c) migrate/page_sig.c
 MIG_TLS_HOST_SRCS := $(filter-out migrate/mig_tls_port.c,$(MIG_TLS_SRCS))
 MBEDTLS_HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(MBEDTLS_SRCS))
 HV_OBJS += $(MBEDTLS_OBJS)

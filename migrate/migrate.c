@@ -6,8 +6,11 @@
 #include "hv/core/mainloop.h"
 #include "hv/core/settings.h"
 #include "hv/lib/string.h"
+#include "hv/mm/mm.h"
+#include "hv/x86/percpu.h"
 #include "migrate/disk_xfer.h"
 #include "migrate/mig_internal.h"
+#include "migrate/seed.h"
 
 static bool migrate_poll(void)
 {
@@ -21,10 +24,21 @@ static bool migrate_poll(void)
 static struct poller migrate_poller = { .name = "migrate", .poll = migrate_poll,
 					.stage = POLL_SERVICES };
 
+static struct poller seed_poller = { .name = "seed-hash", .poll = seed_hash_ahead,
+				     .stage = POLL_SERVICES };
+
+/* Seeds belong to the main loop: another CPU's allocation just fails. */
+static size_t reclaim_seeds(size_t pages)
+{
+	return on_main_cpu() ? seed_reclaim(pages) : 0;
+}
+
 void migrate_init(void)
 {
 	mainloop_register(&migrate_poller);
 	mig_fragment_expiry_init();
+	mainloop_register(&seed_poller);
+	mm_set_reclaimer(reclaim_seeds);
 	mig_channel_check_settings();
 }
 

@@ -39,6 +39,7 @@ struct migrate_opts {
 	bool disks_shared;       /* the destination sees the same disks: send none */
 	bool keep_disks;         /* keep the source's copy of the disks after the move */
 	bool disk_mirror;        /* after the bulk copy, forward each write (default; else rounds) */
+	bool no_signatures;      /* send every page, even where the destination holds a seed */
 };
 
 /* A migration's disk figures (both directions). */
@@ -63,6 +64,10 @@ struct mig_status {
 	uint16_t port;
 	unsigned round;
 	uint64_t pages_total, pages_sent, pages_remaining, zero_pages, poison_pages;
+	/* Page signatures: sent (incoming: matched from the seed), and those
+	 * the destination lacked (sent again in full); seed_pages: the pages
+	 * of the image the destination holds (0: none) */
+	uint64_t sig_pages, sig_misses, seed_pages;
 	uint64_t bytes;
 	uint64_t start_ns, end_ns, pause_ns, resume_ns;
 	uint64_t dirty_pages_per_s;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "hv/core/log.h"
+#include "hv/lib/bitmap.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
 #include "hv/lib/wire.h"
@@ -12,6 +13,7 @@
 #include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
+#include "migrate/seed.h"
 
 static enum recv_event refuse(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -31,9 +33,39 @@ void recv_apply_init(struct recv_apply *a, struct mig_status *st)
 	a->st = st;
 }
 
-static enum recv_event apply_pages(struct recv_apply *a, const struct mig_record *r, char *err,
-				   size_t errlen)
+static void set_owed(struct recv_apply *a, uint64_t gfn, bool owed)
 {
+	uint64_t bit = 1ull << (gfn % 64);
+
+	if (!!(a->owed[gfn / 64] & bit) == owed)
+		return;
+	a->owed[gfn / 64] ^= bit;
+	a->owed_pages += owed ? 1 : (uint64_t)-1;
+}
+
+/* A signature: the seed's page when it has that content, else the page is
+ * owed (and named in this record's SIG_MISSES). */
+static bool apply_signature(struct recv_apply *a, uint64_t gfn, const uint8_t *sig, void *dst)
+{
+	uint64_t bit = 1ull << (gfn % 64);
+
+	if (seed_fill(a->seed, gfn, sig, dst)) {
+		a->written[gfn / 64] |= bit;
+		set_owed(a, gfn, false);
+		a->st->sig_pages++;
+		return true;
+	}
+	set_owed(a, gfn, true);
+	a->st->sig_misses++;
+	return false;
+}
+
+static enum recv_event apply_pages(struct recv_apply *a, const struct mig_record *r,
+				   struct mig_conn *c, char *err, size_t errlen)
+{
+	uint64_t misses[MIG_SIG_MISSES_MAX];
+	uint32_t nmisses = 0;
+	bool signed_any = false;
 	struct mig_pages_reader rd;
 	uint64_t gfn;
 	enum mig_page_type type;
@@ -50,6 +82,17 @@ static enum recv_event apply_pages(struct recv_apply *a, const struct mig_record
 				      (unsigned long)gfn, (unsigned long)(vm->mem.size >> 20));
 		void *dst = gmem_ptr(&vm->mem, gfn * MIG_PAGE_SIZE);
 		uint64_t bit = 1ull << (gfn % 64);
+		if (type == MIG_PAGE_SIGNATURE) {
+			if (!a->seed)
+				return refuse(err, errlen, "a signature for page 0x%lx, but this side "
+					      "offered no seed", (unsigned long)gfn);
+			signed_any = true;
+			if (!apply_signature(a, gfn, data, dst))
+				misses[nmisses++] = gfn;
+			a->st->pages_sent++;
+			continue;
+		}
+		set_owed(a, gfn, false);
 		if (type == MIG_PAGE_NORMAL) {
 			memcpy(dst, data, MIG_PAGE_SIZE);
 			a->written[gfn / 64] |= bit;
@@ -76,11 +119,18 @@ static enum recv_event apply_pages(struct recv_apply *a, const struct mig_record
 		log_warn("migrate: %lu page%s of VM %s arrived poisoned (first GPA 0x%lx)",
 			 (unsigned long)poisoned, poisoned == 1 ? "" : "s", vm->name,
 			 (unsigned long)first_poisoned);
-	return rc < 0 ? RECV_REFUSED : RECV_APPLIED;
+	if (rc < 0)
+		return RECV_REFUSED;
+	/* Every record with signatures gets its answer, misses or none: the
+	 * source counts them before it sizes its next round. */
+	if (signed_any)
+		mig_conn_stage(c, MIG_REC_SIG_MISSES,
+			       mig_sig_misses_encode(misses, nmisses, mig_conn_body(c)));
+	return RECV_APPLIED;
 }
 
-static enum recv_event got_config(struct recv_apply *a, const struct mig_record *r, char *err,
-				  size_t errlen)
+static enum recv_event got_config(struct recv_apply *a, const struct mig_record *r,
+				  struct mig_conn *conn, char *err, size_t errlen)
 {
 	struct mig_vm_config c;
 
@@ -95,8 +145,16 @@ static enum recv_event got_config(struct recv_apply *a, const struct mig_record 
 	a->vm->uid = a->vm_uid;
 	a->st->pages_total = c.mem_bytes / MIG_PAGE_SIZE;
 	a->written = kzalloc((a->st->pages_total + 63) / 64 * 8);
-	if (!a->written)
-		return refuse(err, errlen, "out of memory for the page map");
+	a->owed = kzalloc((a->st->pages_total + 63) / 64 * 8);
+	if (!a->written || !a->owed)
+		return refuse(err, errlen, "out of memory for the page maps");
+	/* What this side holds of the VM from an earlier stay (its answer). */
+	a->seed = seed_get(a->vm_uid, c.mem_bytes);
+	struct mig_seed_answer sa = { 0, 0 };
+	if (a->seed)
+		sa = (struct mig_seed_answer){ MIG_SEED_HELD, seed_usable_pages(a->seed) };
+	a->st->seed_pages = sa.pages;
+	mig_conn_stage(conn, MIG_REC_SEED, mig_seed_encode(&sa, mig_conn_body(conn)));
 	return RECV_VM_BUILT;
 }
 
@@ -199,6 +257,10 @@ static enum recv_event got_end(struct recv_apply *a, char *err, size_t errlen)
 
 	if (a->have != RECV_HAVE_ALL)
 		return refuse(err, errlen, "END before the vCPU and device state");
+	if (a->owed_pages)
+		return refuse(err, errlen, "END with %lu signed-for pages never sent (first 0x%lx)",
+			      (unsigned long)a->owed_pages,
+			      (unsigned long)bitmap_next_set(a->owed, a->st->pages_total, 0));
 	if (a->aps_have != aps_all) {
 		unsigned missing = 1;
 		while (a->aps_have & (1u << missing))
@@ -211,6 +273,18 @@ static enum recv_event got_end(struct recv_apply *a, char *err, size_t errlen)
 		return RECV_REFUSED;
 	a->ended = true;
 	return RECV_COMPLETE;
+}
+
+/* arrived: the VM runs here, so its seed has served. */
+static void release_maps(struct recv_apply *a, bool arrived)
+{
+	if (a->seed)
+		seed_put(a->seed, arrived);
+	a->seed = NULL;
+	kfree(a->written);
+	kfree(a->owed);
+	a->written = a->owed = NULL;
+	a->owed_pages = 0;
 }
 
 static enum recv_event got_go(struct recv_apply *a, char *err, size_t errlen)
@@ -231,8 +305,7 @@ static enum recv_event got_go(struct recv_apply *a, char *err, size_t errlen)
 									     : VM_RUNNING,
 			     p->count ? p->cpu : NULL);
 	a->vm = NULL;
-	kfree(a->written);
-	a->written = NULL;
+	release_maps(a, true);
 	return RECV_ARRIVED;
 }
 
@@ -243,9 +316,9 @@ static enum recv_event dispatch(struct recv_apply *a, const struct mig_record *r
 	case MIG_REC_VM_CONFIG:
 		if (a->vm)
 			return refuse(err, errlen, "a second VM_CONFIG record");
-		return got_config(a, r, err, errlen);
+		return got_config(a, r, c, err, errlen);
 	case MIG_REC_PAGES:
-		return apply_pages(a, r, err, errlen);
+		return apply_pages(a, r, c, err, errlen);
 	case MIG_REC_VCPU:
 	case MIG_REC_LAPIC:
 	case MIG_REC_UART:
@@ -306,6 +379,5 @@ void recv_apply_discard(struct recv_apply *a)
 	}
 	recv_disks_status(&a->disks, &a->st->disk);
 	recv_disks_abandon(&a->disks); /* after the VM let go of them */
-	kfree(a->written);
-	a->written = NULL;
+	release_maps(a, false);
 }

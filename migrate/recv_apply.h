@@ -31,6 +31,9 @@ struct recv_apply {
 	uint64_t vm_uid;          /* from the stream header: the VM keeps it */
 	struct vm *vm;            /* NULL before VM_CONFIG, and once arrived or discarded */
 	uint64_t *written;        /* pages the stream wrote: others are still zero */
+	struct mig_seed *seed;    /* the VM's earlier image here (SEED said so), or NULL */
+	uint64_t *owed;           /* signed for, lacking here: the source owes the data */
+	uint64_t owed_pages;
 	struct mig_vm_state state;
 	unsigned have;            /* RECV_HAVE_* */
 	uint32_t aps_have;        /* bit i: the AP_STATE record of vCPU i arrived */

@@ -16,6 +16,8 @@
 #include "migrate/mig_conn.h"
 #include "migrate/mig_internal.h"
 #include "migrate/migrate.h"
+#include "migrate/page_sig.h"
+#include "migrate/seed.h"
 #include "migrate/send_disks.h"
 #include "migrate/vm_state.h"
 #include "hv/lib/wire.h"
@@ -51,6 +53,9 @@ static struct sender {
 	uint64_t prev_dirty;
 	uint64_t state_cost_ns;
 	uint64_t last_acked, last_ack_ns;
+	bool seed_answered;       /* the destination said what it holds (SEED) */
+	bool sign_pages;          /* round 0 sends signatures for non-zero pages */
+	uint32_t sig_unanswered;  /* PAGES records with signatures awaiting SIG_MISSES */
 	struct mig_vm_state state;
 	struct send_disks disks;
 } S;
@@ -251,6 +256,9 @@ static bool stage_pages(void)
 {
 	struct mig_pages_writer w;
 	uint64_t npages = S.st.pages_total;
+	bool signed_any = false;
+	/* Later rounds resend pages the guest wrote: those the seed lacks. */
+	bool sign = S.sign_pages && S.st.round == 0;
 
 	mig_pages_begin(&w, mig_conn_body(&S.conn));
 	while (S.cursor < npages && w.count < MIG_MAX_BATCH) {
@@ -271,6 +279,12 @@ static bool stage_pages(void)
 		} else if (page_is_zero(page)) {
 			mig_pages_add(&w, gfn, MIG_PAGE_ZERO, NULL);
 			S.st.zero_pages++;
+		} else if (sign) {
+			uint8_t sig[MIG_SIG_LEN];
+			page_sig(page, sig);
+			mig_pages_add(&w, gfn, MIG_PAGE_SIGNATURE, sig);
+			S.st.sig_pages++;
+			signed_any = true;
 		} else {
 			mig_pages_add(&w, gfn, MIG_PAGE_NORMAL, page);
 		}
@@ -283,6 +297,7 @@ static bool stage_pages(void)
 	if (!w.count)
 		return false;
 	mig_conn_stage(&S.conn, MIG_REC_PAGES, mig_pages_end(&w));
+	S.sig_unanswered += signed_any;
 	return true;
 }
 
@@ -328,7 +343,9 @@ static bool round_done(void)
 		S.step = STEP_STATE;
 		return true;
 	}
-	if (mig_conn_unacked(&S.conn))
+	/* Every signature judged: the pages the destination lacked join the
+	 * next round before it is sized. */
+	if (mig_conn_unacked(&S.conn) || S.sig_unanswered)
 		return false;
 	uint64_t round_ns = now - S.round_start_ns ? now - S.round_start_ns : 1;
 	uint64_t disk_bytes;
@@ -470,7 +487,7 @@ static void produce(uint64_t deadline)
 			}
 			break;
 		case STEP_DISK_ANSWERS:
-			if (!send_disks_answered(&S.disks))
+			if (!send_disks_answered(&S.disks) || !S.seed_answered)
 				return; /* handle_reply() moves on */
 			S.step = STEP_DISK_START;
 			break;
@@ -510,6 +527,43 @@ static void produce(uint64_t deadline)
 	}
 }
 
+static void got_seed(const struct mig_record *r)
+{
+	struct mig_seed_answer a;
+	char err[100];
+
+	if (mig_seed_decode(r->body, r->len, &a, err, sizeof(err))) {
+		send_fail("bad answer from the destination: %s", err);
+		return;
+	}
+	S.seed_answered = true;
+	S.st.seed_pages = a.pages;
+	S.sign_pages = (a.flags & MIG_SEED_HELD) && !S.opts.no_signatures;
+}
+
+/* Pages whose signature found nothing there: they go again, in full. */
+static void got_misses(const struct mig_record *r)
+{
+	uint64_t gfns[MIG_SIG_MISSES_MAX];
+	uint32_t n;
+	char err[100];
+
+	if (mig_sig_misses_decode(r->body, r->len, gfns, &n, err, sizeof(err))) {
+		send_fail("bad answer from the destination: %s", err);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (gfns[i] >= S.st.pages_total) {
+			send_fail("the destination lacks page 0x%lx, which the VM does not have",
+				  (unsigned long)gfns[i]);
+			return;
+		}
+		S.to_send[gfns[i] / 64] |= 1ull << (gfns[i] % 64);
+	}
+	S.st.sig_misses += n;
+	S.sig_unanswered--;
+}
+
 static void handle_reply(void)
 {
 	struct mig_record r;
@@ -525,6 +579,10 @@ static void handle_reply(void)
 	if (r.type == MIG_REC_DISK_ACCEPT && S.step <= STEP_DISK_ANSWERS) {
 		if (send_disks_accept(&S.disks, r.body, r.len, err, sizeof(err)))
 			send_fail("bad answer from the destination: %s", err);
+	} else if (r.type == MIG_REC_SEED && !S.seed_answered) {
+		got_seed(&r);
+	} else if (r.type == MIG_REC_SIG_MISSES && S.sig_unanswered) {
+		got_misses(&r);
 	} else if (r.type == MIG_REC_REJECT) {
 		char why[100];
 		mig_text_decode(r.body, r.len, why, sizeof(why));
@@ -539,6 +597,9 @@ static void handle_reply(void)
 		S.phase_ns = time_ns();
 	} else if (r.type == MIG_REC_RUNNING && S.st.phase == MIG_COMMIT) {
 		struct vm *vm = S.vm;
+		struct vm_kept_memory kept = { 0 };
+		uint64_t uid = vm->uid;
+		char name[sizeof(vm->name)];
 		S.st.resume_ns = time_ns();
 		S.st.phase = MIG_DONE;
 		S.st.bytes = S.conn.bytes_out;
@@ -547,7 +608,9 @@ static void handle_reply(void)
 			 (unsigned long)((S.st.resume_ns - S.st.pause_ns) / NS_PER_MS),
 			 (unsigned long)S.st.bytes, S.st.round + 1);
 		finish();
-		vm_migration_handed_over(vm);
+		str_copy(name, vm->name, sizeof(name));
+		vm_migration_handed_over(vm, &kept);
+		seed_keep(uid, name, &kept); /* for the VM's return */
 		if (!S.opts.keep_disks && !S.opts.disks_shared)
 			send_disks_delete(&S.disks);
 	} else {

@@ -117,7 +117,8 @@ const char *mig_record_name(uint32_t type, char *buf, size_t size)
 		{ MIG_REC_DISK_START, "DISK_START" }, { MIG_REC_DISK_BLOCKS, "DISK_BLOCKS" },
 		{ MIG_REC_DISK_BULK_END, "DISK_BULK_END" }, { MIG_REC_DISK_END, "DISK_END" },
 		{ MIG_REC_DISK_ACCEPT, "DISK_ACCEPT" }, { MIG_REC_DISK_DONE, "DISK_DONE" },
-		{ MIG_REC_DISK_CHECKING, "DISK_CHECKING" },
+		{ MIG_REC_DISK_CHECKING, "DISK_CHECKING" }, { MIG_REC_SEED, "SEED" },
+		{ MIG_REC_SIG_MISSES, "SIG_MISSES" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -140,6 +141,9 @@ void mig_pages_add(struct mig_pages_writer *w, uint64_t gfn, enum mig_page_type 
 	if (type == MIG_PAGE_NORMAL) {
 		memcpy(w->body + w->len, data, MIG_PAGE_SIZE);
 		w->len += MIG_PAGE_SIZE;
+	} else if (type == MIG_PAGE_SIGNATURE) {
+		memcpy(w->body + w->len, data, MIG_SIG_LEN);
+		w->len += MIG_SIG_LEN;
 	}
 	w->count++;
 }
@@ -190,9 +194,64 @@ int mig_pages_next(struct mig_pages_reader *r, uint64_t *gfn, enum mig_page_type
 			return bad(err, errlen, "PAGES record truncated in page data");
 		*data = r->body + r->pos;
 		r->pos += MIG_PAGE_SIZE;
+	} else if (t == MIG_PAGE_SIGNATURE) {
+		if (r->len - r->pos < MIG_SIG_LEN)
+			return bad(err, errlen, "PAGES record truncated in a signature");
+		*data = r->body + r->pos;
+		r->pos += MIG_SIG_LEN;
 	}
 	r->seen++;
 	return 1;
+}
+
+uint32_t mig_seed_encode(const struct mig_seed_answer *s, uint8_t *body)
+{
+	put_le32(body, s->flags);
+	put_le32(body + 4, 0);
+	put_le64(body + 8, s->pages);
+	return MIG_SEED_LEN;
+}
+
+int mig_seed_decode(const uint8_t *body, size_t len, struct mig_seed_answer *s, char *err,
+		    size_t errlen)
+{
+	if (len != MIG_SEED_LEN)
+		return bad(err, errlen, "SEED record of the wrong length");
+	s->flags = get_le32(body);
+	s->pages = get_le64(body + 8);
+	if ((s->flags & ~MIG_SEED_HELD) || get_le32(body + 4))
+		return bad(err, errlen, "SEED record has reserved bits set");
+	if (!(s->flags & MIG_SEED_HELD) && s->pages)
+		return bad(err, errlen, "SEED record counts pages of no image");
+	return 0;
+}
+
+uint32_t mig_sig_misses_encode(const uint64_t *gfns, uint32_t count, uint8_t *body)
+{
+	put_le32(body, count);
+	put_le32(body + 4, 0);
+	for (uint32_t i = 0; i < count; i++)
+		put_le64(body + 8 + 8 * i, gfns[i]);
+	return 8 + 8 * count;
+}
+
+int mig_sig_misses_decode(const uint8_t *body, size_t len, uint64_t *gfns, uint32_t *count,
+			  char *err, size_t errlen)
+{
+	if (len < 8)
+		return bad(err, errlen, "SIG_MISSES record shorter than its count");
+	uint32_t n = get_le32(body);
+	if (n > MIG_SIG_MISSES_MAX || get_le32(body + 4))
+		return bad(err, errlen, "SIG_MISSES record count out of range or reserved field set");
+	if (len != 8 + 8 * (size_t)n)
+		return bad(err, errlen, "SIG_MISSES record length does not match its count");
+	for (uint32_t i = 0; i < n; i++) {
+		gfns[i] = get_le64(body + 8 + 8 * i);
+		if (gfns[i] & ~MIG_GFN_MASK)
+			return bad(err, errlen, "SIG_MISSES entry is not a frame number");
+	}
+	*count = n;
+	return 0;
 }
 
 uint32_t mig_text_encode(uint8_t *body, size_t cap, const char *text)

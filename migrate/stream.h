@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define MIG_MAGIC "HVMIGRAT"
-#define MIG_VERSION 3 /* 3: disk records (migrate/disk_stream.h) */
+#define MIG_VERSION 4 /* 3: disk records (migrate/disk_stream.h); 4: page signatures */
 #define MIG_HEADER_LEN 64
 #define MIG_PAGE_SIZE 4096u
 #define MIG_NAME_LEN 24
@@ -44,6 +44,8 @@ enum mig_record_type {
 	MIG_REC_REJECT = 0x21,    /* refused or failed: text reason */
 	MIG_REC_RUNNING = 0x22,   /* resumed after GO */
 	/* 0x23-0x24: the disk replies (version 3), migrate/disk_stream.h */
+	MIG_REC_SEED = 0x25,      /* after VM_CONFIG: what the destination holds of the VM */
+	MIG_REC_SIG_MISSES = 0x26, /* per PAGES record with signatures: those it lacks */
 };
 
 /* Page entry: bits 0-51 guest frame number, bits 56-59 type. */
@@ -51,8 +53,10 @@ enum mig_page_type {
 	MIG_PAGE_NORMAL = 0, /* 4096 bytes of data follow */
 	MIG_PAGE_ZERO = 1,   /* all zero: no data */
 	MIG_PAGE_POISON = 2, /* lost to an uncorrectable memory error: no data */
+	MIG_PAGE_SIGNATURE = 3, /* the SHA-256 of the data (32 bytes) follows (version 4) */
 	MIG_PAGE_TYPES
 };
+#define MIG_SIG_LEN 32
 #define MIG_GFN_MASK ((1ull << 52) - 1)
 #define MIG_ENTRY_TYPE_SHIFT 56
 
@@ -100,7 +104,8 @@ struct mig_pages_writer {
 	size_t len;
 };
 void mig_pages_begin(struct mig_pages_writer *w, uint8_t *body);
-/* @pre count < MIG_MAX_BATCH; data != NULL exactly for MIG_PAGE_NORMAL */
+/* @pre count < MIG_MAX_BATCH; data != NULL exactly for MIG_PAGE_NORMAL (a
+ * page) and MIG_PAGE_SIGNATURE (MIG_SIG_LEN bytes) */
 void mig_pages_add(struct mig_pages_writer *w, uint64_t gfn, enum mig_page_type type,
 		   const void *data);
 /* Fills in the count; returns the body length. */
@@ -118,6 +123,28 @@ int mig_pages_open(struct mig_pages_reader *r, const uint8_t *body, size_t len, 
  * type, reserved bits set). */
 int mig_pages_next(struct mig_pages_reader *r, uint64_t *gfn, enum mig_page_type *type,
 		   const uint8_t **data, char *err, size_t errlen);
+
+/* SEED body (destination -> source, once, after VM_CONFIG): whether the
+ * destination holds an earlier image of this VM that page signatures can
+ * be checked against, and how many of its pages. */
+#define MIG_SEED_LEN 16
+#define MIG_SEED_HELD 1u
+struct mig_seed_answer {
+	uint32_t flags;   /* MIG_SEED_HELD or 0 */
+	uint64_t pages;   /* pages of that image (0 without one) */
+};
+uint32_t mig_seed_encode(const struct mig_seed_answer *s, uint8_t *body);
+int mig_seed_decode(const uint8_t *body, size_t len, struct mig_seed_answer *s, char *err,
+		    size_t errlen);
+
+/* SIG_MISSES body: u32 count (0-32), u32 zero, count u64 frame numbers:
+ * the signature entries of one PAGES record whose content the destination
+ * does not hold (the source sends those pages again, in full). */
+#define MIG_SIG_MISSES_MAX MIG_MAX_BATCH
+uint32_t mig_sig_misses_encode(const uint64_t *gfns, uint32_t count, uint8_t *body);
+/* Fills gfns (room for MIG_SIG_MISSES_MAX); -1 with the reason. */
+int mig_sig_misses_decode(const uint8_t *body, size_t len, uint64_t *gfns, uint32_t *count,
+			  char *err, size_t errlen);
 
 /* Small bodies: a text (REJECT, ABORT) and ROUND. */
 uint32_t mig_text_encode(uint8_t *body, size_t cap, const char *text);

@@ -108,12 +108,33 @@ void mm_init(const struct boot_info *bi, const uint64_t *retired, size_t nretire
 		 (unsigned long)(identity_limit >> 30), (unsigned long)host_pt.table_pages);
 }
 
+static size_t (*reclaimer)(size_t pages);
+
+void mm_set_reclaimer(size_t (*reclaim)(size_t pages))
+{
+	reclaimer = reclaim;
+}
+
+size_t mm_reclaim(size_t pages)
+{
+	return reclaimer ? reclaimer(pages) : 0;
+}
+
+/* Out of pages, not merely without a free run that long: the cache gives
+ * some back. */
+static bool reclaimed_for(size_t n)
+{
+	return mm_palloc()->stats.free < n && mm_reclaim(n) > 0;
+}
+
 uint64_t page_alloc(void)
 {
 	bool irq = spin_lock_irqsave(&pages_lock);
 	uint64_t pa = palloc_alloc_zeroed(&allocator);
 
 	spin_unlock_irqrestore(&pages_lock, irq);
+	if (!pa && reclaimed_for(1))
+		return page_alloc();
 	return pa;
 }
 
@@ -123,6 +144,8 @@ uint64_t pages_alloc(size_t n, size_t align_pages)
 	uint64_t pa = palloc_alloc_contig(&allocator, n, align_pages);
 
 	spin_unlock_irqrestore(&pages_lock, irq);
+	if (!pa && reclaimed_for(n))
+		return pages_alloc(n, align_pages);
 
 	if (pa)
 		memset(phys_to_virt(pa), 0, n * PAGE_SIZE);

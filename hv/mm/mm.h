@@ -37,6 +37,14 @@ const struct palloc *mm_palloc(void);
 enum palloc_retire_result mm_retire_page(uint64_t pa);
 bool mm_unretire_page(uint64_t pa);
 
+/* A cache of pages that can be given back (migration seeds, migrate/seed.h)
+ * registers here. When an allocation finds fewer free pages than it needs,
+ * the reclaimer is asked for them and the allocation retried; it returns
+ * how many pages it freed (it may free none, say on another CPU than the
+ * one that owns the cache). */
+void mm_set_reclaimer(size_t (*reclaim)(size_t pages));
+size_t mm_reclaim(size_t pages);
+
 uint64_t page_alloc(void);        /* zeroed; 0 when out of memory */
 uint64_t pages_alloc(size_t n, size_t align_pages); /* zeroed, contiguous */
 void page_free(uint64_t pa);

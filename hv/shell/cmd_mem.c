@@ -2,6 +2,7 @@
 #include "hv/core/hv.h"
 #include "hv/mm/mm.h"
 #include "hv/shell/commands.h"
+#include "migrate/seed.h"
 
 static void line(struct shell *sh, const char *key, uint64_t pages)
 {
@@ -35,6 +36,8 @@ int cmd_mem(struct shell *sh, int argc, char **argv)
 	line(sh, "reserved", total - s->managed);
 	line(sh, "mmio", mmio);
 	line(sh, "host_page_tables", mm_host_table_pages());
+	/* Counted as used; given back first when memory runs short. */
+	line(sh, "migration_seeds", seed_total_pages());
 	return SHELL_OK;
 }
 

@@ -8,6 +8,7 @@
 #include "hv/shell/shell.h"
 #include "hv/vm/vm.h"
 #include "migrate/migrate.h"
+#include "migrate/seed.h"
 #include "net/net_addr.h"
 
 static unsigned long ms(uint64_t ns)
@@ -48,6 +49,9 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 		  p, (unsigned long)st->pages_total, p, (unsigned long)st->pages_sent, p,
 		  (unsigned long)st->zero_pages, p, (unsigned long)st->poison_pages, p,
 		  (unsigned long)st->bytes, p, ms(end - st->start_ns));
+	sh_printf(sh, "%sseed_pages: %lu\n%ssig_pages: %lu\n%ssig_misses: %lu\n", p,
+		  (unsigned long)st->seed_pages, p, (unsigned long)st->sig_pages, p,
+		  (unsigned long)st->sig_misses);
 	if (!outgoing)
 		sh_printf(sh, "%sround: %u\n", p, st->round);
 	if (outgoing) {
@@ -232,10 +236,13 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 	else if (klen == 9 && !strncmp(arg, "disk_mode", 9) && (!strcmp(val, "rounds") ||
 								!strcmp(val, "mirror")))
 		o->disk_mirror = !strcmp(val, "mirror");
+	else if (klen == 10 && !strncmp(arg, "signatures", 10) && (!strcmp(val, "on") ||
+								  !strcmp(val, "off")))
+		o->no_signatures = !strcmp(val, "off");
 	else {
 		fmt_snprintf(err, errlen, "bad option '%.30s' (downtime=1-60000, bandwidth=MBPS, "
 			     "rounds=1-1000, throttle=on|off, mode=wp|ad|pml, installers=K, as=NAME, "
-			     "disks=copy|shared, keep=yes|no, disk_mode=rounds|mirror)", arg);
+			     "disks=copy|shared, keep=yes|no, disk_mode=rounds|mirror, signatures=on|off)", arg);
 		return false;
 	}
 	return true;
@@ -251,7 +258,8 @@ static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 	if (argc < 4)
 		return sh_error(sh, "usage: migrate send NAME ADDR[:PORT] [downtime=MS] "
 			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [mode=wp|ad|pml] [installers=K] "
-			       "[as=NAME] [disks=copy|shared] [keep=yes|no] [disk_mode=rounds|mirror]");
+			       "[as=NAME] [disks=copy|shared] [keep=yes|no] [disk_mode=rounds|mirror] "
+			       "[signatures=on|off]");
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;
@@ -268,10 +276,37 @@ static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 	return SHELL_OK;
 }
 
+/* The memory of VMs that left, kept for their return (migrate/seed.h). */
+static int migrate_seeds_cmd(struct shell *sh, int argc, char **argv)
+{
+	struct seed_info si;
+
+	if (argc == 4 && !strcmp(argv[2], "drop")) {
+		unsigned n = seed_drop(argv[3]);
+		if (!n && strcmp(argv[3], "all"))
+			return sh_error(sh, "no seed of a VM named '%.32s' that is not in use", argv[3]);
+		sh_printf(sh, "dropped: %u\n", n);
+		return SHELL_OK;
+	}
+	if (argc != 2)
+		return sh_error(sh, "usage: migrate seeds [drop NAME|all]");
+	sh_printf(sh, "seed_pages_total: %lu\n", (unsigned long)seed_total_pages());
+	sh_printf(sh, "%-24s %18s %8s %8s %8s %8s %10s %s\n", "VM", "uid", "pages", "hashed",
+		  "usable", "matched", "age_ms", "in_use");
+	for (unsigned i = 0; seed_describe(i, &si); i++)
+		sh_printf(sh, "%-24s %18lx %8lu %8lu %8lu %8lu %10lu %s\n", si.name,
+			  (unsigned long)si.vm_uid, (unsigned long)si.pages, (unsigned long)si.hashed,
+			  (unsigned long)si.usable, (unsigned long)si.hits, (unsigned long)si.age_ms,
+			  si.in_use ? "yes" : "no");
+	return SHELL_OK;
+}
+
 int cmd_migrate(struct shell *sh, int argc, char **argv)
 {
 	char err[120];
 
+	if (!strcmp(argv[1], "seeds"))
+		return migrate_seeds_cmd(sh, argc, argv);
 	if (!strcmp(argv[1], "status") && argc == 2)
 		return migrate_status_cmd(sh);
 	if (!strcmp(argv[1], "listen"))

@@ -185,7 +185,7 @@ static void vm_uart_tx(void *ctx, uint8_t byte)
 	vm_output_byte(ctx, byte);
 }
 
-static void release(struct vm *vm)
+static void release(struct vm *vm, struct vm_kept_memory *keep)
 {
 	if (vm_bsp(vm)->vendor)
 		dirty_log_release(vm); /* needs the vCPUs to switch PML off */
@@ -199,6 +199,13 @@ static void release(struct vm *vm)
 	if (vm->slpt.root)
 		pt_destroy(&vm->slpt);
 	vm_disks_detach(vm);
+	if (keep) {
+		/* Taken as it is, with the record of which pages are poisoned. */
+		keep->mem = vm->mem;
+		keep->poisoned = vm->poisoned;
+		vm->mem.chunks = NULL;
+		vm->poisoned = NULL;
+	}
 	gmem_free(&vm->mem);
 	poison_release(vm);
 	kfree(vm);
@@ -229,6 +236,10 @@ static int check_new(const char *name, uint64_t mem, unsigned cpus, const char *
 	/* Guest pages plus about 1% for tables and bookkeeping. */
 	uint64_t need = mem / GMEM_PAGE + mem / GMEM_PAGE / 100 + 64;
 	uint64_t free_pages = mm_palloc()->stats.free;
+	if (need + HOST_RESERVE_PAGES > free_pages) {
+		mm_reclaim(need + HOST_RESERVE_PAGES - free_pages); /* cached pages go first */
+		free_pages = mm_palloc()->stats.free;
+	}
 	if (need + HOST_RESERVE_PAGES > free_pages)
 		return fail(err, errlen, "not enough memory: the VM needs %lu MiB, %lu MiB are free "
 			    "(%u MiB kept for the hypervisor)", (unsigned long)(need >> 8),
@@ -367,7 +378,7 @@ static struct vm *vm_alloc(const char *name, uint64_t mem, unsigned cpus, const 
 	vm->uid = ((uint64_t)vm->id << 48) ^ rdtsc();
 	return vm;
 undo:
-	release(vm);
+	release(vm, NULL);
 	return NULL;
 }
 
@@ -397,7 +408,7 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 		return NULL;
 	for (size_t i = 0; i < a->nmodules; i++)
 		if (strlen(a->modules[i]) >= VM_MODULE_SPEC_MAX) {
-			release(vm);
+			release(vm, NULL);
 			fail(err, errlen, "module argument %zu is too long (at most %d bytes)", i + 1,
 			     VM_MODULE_SPEC_MAX - 1);
 			return NULL;
@@ -406,7 +417,7 @@ struct vm *vm_create(const struct vm_create_args *a, char *err, size_t errlen)
 	vm->unbacked_stops = a->unbacked_stops;
 	if (vm_disks_attach(vm, a->disks, a->ndisks, err, errlen) ||
 	    load(vm, img, a, err, errlen)) {
-		release(vm);
+		release(vm, NULL);
 		return NULL;
 	}
 	vm_register(vm);
@@ -541,6 +552,11 @@ void vm_reset(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	vm_destroy_keeping_memory(vm, NULL);
+}
+
+void vm_destroy_keeping_memory(struct vm *vm, struct vm_kept_memory *keep)
+{
 	bool irq = spin_lock_irqsave(&vm_list_lock);
 
 	for (unsigned i = 0; i < VM_MAX; i++)
@@ -549,5 +565,5 @@ void vm_destroy(struct vm *vm)
 	spin_unlock_irqrestore(&vm_list_lock, irq);
 	vm_output_flush(vm);
 	log_info("vm %s: destroyed", vm->name);
-	release(vm);
+	release(vm, keep);
 }

@@ -152,6 +152,14 @@ void vm_request_reset(struct vm *vm, const char *why);
 void vm_reset(struct vm *vm);
 /* Frees everything the VM holds. */
 void vm_destroy(struct vm *vm);
+/* The guest memory a destroyed VM leaves to its caller: a migration's
+ * source keeps it as a seed for the VM's return (migrate/seed.h). */
+struct vm_kept_memory {
+	struct guest_mem mem;
+	uint64_t *poisoned;       /* bit per page lost to a memory error, or NULL */
+};
+/* Like vm_destroy, but the memory (when keep is not NULL) goes to *keep. */
+void vm_destroy_keeping_memory(struct vm *vm, struct vm_kept_memory *keep);
 
 struct vm *vm_find(const char *name);
 struct vm *vm_find_id(uint32_t id);
@@ -179,7 +187,7 @@ void vm_migration_abort(struct vm *vm);
 /* Failure after GO: the VM stays paused here, with the reason. */
 void vm_migration_outcome_unknown(struct vm *vm, const char *why);
 /* The destination runs it: the source's copy goes. */
-void vm_migration_handed_over(struct vm *vm);
+void vm_migration_handed_over(struct vm *vm, struct vm_kept_memory *keep);
 /* Destination: the complete VM takes the run state it had on the source,
  * and its vCPUs the CPUs they ran on there where this instance has them
  * (cpu_of_vcpu[nvcpus]; NULL: all stay on the main loop's CPU). */

@@ -70,12 +70,12 @@ void vm_migration_outcome_unknown(struct vm *vm, const char *why)
 		     "before resuming or destroying it here", "the destination", why);
 }
 
-void vm_migration_handed_over(struct vm *vm)
+void vm_migration_handed_over(struct vm *vm, struct vm_kept_memory *keep)
 {
 	vm->migrating = false;
 	vm->out.line_len = 0; /* the half-written line went along with the VM */
 	vm_hold(vm); /* off its CPU for good: nothing releases a destroyed VM */
-	vm_destroy(vm);
+	vm_destroy_keeping_memory(vm, keep);
 }
 
 /* Before the VM may run, so no other CPU runs a vCPU while the next is

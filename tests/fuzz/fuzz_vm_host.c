@@ -21,6 +21,7 @@
 #include "hv/vm/vm_place.h"
 #include "hv/x86/fpu.h"
 #include "hv/x86/spinlock.h"
+#include "migrate/seed.h"
 #include "migrate/mig_conn.h"
 
 void (*fuzz_console_hook)(const char *text, size_t len);
@@ -429,5 +430,32 @@ void smp_send_ipi(uint32_t cpu, uint8_t vector)
 {
 	(void)cpu;
 	(void)vector;
+	abort();
+}
+
+/* No seeds here: a stream that signs pages anyway is refused (the source
+ * sends signatures only where SEED said this side holds an image). */
+struct mig_seed *seed_get(uint64_t vm_uid, uint64_t mem_bytes)
+{
+	(void)vm_uid;
+	(void)mem_bytes;
+	return NULL;
+}
+
+uint64_t seed_usable_pages(const struct mig_seed *s)
+{
+	(void)s;
+	return 0;
+}
+
+bool seed_fill(struct mig_seed *s, uint64_t gfn, const uint8_t sig[MIG_SIG_LEN], void *dst)
+{
+	(void)s, (void)gfn, (void)sig, (void)dst;
+	abort(); /* unreachable without a seed */
+}
+
+void seed_put(struct mig_seed *s, bool consumed)
+{
+	(void)s, (void)consumed;
 	abort();
 }

@@ -62,7 +62,7 @@ Test(mig_stream, header_damage_is_named)
 	h.version = MIG_VERSION + 1;
 	mig_header_encode(&h, buf);
 	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "stream version 4, this hypervisor reads version 3");
+	cr_assert_str_eq(err, "stream version 5, this hypervisor reads version 4");
 
 	h = sample_header();
 	mig_header_encode(&h, buf);
@@ -72,16 +72,20 @@ Test(mig_stream, header_damage_is_named)
 	cr_assert_eq(mig_header_decode(buf, 10, &got, err, sizeof(err)), -1);
 }
 
-Test(mig_stream, version_2_is_refused_at_the_header)
+Test(mig_stream, older_versions_are_refused_at_the_header)
 {
 	struct mig_header h = sample_header(), got;
 	uint8_t buf[MIG_HEADER_LEN];
 
-	cr_assert_eq(MIG_VERSION, 3);
+	cr_assert_eq(MIG_VERSION, 4);
 	h.version = 2; /* before disks: its reader would not know DISK records */
 	mig_header_encode(&h, buf);
 	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "stream version 2, this hypervisor reads version 3");
+	cr_assert_str_eq(err, "stream version 2, this hypervisor reads version 4");
+	h.version = 3; /* before signatures: its source would not wait for SEED */
+	mig_header_encode(&h, buf);
+	cr_assert_eq(mig_header_decode(buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "stream version 3, this hypervisor reads version 4");
 }
 
 Test(mig_stream, header_flags_known_and_unknown)
@@ -231,6 +235,11 @@ Test(mig_stream, malformed_page_batches_are_refused)
 	cr_assert_eq(read_all(body, len - 1), -1, "truncated data");
 	cr_assert_eq(read_all(body, len + 8), -1, "trailing bytes");
 	cr_assert(strstr(err, "after its last entry"), "%s", err);
+	body[8 + 7] = 0x03; /* a signature: 32 bytes where the page's 4096 were */
+	cr_assert_eq(read_all(body, len), -1); /* the page's bytes read as entries */
+	cr_assert(strstr(err, "truncated"), "%s", err);
+	cr_assert_eq(read_all(body, 8 + 8 + 20), -1);
+	cr_assert(strstr(err, "truncated in a signature"), "%s", err);
 	body[8 + 7] = 0x05; /* type 5 in bits 56-59 of the first entry */
 	cr_assert_eq(read_all(body, len), -1);
 	cr_assert(strstr(err, "unknown type"), "%s", err);
@@ -491,4 +500,73 @@ Test(mig_stream, modules_and_device_records_are_checked)
 	cr_assert(strstr(err, "unknown device"), "%s", err);
 	cr_assert_eq(mig_device_decode(body, 3, &d2, err, sizeof(err)), -1);
 	cr_assert_eq(mig_device_decode(body, 4 + MIG_DEVICE_MAX + 1, &d2, err, sizeof(err)), -1);
+}
+
+Test(mig_stream, signature_entries_carry_32_bytes)
+{
+	static uint8_t body[MIG_MAX_BODY];
+	uint8_t sig[MIG_SIG_LEN];
+	struct mig_pages_writer w;
+	struct mig_pages_reader rd;
+	uint64_t gfn;
+	enum mig_page_type t;
+	const uint8_t *data;
+
+	for (unsigned i = 0; i < sizeof(sig); i++)
+		sig[i] = (uint8_t)(0xa0 + i);
+	mig_pages_begin(&w, body);
+	mig_pages_add(&w, 7, MIG_PAGE_SIGNATURE, sig);
+	mig_pages_add(&w, 8, MIG_PAGE_ZERO, NULL);
+	uint32_t len = mig_pages_end(&w);
+	cr_assert_eq(len, 8 + 8 + MIG_SIG_LEN + 8);
+	cr_assert_eq(mig_pages_open(&rd, body, len, err, sizeof(err)), 0);
+	cr_assert_eq(mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err)), 1);
+	cr_assert(gfn == 7 && t == MIG_PAGE_SIGNATURE && data && !memcmp(data, sig, sizeof(sig)));
+	cr_assert_eq(mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err)), 1);
+	cr_assert(gfn == 8 && t == MIG_PAGE_ZERO && !data);
+	cr_assert_eq(mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err)), 0);
+}
+
+Test(mig_stream, seed_answers_round_trip_and_malformed_ones_are_refused)
+{
+	uint8_t body[MIG_SEED_LEN];
+	struct mig_seed_answer in = { .flags = MIG_SEED_HELD, .pages = 16384 }, out;
+
+	cr_assert_eq(mig_seed_encode(&in, body), MIG_SEED_LEN);
+	cr_assert_eq(mig_seed_decode(body, sizeof(body), &out, err, sizeof(err)), 0);
+	cr_assert(out.flags == MIG_SEED_HELD && out.pages == 16384);
+	cr_assert_eq(mig_seed_decode(body, sizeof(body) - 1, &out, err, sizeof(err)), -1);
+	body[0] = 3; /* an unknown flag */
+	cr_assert_eq(mig_seed_decode(body, sizeof(body), &out, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "reserved"), "%s", err);
+	body[0] = 0; /* no image, yet pages */
+	cr_assert_eq(mig_seed_decode(body, sizeof(body), &out, err, sizeof(err)), -1);
+	in = (struct mig_seed_answer){ 0, 0 };
+	mig_seed_encode(&in, body);
+	cr_assert_eq(mig_seed_decode(body, sizeof(body), &out, err, sizeof(err)), 0);
+	cr_assert(!out.flags && !out.pages);
+}
+
+Test(mig_stream, signature_misses_round_trip_and_malformed_ones_are_refused)
+{
+	uint8_t body[8 + 8 * MIG_SIG_MISSES_MAX + 8];
+	uint64_t gfns[MIG_SIG_MISSES_MAX] = { 5, 0x3ffff, 9 }, got[MIG_SIG_MISSES_MAX];
+	uint32_t n;
+
+	uint32_t len = mig_sig_misses_encode(gfns, 3, body);
+	cr_assert_eq(len, 32);
+	cr_assert_eq(mig_sig_misses_decode(body, len, got, &n, err, sizeof(err)), 0);
+	cr_assert(n == 3 && got[0] == 5 && got[1] == 0x3ffff && got[2] == 9);
+	cr_assert_eq(mig_sig_misses_decode(body, mig_sig_misses_encode(gfns, 0, body), got, &n,
+					   err, sizeof(err)), 0);
+	cr_assert_eq(n, 0);
+	len = mig_sig_misses_encode(gfns, 3, body);
+	cr_assert_eq(mig_sig_misses_decode(body, len - 8, got, &n, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "does not match"), "%s", err);
+	body[0] = MIG_SIG_MISSES_MAX + 1;
+	cr_assert_eq(mig_sig_misses_decode(body, len, got, &n, err, sizeof(err)), -1);
+	body[0] = 3;
+	body[8 + 7] = 0x10; /* bits over the frame number */
+	cr_assert_eq(mig_sig_misses_decode(body, len, got, &n, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "frame number"), "%s", err);
 }

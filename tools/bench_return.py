@@ -1,0 +1,91 @@
+"""The 'return' suite of tools/bench.py: a VM's way back to the instance it
+came from, with page signatures against the seed that instance kept, side
+by side with the same way back sending every page (`signatures=off`).
+
+A 64 MiB memtouch guest writes every page once on A and goes to B. On B it
+rewrites K of its pages, then returns to A. Per K, two round trips in the
+same run, both measured B→A (the two directions of a socket link differ in
+speed): first with signatures off, then on. Each trip out goes with
+signatures off, so both returns start from the same state: A holds the
+image the VM left with, and B rewrote the same K pages since.
+"""
+
+import os
+
+from bench_migrate import _fill, _migrate
+from bench_net import _pair
+
+GUEST_MIB = 64
+REWRITE_SHARES = (0.0, 0.1, 0.5)
+
+
+def _rewrite(con, name, pages):
+    if not pages:
+        return
+    start = len(con.text())
+    assert con.run(f"vm send {name} \"w 0 {pages}\"").ok
+    con.wait_for(rf"\[vm:{name}\] memtouch: wrote {pages} pages", 300, start=start)
+
+
+def _trip(src, name, dst_ip, sigs):
+    st = _migrate(src, name, dst_ip, extra=f"signatures={sigs}")
+    if st["phase"] != "done":
+        raise RuntimeError(f"{name} ({sigs}): {st}")
+    sig, miss = int(st["sig_pages"]), int(st["sig_misses"])
+    zero, sent = int(st["zero_pages"]), int(st["pages_sent"])
+    return {"total_ms": int(st["total_ms"]), "downtime_ms": int(st["downtime_ms"]),
+            "bytes": int(st["bytes"]), "zero_pages": zero, "sig_pages": sig,
+            "sig_misses": miss, "full_pages": sent - zero - sig - int(st["poison_pages"]),
+            "seed_pages": int(st["seed_pages"]),
+            "pages_per_round": [int(x) for x in st["pages_per_round"].split()]}
+
+
+def bench_return(root):
+    a, b = _pair(os.path.join(root, "return"), "virtio")
+    runs = []
+    try:
+        ca, cb = a.console(), b.console()
+        assert cb.run("migrate listen from=10.0.0.1").ok
+        assert ca.run("migrate listen from=10.0.0.2").ok
+        assert ca.run(f"vm create r memtouch mem={GUEST_MIB}M idle report=0").ok
+        assert ca.run("vm start r").ok
+        _fill(ca, "r")
+        for share in REWRITE_SHARES:
+            row = {"guest_mib": GUEST_MIB, "rewrite_share": share}
+            for sigs in ("off", "on"):
+                _trip(ca, "r", "10.0.0.2", "off")
+                k = int(share * _memtouch_pages(cb, "r"))
+                _rewrite(cb, "r", k)
+                row["rewritten"] = k
+                row[sigs] = _trip(cb, "r", "10.0.0.1", sigs)
+            on, off = row["on"], row["off"]
+            row["bytes_ratio"] = on["bytes"] / off["bytes"]
+            row["time_ratio"] = on["total_ms"] / off["total_ms"]
+            runs.append(row)
+    finally:
+        a.kill()
+        b.kill()
+    return runs
+
+
+def _memtouch_pages(con, name):
+    start = len(con.text())
+    assert con.run(f"vm send {name} s").ok
+    m = con.wait_for(rf"\[vm:{name}\] memtouch: written .* pages (\d+) ", 30, start=start)
+    return int(m.group(1))
+
+
+def print_return(runs):
+    print(f"== the way back: {GUEST_MIB} MiB memtouch, B→A after K pages rewritten on B, "
+          "signatures off vs on ==")
+    print("  rewritten  sigs  total ms  downtime  wire bytes   zero   signed  missed   full  "
+          "rounds          bytes on/off  time on/off")
+    for r in runs:
+        for sigs in ("off", "on"):
+            t = r[sigs]
+            rounds = " ".join(str(x) for x in t["pages_per_round"][:6])
+            tail = (f"  {r['bytes_ratio']:>12.3f} {r['time_ratio']:>12.3f}" if sigs == "on"
+                    else "")
+            print(f"  {r['rewritten']:>9}  {sigs:<4} {t['total_ms']:>8} {t['downtime_ms']:>9} "
+                  f"{t['bytes']:>11} {t['zero_pages']:>6} {t['sig_pages']:>8} "
+                  f"{t['sig_misses']:>7} {t['full_pages']:>6}  {rounds:<15}{tail}")
