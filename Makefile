@@ -92,7 +92,7 @@ HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
 	drivers/acpi/acpi.c \
 	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c \
 	migrate/disk_stream.c migrate/vcpu_check.c migrate/mig_watchdog.c migrate/rx_window.c \
-	migrate/seed.c \
+	migrate/seed.c migrate/page_delta.c migrate/delta_cache.c \
 	$(STORE_HOST_SRCS) $(BLOCK_HOST_SRCS)
 # HV_HOST_TEST: hardware accessors that tests replace (vmread, hv/vmx/vmcs.h).
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -332,7 +332,7 @@ integration: all $(BUILD)/qemu-multiboot/.built $(BUILD)/linux/.built
 # mutations reach the parsers behind them. 'make fuzz' runs FUZZ_SECONDS;
 # 'make test' runs a short smoke pass.
 FUZZ_SECONDS ?= 60
-FUZZ_LIB := hv/lib/crc32c.c hv/lib/format.c hv/lib/strutil.c migrate/stream.c \
+FUZZ_LIB := hv/lib/crc32c.c hv/lib/format.c hv/lib/strutil.c migrate/stream.c migrate/page_delta.c \
 	migrate/state_codec.c migrate/disk_stream.c migrate/vcpu_check.c hv/mce/retired_record.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION

@@ -40,6 +40,7 @@ struct migrate_opts {
 	bool keep_disks;         /* keep the source's copy of the disks after the move */
 	bool disk_mirror;        /* after the bulk copy, forward each write (default; else rounds) */
 	bool no_signatures;      /* send every page, even where the destination holds a seed */
+	bool no_delta;           /* resend written pages whole, never as deltas */
 };
 
 /* A migration's disk figures (both directions). */
@@ -68,6 +69,9 @@ struct mig_status {
 	 * the destination lacked (sent again in full); seed_pages: the pages
 	 * of the image the destination holds (0: none) */
 	uint64_t sig_pages, sig_misses, seed_pages;
+	/* Pages resent as deltas against the version sent before, and the
+	 * deltas' bytes */
+	uint64_t delta_pages, delta_bytes;
 	uint64_t bytes;
 	uint64_t start_ns, end_ns, pause_ns, resume_ns;
 	uint64_t dirty_pages_per_s;

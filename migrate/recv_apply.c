@@ -13,6 +13,7 @@
 #include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
+#include "migrate/page_delta.h"
 #include "migrate/seed.h"
 
 static enum recv_event refuse(char *err, size_t errlen, const char *fmt, ...)
@@ -89,6 +90,17 @@ static enum recv_event apply_pages(struct recv_apply *a, const struct mig_record
 			signed_any = true;
 			if (!apply_signature(a, gfn, data, dst))
 				misses[nmisses++] = gfn;
+			a->st->pages_sent++;
+			continue;
+		}
+		if (type == MIG_PAGE_DELTA) {
+			/* Against the version here; an owed page stays owed. */
+			if (page_delta_apply(dst, data, rd.data_len))
+				return refuse(err, errlen, "a malformed delta for page 0x%lx",
+					      (unsigned long)gfn);
+			a->written[gfn / 64] |= bit;
+			a->st->delta_pages++;
+			a->st->delta_bytes += rd.data_len;
 			a->st->pages_sent++;
 			continue;
 		}

@@ -1,7 +1,9 @@
 /* The source side of a live migration; see migrate.h for the protocol. */
 #include <stdarg.h>
 
+#include "hv/core/config.h"
 #include "hv/core/log.h"
+#include "hv/core/settings.h"
 #include "hv/core/time.h"
 #include "hv/lib/bitmap.h"
 #include "hv/lib/format.h"
@@ -16,6 +18,8 @@
 #include "migrate/mig_conn.h"
 #include "migrate/mig_internal.h"
 #include "migrate/migrate.h"
+#include "migrate/delta_cache.h"
+#include "migrate/page_delta.h"
 #include "migrate/page_sig.h"
 #include "migrate/seed.h"
 #include "migrate/send_disks.h"
@@ -30,6 +34,9 @@
 #define STALL_TIMEOUT_NS (10 * NS_PER_SEC)
 #define POLL_BUDGET_NS (2 * NS_PER_MS) /* per main-loop turn: guests keep running */
 #define THROTTLE_STEP 20
+
+CONFIG_KEY(key_delta_cache, "migrate_delta_cache_mib", "32",
+	   "the source's cache of sent pages for deltas in later rounds, in MiB (0: no deltas)");
 
 enum send_step {
 	STEP_HEADER, STEP_CONFIG, STEP_DISK_OFFERS, STEP_DISK_ANSWERS, STEP_DISK_START,
@@ -56,6 +63,7 @@ static struct sender {
 	bool seed_answered;       /* the destination said what it holds (SEED) */
 	bool sign_pages;          /* round 0 sends signatures for non-zero pages */
 	uint32_t sig_unanswered;  /* PAGES records with signatures awaiting SIG_MISSES */
+	struct delta_cache delta; /* slots == 0: no deltas */
 	struct mig_vm_state state;
 	struct send_disks disks;
 } S;
@@ -79,6 +87,7 @@ static void finish(void)
 	send_disks_status(&S.disks, &S.st.disk);
 	send_disks_release(&S.disks, S.vm);
 	mig_conn_close(&S.conn, S.st.phase != MIG_DONE);
+	delta_cache_free(&S.delta);
 	kfree(S.to_send);
 	S.to_send = NULL;
 	S.st.end_ns = time_ns();
@@ -147,6 +156,13 @@ static int prepare(struct vm *vm, const struct migrate_opts *o, char *err, size_
 		}
 		S.started_log = true;
 	}
+	uint64_t cache_mib = 0;
+	setting_u64("migrate_delta_cache_mib", &cache_mib);
+	if (!o->no_delta && cache_mib &&
+	    !delta_cache_init(&S.delta, (size_t)(cache_mib < (vm->mem.size >> 20) ? cache_mib
+						 : (vm->mem.size >> 20)) << 20))
+		log_warn("migrate %s: no memory for the %lu MiB delta cache: pages resent whole",
+			 vm->name, (unsigned long)cache_mib);
 	/* Round 0 sends every page. */
 	memset(S.to_send, 0xff, S.words * 8);
 	if (vm->mem.size / MIG_PAGE_SIZE % 64)
@@ -243,6 +259,27 @@ static bool read_page(uint64_t gfn, void *page)
 	return false;
 }
 
+/* A page the destination will hold as sent: as a delta against the
+ * version it holds when there is one and the delta is smaller, else whole.
+ * Either way it is the version deltas start from next time. */
+static void add_data_page(struct mig_pages_writer *w, uint64_t gfn, const uint8_t *page)
+{
+	if (!S.delta.slots) {
+		mig_pages_add(w, gfn, MIG_PAGE_NORMAL, page);
+		return;
+	}
+	const uint8_t *old = S.st.round ? delta_cache_find(&S.delta, gfn) : NULL;
+	size_t n = old ? page_delta_encode(old, page, mig_pages_delta_room(w), MIG_DELTA_MAX) : 0;
+	if (n) {
+		mig_pages_add_delta(w, gfn, (uint32_t)n);
+		S.st.delta_pages++;
+		S.st.delta_bytes += n;
+	} else {
+		mig_pages_add(w, gfn, MIG_PAGE_NORMAL, page);
+	}
+	delta_cache_store(&S.delta, gfn, page);
+}
+
 static bool page_is_zero(const uint64_t *p)
 {
 	for (size_t i = 0; i < MIG_PAGE_SIZE / 8; i++)
@@ -273,6 +310,7 @@ static bool stage_pages(void)
 		uint64_t gfn = S.cursor++;
 		S.to_send[gfn / 64] &= ~(1ull << (gfn % 64));
 		static uint64_t page[MIG_PAGE_SIZE / 8];
+		bool data = false;
 		if (!read_page(gfn, page)) {
 			mig_pages_add(&w, gfn, MIG_PAGE_POISON, NULL);
 			S.st.poison_pages++;
@@ -286,8 +324,11 @@ static bool stage_pages(void)
 			S.st.sig_pages++;
 			signed_any = true;
 		} else {
-			mig_pages_add(&w, gfn, MIG_PAGE_NORMAL, page);
+			add_data_page(&w, gfn, (const uint8_t *)page);
+			data = true;
 		}
+		if (!data && S.delta.slots)
+			delta_cache_forget(&S.delta, gfn); /* it holds another version now */
 		S.st.pages_sent++;
 		if (S.st.pages_remaining)
 			S.st.pages_remaining--;

@@ -148,6 +148,20 @@ void mig_pages_add(struct mig_pages_writer *w, uint64_t gfn, enum mig_page_type 
 	w->count++;
 }
 
+uint8_t *mig_pages_delta_room(struct mig_pages_writer *w)
+{
+	return w->body + w->len + 12;
+}
+
+void mig_pages_add_delta(struct mig_pages_writer *w, uint64_t gfn, uint32_t len)
+{
+	put_le64(w->body + w->len,
+		 (gfn & MIG_GFN_MASK) | ((uint64_t)MIG_PAGE_DELTA << MIG_ENTRY_TYPE_SHIFT));
+	put_le32(w->body + w->len + 8, len);
+	w->len += 12 + len;
+	w->count++;
+}
+
 uint32_t mig_pages_end(struct mig_pages_writer *w)
 {
 	put_le32(w->body, w->count);
@@ -189,16 +203,30 @@ int mig_pages_next(struct mig_pages_reader *r, uint64_t *gfn, enum mig_page_type
 	*gfn = e & MIG_GFN_MASK;
 	*type = (enum mig_page_type)t;
 	*data = NULL;
-	if (t == MIG_PAGE_NORMAL) {
+	r->data_len = 0;
+	if (t == MIG_PAGE_DELTA) {
+		if (r->len - r->pos < 4)
+			return bad(err, errlen, "PAGES record truncated in a delta's length");
+		uint32_t n = get_le32(r->body + r->pos);
+		if (n == 0 || n > MIG_DELTA_MAX)
+			return bad(err, errlen, "PAGES delta of a length out of range (1-4092)");
+		if (r->len - r->pos - 4 < n)
+			return bad(err, errlen, "PAGES record truncated in a delta");
+		*data = r->body + r->pos + 4;
+		r->pos += 4 + n;
+		r->data_len = n;
+	} else if (t == MIG_PAGE_NORMAL) {
 		if (r->len - r->pos < MIG_PAGE_SIZE)
 			return bad(err, errlen, "PAGES record truncated in page data");
 		*data = r->body + r->pos;
 		r->pos += MIG_PAGE_SIZE;
+		r->data_len = MIG_PAGE_SIZE;
 	} else if (t == MIG_PAGE_SIGNATURE) {
 		if (r->len - r->pos < MIG_SIG_LEN)
 			return bad(err, errlen, "PAGES record truncated in a signature");
 		*data = r->body + r->pos;
 		r->pos += MIG_SIG_LEN;
+		r->data_len = MIG_SIG_LEN;
 	}
 	r->seen++;
 	return 1;

@@ -54,9 +54,12 @@ enum mig_page_type {
 	MIG_PAGE_ZERO = 1,   /* all zero: no data */
 	MIG_PAGE_POISON = 2, /* lost to an uncorrectable memory error: no data */
 	MIG_PAGE_SIGNATURE = 3, /* the SHA-256 of the data (32 bytes) follows (version 4) */
+	MIG_PAGE_DELTA = 4,  /* u32 length, then a delta against the page's previous
+			      * version (migrate/page_delta.h; version 4) */
 	MIG_PAGE_TYPES
 };
 #define MIG_SIG_LEN 32
+#define MIG_DELTA_MAX (MIG_PAGE_SIZE - 4) /* a delta and its length fit in a page's room */
 #define MIG_GFN_MASK ((1ull << 52) - 1)
 #define MIG_ENTRY_TYPE_SHIFT 56
 
@@ -108,6 +111,11 @@ void mig_pages_begin(struct mig_pages_writer *w, uint8_t *body);
  * page) and MIG_PAGE_SIGNATURE (MIG_SIG_LEN bytes) */
 void mig_pages_add(struct mig_pages_writer *w, uint64_t gfn, enum mig_page_type type,
 		   const void *data);
+/* A MIG_PAGE_DELTA entry; the delta is written by the caller at the
+ * returned pointer (room for MIG_DELTA_MAX), then committed. */
+uint8_t *mig_pages_delta_room(struct mig_pages_writer *w);
+/* @pre 0 < len <= MIG_DELTA_MAX, count < MIG_MAX_BATCH */
+void mig_pages_add_delta(struct mig_pages_writer *w, uint64_t gfn, uint32_t len);
 /* Fills in the count; returns the body length. */
 uint32_t mig_pages_end(struct mig_pages_writer *w);
 
@@ -115,6 +123,7 @@ struct mig_pages_reader {
 	const uint8_t *body;
 	size_t len, pos;
 	uint32_t count, seen;
+	size_t data_len;      /* the last entry's data bytes */
 };
 int mig_pages_open(struct mig_pages_reader *r, const uint8_t *body, size_t len, char *err,
 		   size_t errlen);

@@ -40,10 +40,14 @@ static void pt_free_cb(void *ctx, uint64_t pa)
 	page_free(pa);
 }
 
+static uint64_t alloc_contig_zeroed(size_t n, size_t align_pages);
+
+/* Under the heap's lock: no reclaim here (a reclaimer frees heap objects);
+ * kmalloc asks for it after dropping the lock. */
 static uint64_t heap_alloc_cb(void *ctx, size_t pages)
 {
 	(void)ctx;
-	return pages_alloc(pages, 1);
+	return alloc_contig_zeroed(pages, 1);
 }
 
 static void heap_free_cb(void *ctx, uint64_t pa, size_t pages)
@@ -138,17 +142,23 @@ uint64_t page_alloc(void)
 	return pa;
 }
 
-uint64_t pages_alloc(size_t n, size_t align_pages)
+static uint64_t alloc_contig_zeroed(size_t n, size_t align_pages)
 {
 	bool irq = spin_lock_irqsave(&pages_lock);
 	uint64_t pa = palloc_alloc_contig(&allocator, n, align_pages);
 
 	spin_unlock_irqrestore(&pages_lock, irq);
-	if (!pa && reclaimed_for(n))
-		return pages_alloc(n, align_pages);
-
 	if (pa)
 		memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
+	return pa;
+}
+
+uint64_t pages_alloc(size_t n, size_t align_pages)
+{
+	uint64_t pa = alloc_contig_zeroed(n, align_pages);
+
+	if (!pa && reclaimed_for(n))
+		return pages_alloc(n, align_pages);
 	return pa;
 }
 
@@ -201,6 +211,8 @@ void *kmalloc(size_t size)
 	void *p = heap_alloc(&heap, size);
 
 	spin_unlock_irqrestore(&heap_lock, irq);
+	if (!p && reclaimed_for(size / PAGE_SIZE + 1))
+		return kmalloc(size);
 	return p;
 }
 

@@ -52,6 +52,8 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 	sh_printf(sh, "%sseed_pages: %lu\n%ssig_pages: %lu\n%ssig_misses: %lu\n", p,
 		  (unsigned long)st->seed_pages, p, (unsigned long)st->sig_pages, p,
 		  (unsigned long)st->sig_misses);
+	sh_printf(sh, "%sdelta_pages: %lu\n%sdelta_bytes: %lu\n", p, (unsigned long)st->delta_pages,
+		  p, (unsigned long)st->delta_bytes);
 	if (!outgoing)
 		sh_printf(sh, "%sround: %u\n", p, st->round);
 	if (outgoing) {
@@ -239,10 +241,12 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 	else if (klen == 10 && !strncmp(arg, "signatures", 10) && (!strcmp(val, "on") ||
 								  !strcmp(val, "off")))
 		o->no_signatures = !strcmp(val, "off");
+	else if (klen == 5 && !strncmp(arg, "delta", 5) && (!strcmp(val, "on") || !strcmp(val, "off")))
+		o->no_delta = !strcmp(val, "off");
 	else {
 		fmt_snprintf(err, errlen, "bad option '%.30s' (downtime=1-60000, bandwidth=MBPS, "
 			     "rounds=1-1000, throttle=on|off, mode=wp|ad|pml, installers=K, as=NAME, "
-			     "disks=copy|shared, keep=yes|no, disk_mode=rounds|mirror, signatures=on|off)", arg);
+			     "disks=copy|shared, keep=yes|no, disk_mode=rounds|mirror, signatures=on|off, delta=on|off)", arg);
 		return false;
 	}
 	return true;
@@ -259,7 +263,7 @@ static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 		return sh_error(sh, "usage: migrate send NAME ADDR[:PORT] [downtime=MS] "
 			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [mode=wp|ad|pml] [installers=K] "
 			       "[as=NAME] [disks=copy|shared] [keep=yes|no] [disk_mode=rounds|mirror] "
-			       "[signatures=on|off]");
+			       "[signatures=on|off] [delta=on|off]");
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;

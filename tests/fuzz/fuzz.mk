@@ -38,7 +38,7 @@ FUZZ_SRCS_nic_rx := tests/fuzz/fuzz_nic_rx.c tests/fuzz/fuzz_nic_e1000.c \
 # they carry valid device state and name the datastore's own disks.
 FUZZ_RECV_LIB := tests/fuzz/fuzz_vm_host.c tests/fuzz/fuzz_recv_store.c tests/fuzz/fuzz_mm.c \
 	$(FUZZ_ENV) migrate/recv_apply.c migrate/recv_disks.c migrate/disk_rx.c migrate/disk_tx.c \
-	migrate/disk_stream.c migrate/stream.c migrate/state_codec.c migrate/vcpu_check.c \
+	migrate/disk_stream.c migrate/stream.c migrate/page_delta.c migrate/state_codec.c migrate/vcpu_check.c \
 	migrate/vm_state.c migrate/vm_devices.c hv/vm/vm.c hv/vm/vm_migration.c hv/vm/poison.c hv/vm/vcpu_signal.c \
 	hv/vm/guest_mem.c hv/vm/platform.c hv/vm/kvmclock.c hv/vm/cpuid_policy.c \
 	hv/vm/msr_policy.c hv/vm/msr_address.c hv/vm/vm_output.c hv/vm/vm_disk.c hv/vm/vm_disk_dirty.c \

@@ -9,6 +9,7 @@
 
 #include "migrate/disk_stream.h"
 #include "migrate/state_codec.h"
+#include "migrate/page_delta.h"
 #include "migrate/stream.h"
 
 static void parse_blocks(const struct mig_record *r)
@@ -117,10 +118,25 @@ static void parse_body(const struct mig_record *r)
 		uint8_t sink = 0;
 		if (mig_pages_open(&rd, r->body, r->len, err, sizeof(err)))
 			break;
-		while (mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err)) == 1)
-			if (data)
-				sink ^= data[0] ^ data[MIG_PAGE_SIZE - 1];
+		while (mig_pages_next(&rd, &gfn, &t, &data, err, sizeof(err)) == 1) {
+			static uint8_t page[MIG_PAGE_SIZE];
+			if (t == MIG_PAGE_DELTA)
+				page_delta_apply(page, data, rd.data_len);
+			else if (data) /* its whole length is there */
+				sink ^= data[0] ^ data[rd.data_len - 1];
+		}
 		(void)sink;
+		break;
+	}
+	case MIG_REC_SEED: {
+		struct mig_seed_answer a;
+		mig_seed_decode(r->body, r->len, &a, err, sizeof(err));
+		break;
+	}
+	case MIG_REC_SIG_MISSES: {
+		uint64_t gfns[MIG_SIG_MISSES_MAX];
+		uint32_t n;
+		mig_sig_misses_decode(r->body, r->len, gfns, &n, err, sizeof(err));
 		break;
 	}
 	case MIG_REC_REJECT: {

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Writes seed inputs for fuzz_mig_stream: well-formed version-3 streams
+"""Writes seed inputs for fuzz_mig_stream: well-formed version-4 streams
 with real CRC-32C values, so the fuzzer starts from the stream's structure:
 a live migration (header, VM_CONFIG, DISK_OFFERs, DISK_STARTs, PAGES of
 each entry type and DISK_BLOCKS, DISK_BULK_END, state, MODULES and DEVICE
 records, DISK_END, END), a `disk send` (header flag DISK_ONLY, one disk),
-a DISK_BLOCKS record of two full extents, and the replies (DISK_ACCEPT,
-DISK_DONE, REJECT).
+a DISK_BLOCKS record of two full extents, and the replies (SEED,
+SIG_MISSES, DISK_ACCEPT, DISK_DONE, REJECT).
 
     gen_mig_seeds.py OUTDIR"""
 
@@ -23,12 +23,14 @@ def crc32c(data, crc=0):
     return crc ^ 0xFFFFFFFF
 
 
-VERSION = 3
+VERSION = 4
 DISK_ONLY = 1  # header flag: `disk send`
 
 # Record types (migrate/stream.h, migrate/disk_stream.h).
 DISK_OFFER, DISK_START, DISK_BLOCKS, DISK_BULK_END, DISK_END = 0x0C, 0x0D, 0x0E, 0x0F, 0x10
 DISK_ACCEPT, DISK_DONE = 0x23, 0x24
+SEED, SIG_MISSES = 0x25, 0x26
+SIGNATURE = 3  # page entry type: 32 bytes of SHA-256
 NO_BASE = 0xFFFFFFFF
 DATA, ZERO = 0, 1
 BASE = 4  # DISK_OFFER flag
@@ -95,7 +97,9 @@ def disk_records(disk_only):
 
 
 def replies():
-    r = record(DISK_ACCEPT, struct.pack("<IIQI", 0, 1, 8192, 0x1234ABCD))
+    r = record(SEED, struct.pack("<IIQ", 1, 0, 512))
+    r += record(SIG_MISSES, struct.pack("<IIQQ", 2, 0, 5, 9))
+    r += record(DISK_ACCEPT, struct.pack("<IIQI", 0, 1, 8192, 0x1234ABCD))
     r += record(DISK_ACCEPT, struct.pack("<IIQI", 1, NO_BASE, 0, 0))
     return r + record(DISK_DONE, struct.pack("<I", 0))
 
@@ -108,7 +112,8 @@ def main():
     page = bytes((i * 7) & 0xFF for i in range(4096))
     offers, starts, disk_data, disk_ends = disk_records(disk_only=False)
     stream = header() + record(1, config) + offers + starts
-    stream += record(2, pages([(0, 0, page), (1, 1, b""), (2, 2, b"")])) + disk_data
+    stream += record(2, pages([(0, 0, page), (1, 1, b""), (2, 2, b""),
+                               (3, SIGNATURE, bytes(range(32)))])) + disk_data
     stream += record(0x80000010, struct.pack("<II", 1, 3))
     for rtype, size in ((3, 1197), (4, 148), (5, 471), (6, 17)):
         stream += record(rtype, bytes(size))
@@ -124,7 +129,7 @@ def main():
     full_blocks = header() + record(DISK_BLOCKS, disk_blocks(3, [(0, DATA, full),
                                                                (65536, DATA, full)]))
     seeds = {
-        "stream-v3": stream,
+        "stream-v4": stream,
         "disk-send": disk_send,
         "disk-blocks-full": full_blocks,
         "disk-replies": replies(),
