@@ -74,6 +74,9 @@ struct mig_status {
 	uint64_t delta_pages, delta_bytes;
 	uint64_t bytes;
 	uint64_t start_ns, end_ns, pause_ns, resume_ns;
+	/* incoming: pause_ns is when the stop-and-copy round's ROUND arrived;
+	 * the true downtime is resume_ns - pause_ns plus at most this much */
+	uint64_t downtime_error_ns;
 	uint64_t dirty_pages_per_s;
 	uint64_t throughput_bytes_per_s;
 	uint64_t expected_downtime_ns;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "hv/core/log.h"
+#include "hv/core/time.h"
 #include "hv/lib/bitmap.h"
 #include "hv/lib/format.h"
 #include "hv/lib/string.h"
@@ -354,6 +355,9 @@ static enum recv_event dispatch(struct recv_apply *a, const struct mig_record *r
 	case MIG_REC_ROUND:
 		if (r->len >= 4)
 			a->st->round = get_le32(r->body);
+		/* The source paused the guest about one link delay ago. */
+		if (r->len >= 12 && (get_le32(r->body + 8) & MIG_ROUND_PAUSED) && !a->st->pause_ns)
+			a->st->pause_ns = time_ns();
 		return RECV_APPLIED;
 	default:
 		if (recv_disks_handles(r->type)) {

@@ -436,7 +436,10 @@ static bool round_done(void)
 	uint8_t *body = mig_conn_body(&S.conn);
 	put_le32(body, S.st.round);
 	put_le32(body + 4, (uint32_t)dirty_pages_queued());
-	mig_conn_stage(&S.conn, MIG_REC_ROUND, 8);
+	/* Staged with nothing else in flight: the destination dates the pause
+	 * by its arrival. */
+	put_le32(body + 8, S.st.phase == MIG_STOP_COPY ? MIG_ROUND_PAUSED : 0);
+	mig_conn_stage(&S.conn, MIG_REC_ROUND, 12);
 	return true;
 }
 

@@ -36,7 +36,7 @@ enum mig_record_type {
 	MIG_REC_DEVICE = 0x0a,    /* a platform device's state (version 2) */
 	MIG_REC_MODULES = 0x0b,   /* the images the VM restarts from (version 2) */
 	MIG_REC_AP_STATE = 0x11,  /* an application processor's vCPU and APIC */
-	MIG_REC_ROUND = MIG_TYPE_OPTIONAL | 0x10, /* pre-copy round starts */
+	MIG_REC_ROUND = MIG_TYPE_OPTIONAL | 0x10, /* pre-copy round starts (MIG_ROUND_*) */
 	MIG_REC_PLACEMENT = MIG_TYPE_OPTIONAL | 0x12, /* the CPU of each vCPU */
 	/* 0x0c-0x10: the disk records (version 3), migrate/disk_stream.h */
 	/* destination -> source */
@@ -58,6 +58,8 @@ enum mig_page_type {
 			      * version (migrate/page_delta.h; version 4) */
 	MIG_PAGE_TYPES
 };
+/* ROUND flags (its third u32, version 4) */
+#define MIG_ROUND_PAUSED 1u /* the guest is paused: this is the stop-and-copy round */
 #define MIG_SIG_LEN 32
 #define MIG_DELTA_MAX (MIG_PAGE_SIZE - 4) /* a delta and its length fit in a page's room */
 #define MIG_GFN_MASK ((1ull << 52) - 1)

@@ -56,6 +56,9 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 		  p, (unsigned long)st->delta_bytes);
 	if (!outgoing)
 		sh_printf(sh, "%sround: %u\n", p, st->round);
+	if (!outgoing && st->phase == MIG_DONE && st->pause_ns)
+		sh_printf(sh, "%sdowntime_ms: %lu\n%sdowntime_error_ms: %lu\n", p,
+			  ms(st->resume_ns - st->pause_ns), p, ms(st->downtime_error_ns));
 	if (outgoing) {
 		sh_printf(sh, "round: %u\npages_remaining: %lu\ndirty_pages_per_s: %lu\n"
 			      "throughput_mbit_s: %lu\nexpected_downtime_ms: %lu\n"

@@ -474,6 +474,10 @@ def test_the_way_back_sends_only_what_changed(boot):
     inc = ca.run("migrate status").fields()
     assert int(inc["incoming_sig_pages"]) == signed - missed, inc
     assert int(inc["incoming_sig_misses"]) == missed, inc
+    # Downtime seen on the destination: from the pause's message to running,
+    # short of the source's figure (which adds RUNNING's way back).
+    assert int(inc["incoming_downtime_ms"]) <= int(back["downtime_ms"]) + 1, (inc, back)
+    assert int(inc["incoming_downtime_error_ms"]) < 1000, inc
     # The wire carries the misses in full and 40 bytes for each other page.
     full = int(there["bytes"])
     assert int(back["bytes"]) < full * 0.15, (back["bytes"], full)
