@@ -355,9 +355,10 @@ static enum recv_event dispatch(struct recv_apply *a, const struct mig_record *r
 	case MIG_REC_ROUND:
 		if (r->len >= 4)
 			a->st->round = get_le32(r->body);
-		/* The source paused the guest about one link delay ago. */
-		if (r->len >= 12 && (get_le32(r->body + 8) & MIG_ROUND_PAUSED) && !a->st->pause_ns)
-			a->st->pause_ns = time_ns();
+		/* The source paused the guest one link delay and the time it
+		 * says ago. */
+		if (r->len >= 16 && (get_le32(r->body + 8) & MIG_ROUND_PAUSED) && !a->st->pause_ns)
+			a->st->pause_ns = time_ns() - (uint64_t)get_le32(r->body + 12) * 1000;
 		return RECV_APPLIED;
 	default:
 		if (recv_disks_handles(r->type)) {

@@ -36,6 +36,17 @@ static struct mig_seed *seeds[SEEDS_MAX]; /* oldest first */
 static unsigned nseeds;
 /* The store is changing: an allocation it makes must not reclaim from it. */
 static bool changing;
+/* A machine check cut a read short: mce_poll once the store is consistent
+ * (it may allocate, and so reclaim seeds). */
+static bool mc_pending;
+
+static void handle_machine_checks(void)
+{
+	if (mc_pending) {
+		mc_pending = false;
+		mce_poll();
+	}
+}
 
 static void free_seed(struct mig_seed *s)
 {
@@ -107,11 +118,6 @@ void seed_keep(uint64_t vm_uid, const char *name, struct vm_kept_memory *k)
 	size_t words = (pages + 63) / 64;
 
 	setting_u64("migrate_seed_mib", &limit_mib);
-	for (unsigned i = 0; i < nseeds; i++)
-		if (seeds[i]->vm_uid == vm_uid && !seeds[i]->users) {
-			remove_at(i); /* this image replaces that one */
-			break;
-		}
 	uint64_t limit = limit_mib << 8;
 	if (pages > limit || (nseeds == SEEDS_MAX && evict(1) == 0)) {
 		discard(k);
@@ -144,6 +150,11 @@ void seed_keep(uint64_t vm_uid, const char *name, struct vm_kept_memory *k)
 	s->pages = pages;
 	s->nbad = bitmap_count(s->bad, pages);
 	s->kept_ns = time_ns();
+	for (unsigned i = 0; i < nseeds; i++)
+		if (seeds[i]->vm_uid == vm_uid && !seeds[i]->users) {
+			remove_at(i); /* this image replaces that one */
+			break;
+		}
 	uint64_t held = seed_total_pages();
 	if (held + pages > limit)
 		evict(held + pages - limit);
@@ -188,8 +199,8 @@ static bool hash_page(struct mig_seed *s, uint64_t gfn)
 	if (bitmap_test(s->hashed, gfn))
 		return true;
 	if (copy_mc_safe(page, gmem_ptr(&s->mem, gfn * MIG_PAGE_SIZE), MIG_PAGE_SIZE)) {
-		mce_poll();
 		mark_bad(s, gfn);
+		mc_pending = true;
 		return false;
 	}
 	page_sig(page, s->sig[gfn]);
@@ -198,18 +209,21 @@ static bool hash_page(struct mig_seed *s, uint64_t gfn)
 	return true;
 }
 
+/* @pre s is in use (seed_get), so a reclaim leaves it alone */
 bool seed_fill(struct mig_seed *s, uint64_t gfn, const uint8_t sig[MIG_SIG_LEN], void *dst)
 {
-	if (gfn >= s->pages || !hash_page(s, gfn) || memcmp(s->sig[gfn], sig, MIG_SIG_LEN))
-		return false;
+	bool same = gfn < s->pages && hash_page(s, gfn) && !memcmp(s->sig[gfn], sig, MIG_SIG_LEN);
+
 	/* Nothing writes a seed, so the bytes are the ones hashed. */
-	if (copy_mc_safe(dst, gmem_ptr(&s->mem, gfn * MIG_PAGE_SIZE), MIG_PAGE_SIZE)) {
-		mce_poll();
+	if (same && copy_mc_safe(dst, gmem_ptr(&s->mem, gfn * MIG_PAGE_SIZE), MIG_PAGE_SIZE)) {
 		mark_bad(s, gfn);
-		return false;
+		mc_pending = true;
+		same = false;
 	}
-	s->hits++;
-	return true;
+	if (same)
+		s->hits++;
+	handle_machine_checks();
+	return same;
 }
 
 void seed_put(struct mig_seed *s, bool consumed)
@@ -230,15 +244,21 @@ bool seed_hash_ahead(void)
 {
 	uint64_t deadline = time_ns() + HASH_BUDGET_NS;
 
-	for (unsigned i = 0; i < nseeds; i++) {
+	bool more = false;
+
+	for (unsigned i = 0; i < nseeds && !more && !mc_pending; i++) {
 		struct mig_seed *s = seeds[i];
-		while (s->cursor < s->pages) {
+		while (s->cursor < s->pages && !mc_pending) {
 			hash_page(s, s->cursor++);
-			if (!(s->cursor % 16) && time_ns() >= deadline)
-				return true;
+			if (!(s->cursor % 16) && time_ns() >= deadline) {
+				more = true;
+				break;
+			}
 		}
 	}
-	return false;
+	more |= mc_pending;
+	handle_machine_checks(); /* after the walk: it may drop seeds */
+	return more;
 }
 
 bool seed_describe(unsigned i, struct seed_info *out)

@@ -34,6 +34,7 @@
 #define STALL_TIMEOUT_NS (10 * NS_PER_SEC)
 #define POLL_BUDGET_NS (2 * NS_PER_MS) /* per main-loop turn: guests keep running */
 #define THROTTLE_STEP 20
+#define REPLIES_PER_POLL 64
 
 CONFIG_KEY(key_delta_cache, "migrate_delta_cache_mib", "32",
 	   "the source's cache of sent pages for deltas in later rounds, in MiB (0: no deltas)");
@@ -63,6 +64,7 @@ static struct sender {
 	bool seed_answered;       /* the destination said what it holds (SEED) */
 	bool sign_pages;          /* round 0 sends signatures for non-zero pages */
 	uint32_t sig_unanswered;  /* PAGES records with signatures awaiting SIG_MISSES */
+	uint64_t sig_wait_ns;     /* the last signed record went, or the last answer came */
 	struct delta_cache delta; /* slots == 0: no deltas */
 	struct mig_vm_state state;
 	struct send_disks disks;
@@ -338,7 +340,10 @@ static bool stage_pages(void)
 	if (!w.count)
 		return false;
 	mig_conn_stage(&S.conn, MIG_REC_PAGES, mig_pages_end(&w));
-	S.sig_unanswered += signed_any;
+	if (signed_any) {
+		S.sig_unanswered++;
+		S.sig_wait_ns = time_ns();
+	}
 	return true;
 }
 
@@ -391,14 +396,17 @@ static bool round_done(void)
 	uint64_t round_ns = now - S.round_start_ns ? now - S.round_start_ns : 1;
 	uint64_t disk_bytes;
 	uint64_t dirty = take_dirty(&disk_bytes);
+	/* The next round: what was written, and what the destination lacked
+	 * of the signatures (already queued). */
+	uint64_t queued = dirty_pages_queued();
 	/* Memory and disks converge together: both count in bytes. */
-	uint64_t dirty_bytes = dirty * MIG_PAGE_SIZE + disk_bytes;
+	uint64_t dirty_bytes = queued * MIG_PAGE_SIZE + disk_bytes;
 	/* Bandwidth over the whole transfer: a short round says little. */
 	uint64_t all_ns = now - S.st.start_ns ? now - S.st.start_ns : 1;
 	S.st.throughput_bytes_per_s = mul_div_u64(S.conn.bytes_acked, NS_PER_SEC, all_ns);
 	S.st.dirty_pages_per_s = dirty * NS_PER_SEC / round_ns;
 	S.st.disk.dirty_blocks_per_s = S.disks.round_dirty * NS_PER_SEC / round_ns;
-	S.st.pages_remaining = dirty;
+	S.st.pages_remaining = queued;
 	uint64_t bw = S.st.throughput_bytes_per_s ? S.st.throughput_bytes_per_s : 1;
 	/* What the destination has yet to take in is part of the downtime too. */
 	S.st.expected_downtime_ns = (dirty_bytes + mig_conn_unacked(&S.conn)) * NS_PER_SEC / bw +
@@ -439,7 +447,11 @@ static bool round_done(void)
 	/* Staged with nothing else in flight: the destination dates the pause
 	 * by its arrival. */
 	put_le32(body + 8, S.st.phase == MIG_STOP_COPY ? MIG_ROUND_PAUSED : 0);
-	mig_conn_stage(&S.conn, MIG_REC_ROUND, 12);
+	/* Flushing the disks and the last harvest came between: that much of
+	 * the downtime the destination cannot see. */
+	put_le32(body + 12, S.st.phase == MIG_STOP_COPY
+				    ? (uint32_t)((time_ns() - S.st.pause_ns) / 1000) : 0);
+	mig_conn_stage(&S.conn, MIG_REC_ROUND, 16);
 	return true;
 }
 
@@ -606,9 +618,11 @@ static void got_misses(const struct mig_record *r)
 	}
 	S.st.sig_misses += n;
 	S.sig_unanswered--;
+	S.sig_wait_ns = time_ns();
 }
 
-static void handle_reply(void)
+/* One reply from the destination: false when none was waiting. */
+static bool handle_reply(void)
 {
 	struct mig_record r;
 	char err[120];
@@ -616,10 +630,10 @@ static void handle_reply(void)
 
 	if (rc < 0) {
 		send_fail("bad reply from the destination: %s", err);
-		return;
+		return false;
 	}
 	if (rc == 0)
-		return;
+		return false;
 	if (r.type == MIG_REC_DISK_ACCEPT && S.step <= STEP_DISK_ANSWERS) {
 		if (send_disks_accept(&S.disks, r.body, r.len, err, sizeof(err)))
 			send_fail("bad answer from the destination: %s", err);
@@ -662,6 +676,7 @@ static void handle_reply(void)
 		send_fail("unexpected %s record from the destination",
 			  mig_record_name(r.type, name, sizeof(name)));
 	}
+	return S.vm != NULL;
 }
 
 bool migrate_send_poll(void)
@@ -677,9 +692,10 @@ bool migrate_send_poll(void)
 		send_fail("the VM %s during the migration", vm_state_name(S.vm->state));
 		return false;
 	}
-	/* Replies first: a peer's last record can arrive with its close. */
-	if (S.conn.connected)
-		handle_reply();
+	/* Replies first: a peer's last record can arrive with its close. A
+	 * round's end waits on every SIG_MISSES: take them all. */
+	for (int i = 0; i < REPLIES_PER_POLL && S.conn.connected && handle_reply(); i++)
+		;
 	if (S.vm && S.conn.failed)
 		send_fail("%s", S.conn.error);
 	if (!S.vm)
@@ -698,6 +714,9 @@ bool migrate_send_poll(void)
 		return false;
 	}
 	produce(now + POLL_BUDGET_NS);
+	if (S.vm && S.sig_unanswered && time_ns() - S.sig_wait_ns > REPLY_TIMEOUT_NS)
+		send_fail("the destination did not answer %u signed PAGES records within %u s",
+			  S.sig_unanswered, (unsigned)(REPLY_TIMEOUT_NS / NS_PER_SEC));
 	if (S.vm && S.step == STEP_DISK_ANSWERS && time_ns() - S.phase_ns > REPLY_TIMEOUT_NS)
 		send_fail("the destination did not answer the disk offers within %u s",
 			  (unsigned)(REPLY_TIMEOUT_NS / NS_PER_SEC));

@@ -1,6 +1,10 @@
-"""The 'return' suite of tools/bench.py: a VM's way back to the instance it
-came from, with page signatures against the seed that instance kept, side
-by side with the same way back sending every page (`signatures=off`).
+"""The 'return' suite of tools/bench.py: what issue 20 added to cut the
+bytes a migration sends, each side by side with the same migration
+without it, in one run on one link.
+
+Signatures: a VM's way back to the instance it came from, with page
+signatures against the seed that instance kept, against the same way back
+sending every page (`signatures=off`).
 
 A 64 MiB memtouch guest writes every page once on A and goes to B. On B it
 rewrites K of its pages, then returns to A. Per K, two round trips in the
@@ -8,6 +12,12 @@ same run, both measured B→A (the two directions of a socket link differ in
 speed): first with signatures off, then on. Each trip out goes with
 signatures off, so both returns start from the same state: A holds the
 image the VM left with, and B rewrote the same K pages since.
+
+Deltas: two identical 64 MiB memtouch guests writing DELTA_RATE pages/s
+after every page was written once, one migrated A→B with `delta=off`, the
+other with `delta=on`; once writing whole pages (`fill=page`: every byte
+changes, the worst case, a delta never fits) and once one word per page
+(`fill=word`).
 """
 
 import os
@@ -17,6 +27,7 @@ from bench_net import _pair
 
 GUEST_MIB = 64
 REWRITE_SHARES = (0.0, 0.1, 0.5)
+DELTA_RATE = 2000
 
 
 def _rewrite(con, name, pages):
@@ -27,16 +38,17 @@ def _rewrite(con, name, pages):
     con.wait_for(rf"\[vm:{name}\] memtouch: wrote {pages} pages", 300, start=start)
 
 
-def _trip(src, name, dst_ip, sigs):
-    st = _migrate(src, name, dst_ip, extra=f"signatures={sigs}")
+def _trip(src, name, dst_ip, sigs, extra=""):
+    st = _migrate(src, name, dst_ip, extra=f"signatures={sigs} {extra}")
     if st["phase"] != "done":
         raise RuntimeError(f"{name} ({sigs}): {st}")
     sig, miss = int(st["sig_pages"]), int(st["sig_misses"])
     zero, sent = int(st["zero_pages"]), int(st["pages_sent"])
     return {"total_ms": int(st["total_ms"]), "downtime_ms": int(st["downtime_ms"]),
             "bytes": int(st["bytes"]), "zero_pages": zero, "sig_pages": sig,
-            "sig_misses": miss, "full_pages": sent - zero - sig - int(st["poison_pages"]),
-            "seed_pages": int(st["seed_pages"]),
+            "sig_misses": miss, "full_pages": sent - zero - sig - int(st["poison_pages"]) - int(st["delta_pages"]),
+            "seed_pages": int(st["seed_pages"]), "delta_pages": int(st["delta_pages"]),
+            "delta_bytes": int(st["delta_bytes"]),
             "pages_per_round": [int(x) for x in st["pages_per_round"].split()]}
 
 
@@ -62,6 +74,23 @@ def bench_return(root):
             row["bytes_ratio"] = on["bytes"] / off["bytes"]
             row["time_ratio"] = on["total_ms"] / off["total_ms"]
             runs.append(row)
+        assert ca.run("vm destroy r").ok
+        for fill in ("page", "word"):
+            row = {"fill": fill}
+            for delta in ("off", "on"):
+                name = f"{fill[0]}{delta}"
+                assert ca.run(f"vm create {name} memtouch mem={GUEST_MIB}M rate={DELTA_RATE} "
+                              f"fill={fill} report=0").ok
+                assert ca.run(f"vm start {name}").ok
+                _fill(ca, name)
+                row[delta] = _trip(ca, name, "10.0.0.2", "off", extra=f"delta={delta}")
+                inc = cb.run("migrate status").fields()
+                row[delta]["dst_downtime_ms"] = int(inc["incoming_downtime_ms"])
+                row[delta]["dst_downtime_error_ms"] = int(inc["incoming_downtime_error_ms"])
+                assert cb.run(f"vm destroy {name}").ok
+            row["bytes_ratio"] = row["on"]["bytes"] / row["off"]["bytes"]
+            row["time_ratio"] = row["on"]["total_ms"] / row["off"]["total_ms"]
+            runs.append(row)
     finally:
         a.kill()
         b.kill()
@@ -81,6 +110,8 @@ def print_return(runs):
     print("  rewritten  sigs  total ms  downtime  wire bytes   zero   signed  missed   full  "
           "rounds          bytes on/off  time on/off")
     for r in runs:
+        if "fill" in r:
+            continue
         for sigs in ("off", "on"):
             t = r[sigs]
             rounds = " ".join(str(x) for x in t["pages_per_round"][:6])
@@ -89,3 +120,16 @@ def print_return(runs):
             print(f"  {r['rewritten']:>9}  {sigs:<4} {t['total_ms']:>8} {t['downtime_ms']:>9} "
                   f"{t['bytes']:>11} {t['zero_pages']:>6} {t['sig_pages']:>8} "
                   f"{t['sig_misses']:>7} {t['full_pages']:>6}  {rounds:<15}{tail}")
+    print(f"== deltas: {GUEST_MIB} MiB memtouch at {DELTA_RATE} pages/s, A→B, delta off vs on ==")
+    print("  fill  delta  total ms  downtime src/dst(+err)  wire bytes  rounds  delta pages  "
+          "delta bytes  full   bytes on/off  time on/off")
+    for r in runs:
+        if "fill" not in r:
+            continue
+        for d in ("off", "on"):
+            t = r[d]
+            tail = f"  {r['bytes_ratio']:>12.3f} {r['time_ratio']:>12.3f}" if d == "on" else ""
+            dt = f"{t['downtime_ms']}/{t['dst_downtime_ms']}(+{t['dst_downtime_error_ms']})"
+            print(f"  {r['fill']:<5} {d:<5} {t['total_ms']:>9} {dt:>23} {t['bytes']:>11} "
+                  f"{len(t['pages_per_round']):>7} {t['delta_pages']:>12} {t['delta_bytes']:>12} "
+                  f"{t['full_pages']:>5}{tail}")

@@ -449,7 +449,7 @@ def test_the_way_back_sends_only_what_changed(boot):
     assert ca.run(f"migrate listen from={B_IP}").ok
     assert ca.run("vm create m memtouch mem=64M pages=4096 idle report=0").ok
     assert ca.run("vm start m").ok
-    memtouch_says(ca, "m", "w 0 4096", "wrote 4096 pages from 0")
+    memtouch_says(ca, "m", "\"w 0 4096\"", "wrote 4096 pages from 0")
 
     there = migrate(ca, "m", B_IP)
     assert there["phase"] == "done", there
@@ -458,7 +458,7 @@ def test_the_way_back_sends_only_what_changed(boot):
     kept = seeds(ca)
     assert kept["m"]["pages"] == "16384", kept
 
-    memtouch_says(cb, "m", "w 1000 300", "wrote 300 pages from 1000")
+    memtouch_says(cb, "m", "\"w 1000 300\"", "wrote 300 pages from 1000")
     time.sleep(10)
     # Hashed ahead while it was away.
     assert seeds(ca)["m"]["hashed"] == "16384", seeds(ca)
