@@ -27,6 +27,7 @@
 
 #include "hv/vm/poison.h"
 #include "hv/vm/vm.h"
+#include "migrate/page_delta.h"
 #include "migrate/recv_apply.h"
 #include "tests/fuzz/fuzz_env.h"
 #include "tests/fuzz/fuzz_recv_store.h"
@@ -90,10 +91,12 @@ static struct model {
 	unsigned disks;         /* DISK_OFFERs */
 	uint32_t disks_ended;   /* bit per disk index */
 	uint8_t run_state;
-	const uint8_t *data[MAX_PAGES]; /* the last NORMAL entry's data; NULL: zero */
+	const uint8_t *data[MAX_PAGES]; /* what the page holds; NULL: zero */
 	bool poisoned[MAX_PAGES];
 } M;
 
+/* Pages deltas changed (M.data points here then); not reset per input. */
+static uint8_t patched[MAX_PAGES][MIG_PAGE_SIZE];
 static struct mig_status st;
 static struct recv_apply A;
 static struct mig_conn conn;
@@ -111,6 +114,20 @@ static void note_pages(const struct mig_record *r)
 	while (mig_pages_next(&rd, &gfn, &type, &data, err, sizeof(err)) == 1) {
 		if (gfn >= MAX_PAGES)
 			broken("page 0x%lx applied beyond any VM here", (unsigned long)gfn);
+		if (type == MIG_PAGE_DELTA) {
+			/* Against what the page held: the model applies it too. */
+			uint8_t *p = patched[gfn];
+			if (M.data[gfn] != p) {
+				if (M.data[gfn])
+					memcpy(p, M.data[gfn], MIG_PAGE_SIZE);
+				else
+					memset(p, 0, MIG_PAGE_SIZE);
+			}
+			if (page_delta_apply(p, data, rd.data_len))
+				broken("a delta was applied that does not apply");
+			M.data[gfn] = p;
+			continue;
+		}
 		M.data[gfn] = type == MIG_PAGE_NORMAL ? data : NULL;
 		M.poisoned[gfn] |= type == MIG_PAGE_POISON; /* a lost page stays lost */
 	}
@@ -270,11 +287,20 @@ static void refused(const char *err)
 	check_gone();
 }
 
+/* What may answer what: DISK_ACCEPT a DISK_OFFER, SEED (holding nothing:
+ * there are no seeds here) the VM_CONFIG that built the VM. */
+static bool answer_fits(uint32_t answer, const struct mig_record *r, enum recv_event ev)
+{
+	if (answer == MIG_REC_DISK_ACCEPT)
+		return r->type == MIG_REC_DISK_OFFER && ev == RECV_APPLIED;
+	return answer == MIG_REC_SEED && r->type == MIG_REC_VM_CONFIG &&
+	       ev == RECV_VM_BUILT;
+}
+
 static void check_replies(const struct mig_record *r, enum recv_event ev)
 {
 	for (unsigned i = 0; i < fuzz_replies.n; i++)
-		if (fuzz_replies.type[i] != MIG_REC_DISK_ACCEPT || r->type != MIG_REC_DISK_OFFER ||
-		    ev != RECV_APPLIED)
+		if (!answer_fits(fuzz_replies.type[i], r, ev))
 			broken("record 0x%x staged 0x%x", r->type, fuzz_replies.type[i]);
 	fuzz_replies.n = 0;
 	fuzz_conn_sent(&conn);

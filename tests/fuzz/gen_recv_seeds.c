@@ -15,6 +15,7 @@
 #include "hv/vm/vm.h"
 #include "hv/x86/cpu.h"
 #include "migrate/disk_stream.h"
+#include "migrate/page_delta.h"
 #include "migrate/vm_state.h"
 #include "tests/fuzz/fuzz_recv_store.h"
 #include "tests/fuzz/fuzz_vm_host.h"
@@ -145,6 +146,13 @@ static void pages(void)
 	mig_pages_begin(&w, body);
 	mig_pages_add(&w, 3, MIG_PAGE_ZERO, NULL);
 	mig_pages_add(&w, SEED_MEM / MIG_PAGE_SIZE - 1, MIG_PAGE_NORMAL, data);
+	/* Page 0 again, as a delta: a few bytes changed against what it holds. */
+	static uint8_t changed[MIG_PAGE_SIZE];
+	memcpy(changed, data, sizeof(changed));
+	changed[8] ^= 0xff;
+	changed[4000] ^= 0x01;
+	size_t n = page_delta_encode(data, changed, mig_pages_delta_room(&w), MIG_DELTA_MAX);
+	mig_pages_add_delta(&w, 0, (uint32_t)n);
 	record(MIG_REC_PAGES, body, mig_pages_end(&w));
 }
 
