@@ -72,6 +72,9 @@ struct mig_status {
 	/* Pages resent as deltas against the version sent before, and the
 	 * deltas' bytes */
 	uint64_t delta_pages, delta_bytes;
+	/* Time in the migration's poller on this side (not lwIP's or the
+	 * NIC driver's) */
+	uint64_t cpu_ns;
 	uint64_t bytes;
 	uint64_t start_ns, end_ns, pause_ns, resume_ns;
 	/* incoming: pause_ns is when the stop-and-copy round's ROUND arrived;

@@ -173,7 +173,20 @@ static void handle(const struct mig_record *r)
 	}
 }
 
+static bool recv_poll(void);
+
+/* Its CPU time, as on the source (send.c). */
 bool migrate_recv_poll(void)
+{
+	if (!R.active)
+		return false;
+	uint64_t t0 = time_ns();
+	bool busy = recv_poll();
+	R.st.cpu_ns += time_ns() - t0;
+	return busy;
+}
+
+static bool recv_poll(void)
 {
 	if (!R.active)
 		return false;

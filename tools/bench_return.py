@@ -38,10 +38,12 @@ def _rewrite(con, name, pages):
     con.wait_for(rf"\[vm:{name}\] memtouch: wrote {pages} pages", 300, start=start)
 
 
-def _trip(src, name, dst_ip, sigs, extra=""):
+def _trip(src, dst, name, dst_ip, sigs, extra=""):
     st = _migrate(src, name, dst_ip, extra=f"signatures={sigs} {extra}")
     if st["phase"] != "done":
         raise RuntimeError(f"{name} ({sigs}): {st}")
+    inc = dst.run("migrate status").fields()
+    mib = int(st["bytes"]) / (1 << 20)
     sig, miss = int(st["sig_pages"]), int(st["sig_misses"])
     zero, sent = int(st["zero_pages"]), int(st["pages_sent"])
     return {"total_ms": int(st["total_ms"]), "downtime_ms": int(st["downtime_ms"]),
@@ -49,6 +51,11 @@ def _trip(src, name, dst_ip, sigs, extra=""):
             "sig_misses": miss, "full_pages": sent - zero - sig - int(st["poison_pages"]) - int(st["delta_pages"]),
             "seed_pages": int(st["seed_pages"]), "delta_pages": int(st["delta_pages"]),
             "delta_bytes": int(st["delta_bytes"]),
+            "src_cpu_ms": int(st["cpu_ms"]), "dst_cpu_ms": int(inc["incoming_cpu_ms"]),
+            "src_cpu_ms_per_mib": int(st["cpu_ms"]) / mib,
+            "dst_cpu_ms_per_mib": int(inc["incoming_cpu_ms"]) / mib,
+            "dst_downtime_ms": int(inc["incoming_downtime_ms"]),
+            "dst_downtime_error_ms": int(inc["incoming_downtime_error_ms"]),
             "pages_per_round": [int(x) for x in st["pages_per_round"].split()]}
 
 
@@ -65,11 +72,11 @@ def bench_return(root):
         for share in REWRITE_SHARES:
             row = {"guest_mib": GUEST_MIB, "rewrite_share": share}
             for sigs in ("off", "on"):
-                _trip(ca, "r", "10.0.0.2", "off")
+                _trip(ca, cb, "r", "10.0.0.2", "off")
                 k = int(share * _memtouch_pages(cb, "r"))
                 _rewrite(cb, "r", k)
                 row["rewritten"] = k
-                row[sigs] = _trip(cb, "r", "10.0.0.1", sigs)
+                row[sigs] = _trip(cb, ca, "r", "10.0.0.1", sigs)
             on, off = row["on"], row["off"]
             row["bytes_ratio"] = on["bytes"] / off["bytes"]
             row["time_ratio"] = on["total_ms"] / off["total_ms"]
@@ -83,10 +90,7 @@ def bench_return(root):
                               f"fill={fill} report=0").ok
                 assert ca.run(f"vm start {name}").ok
                 _fill(ca, name)
-                row[delta] = _trip(ca, name, "10.0.0.2", "off", extra=f"delta={delta}")
-                inc = cb.run("migrate status").fields()
-                row[delta]["dst_downtime_ms"] = int(inc["incoming_downtime_ms"])
-                row[delta]["dst_downtime_error_ms"] = int(inc["incoming_downtime_error_ms"])
+                row[delta] = _trip(ca, cb, name, "10.0.0.2", "off", extra=f"delta={delta}")
                 assert cb.run(f"vm destroy {name}").ok
             row["bytes_ratio"] = row["on"]["bytes"] / row["off"]["bytes"]
             row["time_ratio"] = row["on"]["total_ms"] / row["off"]["total_ms"]
@@ -108,7 +112,7 @@ def print_return(runs):
     print(f"== the way back: {GUEST_MIB} MiB memtouch, B→A after K pages rewritten on B, "
           "signatures off vs on ==")
     print("  rewritten  sigs  total ms  downtime  wire bytes   zero   signed  missed   full  "
-          "rounds          bytes on/off  time on/off")
+          "rounds          cpu ms/MiB src dst  bytes on/off  time on/off")
     for r in runs:
         if "fill" in r:
             continue
@@ -119,10 +123,11 @@ def print_return(runs):
                     else "")
             print(f"  {r['rewritten']:>9}  {sigs:<4} {t['total_ms']:>8} {t['downtime_ms']:>9} "
                   f"{t['bytes']:>11} {t['zero_pages']:>6} {t['sig_pages']:>8} "
-                  f"{t['sig_misses']:>7} {t['full_pages']:>6}  {rounds:<15}{tail}")
+                  f"{t['sig_misses']:>7} {t['full_pages']:>6}  {rounds:<15}"
+                  f"{t['src_cpu_ms_per_mib']:>11.1f} {t['dst_cpu_ms_per_mib']:>6.1f}{tail}")
     print(f"== deltas: {GUEST_MIB} MiB memtouch at {DELTA_RATE} pages/s, A→B, delta off vs on ==")
     print("  fill  delta  total ms  downtime src/dst(+err)  wire bytes  rounds  delta pages  "
-          "delta bytes  full   bytes on/off  time on/off")
+          "delta bytes  full  cpu ms/MiB src dst  bytes on/off  time on/off")
     for r in runs:
         if "fill" not in r:
             continue
@@ -132,4 +137,5 @@ def print_return(runs):
             dt = f"{t['downtime_ms']}/{t['dst_downtime_ms']}(+{t['dst_downtime_error_ms']})"
             print(f"  {r['fill']:<5} {d:<5} {t['total_ms']:>9} {dt:>23} {t['bytes']:>11} "
                   f"{len(t['pages_per_round']):>7} {t['delta_pages']:>12} {t['delta_bytes']:>12} "
-                  f"{t['full_pages']:>5}{tail}")
+                  f"{t['full_pages']:>5} {t['src_cpu_ms_per_mib']:>14.1f} "
+                  f"{t['dst_cpu_ms_per_mib']:>6.1f}{tail}")

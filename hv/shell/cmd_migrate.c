@@ -52,8 +52,9 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 	sh_printf(sh, "%sseed_pages: %lu\n%ssig_pages: %lu\n%ssig_misses: %lu\n", p,
 		  (unsigned long)st->seed_pages, p, (unsigned long)st->sig_pages, p,
 		  (unsigned long)st->sig_misses);
-	sh_printf(sh, "%sdelta_pages: %lu\n%sdelta_bytes: %lu\n", p, (unsigned long)st->delta_pages,
-		  p, (unsigned long)st->delta_bytes);
+	sh_printf(sh, "%sdelta_pages: %lu\n%sdelta_bytes: %lu\n%scpu_ms: %lu\n", p,
+		  (unsigned long)st->delta_pages, p, (unsigned long)st->delta_bytes, p,
+		  ms(st->cpu_ns));
 	if (!outgoing)
 		sh_printf(sh, "%sround: %u\n", p, st->round);
 	if (!outgoing && st->phase == MIG_DONE && st->pause_ns)

@@ -320,7 +320,9 @@ def test_console_errors(boot):
                       ("migrate send", "usage: migrate send"),
                       ("migrate listen", "give 1-8 peers"),
                       ("migrate listen from=10.0.0.300", "not an IPv4 address"),
-                      ("migrate cancel", "no migration is in progress")):
+                      ("migrate cancel", "no migration is in progress"),
+                      ("migrate seeds drop nosuch", "no seed of a VM named 'nosuch'"),
+                      ("migrate seeds now", "usage: migrate seeds")):
         r = ca.command(cmd)
         assert not r.ok and want in r.error, (cmd, r.error)
     assert ca.run("vm create c counter").ok
@@ -328,6 +330,9 @@ def test_console_errors(boot):
     assert not r.ok and "bad option" in r.error
     r = ca.command("migrate send c 10.0.0.2:0")
     assert not r.ok and "port" in r.error
+    for opt in ("signatures=maybe", "delta=1"):
+        r = ca.command(f"migrate send c 10.0.0.2 {opt}")
+        assert not r.ok and "bad option" in r.error and "signatures=on|off" in r.error, r.error
     r = ca.command("migrate send c 10.0.0.2 mode=bogus")
     assert not r.ok and "bad option" in r.error and "mode=wp|ad|pml" in r.error
     # Refused before anything starts: the VM is left as it was, free to go.
