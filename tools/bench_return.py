@@ -112,7 +112,7 @@ def print_return(runs):
     print(f"== the way back: {GUEST_MIB} MiB memtouch, B→A after K pages rewritten on B, "
           "signatures off vs on ==")
     print("  rewritten  sigs  total ms  downtime  wire bytes   zero   signed  missed   full  "
-          "rounds          cpu ms/MiB src dst  bytes on/off  time on/off")
+          "rounds          cpu ms src   dst  bytes on/off  time on/off")
     for r in runs:
         if "fill" in r:
             continue
@@ -124,10 +124,10 @@ def print_return(runs):
             print(f"  {r['rewritten']:>9}  {sigs:<4} {t['total_ms']:>8} {t['downtime_ms']:>9} "
                   f"{t['bytes']:>11} {t['zero_pages']:>6} {t['sig_pages']:>8} "
                   f"{t['sig_misses']:>7} {t['full_pages']:>6}  {rounds:<15}"
-                  f"{t['src_cpu_ms_per_mib']:>11.1f} {t['dst_cpu_ms_per_mib']:>6.1f}{tail}")
+                  f"{t['src_cpu_ms']:>11} {t['dst_cpu_ms']:>5}{tail}")
     print(f"== deltas: {GUEST_MIB} MiB memtouch at {DELTA_RATE} pages/s, A→B, delta off vs on ==")
     print("  fill  delta  total ms  downtime src/dst(+err)  wire bytes  rounds  delta pages  "
-          "delta bytes  full  cpu ms/MiB src dst  bytes on/off  time on/off")
+          "delta bytes  full  cpu ms src   dst  bytes on/off  time on/off")
     for r in runs:
         if "fill" not in r:
             continue
@@ -137,5 +137,4 @@ def print_return(runs):
             dt = f"{t['downtime_ms']}/{t['dst_downtime_ms']}(+{t['dst_downtime_error_ms']})"
             print(f"  {r['fill']:<5} {d:<5} {t['total_ms']:>9} {dt:>23} {t['bytes']:>11} "
                   f"{len(t['pages_per_round']):>7} {t['delta_pages']:>12} {t['delta_bytes']:>12} "
-                  f"{t['full_pages']:>5} {t['src_cpu_ms_per_mib']:>14.1f} "
-                  f"{t['dst_cpu_ms_per_mib']:>6.1f}{tail}")
+                  f"{t['full_pages']:>5} {t['src_cpu_ms']:>10} {t['dst_cpu_ms']:>5}{tail}")
