@@ -207,6 +207,24 @@ static int migrate_listen_cmd(struct shell *sh, int argc, char **argv)
 	return SHELL_OK;
 }
 
+/* What each option takes: the whole list would not fit the status line. */
+static void bad_opt(const char *arg, size_t klen, char *err, size_t errlen)
+{
+	static const char *const forms[] = {
+		"downtime=1-60000", "bandwidth=MBPS", "rounds=1-1000", "throttle=on|off",
+		"mode=wp|ad|pml", "installers=K", "as=NAME", "disks=copy|shared", "keep=yes|no",
+		"disk_mode=rounds|mirror", "signatures=on|off", "delta=on|off",
+	};
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (!strncmp(forms[i], arg, klen) && forms[i][klen] == '=') {
+			fmt_snprintf(err, errlen, "bad option '%.30s' (%s)", arg, forms[i]);
+			return;
+		}
+	fmt_snprintf(err, errlen, "bad option '%.30s' (options: downtime bandwidth rounds throttle "
+		     "mode installers as disks keep disk_mode signatures delta)", arg);
+}
+
 static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t errlen)
 {
 	uint64_t v;
@@ -248,9 +266,7 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 	else if (klen == 5 && !strncmp(arg, "delta", 5) && (!strcmp(val, "on") || !strcmp(val, "off")))
 		o->no_delta = !strcmp(val, "off");
 	else {
-		fmt_snprintf(err, errlen, "bad option '%.30s' (downtime=1-60000, bandwidth=MBPS, "
-			     "rounds=1-1000, throttle=on|off, mode=wp|ad|pml, installers=K, as=NAME, "
-			     "disks=copy|shared, keep=yes|no, disk_mode=rounds|mirror, signatures=on|off, delta=on|off)", arg);
+		bad_opt(arg, klen, err, errlen);
 		return false;
 	}
 	return true;
