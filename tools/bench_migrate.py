@@ -29,13 +29,18 @@ def _migrate(src, name, dst_ip, timeout=600, extra=""):
         time.sleep(0.5)
 
 
-def _fill(con, name, timeout=300):
-    """Has memtouch write every one of its pages once, so all of its
-    memory holds data, then it goes on at its rate."""
+def _memtouch_pages(con, name):
+    """How many pages memtouch writes (its status line)."""
     start = len(con.text())
     assert con.run(f"vm send {name} s").ok
     m = con.wait_for(rf"\[vm:{name}\] memtouch: written .* pages (\d+) ", 30, start=start)
-    pages = int(m.group(1))
+    return int(m.group(1))
+
+
+def _fill(con, name, timeout=300):
+    """Has memtouch write every one of its pages once, so all of its
+    memory holds data, then it goes on at its rate."""
+    pages = _memtouch_pages(con, name)
     start = len(con.text())
     assert con.run(f"vm send {name} \"w 0 {pages}\"").ok
     con.wait_for(rf"\[vm:{name}\] memtouch: wrote {pages} pages", timeout, start=start)

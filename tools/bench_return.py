@@ -22,7 +22,7 @@ changes, the worst case, a delta never fits) and once one word per page
 
 import os
 
-from bench_migrate import _fill, _migrate
+from bench_migrate import _fill, _memtouch_pages, _migrate
 from bench_net import _pair
 
 GUEST_MIB = 64
@@ -99,13 +99,6 @@ def bench_return(root):
         a.kill()
         b.kill()
     return runs
-
-
-def _memtouch_pages(con, name):
-    start = len(con.text())
-    assert con.run(f"vm send {name} s").ok
-    m = con.wait_for(rf"\[vm:{name}\] memtouch: written .* pages (\d+) ", 30, start=start)
-    return int(m.group(1))
 
 
 def print_return(runs):

@@ -73,13 +73,20 @@ def test_counter_continues_on_the_destination(boot):
     assert seq == list(range(seq[0], seq[0] + len(seq))), (before[-5:], after[:5])
 
 
-def test_writing_guest_arrives_intact_and_goes_back(boot):
+def memtouch_on_a_pair(boot, args):
+    """Two instances that take migrations from each other, and memtouch
+    (4096 pages of 64 MiB) running on A: the consoles."""
     a, b = start_pair(boot)
     ca, cb = a.console(), b.console()
     assert cb.run(f"migrate listen from={A_IP}").ok
     assert ca.run(f"migrate listen from={B_IP}").ok
-    assert ca.run("vm create m memtouch mem=64M pages=4096 rate=2000 report=0").ok
+    assert ca.run(f"vm create m memtouch mem=64M pages=4096 {args} report=0").ok
     assert ca.run("vm start m").ok
+    return ca, cb
+
+
+def test_writing_guest_arrives_intact_and_goes_back(boot):
+    ca, cb = memtouch_on_a_pair(boot, "rate=2000")
     time.sleep(2)
 
     st = migrate(ca, "m", B_IP)
@@ -450,12 +457,7 @@ def test_the_way_back_sends_only_what_changed(boot):
     """A→B, 300 pages written on B, 10 s later B→A: A kept the VM's memory
     as a seed, so B sends signatures and A asks again only for the pages
     that changed; the guest's own record of its pages checks them."""
-    a, b = start_pair(boot)
-    ca, cb = a.console(), b.console()
-    assert cb.run(f"migrate listen from={A_IP}").ok
-    assert ca.run(f"migrate listen from={B_IP}").ok
-    assert ca.run("vm create m memtouch mem=64M pages=4096 idle report=0").ok
-    assert ca.run("vm start m").ok
+    ca, cb = memtouch_on_a_pair(boot, "idle")
     memtouch_says(ca, "m", "\"w 0 4096\"", "wrote 4096 pages from 0")
 
     there = migrate(ca, "m", B_IP)
