@@ -41,6 +41,7 @@ struct migrate_opts {
 	bool disk_mirror;        /* after the bulk copy, forward each write (default; else rounds) */
 	bool no_signatures;      /* send every page, even where the destination holds a seed */
 	bool no_delta;           /* resend written pages whole, never as deltas */
+	bool pipelined;          /* GO right after END, not after READY (handover=) */
 };
 
 /* A migration's disk figures (both directions). */
@@ -85,6 +86,7 @@ struct mig_status {
 	uint64_t expected_downtime_ns;
 	uint32_t downtime_limit_ms;
 	bool converging;
+	bool pipelined;             /* outgoing: GO went right after END */
 	unsigned throttle_pct;
 	uint32_t pages_per_round[MIGRATE_ROUNDS_KEPT];
 	/* outgoing: the dirty log's harvests, and how many of its changes held

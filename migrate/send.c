@@ -41,7 +41,7 @@ CONFIG_KEY(key_delta_cache, "migrate_delta_cache_mib", "64",
 
 enum send_step {
 	STEP_HEADER, STEP_CONFIG, STEP_DISK_OFFERS, STEP_DISK_ANSWERS, STEP_DISK_START,
-	STEP_PAGES, STEP_STATE, STEP_WAIT
+	STEP_PAGES, STEP_STATE, STEP_GO, STEP_WAIT
 };
 
 static struct sender {
@@ -201,6 +201,7 @@ int migrate_send(struct vm *vm, uint32_t dst, uint16_t port, const struct migrat
 	S.st.phase = MIG_CONNECTING;
 	S.st.start_ns = S.phase_ns = time_ns();
 	S.st.downtime_limit_ms = o->downtime_ms;
+	S.st.pipelined = o->pipelined;
 	S.st.pages_total = vm->mem.size / MIG_PAGE_SIZE;
 	S.st.pages_remaining = S.st.pages_total;
 	S.st.converging = true;
@@ -500,8 +501,18 @@ static void stage_state(void)
 	if (send_disks_stage_end(&S.disks, &S.conn))
 		return;
 	mig_conn_stage(&S.conn, MIG_REC_END, 0);
-	S.step = STEP_WAIT;
+	/* Pipelined, GO follows END at once: the round trip READY costs is
+	 * not part of the downtime. */
+	S.step = S.opts.pipelined ? STEP_GO : STEP_WAIT;
 	S.st.phase = MIG_AWAIT_READY;
+	S.phase_ns = time_ns();
+}
+
+static void send_go(void)
+{
+	mig_conn_stage(&S.conn, MIG_REC_GO, 0);
+	S.go_sent = true; /* from here on, the destination may run it */
+	S.st.phase = MIG_COMMIT;
 	S.phase_ns = time_ns();
 }
 
@@ -577,6 +588,10 @@ static void produce(uint64_t deadline)
 		case STEP_STATE:
 			stage_state();
 			break;
+		case STEP_GO:
+			send_go();
+			S.step = STEP_WAIT;
+			break;
 		case STEP_WAIT:
 			return;
 		}
@@ -648,11 +663,10 @@ static bool handle_reply(void)
 		 * (once the VM runs there it only answers RUNNING). */
 		S.go_sent = false;
 		send_fail("the destination refused: %s", why);
-	} else if (r.type == MIG_REC_READY && S.st.phase == MIG_AWAIT_READY) {
-		mig_conn_stage(&S.conn, MIG_REC_GO, 0);
-		S.go_sent = true; /* from here on, the destination may run it */
-		S.st.phase = MIG_COMMIT;
-		S.phase_ns = time_ns();
+	} else if (r.type == MIG_REC_READY && S.st.phase == MIG_AWAIT_READY && !S.opts.pipelined) {
+		send_go();
+	} else if (r.type == MIG_REC_READY && S.st.phase == MIG_COMMIT && S.opts.pipelined) {
+		/* GO is on its way already. */
 	} else if (r.type == MIG_REC_RUNNING && S.st.phase == MIG_COMMIT) {
 		struct vm *vm = S.vm;
 		struct vm_kept_memory kept = { 0 };

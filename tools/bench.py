@@ -4,7 +4,7 @@ one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
     tools/bench.py [guests] [dirty] [installers] [crc] [linux] [net] [migrate] [mce] [disk]
-                   [diskmig] [tls] [smp] [return] [--json FILE]
+                   [diskmig] [tls] [smp] [return] [handover] [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
@@ -50,6 +50,10 @@ came from after K of its pages were rewritten: page signatures against the
 seed kept there, side by side with every page sent; wire bytes and time as
 ratios, pages by kind: zero, signed, missed, full).
 
+handover: see tools/bench_return.py (downtime with GO after READY against
+GO right after END, both directions of the link, on the source and the
+destination).
+
 smp: see tools/bench_smp.py (compute VMs pinned to 2 and 4 CPUs against one
 VM on one CPU; a CPUID exit with the other CPUs busy against idle; moving
 a VM between CPUs).
@@ -79,7 +83,7 @@ from bench_mce import bench_mce, print_mce  # noqa: E402
 from bench_smp import bench_smp, print_smp  # noqa: E402
 from bench_tls import bench_tls, print_tls  # noqa: E402
 from bench_migrate import bench_migrate, print_migrate  # noqa: E402
-from bench_return import bench_return, print_return  # noqa: E402
+from bench_return import bench_handover, bench_return, print_handover, print_return  # noqa: E402
 from bench_net import bench_net, print_net  # noqa: E402
 
 REPEAT = 3
@@ -277,7 +281,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("suites", nargs="*",
-                   default=["guests", "dirty", "installers", "crc", "linux", "net", "migrate", "return",
+                   default=["guests", "dirty", "installers", "crc", "linux", "net", "migrate", "return", "handover",
                             "mce", "disk", "diskmig", "tls", "smp"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
@@ -335,6 +339,9 @@ def main():
     if "return" in a.suites:
         results["return_qemu"] = bench_return(os.path.join(ROOT, "build", "bench"))
         print_return(results["return_qemu"])
+    if "handover" in a.suites:
+        results["handover_qemu"] = bench_handover(os.path.join(ROOT, "build", "bench"))
+        print_handover(results["handover_qemu"])
     if "mce" in a.suites:
         results["mce_qemu"] = bench_mce(os.path.join(ROOT, "build", "bench"))
         print_mce(results["mce_qemu"])

@@ -131,3 +131,49 @@ def print_return(runs):
             print(f"  {r['fill']:<5} {d:<5} {t['total_ms']:>9} {dt:>23} {t['bytes']:>11} "
                   f"{len(t['pages_per_round']):>7} {t['delta_pages']:>12} {t['delta_bytes']:>12} "
                   f"{t['full_pages']:>5} {t['src_cpu_ms']:>10} {t['dst_cpu_ms']:>5}{tail}")
+
+
+HANDOVER_REPEATS = 3
+
+
+def bench_handover(root):
+    """Downtime with GO after READY (confirmed) against GO right after END
+    (pipelined): idle 64 MiB counters, alternated, in both directions."""
+    a, b = _pair(os.path.join(root, "handover"), "virtio")
+    runs = []
+    try:
+        ca, cb = a.console(), b.console()
+        assert cb.run("migrate listen from=10.0.0.1").ok
+        assert ca.run("migrate listen from=10.0.0.2").ok
+        for i in range(HANDOVER_REPEATS):
+            for mode in ("confirmed", "pipelined"):
+                name = f"h{mode[0]}{i}"
+                assert ca.run(f"vm create {name} counter mem={GUEST_MIB}M interval=100").ok
+                assert ca.run(f"vm start {name}").ok
+                for src, dst, ip, way in ((ca, cb, "10.0.0.2", "A→B"), (cb, ca, "10.0.0.1", "B→A")):
+                    st = _migrate(src, name, ip, extra=f"handover={mode}")
+                    if st["phase"] != "done":
+                        raise RuntimeError(f"{name}: {st}")
+                    inc = dst.run("migrate status").fields()
+                    runs.append({"handover": mode, "way": way, "total_ms": int(st["total_ms"]),
+                                 "downtime_ms": int(st["downtime_ms"]),
+                                 "dst_downtime_ms": int(inc["incoming_downtime_ms"]),
+                                 "dst_downtime_error_ms": int(inc["incoming_downtime_error_ms"])})
+                assert ca.run(f"vm destroy {name}").ok
+    finally:
+        a.kill()
+        b.kill()
+    return runs
+
+
+def print_handover(runs):
+    import statistics
+    print(f"== hand-over: {GUEST_MIB} MiB idle counter, GO after READY vs right after END, "
+          f"median of {HANDOVER_REPEATS} ==")
+    print("  way   handover    downtime src  dst(+bound)  total ms")
+    for way in ("A→B", "B→A"):
+        for mode in ("confirmed", "pipelined"):
+            rs = [r for r in runs if r["way"] == way and r["handover"] == mode]
+            med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
+            print(f"  {way}  {mode:<10} {med('downtime_ms'):>12} {med('dst_downtime_ms'):>5}"
+                  f"(+{med('dst_downtime_error_ms')})  {med('total_ms'):>8}")

@@ -70,6 +70,7 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 			  ms(st->expected_downtime_ns), st->downtime_limit_ms,
 			  st->converging ? "yes" : "no", st->throttle_pct);
 		sh_printf(sh, "dirty_mode: %s\n", dirty_mode_name(st->dirty_mode));
+		sh_printf(sh, "handover: %s\n", st->pipelined ? "pipelined" : "confirmed");
 		if (st->dirty_installers == DIRTY_INSTALLERS_ALL)
 			sh_printf(sh, "dirty_installers: all\n");
 		else
@@ -214,6 +215,7 @@ static void bad_opt(const char *arg, size_t klen, char *err, size_t errlen)
 		"downtime=1-60000", "bandwidth=MBPS", "rounds=1-1000", "throttle=on|off",
 		"mode=wp|ad|pml", "installers=K", "as=NAME", "disks=copy|shared", "keep=yes|no",
 		"disk_mode=rounds|mirror", "signatures=on|off", "delta=on|off",
+		"handover=confirmed|pipelined",
 	};
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
@@ -222,7 +224,7 @@ static void bad_opt(const char *arg, size_t klen, char *err, size_t errlen)
 			return;
 		}
 	fmt_snprintf(err, errlen, "bad option '%.30s' (options: downtime bandwidth rounds throttle "
-		     "mode installers as disks keep disk_mode signatures delta)", arg);
+		     "mode installers as disks keep disk_mode signatures delta handover)", arg);
 }
 
 static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t errlen)
@@ -265,6 +267,9 @@ static bool parse_opt(const char *arg, struct migrate_opts *o, char *err, size_t
 		o->no_signatures = !strcmp(val, "off");
 	else if (klen == 5 && !strncmp(arg, "delta", 5) && (!strcmp(val, "on") || !strcmp(val, "off")))
 		o->no_delta = !strcmp(val, "off");
+	else if (klen == 8 && !strncmp(arg, "handover", 8) && (!strcmp(val, "confirmed") ||
+							       !strcmp(val, "pipelined")))
+		o->pipelined = !strcmp(val, "pipelined");
 	else {
 		bad_opt(arg, klen, err, errlen);
 		return false;
@@ -283,7 +288,7 @@ static int migrate_send_cmd(struct shell *sh, int argc, char **argv)
 		return sh_error(sh, "usage: migrate send NAME ADDR[:PORT] [downtime=MS] "
 			       "[bandwidth=MBPS] [rounds=N] [throttle=on|off] [mode=wp|ad|pml] [installers=K] "
 			       "[as=NAME] [disks=copy|shared] [keep=yes|no] [disk_mode=rounds|mirror] "
-			       "[signatures=on|off] [delta=on|off]");
+			       "[signatures=on|off] [delta=on|off] [handover=confirmed|pipelined]");
 	struct vm *vm = cmd_vm_lookup(sh, argv[2]);
 	if (!vm)
 		return SHELL_FAILED;

@@ -35,10 +35,10 @@ const struct shell_cmd hv_commands[] = {
 	{ .name = "migrate",
 	  .args = "send NAME ADDR[:PORT] [downtime=MS] [bandwidth=MBPS] [rounds=N] [throttle=on|off] "
 		  "[mode=wp|ad|pml] [installers=K] [as=NAME] [disks=copy|shared] [keep=yes|no] "
-		  "[disk_mode=rounds|mirror] [signatures=on|off] [delta=on|off] | listen [PORT] from=ADDR[,ADDR...] | "
+		  "[disk_mode=rounds|mirror] [signatures=on|off] [delta=on|off] [handover=confirmed|pipelined] | listen [PORT] from=ADDR[,ADDR...] | "
 		  "listen off | status | cancel | seeds [drop NAME|all]",
 	  .help = "live-migrate a running VM to another instance, or accept them",
-	  .run = cmd_migrate, .min_args = 1, .max_args = 15 },
+	  .run = cmd_migrate, .min_args = 1, .max_args = 16 },
 	{ .name = "mce", .args = "| retire ADDR | forget ADDR | inject ADDR|VM:GPA | where VM:GPA",
 	  .help = "machine checks: banks, errors, retired pages (kept in UEFI NVRAM)",
 	  .run = cmd_mce, .max_args = 2 },

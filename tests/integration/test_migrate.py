@@ -43,7 +43,9 @@ def memtouch_says(con, vm, cmd, pattern, timeout=60):
     return con.wait_for(rf"\[vm:{vm}\] memtouch: {pattern}", timeout, start=start)
 
 
-def test_counter_continues_on_the_destination(boot):
+@pytest.mark.parametrize("handover", ["confirmed", "pipelined"])
+def test_counter_continues_on_the_destination(boot, handover):
+    """Confirmed: GO waits for READY. Pipelined: GO follows END at once."""
     a, b = start_pair(boot)
     ca, cb = a.console(), b.console()
     assert cb.run(f"migrate listen from={A_IP}").ok
@@ -51,8 +53,8 @@ def test_counter_continues_on_the_destination(boot):
     assert ca.run("vm start c").ok
     time.sleep(1.5)
 
-    st = migrate(ca, "c", B_IP)
-    assert st["phase"] == "done", st
+    st = migrate(ca, "c", B_IP, extra=f"handover={handover}")
+    assert st["phase"] == "done" and st["handover"] == handover, st
     assert int(st["downtime_ms"]) < int(st["total_ms"])
     assert int(st["zero_pages"]) > 10000  # a 64 MiB guest using a few pages
     assert int(st["bytes"]) < 64 << 20
