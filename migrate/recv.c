@@ -30,7 +30,6 @@ static struct receiver {
 	bool have_header;
 	bool closing;             /* reply staged: close once it is out */
 	uint64_t closing_ns;
-	uint64_t ready_ns;        /* READY went out */
 	struct mig_watchdog wd;
 	struct recv_apply apply;  /* the VM being built */
 } R;
@@ -156,14 +155,13 @@ static void handle(const struct mig_record *r)
 		mig_watchdog_phase(&R.wd, "the wait for GO", false, time_ns(), R.conn.bytes_in,
 				   R.conn.bytes_out);
 		mig_conn_stage(&R.conn, MIG_REC_READY, 0);
-		R.ready_ns = time_ns();
 		break;
 	case RECV_ARRIVED:
 		R.st.phase = MIG_DONE;
 		R.st.end_ns = R.st.resume_ns = time_ns();
-		/* The pause's own message took one link delay, which READY to GO
-		 * bounds from above. */
-		R.st.downtime_error_ns = R.st.resume_ns - R.ready_ns;
+		/* The pause's own message took one link delay, which a round
+		 * trip (SEED out to the source's next record in) bounds. */
+		R.st.downtime_error_ns = R.apply.rtt_ns;
 		mig_conn_stage(&R.conn, MIG_REC_RUNNING, 0);
 		R.closing = true;
 		net_addr_format(R.st.peer, addr);

@@ -168,6 +168,7 @@ static enum recv_event got_config(struct recv_apply *a, const struct mig_record 
 		sa = (struct mig_seed_answer){ MIG_SEED_HELD, seed_usable_pages(a->seed) };
 	a->st->seed_pages = sa.pages;
 	mig_conn_stage(conn, MIG_REC_SEED, mig_seed_encode(&sa, mig_conn_body(conn)));
+	a->seed_sent_ns = time_ns();
 	return RECV_VM_BUILT;
 }
 
@@ -356,9 +357,11 @@ static enum recv_event dispatch(struct recv_apply *a, const struct mig_record *r
 		if (r->len >= 4)
 			a->st->round = get_le32(r->body);
 		/* The source paused the guest one link delay and the time it
-		 * says ago. */
-		if (r->len >= 16 && (get_le32(r->body + 8) & MIG_ROUND_PAUSED) && !a->st->pause_ns)
-			a->st->pause_ns = time_ns() - (uint64_t)get_le32(r->body + 12) * 1000;
+		 * says ago (a claim past this side's clock's start is ignored). */
+		if (r->len >= 16 && (get_le32(r->body + 8) & MIG_ROUND_PAUSED) && !a->st->pause_ns) {
+			uint64_t now = time_ns(), ago = (uint64_t)get_le32(r->body + 12) * 1000;
+			a->st->pause_ns = ago < now ? now - ago : now;
+		}
 		return RECV_APPLIED;
 	default:
 		if (recv_disks_handles(r->type)) {
@@ -383,6 +386,10 @@ enum recv_event recv_apply_record(struct recv_apply *a, const struct mig_record 
 	if (!a->vm && r->type != MIG_REC_VM_CONFIG && r->type != MIG_REC_ABORT &&
 	    !(r->type & MIG_TYPE_OPTIONAL))
 		return refuse(err, errlen, "%s record before VM_CONFIG", what);
+	/* The source sends these only once SEED reached it: a round trip. */
+	if (!a->rtt_ns && a->seed_sent_ns &&
+	    (r->type == MIG_REC_PAGES || r->type == MIG_REC_DISK_START))
+		a->rtt_ns = time_ns() - a->seed_sent_ns;
 	enum recv_event ev = dispatch(a, r, c, what, err, errlen);
 	recv_disks_status(&a->disks, &a->st->disk);
 	return ev;

@@ -34,6 +34,8 @@ struct recv_apply {
 	struct mig_seed *seed;    /* the VM's earlier image here (SEED said so), or NULL */
 	uint64_t *owed;           /* signed for, lacking here: the source owes the data */
 	uint64_t owed_pages;
+	uint64_t seed_sent_ns;    /* SEED went out: the source waits for it */
+	uint64_t rtt_ns;          /* from there to the source's first record after it */
 	struct mig_vm_state state;
 	unsigned have;            /* RECV_HAVE_* */
 	uint32_t aps_have;        /* bit i: the AP_STATE record of vCPU i arrived */

@@ -527,7 +527,9 @@ static bool over_bandwidth(uint64_t now)
 /* Produces records while lwIP takes them, within the time budget. */
 static void produce(uint64_t deadline)
 {
-	while (S.vm && mig_conn_flush(&S.conn) && time_ns() < deadline && !over_bandwidth(time_ns())) {
+	/* GO is owed at once, whatever the budget or the bandwidth cap say. */
+	while (S.vm && mig_conn_flush(&S.conn) &&
+	       (S.step == STEP_GO || (time_ns() < deadline && !over_bandwidth(time_ns())))) {
 		switch (S.step) {
 		case STEP_HEADER: {
 			struct mig_header h = { .version = MIG_VERSION, .page_size = MIG_PAGE_SIZE,
@@ -665,8 +667,9 @@ static bool handle_reply(void)
 		send_fail("the destination refused: %s", why);
 	} else if (r.type == MIG_REC_READY && S.st.phase == MIG_AWAIT_READY && !S.opts.pipelined) {
 		send_go();
-	} else if (r.type == MIG_REC_READY && S.st.phase == MIG_COMMIT && S.opts.pipelined) {
-		/* GO is on its way already. */
+	} else if (r.type == MIG_REC_READY && S.opts.pipelined &&
+		   (S.st.phase == MIG_COMMIT || S.step == STEP_GO)) {
+		/* GO is on its way already, or goes once END is out. */
 	} else if (r.type == MIG_REC_RUNNING && S.st.phase == MIG_COMMIT) {
 		struct vm *vm = S.vm;
 		struct vm_kept_memory kept = { 0 };

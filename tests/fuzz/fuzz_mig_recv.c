@@ -293,8 +293,13 @@ static bool answer_fits(uint32_t answer, const struct mig_record *r, enum recv_e
 {
 	if (answer == MIG_REC_DISK_ACCEPT)
 		return r->type == MIG_REC_DISK_OFFER && ev == RECV_APPLIED;
-	return answer == MIG_REC_SEED && r->type == MIG_REC_VM_CONFIG &&
-	       ev == RECV_VM_BUILT;
+	if (answer != MIG_REC_SEED || r->type != MIG_REC_VM_CONFIG || ev != RECV_VM_BUILT ||
+	    fuzz_replies.n != 1)
+		return false;
+	struct mig_seed_answer sa;
+	char err[80];
+	return !mig_seed_decode(conn.out + MIG_RECORD_HDR_LEN, conn.out_len - MIG_RECORD_HDR_LEN,
+				&sa, err, sizeof(err)) && !sa.flags && !sa.pages;
 }
 
 static void check_replies(const struct mig_record *r, enum recv_event ev)
