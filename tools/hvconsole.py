@@ -228,3 +228,27 @@ def connect(path, timeout=30.0):
 
 def socket_exists(path):
     return os.path.exists(path)
+
+
+def memory_footprint(con):
+    """What a leak changes: pages taken outside the object heap (free plus
+    heap pages is constant while nothing else allocates: the heap keeps a
+    page while any object on it lives, so its page count follows
+    fragmentation) and the heap's live objects."""
+    mem = con.run("mem")
+    return {"pages_outside_heap": mem.number("used") - mem.number("heap"),
+            "heap_objects": mem.number("heap_objects")}
+
+
+def footprint_settles_at(con, expected, timeout=15.0):
+    """Whether the footprint comes back to at most 'expected' (a connection
+    just closed holds its buffers until TCP's closing handshake ends, and
+    one that closed before 'expected' was read may have held some then).
+    Returns the keys that stay above, empty when none do."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = memory_footprint(con)
+        above = {k: (expected[k], v) for k, v in now.items() if v > expected[k]}
+        if not above or time.monotonic() > deadline:
+            return above
+        time.sleep(0.5)

@@ -205,6 +205,14 @@ size_t mm_host_table_pages(void)
 	return host_pt.table_pages;
 }
 
+void mm_heap_stats(struct mm_heap_stats *out)
+{
+	bool irq = spin_lock_irqsave(&heap_lock);
+
+	*out = (struct mm_heap_stats){ heap.pages_held, heap.bytes_in_use, heap.allocations };
+	spin_unlock_irqrestore(&heap_lock, irq);
+}
+
 void *kmalloc(size_t size)
 {
 	bool irq = spin_lock_irqsave(&heap_lock);

@@ -57,6 +57,13 @@ bool mm_map_mmio(uint64_t pa, uint64_t size);
 /* Pages the host page tables take. */
 size_t mm_host_table_pages(void);
 
+struct mm_heap_stats {
+	size_t pages;   /* taken from the page allocator, counted as used */
+	size_t bytes;   /* in live objects, rounded up to their size class */
+	size_t objects; /* live */
+};
+void mm_heap_stats(struct mm_heap_stats *out);
+
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *p);

@@ -36,6 +36,11 @@ int cmd_mem(struct shell *sh, int argc, char **argv)
 	line(sh, "reserved", total - s->managed);
 	line(sh, "mmio", mmio);
 	line(sh, "host_page_tables", mm_host_table_pages());
+	struct mm_heap_stats heap;
+	mm_heap_stats(&heap);
+	/* Counted as used: a leak shows as objects that stay, not as pages. */
+	line(sh, "heap", heap.pages);
+	sh_printf(sh, "heap_objects: %zu (%zu bytes)\n", heap.objects, heap.bytes);
 	/* Counted as used; given back first when memory runs short. */
 	line(sh, "migration_seeds", seed_total_pages());
 	return SHELL_OK;

@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import hvlaunch  # noqa: E402
+from hvconsole import footprint_settles_at, memory_footprint  # noqa: E402
 from test_migrate import migrate, vm_state  # noqa: E402
 
 MIG_PORT = 7007
@@ -166,14 +167,14 @@ def test_replayed_and_spliced_sessions_are_refused(boot):
     assert len(app) > 50, f"only {len(app)} application records recorded"
 
     # 2. The whole recorded session again, on a new connection.
-    free_before = cb.run("mem").fields()["free"].split()[0]
+    before = memory_footprint(cb)
     answer = relay.replay(session)
     f = wait_incoming_end(cb)
     assert f["incoming_phase"] == "failed", f
     assert "different key or a replay" in f["incoming_reason"], f
     assert answer[:1] in (b"\x15", b"\x16"), f"no alert or handshake answer: {answer[:16]!r}"
     assert [l.split()[0] for l in cb.run("vm list").lines[1:]] == ["c1"], "the replay made a VM"
-    assert cb.run("mem").fields()["free"].split()[0] == free_before
+    assert not footprint_settles_at(cb, before), "the replay left memory behind"
 
     # 3. A live migration of c2 with one of session 1's records in the middle.
     t = relay.relay_once(splice=(40, app[40]))
