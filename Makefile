@@ -90,7 +90,7 @@ HOST_SRCS := $(filter-out hv/lib/string.c,$(wildcard hv/lib/*.c)) \
 	hv/svm/svm_exit.c hv/vmx/vmx_bits.c hv/vmx/vmx_exit.c hv/x86/side_channel_policy.c \
 	hv/mce/retired_record.c hv/mce/mce_severity.c hv/mce/mce_rendezvous.c hv/mce/retired_list.c \
 	drivers/acpi/acpi.c \
-	net/net_addr.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c \
+	net/net_addr.c net/l4_csum.c drivers/virtio/virtqueue.c migrate/stream.c migrate/state_codec.c \
 	migrate/disk_stream.c migrate/vcpu_check.c migrate/mig_watchdog.c migrate/rx_window.c \
 	migrate/seed.c migrate/page_delta.c migrate/delta_cache.c \
 	$(STORE_HOST_SRCS) $(BLOCK_HOST_SRCS)

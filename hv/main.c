@@ -12,6 +12,7 @@
 #include "hv/core/hv.h"
 #include "hv/core/log.h"
 #include "hv/core/mainloop.h"
+#include "hv/core/profile.h"
 #include "hv/core/panic.h"
 #include "hv/core/settings.h"
 #include "hv/core/time.h"
@@ -71,8 +72,8 @@ static void timer_interrupt(struct trap_frame *f)
 {
 	struct percpu *c = this_cpu();
 
-	(void)f;
 	c->ticks++;
+	profile_tick(f->rip, f->rsp, f->rbp);
 	if (c->index == 0)
 		time_tick();
 }

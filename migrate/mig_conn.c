@@ -6,6 +6,7 @@
 #include "hv/mm/mm.h"
 #include "lwip/tcp.h"
 #include "migrate/mig_tls.h"
+#include "net/net.h"
 
 /* Ciphertext the peer may send before TLS reads it: the window, and the
  * record being read. */
@@ -152,12 +153,12 @@ static int tls_send(void *ctx, const uint8_t *buf, size_t len)
 
 	if (c->failed || !c->pcb)
 		return -1;
-	size_t room = tcp_sndbuf(c->pcb);
+	size_t room = net_tcp_write_room(c->pcb, 1);
 	if (len > room)
 		len = room;
 	if (len > 0xffff)
 		len = 0xffff;
-	if (!len || tcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN - 4)
+	if (!len)
 		return 0;
 	err_t e = tcp_write(c->pcb, buf, (u16_t)len, TCP_WRITE_FLAG_COPY);
 	if (e == ERR_MEM)
@@ -358,13 +359,13 @@ bool mig_conn_flush(struct mig_conn *c)
 		return tls_flush(c);
 	bool pushed = false;
 	while (c->out_pos < c->out_len) {
-		size_t room = tcp_sndbuf(c->pcb);
+		size_t room = net_tcp_write_room(c->pcb, 1);
 		size_t n = c->out_len - c->out_pos;
 		if (n > room)
 			n = room;
 		if (n > 0xffff)
 			n = 0xffff;
-		if (!n || tcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN - 4)
+		if (!n)
 			break;
 		err_t e = tcp_write(c->pcb, c->out + c->out_pos, (u16_t)n,
 				    TCP_WRITE_FLAG_COPY | (n < c->out_len - c->out_pos

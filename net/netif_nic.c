@@ -9,6 +9,7 @@
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "net/net.h"
+#include "net/l4_csum.h"
 #include "net/net_internal.h"
 #include "netif/ethernet.h"
 
@@ -37,10 +38,23 @@ static uint8_t *rx_buf_data(void *ctx, void *cookie)
 	return ((struct pbuf *)cookie)->payload;
 }
 
-static void rx_deliver(void *ctx, void *cookie, uint8_t *frame, size_t len)
+static void rx_deliver(void *ctx, void *cookie, uint8_t *frame, size_t len, unsigned flags)
 {
 	struct net_if *nif = ctx;
 	struct pbuf *p = cookie;
+
+	/* lwIP leaves TCP checksums to us on such an interface: the device
+	 * vouched for this one, or it is checked here. */
+	if (nif->csum_offload && !(flags & NIC_RX_L4_CSUM_GOOD)) {
+		enum l4_csum_verdict v = l4_csum_check(frame, len);
+		if (v == L4_CSUM_BAD) {
+			nif->rx_csum_bad++;
+			pbuf_free(p);
+			return;
+		}
+		if (v == L4_CSUM_GOOD)
+			nif->rx_csum_sw++;
+	}
 
 	/* Trim the buffer to the frame (a device header may precede it). */
 	pbuf_remove_header(p, (size_t)(frame - (uint8_t *)p->payload));
@@ -67,9 +81,14 @@ static err_t send_segments(struct net_if *nif, const struct nic_seg *segs, int n
 {
 	struct nic *nic = nif->nic;
 	uint64_t deadline = 0;
+	struct nic_tx_csum csum, *ask = NULL;
 
+	/* lwIP left the TCP checksum to us: the device finishes it. */
+	if (nif->csum_offload &&
+	    l4_csum_prepare((uint8_t *)segs[0].data, segs[0].len, nic_frame_len(segs, n), &csum))
+		ask = &csum;
 	for (;;) {
-		enum nic_send_result r = nic->ops->send(nic, segs, n, cookie);
+		enum nic_send_result r = nic->ops->send(nic, segs, n, ask, cookie);
 		if (r == NIC_SENT)
 			return ERR_OK;
 		if (r != NIC_RING_FULL)
@@ -133,7 +152,20 @@ static err_t netif_nic_init(struct netif *netif)
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	netif->output = etharp_output;
 	netif->linkoutput = linkoutput;
+	net_if_set_csum_offload(nif, true);
 	return ERR_OK;
+}
+
+bool net_if_set_csum_offload(struct net_if *nif, bool on)
+{
+	const unsigned both = NIC_OFFLOAD_TX_L4_CSUM | NIC_OFFLOAD_RX_L4_CSUM;
+
+	/* Both ways or neither: the per-frame paths above assume it. */
+	nif->csum_offload = on && (nif->nic->offloads & both) == both;
+	NETIF_SET_CHECKSUM_CTRL(&nif->netif, nif->csum_offload ? NETIF_CHECKSUM_ENABLE_ALL &
+				~(NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_CHECK_TCP) :
+				NETIF_CHECKSUM_ENABLE_ALL);
+	return nif->csum_offload == on;
 }
 
 bool net_if_attach(struct net_if *nif, struct nic *nic)
@@ -165,5 +197,5 @@ bool net_if_send_raw(struct net_if *nif, const void *frame, size_t len)
 {
 	struct nic_seg seg = { .data = frame, .len = len };
 
-	return nif->nic->ops->send(nif->nic, &seg, 1, NULL) == NIC_SENT;
+	return nif->nic->ops->send(nif->nic, &seg, 1, NULL, NULL) == NIC_SENT;
 }

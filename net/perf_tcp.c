@@ -189,11 +189,14 @@ static void sender_error(void *arg, err_t err)
 
 static void fill_window(struct sender *s, struct stream_sum *sum)
 {
-	while (s->pcb && tcp_sndbuf(s->pcb) > 0) {
+	size_t room;
+
+	/* Referenced data: a header pbuf and a data pbuf per segment. */
+	while (s->pcb && (room = net_tcp_write_room(s->pcb, 2)) > 0) {
 		size_t off = s->pos % PATTERN_LEN;
 		size_t n = PATTERN_LEN - off;
-		if (n > tcp_sndbuf(s->pcb))
-			n = tcp_sndbuf(s->pcb);
+		if (n > room)
+			n = room;
 		if (n > 0xffff)
 			n = 0xffff;
 		if (tcp_write(s->pcb, pattern + off, (u16_t)n, TCP_WRITE_FLAG_MORE) != ERR_OK)

@@ -1,6 +1,10 @@
-/* Intel e1000 family (8254x, QEMU -device e1000; 82574, -device e1000e)
- * with legacy descriptors, polled. A frame may span several transmit
- * descriptors (one per segment); received frames must fit one buffer. */
+/* Intel e1000 family (8254x, QEMU -device e1000; 82574, -device e1000e),
+ * polled. A frame may span several transmit descriptors (one per segment);
+ * received frames must fit one buffer. Frames whose TCP/UDP checksum the
+ * device fills in go as data descriptors after a context descriptor that
+ * says where the checksum lies (written again only when that changes);
+ * the rest go as legacy descriptors. Receive checksum offload is on: the
+ * device vouches for a frame with TCPCS and flags a bad one with TCPE. */
 #include "drivers/net/e1000_regs.h"
 #include "drivers/net/nic.h"
 #include "drivers/net/nic_drivers.h"
@@ -21,6 +25,8 @@ struct e1000 {
 	void *tx_cookie[RING_SIZE]; /* on the last descriptor of each frame */
 	unsigned rx_next;           /* next descriptor the device completes */
 	unsigned tx_use, tx_clean;  /* free-running indexes */
+	struct nic_tx_csum tx_ctx;  /* what the last context descriptor said */
+	bool tx_ctx_valid;
 };
 
 static uint32_t rd(struct e1000 *e, uint32_t reg)
@@ -118,6 +124,7 @@ static bool e1000_start(struct nic *nic)
 	wr(e, E1000_TDT, 0);
 	for (unsigned i = 0; i < E1000_MTA_ENTRIES; i++)
 		wr(e, E1000_MTA + 4 * i, 0);
+	wr(e, E1000_RXCSUM, E1000_RXCSUM_IPOFLD | E1000_RXCSUM_TUOFLD);
 	wr(e, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_BSIZE_2048 |
 				  E1000_RCTL_SECRC);
 	wr(e, E1000_TIPG, E1000_TIPG_DEFAULT);
@@ -142,29 +149,62 @@ static void reap_tx(struct nic *nic, struct e1000 *e)
 	}
 }
 
+/* Says where the checksum of the frames that follow lies, unless the last
+ * context descriptor already said so. Returns the descriptors it took. */
+static unsigned set_tx_context(struct e1000 *e, const struct nic_tx_csum *csum)
+{
+	if (e->tx_ctx_valid && e->tx_ctx.start == csum->start && e->tx_ctx.offset == csum->offset)
+		return 0;
+	unsigned i = e->tx_use++ % RING_SIZE;
+	struct e1000_tx_ctx_desc *c = (struct e1000_tx_ctx_desc *)&e->tx[i];
+	*c = (struct e1000_tx_ctx_desc){
+		.tucss = (uint8_t)csum->start,
+		.tucso = (uint8_t)(csum->start + csum->offset),
+		.tucse = 0,
+		/* TUCMD.TCP only matters for segmentation, which is not asked for. */
+		.cmd_len = E1000_TXD_DEXT | E1000_TUCMD_RS | E1000_TUCMD_IP |
+			   (csum->offset == 16 ? E1000_TUCMD_TCP : 0),
+	};
+	e->tx_cookie[i] = NULL;
+	e->tx_ctx = *csum;
+	e->tx_ctx_valid = true;
+	return 1;
+}
+
 static enum nic_send_result e1000_send(struct nic *nic, const struct nic_seg *segs, int nsegs,
-				       void *cookie)
+				       const struct nic_tx_csum *csum, void *cookie)
 {
 	struct e1000 *e = nic->priv;
 	size_t len = nic_frame_len(segs, nsegs);
 
-	if (!len)
+	/* The context descriptor's fields are bytes. */
+	if (!len || (csum && (csum->start > 0xff || csum->start + csum->offset + 2u > len ||
+			      csum->start + csum->offset > 0xff)))
 		return NIC_BAD_FRAME;
-	if (RING_SIZE - 1 - (e->tx_use - e->tx_clean) < (unsigned)nsegs)
+	unsigned need = (unsigned)nsegs + (csum ? 1 : 0);
+	if (RING_SIZE - 1 - (e->tx_use - e->tx_clean) < need)
 		reap_tx(nic, e);
-	if (RING_SIZE - 1 - (e->tx_use - e->tx_clean) < (unsigned)nsegs) {
+	if (RING_SIZE - 1 - (e->tx_use - e->tx_clean) < need) {
 		nic->stats.tx_ring_full++;
 		return NIC_RING_FULL;
+	}
+	if (csum) {
+		set_tx_context(e, csum);
+		nic->stats.tx_csum_offloaded++;
 	}
 	for (int s = 0; s < nsegs; s++) {
 		unsigned i = e->tx_use++ % RING_SIZE;
 		bool last = s == nsegs - 1;
 		/* Every descriptor reports status (RS) so reaping can walk them
-		 * one by one; the cookie rides on the last. */
+		 * one by one; the cookie rides on the last. The packet options
+		 * count from the frame's first data descriptor. */
 		e->tx[i] = (struct e1000_tx_desc){
 			.addr = virt_to_phys(segs[s].data),
 			.length = (uint16_t)segs[s].len,
-			.cmd = E1000_TXD_CMD_RS | E1000_TXD_CMD_IFCS | (last ? E1000_TXD_CMD_EOP : 0),
+			.cso = csum ? E1000_TXD_DATA_CSO : 0,
+			.cmd = E1000_TXD_CMD_RS | E1000_TXD_CMD_IFCS | (last ? E1000_TXD_CMD_EOP : 0) |
+			       (csum ? E1000_TXD_CMD_DEXT : 0),
+			.css = csum && s == 0 ? E1000_TXD_POPTS_TXSM : 0,
 		};
 		e->tx_cookie[i] = last ? (cookie ? cookie : nic) : NULL;
 	}
@@ -199,7 +239,10 @@ static int e1000_poll(struct nic *nic, int budget)
 				nic->stats.rx_errors++;
 				nic->client.rx_buf_free(nic->client.ctx, b.cookie);
 			} else {
-				nic_rx_frame(nic, b.cookie, b.data, len);
+				bool vouched = (status & (E1000_RXD_STAT_TCPCS | E1000_RXD_STAT_IXSM)) ==
+					       E1000_RXD_STAT_TCPCS;
+				nic_rx_frame(nic, b.cookie, b.data, len,
+					     vouched ? NIC_RX_L4_CSUM_GOOD : 0);
 			}
 		} else {
 			/* No new buffer: keep the old one in the ring, drop the frame. */
@@ -264,6 +307,7 @@ static struct nic *e1000_probe(struct pci_device *pci, const char *model)
 		goto fail;
 	}
 	memcpy(nic->mac, mac, 6);
+	nic->offloads = NIC_OFFLOAD_TX_L4_CSUM | NIC_OFFLOAD_RX_L4_CSUM;
 	return nic;
 fail:
 	log_warn("net: %s at %02x:%02x.%x: %s", model, pci->bus, pci->dev, pci->fn, why);

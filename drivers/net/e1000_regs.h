@@ -23,6 +23,7 @@
 #define E1000_TDLEN 0x3808
 #define E1000_TDH 0x3810
 #define E1000_TDT 0x3818
+#define E1000_RXCSUM 0x5000
 #define E1000_MTA 0x5200
 #define E1000_MTA_ENTRIES 128
 #define E1000_RAL0 0x5400
@@ -71,8 +72,37 @@ struct e1000_tx_desc {
 	uint16_t special;
 };
 
+/* Transmit context descriptor (DEXT set, DTYP 0): where the device puts the
+ * TCP/UDP checksum of the data descriptors that follow and ask for it. */
+struct e1000_tx_ctx_desc {
+	uint8_t ipcss, ipcso;
+	uint16_t ipcse;
+	uint8_t tucss, tucso;
+	uint16_t tucse;     /* 0: to the end of the frame */
+	uint32_t cmd_len;   /* PAYLEN 19:0, DTYP 23:20, TUCMD 31:24 */
+	uint8_t status;
+	uint8_t hdr_len;
+	uint16_t mss;
+};
+
+#define E1000_TXD_DTYP_DATA (1u << 20) /* in the data/context dword */
+#define E1000_TUCMD_TCP (1u << 24)
+#define E1000_TUCMD_IP (1u << 25)
+#define E1000_TUCMD_RS (1u << 27)
+#define E1000_TXD_DEXT (1u << 29)
+/* Data descriptor (DEXT set, DTYP 1): struct e1000_tx_desc with cso holding
+ * DTYP, cmd DCMD and css the packet options (POPTS). */
+#define E1000_TXD_DATA_CSO (E1000_TXD_DTYP_DATA >> 16)
+#define E1000_TXD_CMD_DEXT 0x20
+#define E1000_TXD_POPTS_TXSM 0x02
+
+#define E1000_RXCSUM_IPOFLD (1u << 8)
+#define E1000_RXCSUM_TUOFLD (1u << 9)
+
 #define E1000_RXD_STAT_DD 0x01
 #define E1000_RXD_STAT_EOP 0x02
+#define E1000_RXD_STAT_IXSM 0x04  /* ignore the checksum indications */
+#define E1000_RXD_STAT_TCPCS 0x20 /* TCP/UDP checksum checked (errors.TCPE: bad) */
 #define E1000_TXD_CMD_EOP 0x01
 #define E1000_TXD_CMD_IFCS 0x02
 #define E1000_TXD_CMD_RS 0x08

@@ -40,7 +40,7 @@ size_t nic_frame_len(const struct nic_seg *segs, int nsegs)
 	return len >= NIC_MIN_FRAME && len <= NIC_MAX_FRAME ? len : 0;
 }
 
-void nic_rx_frame(struct nic *nic, void *cookie, uint8_t *frame, size_t len)
+void nic_rx_frame(struct nic *nic, void *cookie, uint8_t *frame, size_t len, unsigned flags)
 {
 	if (len < NIC_MIN_FRAME || len > NIC_MAX_FRAME + 4 /* a VLAN tag */) {
 		nic->stats.rx_errors++;
@@ -49,7 +49,9 @@ void nic_rx_frame(struct nic *nic, void *cookie, uint8_t *frame, size_t len)
 	}
 	nic->stats.rx_frames++;
 	nic->stats.rx_bytes += len;
-	nic->client.rx_deliver(nic->client.ctx, cookie, frame, len);
+	if (flags & NIC_RX_L4_CSUM_GOOD)
+		nic->stats.rx_csum_vouched++;
+	nic->client.rx_deliver(nic->client.ctx, cookie, frame, len, flags);
 }
 
 static const struct nic_driver *const drivers[] = { &virtio_net_driver, &e1000_driver };

@@ -34,8 +34,8 @@ struct nic_client {
 	 * only the cookie). */
 	uint8_t *(*rx_buf_data)(void *ctx, void *cookie);
 	/* A received frame: 'frame' lies inside the buffer of 'cookie', whose
-	 * ownership passes back to the client. */
-	void (*rx_deliver)(void *ctx, void *cookie, uint8_t *frame, size_t len);
+	 * ownership passes back to the client; 'flags' NIC_RX_*. */
+	void (*rx_deliver)(void *ctx, void *cookie, uint8_t *frame, size_t len, unsigned flags);
 	/* The device no longer reads the segments sent with this cookie. */
 	void (*tx_done)(void *ctx, void *cookie);
 	void *ctx;
@@ -45,6 +45,23 @@ struct nic_seg {
 	const void *data;
 	size_t len;
 };
+
+/* Checksum offloads a device offers (struct nic .offloads). */
+#define NIC_OFFLOAD_TX_L4_CSUM (1u << 0) /* fills in a TCP/UDP checksum, below */
+#define NIC_OFFLOAD_RX_L4_CSUM (1u << 1) /* may vouch for a received one */
+
+/* A send whose layer-4 checksum the device computes: the ones' complement
+ * sum from 'start' (bytes into the frame) to its end, stored at 'start' +
+ * 'offset'. The checksum field holds the pseudo-header's sum, folded and
+ * not complemented, as Intel's datasheets and virtio 1.x (NEEDS_CSUM)
+ * both expect. */
+struct nic_tx_csum {
+	uint16_t start;
+	uint16_t offset;
+};
+
+/* Flags of a received frame (nic_rx_frame). */
+#define NIC_RX_L4_CSUM_GOOD (1u << 0) /* the device checked its TCP/UDP checksum */
 
 enum nic_send_result {
 	NIC_SENT = 0,
@@ -56,9 +73,10 @@ enum nic_send_result {
 struct nic_ops {
 	/* Fills the receive ring from the client and enables the device. */
 	bool (*start)(struct nic *nic);
-	/* @pre started; segments total NIC_MIN_FRAME..NIC_MAX_FRAME bytes. */
+	/* @pre started; segments total NIC_MIN_FRAME..NIC_MAX_FRAME bytes;
+	 * 'csum' only when .offloads has NIC_OFFLOAD_TX_L4_CSUM, else NULL. */
 	enum nic_send_result (*send)(struct nic *nic, const struct nic_seg *segs, int nsegs,
-				     void *cookie);
+				     const struct nic_tx_csum *csum, void *cookie);
 	/* Receives up to 'budget' frames and reaps finished sends; returns the
 	 * number of frames received. */
 	int (*poll)(struct nic *nic, int budget);
@@ -72,6 +90,8 @@ struct nic_stats {
 	uint64_t rx_errors;   /* the device flagged it, or its length is impossible */
 	uint64_t tx_ring_full;
 	uint64_t link_changes;
+	uint64_t tx_csum_offloaded; /* frames whose checksum the device filled in */
+	uint64_t rx_csum_vouched;   /* frames whose checksum the device checked */
 };
 
 struct nic {
@@ -84,6 +104,7 @@ struct nic {
 	struct pci_device *pci;
 	bool started;
 	bool last_link;
+	unsigned offloads; /* NIC_OFFLOAD_*, set by the driver's probe */
 	void *priv;
 };
 
@@ -100,6 +121,6 @@ size_t nic_frame_len(const struct nic_seg *segs, int nsegs);
 
 /* Called by drivers for each received frame: counts it, checks its length
  * and hands it to the client (or returns the buffer when it is bad). */
-void nic_rx_frame(struct nic *nic, void *cookie, uint8_t *frame, size_t len);
+void nic_rx_frame(struct nic *nic, void *cookie, uint8_t *frame, size_t len, unsigned flags);
 
 #endif

@@ -62,8 +62,9 @@ static bool vnet_start(struct nic *nic)
 }
 
 static enum nic_send_result vnet_send(struct nic *nic, const struct nic_seg *segs, int nsegs,
-				      void *cookie)
+				      const struct nic_tx_csum *csum, void *cookie)
 {
+	(void)csum; /* no offloads negotiated: .offloads is 0 */
 	struct virtio_net *vn = nic->priv;
 	struct vq_buf bufs[NIC_MAX_TX_SEGS + 1];
 	size_t len = nic_frame_len(segs, nsegs);
@@ -108,7 +109,7 @@ static int vnet_poll(struct nic *nic, int budget)
 			continue;
 		}
 		uint8_t *data = nic->client.rx_buf_data(nic->client.ctx, cookie);
-		nic_rx_frame(nic, cookie, data + VNET_HDR_LEN, len - VNET_HDR_LEN);
+		nic_rx_frame(nic, cookie, data + VNET_HDR_LEN, len - VNET_HDR_LEN, 0);
 	}
 	if (received)
 		refill(nic, vn);

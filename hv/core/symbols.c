@@ -19,12 +19,17 @@ uint64_t symbol_image_base(void)
 	return (uint64_t)(uintptr_t)ImageBase;
 }
 
-const char *symbol_lookup(uint64_t addr, uint64_t *offset)
+uint64_t symbol_count(void)
+{
+	return hv_symtab_count;
+}
+
+long symbol_index(uint64_t addr)
 {
 	uint64_t base = symbol_image_base();
 
 	if (addr < base || addr >= (uint64_t)(uintptr_t)_etext || hv_symtab_count == 0)
-		return 0;
+		return -1;
 
 	uint64_t rel = addr - base;
 	uint64_t lo = 0, hi = hv_symtab_count;
@@ -36,8 +41,20 @@ const char *symbol_lookup(uint64_t addr, uint64_t *offset)
 		else
 			hi = mid;
 	}
-	if (hv_symtab[lo].offset > rel)
+	return hv_symtab[lo].offset > rel ? -1 : (long)lo;
+}
+
+const char *symbol_name(uint64_t index)
+{
+	return index < hv_symtab_count ? &hv_symstr[hv_symtab[index].name] : "?";
+}
+
+const char *symbol_lookup(uint64_t addr, uint64_t *offset)
+{
+	long i = symbol_index(addr);
+
+	if (i < 0)
 		return 0;
-	*offset = rel - hv_symtab[lo].offset;
-	return &hv_symstr[hv_symtab[lo].name];
+	*offset = addr - symbol_image_base() - hv_symtab[i].offset;
+	return &hv_symstr[hv_symtab[i].name];
 }

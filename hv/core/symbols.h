@@ -8,5 +8,9 @@
 uint64_t symbol_image_base(void);
 /* Name of the function containing addr and the offset into it, or NULL. */
 const char *symbol_lookup(uint64_t addr, uint64_t *offset);
+/* The table's entries: how many, which one holds addr (-1: none), its name. */
+uint64_t symbol_count(void);
+long symbol_index(uint64_t addr);
+const char *symbol_name(uint64_t index);
 
 #endif

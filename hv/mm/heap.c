@@ -31,16 +31,49 @@ void heap_init(struct heap *h, const struct heap_page_source *src)
 	*h = (struct heap){ .src = *src };
 }
 
+/* Cached pages link through a word past the header's fields: the magic
+ * stays 0, so a cached page is never taken for a live block. */
+#define CACHE_LINK(page) (*(void **)((page) + 16))
+
+/* A page from the cache, or from the source (counted as held). */
+static uint8_t *take_page(struct heap *h)
+{
+	if (h->page_cache) {
+		uint8_t *page = h->page_cache;
+		h->page_cache = CACHE_LINK(page);
+		h->cached_pages--;
+		return page;
+	}
+	uint64_t pa = h->src.alloc(h->src.ctx, 1);
+	if (!pa)
+		return NULL;
+	h->pages_held++;
+	return h->src.p2v(h->src.ctx, pa);
+}
+
+/* Into the cache while it has room, else back to the source. */
+static void put_page(struct heap *h, uint8_t *page)
+{
+	((struct page_header *)page)->magic = 0;
+	if (h->cached_pages < HEAP_PAGE_CACHE) {
+		CACHE_LINK(page) = h->page_cache;
+		h->page_cache = page;
+		h->cached_pages++;
+		return;
+	}
+	h->pages_held--;
+	h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), 1);
+}
+
 static bool refill(struct heap *h, unsigned c)
 {
-	uint64_t pa = h->src.alloc(h->src.ctx, 1);
+	uint8_t *page = take_page(h);
 
-	if (!pa)
+	if (!page)
 		return false;
-	h->pages_held++;
-	uint8_t *page = h->src.p2v(h->src.ctx, pa);
 	struct page_header *hdr = (struct page_header *)page;
 	*hdr = (struct page_header){ MAGIC_SMALL, c, 0 };
+	h->empty_pages[c]++;
 
 	size_t sz = class_size(c);
 	size_t first = HEADER > sz ? HEADER : sz;
@@ -66,7 +99,9 @@ void *heap_alloc(struct heap *h, size_t size)
 		struct heap_free_obj *o = h->free_list[c];
 		h->free_list[c] = o->next;
 		o->mark = 0;
-		((struct page_header *)((uintptr_t)o & ~(uintptr_t)(PAGE - 1)))->live++;
+		struct page_header *hdr = (struct page_header *)((uintptr_t)o & ~(uintptr_t)(PAGE - 1));
+		if (hdr->live++ == 0)
+			h->empty_pages[c]--;
 		h->bytes_in_use += class_size(c);
 		h->allocations++;
 		return o;
@@ -75,20 +110,28 @@ void *heap_alloc(struct heap *h, size_t size)
 	if (size > SIZE_MAX - HEADER - PAGE)
 		return NULL;
 	size_t pages = (size + HEADER + PAGE - 1) / PAGE;
-	uint64_t pa = h->src.alloc(h->src.ctx, pages);
-	if (!pa)
-		return NULL;
-	uint8_t *block = h->src.p2v(h->src.ctx, pa);
+	uint8_t *block;
+	if (pages == 1) {
+		block = take_page(h);
+		if (!block)
+			return NULL;
+	} else {
+		uint64_t pa = h->src.alloc(h->src.ctx, pages);
+		if (!pa)
+			return NULL;
+		block = h->src.p2v(h->src.ctx, pa);
+		h->pages_held += pages;
+	}
 	*(struct page_header *)block = (struct page_header){ MAGIC_LARGE, (uint32_t)pages, 1 };
-	h->pages_held += pages;
 	h->bytes_in_use += pages * PAGE;
 	h->allocations++;
 	return block + HEADER;
 }
 
-/* Gives an empty small-object page back, so that memory freed by a
- * destroyed VM shows up as free pages again. */
-static void release_page(struct heap *h, uint8_t *page, unsigned c)
+/* Takes an empty small-object page out of its class (its objects off the
+ * free list), so that memory freed by a destroyed VM shows up as free pages
+ * again. */
+static void unlink_page(struct heap *h, uint8_t *page, unsigned c)
 {
 	struct heap_free_obj **link = &h->free_list[c];
 
@@ -98,9 +141,7 @@ static void release_page(struct heap *h, uint8_t *page, unsigned c)
 		else
 			link = &(*link)->next;
 	}
-	((struct page_header *)page)->magic = 0;
-	h->pages_held--;
-	h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), 1);
+	h->empty_pages[c]--;
 }
 
 int heap_free(struct heap *h, void *p)
@@ -113,10 +154,14 @@ int heap_free(struct heap *h, void *p)
 
 	if (hdr->magic == MAGIC_LARGE && (uint8_t *)p == page + HEADER) {
 		size_t pages = hdr->class_or_pages;
-		hdr->magic = 0;
-		h->pages_held -= pages;
 		h->bytes_in_use -= pages * PAGE;
 		h->allocations--;
+		if (pages == 1) {
+			put_page(h, page);
+			return 1;
+		}
+		hdr->magic = 0;
+		h->pages_held -= pages;
 		h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), pages);
 		return 1;
 	}
@@ -138,9 +183,42 @@ int heap_free(struct heap *h, void *p)
 	hdr->live--;
 	h->bytes_in_use -= class_size(c);
 	h->allocations--;
-	if (hdr->live == 0)
-		release_page(h, page, c);
+	if (hdr->live == 0 && ++h->empty_pages[c] > HEAP_KEEP_EMPTY) {
+		unlink_page(h, page, c);
+		put_page(h, page);
+	}
 	return 1;
+}
+
+size_t heap_trim(struct heap *h)
+{
+	size_t given = 0;
+
+	for (unsigned c = 0; c < HEAP_CLASSES; c++) {
+		/* Each empty page of the class, found through its free objects. */
+		for (struct heap_free_obj *o = h->free_list[c]; o && h->empty_pages[c];) {
+			uint8_t *page = (uint8_t *)((uintptr_t)o & ~(uintptr_t)(PAGE - 1));
+			if (((struct page_header *)page)->live) {
+				o = o->next;
+				continue;
+			}
+			unlink_page(h, page, c);
+			((struct page_header *)page)->magic = 0;
+			h->pages_held--;
+			h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), 1);
+			given++;
+			o = h->free_list[c]; /* the list changed under the walk */
+		}
+	}
+	while (h->page_cache) {
+		uint8_t *page = h->page_cache;
+		h->page_cache = CACHE_LINK(page);
+		h->cached_pages--;
+		h->pages_held--;
+		h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), 1);
+		given++;
+	}
+	return given;
 }
 
 size_t heap_usable_size(void *p)

@@ -40,14 +40,15 @@ static void pt_free_cb(void *ctx, uint64_t pa)
 	page_free(pa);
 }
 
-static uint64_t alloc_contig_zeroed(size_t n, size_t align_pages);
+static uint64_t alloc_contig(size_t n, size_t align_pages);
 
 /* Under the heap's lock: no reclaim here (a reclaimer frees heap objects);
- * kmalloc asks for it after dropping the lock. */
+ * kmalloc asks for it after dropping the lock. Not zeroed: kzalloc zeroes
+ * what it hands out, kmalloc never promised to. */
 static uint64_t heap_alloc_cb(void *ctx, size_t pages)
 {
 	(void)ctx;
-	return alloc_contig_zeroed(pages, 1);
+	return alloc_contig(pages, 1);
 }
 
 static void heap_free_cb(void *ctx, uint64_t pa, size_t pages)
@@ -124,11 +125,15 @@ size_t mm_reclaim(size_t pages)
 	return reclaimer ? reclaimer(pages) : 0;
 }
 
-/* Out of pages, not merely without a free run that long: the cache gives
- * some back. */
+static size_t trim_heap(void);
+
+/* Out of pages, not merely without a free run that long: the heap's spare
+ * pages go back first, then the cache gives some back. */
 static bool reclaimed_for(size_t n)
 {
-	return mm_palloc()->stats.free < n && mm_reclaim(n) > 0;
+	if (mm_palloc()->stats.free >= n)
+		return false;
+	return trim_heap() > 0 || mm_reclaim(n) > 0;
 }
 
 uint64_t page_alloc(void)
@@ -142,12 +147,19 @@ uint64_t page_alloc(void)
 	return pa;
 }
 
-static uint64_t alloc_contig_zeroed(size_t n, size_t align_pages)
+static uint64_t alloc_contig(size_t n, size_t align_pages)
 {
 	bool irq = spin_lock_irqsave(&pages_lock);
 	uint64_t pa = palloc_alloc_contig(&allocator, n, align_pages);
 
 	spin_unlock_irqrestore(&pages_lock, irq);
+	return pa;
+}
+
+static uint64_t alloc_contig_zeroed(size_t n, size_t align_pages)
+{
+	uint64_t pa = alloc_contig(n, align_pages);
+
 	if (pa)
 		memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
 	return pa;
@@ -203,6 +215,16 @@ bool mm_map_mmio(uint64_t pa, uint64_t size)
 size_t mm_host_table_pages(void)
 {
 	return host_pt.table_pages;
+}
+
+/* Never called with the heap's lock held (see heap_alloc_cb). */
+static size_t trim_heap(void)
+{
+	bool irq = spin_lock_irqsave(&heap_lock);
+	size_t given = heap_trim(&heap);
+
+	spin_unlock_irqrestore(&heap_lock, irq);
+	return given;
 }
 
 void mm_heap_stats(struct mm_heap_stats *out)

@@ -4,7 +4,10 @@
  * side, the cost of making migration reads survive a machine check.
  * bench crc N: CRC-32C over N pages in software and with the SSE4.2
  * instruction (where CPUID offers it), side by side: what a migration
- * record's check costs per page. */
+ * record's check costs per page.
+ * bench alloc N: N kmalloc/kfree pairs of a TCP header's size and of a
+ * receive buffer's, and N bare lock/unlock pairs, in TSC cycles each:
+ * what the network stack pays per frame for its buffers. */
 #include "hv/lib/crc32c.h"
 #include "hv/lib/parse.h"
 #include "hv/lib/string.h"
@@ -12,6 +15,7 @@
 #include "hv/shell/commands.h"
 #include "hv/x86/bench_kernel.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/spinlock.h"
 
 static int bench_compute(struct shell *sh, uint64_t n)
 {
@@ -104,17 +108,46 @@ static int bench_crc(struct shell *sh, uint64_t n)
 	return SHELL_OK;
 }
 
+static uint64_t cycles_per_alloc(size_t size, uint64_t n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t i = 0; i < n; i++)
+		kfree(kmalloc(size));
+	return (rdtsc() - t0) / n;
+}
+
+static int bench_alloc(struct shell *sh, uint64_t n)
+{
+	static struct spinlock lock = SPINLOCK_INIT(LOCK_RANK_CONSOLE, "bench");
+	uint64_t t0 = rdtsc();
+
+	for (uint64_t i = 0; i < n; i++) {
+		bool irq = spin_lock_irqsave(&lock);
+		spin_unlock_irqrestore(&lock, irq);
+	}
+	uint64_t lock_cycles = (rdtsc() - t0) / n;
+	sh_printf(sh, "n: %lu\nlock_pair_tsc: %lu\nkmalloc_kfree_128_tsc: %lu\n"
+		      "kmalloc_kfree_2100_tsc: %lu\n",
+		  (unsigned long)n, (unsigned long)lock_cycles,
+		  (unsigned long)cycles_per_alloc(128, n), (unsigned long)cycles_per_alloc(2100, n));
+	return SHELL_OK;
+}
+
 int cmd_bench(struct shell *sh, int argc, char **argv)
 {
 	uint64_t n;
 
 	(void)argc;
 	const char *which = argv[1];
-	if (strcmp(which, "compute") && strcmp(which, "copy") && strcmp(which, "crc"))
-		return sh_error(sh, "unknown benchmark '%.20s' (compute, copy, crc)", which);
+	if (strcmp(which, "compute") && strcmp(which, "copy") && strcmp(which, "crc") &&
+	    strcmp(which, "alloc"))
+		return sh_error(sh, "unknown benchmark '%.20s' (compute, copy, crc, alloc)", which);
 	if (!parse_u64(argv[2], &n) || n == 0 || n > UINT32_MAX)
 		return sh_error(sh, "N must be 1 to 4294967295");
 	if (!strcmp(which, "compute"))
 		return bench_compute(sh, n);
+	if (!strcmp(which, "alloc"))
+		return bench_alloc(sh, n);
 	return !strcmp(which, "copy") ? bench_copy(sh, n) : bench_crc(sh, n);
 }

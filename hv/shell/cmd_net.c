@@ -47,6 +47,15 @@ static void show_if(struct shell *sh, struct net_if *nif)
 		  (unsigned long)s->rx_dropped, (unsigned long)s->rx_errors,
 		  (unsigned long)s->tx_ring_full, (unsigned long)nif->tx_dropped,
 		  (unsigned long)s->link_changes);
+	const unsigned tx = NIC_OFFLOAD_TX_L4_CSUM, rx = NIC_OFFLOAD_RX_L4_CSUM;
+	sh_printf(sh, "offloads: %s%s%s\ncsum_offload: %s\n", nic->offloads & tx ? "tx-tcp-csum" : "",
+		  (nic->offloads & tx) && (nic->offloads & rx) ? "," : "",
+		  nic->offloads & rx ? "rx-tcp-csum" : nic->offloads ? "" : "none",
+		  nif->csum_offload ? "on" : "off");
+	sh_printf(sh, "tx_csum_offloaded: %lu\nrx_csum_vouched: %lu\nrx_csum_software: %lu\n"
+		      "rx_csum_bad: %lu\n",
+		  (unsigned long)s->tx_csum_offloaded, (unsigned long)s->rx_csum_vouched,
+		  (unsigned long)nif->rx_csum_sw, (unsigned long)nif->rx_csum_bad);
 }
 
 /* The named interface, or eth0 when name is NULL; NULL after an error. */
@@ -61,6 +70,23 @@ static struct net_if *pick_if(struct shell *sh, const char *name)
 			sh_error(sh, "no network interface (supported: virtio-net, e1000, e1000e)");
 	}
 	return nif;
+}
+
+/* net offload on|off [IFACE]: TCP checksums by the NIC or by lwIP, for
+ * measuring one against the other. */
+static int net_offload_cmd(struct shell *sh, int argc, char **argv)
+{
+	if (argc < 3 || argc > 4 || (strcmp(argv[2], "on") && strcmp(argv[2], "off")))
+		return sh_error(sh, "usage: net offload on|off [IFACE]");
+	struct net_if *nif = pick_if(sh, argc == 4 ? argv[3] : NULL);
+	if (!nif)
+		return SHELL_FAILED;
+	bool on = !strcmp(argv[2], "on");
+	if (!net_if_set_csum_offload(nif, on))
+		return sh_error(sh, "%s (%s) cannot compute TCP checksums", nif->nic->name,
+				nif->nic->model);
+	sh_printf(sh, "csum_offload: %s\n", on ? "on" : "off");
+	return SHELL_OK;
 }
 
 /* net ip ADDR/PREFIX [GATEWAY] [IF] */
@@ -271,11 +297,13 @@ int cmd_net(struct shell *sh, int argc, char **argv)
 		return net_dhcp_cmd(sh, argc, argv);
 	if (!strcmp(argv[1], "perf"))
 		return net_perf_cmd(sh, argc, argv);
+	if (!strcmp(argv[1], "offload"))
+		return net_offload_cmd(sh, argc, argv);
 	if (argc == 2 && net_if_by_name(argv[1])) {
 		show_if(sh, net_if_by_name(argv[1]));
 		return SHELL_OK;
 	}
-	return sh_error(sh, "unknown 'net %.16s' (ip, dhcp, perf, or an interface name)", argv[1]);
+	return sh_error(sh, "unknown 'net %.16s' (ip, dhcp, perf, offload, or an interface name)", argv[1]);
 }
 
 struct ping_out {

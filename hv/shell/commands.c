@@ -13,6 +13,9 @@ const struct shell_cmd hv_commands[] = {
 	  .run = cmd_mem },
 	{ .name = "memmap", .args = "", .help = "the firmware memory map handed over at boot",
 	  .run = cmd_memmap },
+	{ .name = "prof", .args = "start | stop | show [N]",
+	  .help = "sample where the hypervisor's CPUs spend their time, by function",
+	  .run = cmd_prof, .max_args = 2 },
 	{ .name = "cpu", .args = "", .help = "CPU identity and virtualization features",
 	  .run = cmd_cpu },
 	{ .name = "config", .args = "", .help = "boot settings and where they came from",
@@ -26,8 +29,10 @@ const struct shell_cmd hv_commands[] = {
 	  .help = "track the pages a VM writes (the second-level tables' dirty log)",
 	  .run = cmd_dirty, .min_args = 2, .max_args = 5 },
 	{ .name = "net", .args = "[IF] | mem | ip ADDR/PREFIX [GATEWAY] [IF] | dhcp [IF] | "
-				 "perf [listen [PORT] | send ADDR [SECONDS] [port=P] | raw [SECONDS] [IF]]",
-	  .help = "network interfaces: addresses, counters, DHCP, lwIP memory, throughput tests",
+				 "perf [listen [PORT] | send ADDR [SECONDS] [port=P] | raw [SECONDS] [IF]] | "
+				 "offload on|off [IF]",
+	  .help = "network interfaces: addresses, counters, DHCP, lwIP memory, throughput tests, "
+		  "checksum offload",
 	  .run = cmd_net, .max_args = 6 },
 	{ .name = "ping", .args = "ADDR [COUNT] [interval=MS]",
 	  .help = "ICMP echo from the hypervisor's own stack",

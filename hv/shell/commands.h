@@ -27,6 +27,7 @@ int cmd_ping(struct shell *sh, int argc, char **argv);
 int cmd_migrate(struct shell *sh, int argc, char **argv);
 int cmd_mce(struct shell *sh, int argc, char **argv);
 int cmd_bench(struct shell *sh, int argc, char **argv);
+int cmd_prof(struct shell *sh, int argc, char **argv);
 int cmd_blk(struct shell *sh, int argc, char **argv);
 int cmd_ds(struct shell *sh, int argc, char **argv);
 int cmd_disk(struct shell *sh, int argc, char **argv);

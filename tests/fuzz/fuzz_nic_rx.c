@@ -84,8 +84,9 @@ static uint8_t *client_data(void *ctx, void *cookie)
 	return lent_slot(cookie)->data;
 }
 
-static void client_deliver(void *ctx, void *cookie, uint8_t *frame, size_t len)
+static void client_deliver(void *ctx, void *cookie, uint8_t *frame, size_t len, unsigned flags)
 {
+	(void)flags;
 	struct rx_slot *s = lent_slot(cookie);
 	volatile uint8_t sink = 0;
 
@@ -165,8 +166,12 @@ static void send_frame(struct nic *nic, struct fuzz_in *in)
 	unsigned k = next++ % MAX_SENDS;
 	if (send_in_flight[k])
 		return;
-	void *cookie = in_u8(in) & 1 ? NULL : &send_in_flight[k]; /* NULL: nobody waits */
-	if (nic->ops->send(nic, segs, nsegs, cookie) == NIC_SENT && cookie)
+	uint8_t how = in_u8(in);
+	void *cookie = how & 1 ? NULL : &send_in_flight[k]; /* NULL: nobody waits */
+	/* A checksum request where the device offers it, its place from the input. */
+	struct nic_tx_csum csum = { in_u8(in), how & 2 ? 16 : 6 };
+	bool offload = (how & 4) && (nic->offloads & NIC_OFFLOAD_TX_L4_CSUM);
+	if (nic->ops->send(nic, segs, nsegs, offload ? &csum : NULL, cookie) == NIC_SENT && cookie)
 		send_in_flight[k] = true;
 }
 

@@ -68,7 +68,37 @@ def test_crc_benchmark_runs_both_paths_and_they_agree(con):
     r = con.command("bench crc 0")
     assert not r.ok and "N must be" in r.error
     r = con.command("bench frob 1")
-    assert not r.ok and "unknown benchmark 'frob' (compute, copy, crc)" in r.error
+    assert not r.ok and "unknown benchmark 'frob' (compute, copy, crc, alloc)" in r.error
+
+
+def test_alloc_benchmark_and_the_profiler_answer(con):
+    """`bench alloc` times the heap per pair; `prof` samples where the
+    loop spends its time while it runs, by function."""
+    f = con.run("bench alloc 2000").fields()
+    assert int(f["n"]) == 2000
+    for k in ("lock_pair_tsc", "kmalloc_kfree_128_tsc", "kmalloc_kfree_2100_tsc"):
+        assert int(f[k]) > 0, f
+    assert con.run("prof start").fields()["running"] == "yes"
+    con.run("bench alloc 200000", timeout=120)  # the work the ticks sample
+    p = con.run("prof stop")
+    f = p.fields()
+    assert f["running"] == "no"
+    samples = int(f["samples"])
+    assert samples > 0, f
+    tops = [l.split() for l in p.lines if l.startswith("top")]
+    assert tops, p.lines
+    hits = [int(t[1]) for t in tops]
+    assert hits == sorted(hits, reverse=True), tops
+    assert sum(hits) <= samples
+    # The heap's churn is what ran: its functions lead the busy samples.
+    names = [t[3] for t in tops[:6]]
+    assert any(n in ("kmalloc", "kfree", "cycles_per_alloc", "heap_alloc", "heap_free",
+                     "spin_lock_irqsave", "spin_unlock_irqrestore", "bench_alloc")
+               for n in names), tops
+    r = con.command("prof show 0")
+    assert not r.ok and "count of functions" in r.error
+    r = con.command("prof frob")
+    assert not r.ok and "usage: prof" in r.error
 
 
 def test_uptime_advances_with_the_tick(con):

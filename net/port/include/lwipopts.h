@@ -46,6 +46,9 @@
 #define LWIP_SINGLE_NETIF 0
 
 /* TCP for bulk data: large windows with scaling. */
+/* Per interface: where the NIC computes and checks TCP checksums, lwIP
+ * does not (net/netif_nic.c, net/l4_csum.c). */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 #define TCP_MSS 1460
 #define LWIP_WND_SCALE 1
 #define TCP_RCV_SCALE 3
@@ -71,7 +74,8 @@
 #define MEMP_NUM_UDP_PCB 8
 #define MEMP_NUM_RAW_PCB 4
 #define MEMP_NUM_TCP_SEG (3 * TCP_SND_QUEUELEN) /* sending plus out-of-order */
-#define MEMP_NUM_PBUF 64
+/* Referenced (not copied) data takes one per queued segment. */
+#define MEMP_NUM_PBUF (TCP_SND_QUEUELEN + 64)
 #define MEMP_NUM_REASSDATA 4
 #define IP_REASS_MAX_PBUFS 48
 #define MEMP_NUM_FRAG_PBUF 32
