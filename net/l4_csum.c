@@ -24,6 +24,14 @@ uint32_t inet_sum(const void *data, size_t len, uint32_t acc, bool odd)
 		sum += *p++; /* the low byte of a word begun before */
 		len--;
 	}
+	/* Four bytes a step as two big-endian words: a 64-bit sum of 32-bit
+	 * pieces folds to the same 16-bit ones' complement sum (RFC 1071,
+	 * "parallel summation"), in a quarter of the steps. */
+	for (; len >= 4; p += 4, len -= 4) {
+		uint32_t w;
+		__builtin_memcpy(&w, p, 4);
+		sum += __builtin_bswap32(w);
+	}
 	for (; len >= 2; p += 2, len -= 2)
 		sum += be16(p);
 	if (len)

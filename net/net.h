@@ -21,7 +21,8 @@ struct net_if {
 	uint64_t link_check_ns; /* next time the link state is read */
 	uint64_t tx_dropped;    /* frames lwIP gave us that the NIC did not take */
 	uint64_t tx_copied;     /* chains too long for the ring, sent from a copy */
-	bool csum_offload;      /* the NIC computes and checks TCP checksums, not lwIP */
+	bool csum_offload;      /* the NIC computes TCP checksums, not lwIP */
+	bool rx_csum_by_nic;    /* ... and has vouched for received ones: lwIP checks none */
 	uint64_t rx_csum_sw;    /* TCP checksums the NIC did not vouch for, checked here */
 	uint64_t rx_csum_bad;   /* ... and found wrong: dropped */
 };
@@ -33,7 +34,8 @@ struct tcp_pcb;
 size_t net_tcp_write_room(const struct tcp_pcb *pcb, unsigned pbufs_per_segment);
 
 /* Hands TCP checksums to the NIC (on) or back to lwIP; false when the NIC
- * cannot take them (it stays off). */
+ * cannot compute them (it stays off). Received ones stay lwIP's to check
+ * until the NIC vouches for one. */
 bool net_if_set_csum_offload(struct net_if *nif, bool on);
 
 /* What the boot path knows about the network controllers. */

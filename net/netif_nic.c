@@ -38,14 +38,31 @@ static uint8_t *rx_buf_data(void *ctx, void *cookie)
 	return ((struct pbuf *)cookie)->payload;
 }
 
+/* What lwIP computes and checks itself on this interface. */
+static void apply_checksum_flags(struct net_if *nif)
+{
+	unsigned flags = NETIF_CHECKSUM_ENABLE_ALL;
+
+	if (nif->csum_offload)
+		flags &= ~NETIF_CHECKSUM_GEN_TCP;
+	if (nif->rx_csum_by_nic)
+		flags &= ~NETIF_CHECKSUM_CHECK_TCP;
+	NETIF_SET_CHECKSUM_CTRL(&nif->netif, flags);
+}
+
 static void rx_deliver(void *ctx, void *cookie, uint8_t *frame, size_t len, unsigned flags)
 {
 	struct net_if *nif = ctx;
 	struct pbuf *p = cookie;
 
-	/* lwIP leaves TCP checksums to us on such an interface: the device
-	 * vouched for this one, or it is checked here. */
-	if (nif->csum_offload && !(flags & NIC_RX_L4_CSUM_GOOD)) {
+	/* lwIP checks TCP checksums until the device shows it does (QEMU's
+	 * e1000 never does, its e1000e does); from then on a frame it did not
+	 * vouch for is checked here. */
+	if ((flags & NIC_RX_L4_CSUM_GOOD) && nif->csum_offload && !nif->rx_csum_by_nic) {
+		nif->rx_csum_by_nic = true;
+		apply_checksum_flags(nif);
+	}
+	if (nif->rx_csum_by_nic && !(flags & NIC_RX_L4_CSUM_GOOD)) {
 		enum l4_csum_verdict v = l4_csum_check(frame, len);
 		if (v == L4_CSUM_BAD) {
 			nif->rx_csum_bad++;
@@ -158,13 +175,9 @@ static err_t netif_nic_init(struct netif *netif)
 
 bool net_if_set_csum_offload(struct net_if *nif, bool on)
 {
-	const unsigned both = NIC_OFFLOAD_TX_L4_CSUM | NIC_OFFLOAD_RX_L4_CSUM;
-
-	/* Both ways or neither: the per-frame paths above assume it. */
-	nif->csum_offload = on && (nif->nic->offloads & both) == both;
-	NETIF_SET_CHECKSUM_CTRL(&nif->netif, nif->csum_offload ? NETIF_CHECKSUM_ENABLE_ALL &
-				~(NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_CHECK_TCP) :
-				NETIF_CHECKSUM_ENABLE_ALL);
+	nif->csum_offload = on && (nif->nic->offloads & NIC_OFFLOAD_TX_L4_CSUM);
+	nif->rx_csum_by_nic = false; /* until the device vouches for a frame again */
+	apply_checksum_flags(nif);
 	return nif->csum_offload == on;
 }
 

@@ -4,6 +4,8 @@ per NIC model. Measured side by side in one run:
 - TCP bulk transfer through lwIP (`net perf send`, receiver checksums)
   as a ratio to raw Ethernet frames through the same driver (`net perf raw`,
   no stack), so the stack's cost shows apart from QEMU's device models;
+- where the NIC computes TCP checksums (e1000, e1000e), TCP with that
+  offload and without it (`net offload off` on both ends), alternated;
 - ping round trips (median), whose floor is the 1 ms poll tick;
 - counts: bytes, frames each way, transmit ring full events, drops.
 """
@@ -59,7 +61,8 @@ def bench_nic(root, nic):
     a, b = _pair(root, nic)
     try:
         ca, cb = a.console(), b.console()
-        tcp, raw = [], []
+        tcp, tcp_sw, raw = [], [], []
+        offers = _fields(ca, "net")["offloads"] != "none"
         for _ in range(REPEAT):
             # Raw frames first, then TCP, back to back in each round.
             r = _fields(ca, f"net perf raw {SECONDS}")
@@ -67,29 +70,41 @@ def bench_nic(root, nic):
             raw.append({"mbit_s": float(r["mbit_s"]), "frames": int(r["frames"]),
                         "bytes": int(r["bytes"]),
                         "frames_received": int(got["raw_frames"])})
-            assert cb.run("net perf listen").ok
-            s = _fields(ca, f"net perf send 10.0.0.2 {SECONDS}")
-            got = _wait_done(cb, "tcp_state")
-            tcp.append({"mbit_s": float(s["mbit_s"]), "bytes": int(s["bytes"]),
-                        "checksum_matches": got["tcp_checksum"] == s["checksum"]
-                        and got["tcp_bytes"] == s["bytes"]})
+            for offload in (("on", "off") if offers else ("on",)):
+                if offers:
+                    assert ca.run(f"net offload {offload}").ok
+                    assert cb.run(f"net offload {offload}").ok
+                assert cb.run("net perf listen").ok
+                s = _fields(ca, f"net perf send 10.0.0.2 {SECONDS}")
+                got = _wait_done(cb, "tcp_state")
+                (tcp if offload == "on" else tcp_sw).append({
+                    "mbit_s": float(s["mbit_s"]), "bytes": int(s["bytes"]),
+                    "checksum_matches": got["tcp_checksum"] == s["checksum"]
+                    and got["tcp_bytes"] == s["bytes"]})
+            if offers:
+                assert ca.run("net offload on").ok and cb.run("net offload on").ok
         p = ca.run("ping 10.0.0.2 20 interval=50", timeout=60).fields()
         rtt_avg = int(p["rtt_avg_us"])
         sa, sb = _fields(ca, "net"), _fields(cb, "net")
         tcp_m = statistics.median(x["mbit_s"] for x in tcp)
+        sw_m = statistics.median(x["mbit_s"] for x in tcp_sw) if tcp_sw else None
         raw_m = statistics.median(x["mbit_s"] for x in raw)
         return {
             "nic": nic, "seconds": SECONDS, "repeat": REPEAT,
-            "tcp": tcp, "raw": raw,
+            "tcp": tcp, "raw": raw, "tcp_no_offload": tcp_sw,
+            "tcp_no_offload_mbit_s_median": sw_m,
+            "offload_vs_none": tcp_m / sw_m if sw_m else None,
             "tcp_mbit_s_median": tcp_m, "raw_mbit_s_median": raw_m,
             "tcp_vs_raw": tcp_m / raw_m if raw_m else 0.0,
             "ping_received": int(p["received"]), "ping_sent": int(p["sent"]),
             "rtt_min_us": int(p["rtt_min_us"]), "rtt_avg_us": rtt_avg,
             "rtt_max_us": int(p["rtt_max_us"]),
             "sender": {k: int(sa[k]) for k in ("tx_frames", "tx_bytes", "rx_frames",
-                                               "tx_ring_full", "tx_dropped")},
+                                               "tx_ring_full", "tx_dropped",
+                                               "tx_csum_offloaded")},
             "receiver": {k: int(sb[k]) for k in ("rx_frames", "rx_bytes", "tx_frames",
-                                                 "rx_dropped", "rx_errors")},
+                                                 "rx_dropped", "rx_errors", "rx_csum_vouched",
+                                                 "rx_csum_software", "rx_csum_bad")},
         }
     finally:
         a.kill()
@@ -114,7 +129,16 @@ def print_net(runs):
               f"{r['rtt_min_us']:>8}/{r['rtt_avg_us']}/{r['rtt_max_us']}"
               f"{r['sender']['tx_ring_full']:>16}")
     for r in runs:
+        if r["tcp_no_offload"]:
+            ok = all(x["checksum_matches"] for x in r["tcp_no_offload"])
+            print(f"  {r['nic']}: TCP checksums by the NIC {r['tcp_mbit_s_median']:.1f} Mbit/s, "
+                  f"by lwIP {r['tcp_no_offload_mbit_s_median']:.1f} Mbit/s: "
+                  f"{r['offload_vs_none']:.3f}x (data checksums {'match' if ok else 'DIFFER'})")
+    for r in runs:
         s, v = r["sender"], r["receiver"]
+        print(f"  {r['nic']}: checksums offloaded by the sender {s['tx_csum_offloaded']}, "
+              f"vouched for at the receiver {v['rx_csum_vouched']}, checked in software "
+              f"{v['rx_csum_software']}, bad {v['rx_csum_bad']}")
         print(f"  {r['nic']}: sender tx {s['tx_frames']} frames / {s['tx_bytes']} bytes, "
               f"receiver rx {v['rx_frames']} frames / {v['rx_bytes']} bytes, "
               f"rx_dropped {v['rx_dropped']}, rx_errors {v['rx_errors']}")

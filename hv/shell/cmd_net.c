@@ -48,10 +48,11 @@ static void show_if(struct shell *sh, struct net_if *nif)
 		  (unsigned long)s->tx_ring_full, (unsigned long)nif->tx_dropped,
 		  (unsigned long)s->link_changes);
 	const unsigned tx = NIC_OFFLOAD_TX_L4_CSUM, rx = NIC_OFFLOAD_RX_L4_CSUM;
-	sh_printf(sh, "offloads: %s%s%s\ncsum_offload: %s\n", nic->offloads & tx ? "tx-tcp-csum" : "",
+	sh_printf(sh, "offloads: %s%s%s\ncsum_offload: %s\nrx_csum_by: %s\n",
+		  nic->offloads & tx ? "tx-tcp-csum" : "",
 		  (nic->offloads & tx) && (nic->offloads & rx) ? "," : "",
 		  nic->offloads & rx ? "rx-tcp-csum" : nic->offloads ? "" : "none",
-		  nif->csum_offload ? "on" : "off");
+		  nif->csum_offload ? "on" : "off", nif->rx_csum_by_nic ? "nic" : "lwip");
 	sh_printf(sh, "tx_csum_offloaded: %lu\nrx_csum_vouched: %lu\nrx_csum_software: %lu\n"
 		      "rx_csum_bad: %lu\n",
 		  (unsigned long)s->tx_csum_offloaded, (unsigned long)s->rx_csum_vouched,
