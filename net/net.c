@@ -155,6 +155,20 @@ static void configure_from_settings(struct net_if *nif)
 
 static struct poller net_poller = { .name = "net", .poll = net_poll, .stage = POLL_DEVICES };
 
+/* Frames queued by this pass (replies, a migration's records) reach the
+ * devices before the loop sleeps or runs guests: one notification for all. */
+static bool net_flush(void)
+{
+	struct net_if *nif;
+
+	for (size_t i = 0; (nif = net_if_at(i)); i++)
+		nif->nic->ops->flush(nif->nic);
+	return false;
+}
+
+static struct poller net_flush_poller = { .name = "net-flush", .poll = net_flush,
+					  .stage = POLL_FLUSH };
+
 void net_init(const struct net_settings *s)
 {
 	if (s->fw_nics_released || s->fw_nics_refused)
@@ -174,6 +188,7 @@ void net_init(const struct net_settings *s)
 		netif_set_status_callback(&nif->netif, status_changed);
 	}
 	mainloop_register(&net_poller);
+	mainloop_register(&net_flush_poller);
 	if (net_if_count())
 		configure_from_settings(net_if_at(0));
 	else if (setting("ip") || setting_bool("dhcp"))

@@ -25,6 +25,7 @@ struct e1000 {
 	void *tx_cookie[RING_SIZE]; /* on the last descriptor of each frame */
 	unsigned rx_next;           /* next descriptor the device completes */
 	unsigned tx_use, tx_clean;  /* free-running indexes */
+	unsigned tx_unflushed;      /* frames queued since TDT was last written */
 	struct nic_tx_csum tx_ctx;  /* what the last context descriptor said */
 	bool tx_ctx_valid;
 };
@@ -149,6 +150,17 @@ static void reap_tx(struct nic *nic, struct e1000 *e)
 	}
 }
 
+static void e1000_flush(struct nic *nic)
+{
+	struct e1000 *e = nic->priv;
+
+	if (!e->tx_unflushed)
+		return;
+	__asm__ volatile("" ::: "memory");
+	wr(e, E1000_TDT, e->tx_use % RING_SIZE);
+	e->tx_unflushed = 0;
+}
+
 /* Says where the checksum of the frames that follow lies, unless the last
  * context descriptor already said so. Returns the descriptors it took. */
 static unsigned set_tx_context(struct e1000 *e, const struct nic_tx_csum *csum)
@@ -182,8 +194,10 @@ static enum nic_send_result e1000_send(struct nic *nic, const struct nic_seg *se
 			      csum->start + csum->offset > 0xff)))
 		return NIC_BAD_FRAME;
 	unsigned need = (unsigned)nsegs + (csum ? 1 : 0);
-	if (RING_SIZE - 1 - (e->tx_use - e->tx_clean) < need)
+	if (RING_SIZE - 1 - (e->tx_use - e->tx_clean) < need) {
+		e1000_flush(nic); /* what waits untold never completes */
 		reap_tx(nic, e);
+	}
 	if (RING_SIZE - 1 - (e->tx_use - e->tx_clean) < need) {
 		nic->stats.tx_ring_full++;
 		return NIC_RING_FULL;
@@ -208,10 +222,10 @@ static enum nic_send_result e1000_send(struct nic *nic, const struct nic_seg *se
 		};
 		e->tx_cookie[i] = last ? (cookie ? cookie : nic) : NULL;
 	}
-	__asm__ volatile("" ::: "memory");
-	wr(e, E1000_TDT, e->tx_use % RING_SIZE);
 	nic->stats.tx_frames++;
 	nic->stats.tx_bytes += len;
+	if (++e->tx_unflushed >= NIC_KICK_BATCH)
+		nic->ops->flush(nic);
 	return NIC_SENT;
 }
 
@@ -267,6 +281,7 @@ static bool e1000_link_up(struct nic *nic)
 static const struct nic_ops e1000_ops = {
 	.start = e1000_start,
 	.send = e1000_send,
+	.flush = e1000_flush,
 	.poll = e1000_poll,
 	.link_up = e1000_link_up,
 };

@@ -17,6 +17,7 @@
 #define NIC_MAX_FRAME 1514   /* without FCS */
 #define NIC_MIN_FRAME 14
 #define NIC_MAX_TX_SEGS 16
+#define NIC_KICK_BATCH 32 /* frames sent before the device is told at the latest */
 
 struct nic;
 struct pci_device;
@@ -74,9 +75,14 @@ struct nic_ops {
 	/* Fills the receive ring from the client and enables the device. */
 	bool (*start)(struct nic *nic);
 	/* @pre started; segments total NIC_MIN_FRAME..NIC_MAX_FRAME bytes;
-	 * 'csum' only when .offloads has NIC_OFFLOAD_TX_L4_CSUM, else NULL. */
+	 * 'csum' only when .offloads has NIC_OFFLOAD_TX_L4_CSUM, else NULL.
+	 * The device may be told of the frame only at the next flush (every
+	 * NIC_KICK_BATCH frames at the latest): telling it costs an exit to
+	 * the emulator or a bus write each time. */
 	enum nic_send_result (*send)(struct nic *nic, const struct nic_seg *segs, int nsegs,
 				     const struct nic_tx_csum *csum, void *cookie);
+	/* Tells the device of every frame sent since the last flush. */
+	void (*flush)(struct nic *nic);
 	/* Receives up to 'budget' frames and reaps finished sends; returns the
 	 * number of frames received. */
 	int (*poll)(struct nic *nic, int budget);

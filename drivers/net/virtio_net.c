@@ -24,6 +24,7 @@ struct virtio_net {
 	struct virtqueue rx, tx;
 	volatile uint16_t *rx_notify, *tx_notify;
 	uint8_t *tx_hdr; /* one zeroed header, shared by every frame sent */
+	unsigned tx_unflushed; /* frames published since the last notification */
 	uint64_t bad_used;
 };
 
@@ -61,6 +62,20 @@ static bool vnet_start(struct nic *nic)
 	return vn->rx.num_free < vn->rx.size;
 }
 
+/* The available index goes out with the notification: a device that
+ * polls the ring (QEMU while its transmit handler runs) sees the frames
+ * no sooner than one told. */
+static void vnet_flush(struct nic *nic)
+{
+	struct virtio_net *vn = nic->priv;
+
+	if (!vn->tx_unflushed)
+		return;
+	vn->tx_unflushed = 0;
+	if (vq_publish(&vn->tx))
+		*vn->tx_notify = TX_QUEUE;
+}
+
 static enum nic_send_result vnet_send(struct nic *nic, const struct nic_seg *segs, int nsegs,
 				      const struct nic_tx_csum *csum, void *cookie)
 {
@@ -75,17 +90,20 @@ static enum nic_send_result vnet_send(struct nic *nic, const struct nic_seg *seg
 	for (int i = 0; i < nsegs; i++)
 		bufs[i + 1] = (struct vq_buf){ .addr = virt_to_phys(segs[i].data),
 					       .len = (uint32_t)segs[i].len };
-	/* Reap first: the ring may be full only of finished sends. */
-	if (vn->tx.num_free < nsegs + 1)
+	/* Reap first: the ring may be full only of finished sends (and of
+	 * frames the device has not been told of yet). */
+	if (vn->tx.num_free < nsegs + 1) {
+		vnet_flush(nic);
 		nic->ops->poll(nic, 0);
+	}
 	if (!vq_add(&vn->tx, bufs, nsegs + 1, cookie ? cookie : (void *)nic)) {
 		nic->stats.tx_ring_full++;
 		return NIC_RING_FULL;
 	}
-	if (vq_publish(&vn->tx))
-		*vn->tx_notify = TX_QUEUE;
 	nic->stats.tx_frames++;
 	nic->stats.tx_bytes += len;
+	if (++vn->tx_unflushed >= NIC_KICK_BATCH)
+		nic->ops->flush(nic);
 	return NIC_SENT;
 }
 
@@ -128,6 +146,7 @@ static bool vnet_link_up(struct nic *nic)
 static const struct nic_ops vnet_ops = {
 	.start = vnet_start,
 	.send = vnet_send,
+	.flush = vnet_flush,
 	.poll = vnet_poll,
 	.link_up = vnet_link_up,
 };

@@ -13,6 +13,7 @@
 enum poll_stage {
 	POLL_DEVICES = 10,  /* move data in and out of devices */
 	POLL_SERVICES = 20, /* protocols and background jobs on top */
+	POLL_FLUSH = 80,    /* tell devices of what the stages before queued */
 	POLL_GUESTS = 90,   /* run guests for up to a tick: last */
 };
 

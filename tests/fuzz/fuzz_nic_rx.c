@@ -173,6 +173,8 @@ static void send_frame(struct nic *nic, struct fuzz_in *in)
 	bool offload = (how & 4) && (nic->offloads & NIC_OFFLOAD_TX_L4_CSUM);
 	if (nic->ops->send(nic, segs, nsegs, offload ? &csum : NULL, cookie) == NIC_SENT && cookie)
 		send_in_flight[k] = true;
+	if (how & 8)
+		nic->ops->flush(nic); /* else the device hears of it with a later batch */
 }
 
 static void run_ops(const struct nic_model *m, struct nic *nic, struct fuzz_in *in)
