@@ -162,11 +162,11 @@ static void e1000_flush(struct nic *nic)
 }
 
 /* Says where the checksum of the frames that follow lies, unless the last
- * context descriptor already said so. Returns the descriptors it took. */
-static unsigned set_tx_context(struct e1000 *e, const struct nic_tx_csum *csum)
+ * context descriptor already said so (the caller left room for one). */
+static void set_tx_context(struct e1000 *e, const struct nic_tx_csum *csum)
 {
 	if (e->tx_ctx_valid && e->tx_ctx.start == csum->start && e->tx_ctx.offset == csum->offset)
-		return 0;
+		return;
 	unsigned i = e->tx_use++ % RING_SIZE;
 	struct e1000_tx_ctx_desc *c = (struct e1000_tx_ctx_desc *)&e->tx[i];
 	*c = (struct e1000_tx_ctx_desc){
@@ -180,7 +180,6 @@ static unsigned set_tx_context(struct e1000 *e, const struct nic_tx_csum *csum)
 	e->tx_cookie[i] = NULL;
 	e->tx_ctx = *csum;
 	e->tx_ctx_valid = true;
-	return 1;
 }
 
 static enum nic_send_result e1000_send(struct nic *nic, const struct nic_seg *segs, int nsegs,
