@@ -49,16 +49,25 @@ uint16_t inet_fold(uint32_t acc)
 	return (uint16_t)acc;
 }
 
+static bool is_ipv4_tcp(const uint8_t *frame, size_t len)
+{
+	return len >= ETH_HLEN + 20 && be16(frame + 12) == ETHERTYPE_IPV4 &&
+	       (frame[ETH_HLEN] >> 4) == 4 && frame[ETH_HLEN + 9] == IP_PROTO_TCP;
+}
+
+static bool is_fragment(const uint8_t *ip)
+{
+	return be16(ip + 6) & 0x3fff; /* more fragments, or an offset */
+}
+
 /* The IPv4 header of an unfragmented TCP segment: its length, or 0. */
 static size_t tcp_ip_header(const uint8_t *frame, size_t len)
 {
-	if (len < ETH_HLEN + 20 || be16(frame + 12) != ETHERTYPE_IPV4)
+	if (!is_ipv4_tcp(frame, len))
 		return 0;
 	const uint8_t *ip = frame + ETH_HLEN;
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-	if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != IP_PROTO_TCP)
-		return 0;
-	if (be16(ip + 6) & 0x3fff) /* more fragments, or an offset */
+	if (ihl < 20 || is_fragment(ip))
 		return 0;
 	size_t total = be16(ip + 2);
 	if (total < ihl + TCP_MIN_HLEN || ETH_HLEN + total > len)
@@ -68,8 +77,9 @@ static size_t tcp_ip_header(const uint8_t *frame, size_t len)
 
 static uint32_t pseudo_header_sum(const uint8_t *ip, size_t ihl)
 {
-	uint32_t acc = inet_sum(ip + 12, 8, 0, false); /* source and destination */
-	return acc + IP_PROTO_TCP + (uint32_t)(be16(ip + 2) - ihl);
+	/* Protocol and length go in as the starting sum: added to the
+	 * addresses' 32-bit sum afterwards, they could wrap and lose a carry. */
+	return inet_sum(ip + 12, 8, IP_PROTO_TCP + (uint32_t)(be16(ip + 2) - ihl), false);
 }
 
 bool l4_csum_prepare(uint8_t *frame, size_t head, size_t len, struct nic_tx_csum *out)
@@ -90,10 +100,23 @@ bool l4_csum_prepare(uint8_t *frame, size_t head, size_t len, struct nic_tx_csum
 	return true;
 }
 
+bool l4_csum_headers_split(const uint8_t *frame, size_t head, size_t len)
+{
+	if (head >= len)
+		return false;
+	if (head < ETH_HLEN + 20)
+		return true; /* too short to tell: a flat copy will */
+	if (!is_ipv4_tcp(frame, head))
+		return false;
+	return head < ETH_HLEN + (size_t)(frame[ETH_HLEN] & 0x0f) * 4 + TCP_MIN_HLEN;
+}
+
 enum l4_csum_verdict l4_csum_check(const uint8_t *frame, size_t len)
 {
 	size_t ihl = tcp_ip_header(frame, len);
 
+	if (!ihl && is_ipv4_tcp(frame, len) && is_fragment(frame + ETH_HLEN))
+		return L4_CSUM_TCP_FRAGMENT;
 	if (!ihl)
 		return L4_CSUM_NOT_TCP;
 	const uint8_t *ip = frame + ETH_HLEN;

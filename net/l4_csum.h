@@ -22,8 +22,13 @@ uint16_t inet_fold(uint32_t acc);
  * any other frame, which is left alone. */
 bool l4_csum_prepare(uint8_t *frame, size_t head, size_t len, struct nic_tx_csum *out);
 
+/* Whether a frame's first 'head' of 'len' bytes may cut its TCP headers:
+ * it goes as a flat copy then (lwIP left the checksum to the NIC). */
+bool l4_csum_headers_split(const uint8_t *frame, size_t head, size_t len);
+
 enum l4_csum_verdict {
-	L4_CSUM_NOT_TCP, /* not an unfragmented IPv4 TCP segment: the stack checks */
+	L4_CSUM_NOT_TCP, /* not IPv4 TCP: the stack checks what it must */
+	L4_CSUM_TCP_FRAGMENT, /* a piece of a TCP segment: only the whole can be checked */
 	L4_CSUM_GOOD,
 	L4_CSUM_BAD,
 };

@@ -71,6 +71,12 @@ static void rx_deliver(void *ctx, void *cookie, uint8_t *frame, size_t len, unsi
 		}
 		if (v == L4_CSUM_GOOD)
 			nif->rx_csum_sw++;
+		/* The segment this piece completes reaches TCP inside this
+		 * input call: lwIP checks it, until the NIC vouches again. */
+		if (v == L4_CSUM_TCP_FRAGMENT) {
+			nif->rx_csum_by_nic = false;
+			apply_checksum_flags(nif);
+		}
 	}
 
 	/* Trim the buffer to the frame (a device header may precede it). */
@@ -136,8 +142,11 @@ static err_t linkoutput(struct netif *netif, struct pbuf *p)
 		}
 		segs[n++] = (struct nic_seg){ .data = q->payload, .len = q->len };
 	}
+	if (n > 0 && nif->csum_offload &&
+	    l4_csum_headers_split(segs[0].data, segs[0].len, p->tot_len))
+		n = -1;
 	if (n < 0) {
-		/* Too many pieces for one frame: send a flat copy. */
+		/* Too many pieces for one frame, or TCP headers cut: a flat copy. */
 		struct pbuf *flat = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 		if (!flat) {
 			nif->tx_dropped++;

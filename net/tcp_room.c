@@ -14,6 +14,11 @@ size_t net_tcp_write_room(const struct tcp_pcb *pcb, unsigned pbufs_per_segment)
 	if (queued + 1 + pbufs_per_segment > TCP_SND_QUEUELEN)
 		return 0;
 	size_t segments = (TCP_SND_QUEUELEN - queued - 1) / pbufs_per_segment;
-	size_t fits = segments * (pcb->mss ? pcb->mss : TCP_MSS);
+	/* Segments as lwIP cuts them: at most half the largest window the
+	 * peer offered. */
+	size_t mss = pcb->mss, half_window = pcb->snd_wnd_max / 2;
+	if (half_window && half_window < mss)
+		mss = half_window;
+	size_t fits = segments * (mss ? mss : TCP_MSS);
 	return fits < room ? fits : room;
 }

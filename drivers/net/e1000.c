@@ -209,15 +209,16 @@ static enum nic_send_result e1000_send(struct nic *nic, const struct nic_seg *se
 		unsigned i = e->tx_use++ % RING_SIZE;
 		bool last = s == nsegs - 1;
 		/* Every descriptor reports status (RS) so reaping can walk them
-		 * one by one; the cookie rides on the last. The packet options
-		 * count from the frame's first data descriptor. */
+		 * one by one; the cookie rides on the last. The datasheets read
+		 * the packet options from the first data descriptor only; QEMU's
+		 * e1000e from each, so each carries them. */
 		e->tx[i] = (struct e1000_tx_desc){
 			.addr = virt_to_phys(segs[s].data),
 			.length = (uint16_t)segs[s].len,
 			.cso = csum ? E1000_TXD_DATA_CSO : 0,
 			.cmd = E1000_TXD_CMD_RS | E1000_TXD_CMD_IFCS | (last ? E1000_TXD_CMD_EOP : 0) |
 			       (csum ? E1000_TXD_CMD_DEXT : 0),
-			.css = csum && s == 0 ? E1000_TXD_POPTS_TXSM : 0,
+			.css = csum ? E1000_TXD_POPTS_TXSM : 0,
 		};
 		e->tx_cookie[i] = last ? (cookie ? cookie : nic) : NULL;
 	}

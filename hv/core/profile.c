@@ -1,6 +1,7 @@
 #include "hv/core/profile.h"
 
 #include "hv/core/symbols.h"
+#include "hv/x86/percpu.h"
 
 /* One per symbol table entry (the table holds about 1,100 now); functions
  * past the end count as outside. Static: nothing to allocate or lose. */
@@ -15,10 +16,15 @@ static uint64_t samples, outside, idle, waited;
 #define OPCODE_NOP 0x90
 #define FRAME_SEARCH 65536 /* a frame pointer further up than this is not trusted */
 
-/* The return address of the function whose frame 'rbp' is, or 0. */
+/* The return address of the function whose frame 'rbp' is, or 0. RBP is
+ * trusted only inside this CPU's stack (not every function keeps a frame
+ * pointer there). */
 static uint64_t caller_of(uint64_t rsp, uint64_t rbp)
 {
-	if (rbp < rsp || rbp - rsp > FRAME_SEARCH || (rbp & 7))
+	const struct percpu *cpu = this_cpu();
+
+	if (rbp < rsp || rbp - rsp > FRAME_SEARCH || (rbp & 7) || rbp < cpu->stack_lo ||
+	    rbp + 16 > cpu->stack_hi)
 		return 0;
 	return *(const uint64_t *)(uintptr_t)(rbp + 8);
 }

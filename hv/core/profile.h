@@ -13,7 +13,9 @@
  * tick that waited for interrupts to come back on (it lands right after an
  * STI) counts for the function that called the one re-enabling them (a
  * spinlock's release: the lock's user), and a tick that woke a HLT counts
- * as idle. */
+ * as idle. Both are told by the bytes before the RIP (F4; FB 90), which
+ * another instruction can end with now and then: the split is statistics,
+ * not proof. */
 void profile_tick(uint64_t rip, uint64_t rsp, uint64_t rbp);
 
 /* Starts counting afresh; false when there is no symbol table. */
