@@ -35,15 +35,28 @@ void heap_init(struct heap *h, const struct heap_page_source *src)
  * stays 0, so a cached page is never taken for a live block. */
 #define CACHE_LINK(page) (*(void **)((page) + 16))
 
+static uint8_t *pop_cached(struct heap *h)
+{
+	uint8_t *page = h->page_cache;
+
+	h->page_cache = CACHE_LINK(page);
+	h->cached_pages--;
+	return page;
+}
+
+/* Back to the source, no longer held. */
+static void give_back(struct heap *h, uint8_t *page, size_t pages)
+{
+	((struct page_header *)page)->magic = 0;
+	h->pages_held -= pages;
+	h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), pages);
+}
+
 /* A page from the cache, or from the source (counted as held). */
 static uint8_t *take_page(struct heap *h)
 {
-	if (h->page_cache) {
-		uint8_t *page = h->page_cache;
-		h->page_cache = CACHE_LINK(page);
-		h->cached_pages--;
-		return page;
-	}
+	if (h->page_cache)
+		return pop_cached(h);
 	uint64_t pa = h->src.alloc(h->src.ctx, 1);
 	if (!pa)
 		return NULL;
@@ -61,8 +74,7 @@ static void put_page(struct heap *h, uint8_t *page)
 		h->cached_pages++;
 		return;
 	}
-	h->pages_held--;
-	h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), 1);
+	give_back(h, page, 1);
 }
 
 static bool refill(struct heap *h, unsigned c)
@@ -156,13 +168,10 @@ int heap_free(struct heap *h, void *p)
 		size_t pages = hdr->class_or_pages;
 		h->bytes_in_use -= pages * PAGE;
 		h->allocations--;
-		if (pages == 1) {
+		if (pages == 1)
 			put_page(h, page);
-			return 1;
-		}
-		hdr->magic = 0;
-		h->pages_held -= pages;
-		h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), pages);
+		else
+			give_back(h, page, pages);
 		return 1;
 	}
 	if (hdr->magic != MAGIC_SMALL || hdr->class_or_pages >= HEAP_CLASSES || !hdr->live)
@@ -192,7 +201,7 @@ int heap_free(struct heap *h, void *p)
 
 size_t heap_trim(struct heap *h)
 {
-	size_t given = 0;
+	size_t held = h->pages_held;
 
 	for (unsigned c = 0; c < HEAP_CLASSES; c++) {
 		/* Each empty page of the class, found through its free objects. */
@@ -203,22 +212,13 @@ size_t heap_trim(struct heap *h)
 				continue;
 			}
 			unlink_page(h, page, c);
-			((struct page_header *)page)->magic = 0;
-			h->pages_held--;
-			h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), 1);
-			given++;
+			give_back(h, page, 1);
 			o = h->free_list[c]; /* the list changed under the walk */
 		}
 	}
-	while (h->page_cache) {
-		uint8_t *page = h->page_cache;
-		h->page_cache = CACHE_LINK(page);
-		h->cached_pages--;
-		h->pages_held--;
-		h->src.free(h->src.ctx, h->src.v2p(h->src.ctx, page), 1);
-		given++;
-	}
-	return given;
+	while (h->page_cache)
+		give_back(h, pop_cached(h), 1);
+	return held - h->pages_held;
 }
 
 size_t heap_usable_size(void *p)
