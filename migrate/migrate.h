@@ -83,6 +83,8 @@ struct mig_status {
 	uint64_t downtime_error_ns;
 	uint64_t dirty_pages_per_s;
 	uint64_t throughput_bytes_per_s;
+	/* outgoing: the rate the downtime estimate assumes (send.c round_done) */
+	uint64_t drain_bytes_per_s;
 	uint64_t expected_downtime_ns;
 	uint32_t downtime_limit_ms;
 	bool converging;

@@ -3,8 +3,8 @@
 one run and reported as a ratio to a reference measured in the same run
 (QEMU TCG timing is noisy), together with the raw counts.
 
-    tools/bench.py [guests] [dirty] [installers] [crc] [linux] [net] [migrate] [mce] [disk]
-                   [diskmig] [tls] [smp] [return] [handover] [--json FILE]
+    tools/bench.py [guests] [dirty] [installers] [crc] [linux] [net] [migrate] [linuxmig]
+                   [mce] [disk] [diskmig] [tls] [smp] [return] [handover] [--json FILE]
 
 guests: the cost of a guest exit round trip (CPUID exits) and a guest's
 compute speed, both relative to the same loop (hv/x86/bench_kernel.S) run
@@ -45,6 +45,10 @@ migrate: see tools/bench_migrate.py (64 and 256 MiB guests, idle and under
 memtouch load: total time, downtime, wire bytes per guest byte, throughput
 as a ratio to net perf on the same link in the same run).
 
+linuxmig: see tools/bench_linux_migrate.py (Debian's kernel with a warm
+page cache and a busybox workload migrated out, back with every page, and
+back with signatures: pages by kind, rounds, CPU per side).
+
 return: see tools/bench_return.py (a VM migrating back to the instance it
 came from after K of its pages were rewritten: page signatures against the
 seed kept there, side by side with every page sent; wire bytes and time as
@@ -79,6 +83,7 @@ from bench_disk import bench_disk, print_disk  # noqa: E402
 from bench_disk_migrate import bench_disk_migrate, print_disk_migrate  # noqa: E402
 from bench_installers import bench_installers, print_installers  # noqa: E402
 from bench_linux import bench_linux, print_linux  # noqa: E402
+from bench_linux_migrate import bench_linux_migrate, print_linux_migrate  # noqa: E402
 from bench_mce import bench_mce, print_mce  # noqa: E402
 from bench_smp import bench_smp, print_smp  # noqa: E402
 from bench_tls import bench_tls, print_tls  # noqa: E402
@@ -281,7 +286,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("suites", nargs="*",
-                   default=["guests", "dirty", "installers", "crc", "linux", "net", "migrate", "return", "handover",
+                   default=["guests", "dirty", "installers", "crc", "linux", "net", "migrate", "linuxmig", "return", "handover",
                             "mce", "disk", "diskmig", "tls", "smp"])
     p.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     a = p.parse_args()
@@ -336,6 +341,9 @@ def main():
     if "migrate" in a.suites:
         results["migrate_qemu"] = bench_migrate(os.path.join(ROOT, "build", "bench"))
         print_migrate(results["migrate_qemu"])
+    if "linuxmig" in a.suites:
+        results["linuxmig_qemu"] = bench_linux_migrate(os.path.join(ROOT, "build", "bench"))
+        print_linux_migrate(results["linuxmig_qemu"])
     if "return" in a.suites:
         results["return_qemu"] = bench_return(os.path.join(ROOT, "build", "bench"))
         print_return(results["return_qemu"])

@@ -35,13 +35,15 @@ def _wait_done(con, key, timeout=30):
         time.sleep(0.3)
 
 
-def _pair(root, nic, config="", a_args=(), b_args=(), cpus=1):
+def _pair(root, nic, config="", a_args=(), b_args=(), cpus=1, **instance_kwargs):
     """Two instances on one socket link, each with its own extra QEMU
-    arguments (disks) and 'config' added to its hv.cfg."""
+    arguments (disks) and 'config' added to its hv.cfg; instance_kwargs
+    (mem, guests) go to both."""
     port = hvlaunch.free_port()
     mk = lambda name, net, mac, ip, args: hvlaunch.Instance(  # noqa: E731
         workdir=os.path.join(root, f"net-{nic}-{name}"), net=net, nic=nic, mac=mac,
-        config=f"ip={ip}/24\n{config}", extra_args=list(args), cpus=cpus)
+        config=f"ip={ip}/24\n{config}", extra_args=list(args), cpus=cpus,
+        **instance_kwargs)
     a = mk("a", f"listen:{port}", "52:54:00:00:01:0a", "10.0.0.1", a_args)
     b = mk("b", f"connect:{port}", "52:54:00:00:01:0b", "10.0.0.2", b_args)
     for d in (a.dir, b.dir):

@@ -62,11 +62,12 @@ static void show(struct shell *sh, const char *p, const struct mig_status *st, b
 			  ms(st->resume_ns - st->pause_ns), p, ms(st->downtime_error_ns));
 	if (outgoing) {
 		sh_printf(sh, "round: %u\npages_remaining: %lu\ndirty_pages_per_s: %lu\n"
-			      "throughput_mbit_s: %lu\nexpected_downtime_ms: %lu\n"
+			      "throughput_mbit_s: %lu\ndrain_mbit_s: %lu\nexpected_downtime_ms: %lu\n"
 			      "downtime_limit_ms: %u\nconverging: %s\nthrottle_pct: %u\n",
 			  st->round, (unsigned long)st->pages_remaining,
 			  (unsigned long)st->dirty_pages_per_s,
 			  (unsigned long)(st->throughput_bytes_per_s * 8 / 1000000),
+			  (unsigned long)(st->drain_bytes_per_s * 8 / 1000000),
 			  ms(st->expected_downtime_ns), st->downtime_limit_ms,
 			  st->converging ? "yes" : "no", st->throttle_pct);
 		sh_printf(sh, "dirty_mode: %s\n", dirty_mode_name(st->dirty_mode));
