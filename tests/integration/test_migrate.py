@@ -130,9 +130,11 @@ def test_writing_guest_migrates_intact_with_each_dirty_mode(boot, mode, chosen_b
     else:
         option = f" mode={mode}"
 
-    # Capped so the pre-copy lasts long enough to look at the log it uses
-    # (whole pages: deltas would end it before a look sees a harvest).
-    assert ca.run(f"migrate send m {B_IP} bandwidth=100 delta=off{option}").ok
+    # Capped, and with a target below what one round leaves (~800 pages at
+    # 100 Mbit/s fit 300 ms), so the pre-copy lasts long enough to look at
+    # the log it uses (whole pages: deltas would end it before a look sees a
+    # harvest).
+    assert ca.run(f"migrate send m {B_IP} bandwidth=100 downtime=100 delta=off{option}").ok
     seen = []
     deadline = time.time() + 180
     while True:
