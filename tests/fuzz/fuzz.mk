@@ -1,7 +1,8 @@
 # ---- more fuzz targets (libFuzzer, clang), included by the Makefile ----------
 # The host firmware's ACPI tables, PCI capability lists and the virtio
-# transport, the boot configuration, the NIC drivers' receive paths, and
-# an incoming migration applied to a VM. The code builds unchanged: the
+# transport, the boot configuration, the NIC drivers' receive paths, the
+# TCP checksums of received frames, and an incoming migration applied to a
+# VM. The code builds unchanged: the
 # stand-ins it needs (log, panic, clock, heap and pages, ECAM and BARs, the
 # NIC registry, a VM's backend and surroundings, a datastore in memory) are
 # tests/fuzz/fuzz_*.c.
@@ -12,7 +13,7 @@
 # A crash lands in $(BUILD)/fuzz/<target>-crash-*; run the binary on that
 # file to reproduce it (FUZZ_LOG=1 prints the log lines the code wrote).
 
-FUZZ_EXTRA := acpi pci_caps config nic_rx mig_recv
+FUZZ_EXTRA := acpi pci_caps config nic_rx l4_csum mig_recv
 FUZZ_EXTRA_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_EXTRA)) $(BUILD)/fuzz/gen_recv_seeds
 
 FUZZ_ENV := tests/fuzz/fuzz_env.c hv/lib/format.c
@@ -30,6 +31,8 @@ FUZZ_SRCS_config := tests/fuzz/fuzz_config.c hv/core/config.c hv/core/settings.c
 FUZZ_SRCS_nic_rx := tests/fuzz/fuzz_nic_rx.c tests/fuzz/fuzz_nic_e1000.c \
 	tests/fuzz/fuzz_nic_vnet.c tests/fuzz/fuzz_nic_registry.c drivers/net/e1000.c \
 	drivers/net/virtio_net.c $(FUZZ_DRIVER_ENV)
+# The checksums of frames from peers (pure functions: no stand-ins).
+FUZZ_SRCS_l4_csum := tests/fuzz/fuzz_l4_csum.c net/l4_csum.c
 
 # The receiver: recv_apply.c and what it drives, real down to the device
 # models and the datastore; fuzz_vm_host.c stands in for the hardware,
@@ -57,6 +60,7 @@ FUZZ_MAX_LEN_acpi := 8192
 FUZZ_MAX_LEN_pci_caps := 9000
 FUZZ_MAX_LEN_config := 10000
 FUZZ_MAX_LEN_nic_rx := 4096
+FUZZ_MAX_LEN_l4_csum := 1600
 FUZZ_MAX_LEN_mig_recv := 150000
 
 # Any header the sources may include (the rules compile and link in one

@@ -4,7 +4,7 @@ input format each target's header comment describes, so the fuzzer starts
 from well-formed structures; and the regression inputs of bugs the targets
 found (named 'regress-*'), which must keep passing.
 
-    gen_extra_seeds.py TARGET OUTDIR      (TARGET: acpi, pci_caps, config, nic_rx)"""
+    gen_extra_seeds.py TARGET OUTDIR      (TARGET: acpi, pci_caps, config, nic_rx, l4_csum)"""
 
 import os
 import struct
@@ -260,8 +260,39 @@ def nic_seeds():
     }
 
 
+def ipv4_tcp(payload=b"hello", ihl_words=5, flags_frag=0x4000, proto=6, tcp_hlen=20,
+             src=(192, 168, 1, 10), dst=(63, 87, 254, 240)):
+    """An Ethernet frame with an IPv4 header and a TCP segment whose
+    checksum field holds 0 (the fuzzer finds the rest)."""
+    options = bytes(4 * (ihl_words - 5))
+    tcp = struct.pack(">HHIIBBHHH", 7007, 40000, 1, 0, (tcp_hlen // 4) << 4, 0x18, 65535, 0, 0)
+    tcp += bytes(tcp_hlen - 20) + payload
+    total = 4 * ihl_words + len(tcp)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x40 | ihl_words, 0, total, 1, flags_frag, 64, proto, 0,
+                     bytes(src), bytes(dst)) + options
+    eth = bytes(6) + bytes([0x52, 0x54, 0, 0, 1, 0x0a]) + b"\x08\x00"
+    return eth + ip + tcp
+
+
+def l4_csum_seeds():
+    """head (2 bytes, little-endian), then the frame."""
+    def seed(frame, head=None):
+        return struct.pack("<H", len(frame) if head is None else head) + frame
+    frame = ipv4_tcp()
+    return {
+        "tcp": seed(frame),
+        "tcp-head-cuts-tcp": seed(frame, 14 + 20 + 10),
+        "tcp-ip-options": seed(ipv4_tcp(ihl_words=7, tcp_hlen=32)),
+        "tcp-odd-payload": seed(ipv4_tcp(payload=b"abc" * 333)),
+        "tcp-fragment": seed(ipv4_tcp(flags_frag=0x2000)),
+        "tcp-trailing-bytes": seed(frame + bytes(6)),
+        "udp": seed(ipv4_tcp(proto=17)),
+        "carry-pair": seed(ipv4_tcp(payload=b"", src=(255, 255, 255, 255), dst=(255, 255, 255, 255))),
+    }
+
+
 GENERATORS = {"acpi": acpi_seeds, "pci_caps": pci_seeds, "config": config_seeds,
-              "nic_rx": nic_seeds}
+              "nic_rx": nic_seeds, "l4_csum": l4_csum_seeds}
 
 
 def main():
