@@ -225,6 +225,27 @@ static enum recv_event got_ap(struct recv_apply *a, const struct mig_record *r, 
 	return RECV_APPLIED;
 }
 
+/* Optional per vCPU (the source sends one only for MSRs off their
+ * power-on values), applied at GO with the vCPUs. */
+static enum recv_event got_vcpu_msrs(struct recv_apply *a, const struct mig_record *r,
+				     char *err, size_t errlen)
+{
+	struct mig_vcpu_msrs m;
+
+	if (!a->vm)
+		return refuse(err, errlen, "VCPU_MSRS record before VM_CONFIG");
+	if (mig_vcpu_msrs_decode(r->body, r->len, &m, err, errlen))
+		return RECV_REFUSED;
+	if (m.index >= a->state.nvcpus)
+		return refuse(err, errlen, "VCPU_MSRS record for vCPU %u of a VM with %u", m.index,
+			      a->state.nvcpus);
+	if (a->msrs_have & (1u << m.index))
+		return refuse(err, errlen, "two VCPU_MSRS records for vCPU %u", m.index);
+	a->state.msrs[m.index] = m;
+	a->msrs_have |= 1u << m.index;
+	return RECV_APPLIED;
+}
+
 /* Kept for GO: the VM is placed as on the source where this instance has
  * the CPUs (vm_migration_arrived). */
 static enum recv_event got_placement(struct recv_apply *a, const struct mig_record *r,
@@ -343,6 +364,8 @@ static enum recv_event dispatch(struct recv_apply *a, const struct mig_record *r
 		return got_device(a, r, err, errlen);
 	case MIG_REC_AP_STATE:
 		return got_ap(a, r, err, errlen);
+	case MIG_REC_VCPU_MSRS:
+		return got_vcpu_msrs(a, r, err, errlen);
 	case MIG_REC_END:
 		return got_end(a, err, errlen);
 	case MIG_REC_GO:

@@ -39,6 +39,7 @@ struct recv_apply {
 	struct mig_vm_state state;
 	unsigned have;            /* RECV_HAVE_* */
 	uint32_t aps_have;        /* bit i: the AP_STATE record of vCPU i arrived */
+	uint32_t msrs_have;       /* bit i: the VCPU_MSRS record of vCPU i arrived */
 	bool ended;               /* END accepted: only GO or ABORT may follow */
 	struct recv_disks disks;
 };

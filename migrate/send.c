@@ -503,7 +503,18 @@ static void stage_state(void)
 		mig_conn_stage(&S.conn, MIG_REC_AP_STATE, mig_ap_encode(&S.state.ap[ap], body));
 		return;
 	}
-	if (ap + 1 == S.state.nvcpus) {
+	/* Then a VCPU_MSRS record per vCPU with MSRs off their power-on
+	 * values (none for most VMs): the parts of those without are skipped. */
+	unsigned k = ap + 1 - S.state.nvcpus;
+	while (k < S.state.nvcpus && !S.state.msrs[k].count) {
+		k++;
+		S.state_part++;
+	}
+	if (k < S.state.nvcpus) {
+		mig_conn_stage(&S.conn, MIG_REC_VCPU_MSRS, mig_vcpu_msrs_encode(&S.state.msrs[k], body));
+		return;
+	}
+	if (k == S.state.nvcpus) {
 		mig_conn_stage(&S.conn, MIG_REC_PLACEMENT,
 			       mig_placement_encode(&S.state.placement, body));
 		return;

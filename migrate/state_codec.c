@@ -200,6 +200,26 @@ static void walk_placement(struct walk *w, struct mig_placement *p)
 		f32(w, &p->cpu[i]);
 }
 
+/* count 1 .. MIG_VCPU_MSRS_MAX; each entry: u32 MSR, u32 zero, u64 value. */
+static void walk_vcpu_msrs(struct walk *w, struct mig_vcpu_msrs *m)
+{
+	f32(w, &m->index);
+	f32(w, &m->count);
+	if (w->decode && (m->index >= MIG_VCPUS_MAX || m->count == 0 ||
+			  m->count > MIG_VCPU_MSRS_MAX)) {
+		w->c.overrun = 1;
+		return;
+	}
+	for (uint32_t i = 0; i < m->count; i++) {
+		uint32_t zero = 0;
+		f32(w, &m->msr[i]);
+		f32(w, &zero);
+		f64(w, &m->value[i]);
+		if (zero)
+			w->c.overrun = 1;
+	}
+}
+
 #define ENCODER(name, type, walker)                                                   \
 	uint32_t name(const type *x, uint8_t *body)                                   \
 	{                                                                             \
@@ -230,6 +250,7 @@ ENCODER(mig_uart_encode, struct mig_uart, walk_uart)
 ENCODER(mig_platform_encode, struct mig_platform, walk_platform)
 ENCODER(mig_modules_encode, struct mig_modules, walk_modules)
 ENCODER(mig_placement_encode, struct mig_placement, walk_placement)
+ENCODER(mig_vcpu_msrs_encode, struct mig_vcpu_msrs, walk_vcpu_msrs)
 
 static int vm_config_fields(const uint8_t *body, size_t len, struct mig_vm_config *c,
 			    char *err, size_t errlen);
@@ -271,6 +292,27 @@ static int modules_fields(const uint8_t *body, size_t len, struct mig_modules *m
 			  size_t errlen);
 DECODER(modules_fields, struct mig_modules, walk_modules, "MODULES")
 DECODER(mig_placement_decode, struct mig_placement, walk_placement, "PLACEMENT")
+static int vcpu_msrs_fields(const uint8_t *body, size_t len, struct mig_vcpu_msrs *m,
+			    char *err, size_t errlen);
+DECODER(vcpu_msrs_fields, struct mig_vcpu_msrs, walk_vcpu_msrs, "VCPU_MSRS")
+
+int mig_vcpu_msrs_decode(const uint8_t *body, size_t len, struct mig_vcpu_msrs *m, char *err,
+			 size_t errlen)
+{
+	if (vcpu_msrs_fields(body, len, m, err, errlen))
+		return -1;
+	for (uint32_t i = 0; i < m->count; i++) {
+		if (mig_vcpu_msr_check(m->msr[i], m->value[i], err, errlen))
+			return -1;
+		for (uint32_t j = 0; j < i; j++)
+			if (m->msr[j] == m->msr[i]) {
+				fmt_snprintf(err, errlen, "VCPU_MSRS record: MSR 0x%x twice",
+					     m->msr[i]);
+				return -1;
+			}
+	}
+	return 0;
+}
 
 int mig_platform_decode(const uint8_t *body, size_t len, struct mig_platform *p, char *err,
 			size_t errlen)

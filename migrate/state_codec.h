@@ -97,6 +97,17 @@ struct mig_placement {
 	uint32_t cpu[MIG_VCPUS_MAX];
 };
 
+/* Emulated MSRs of one vCPU that the VCPU record does not hold (VCPU_MSRS):
+ * today AMD's legacy performance counters, sent only when one is not at
+ * its power-on 0, so a VM that never touched them sends none. */
+#define MIG_VCPU_MSRS_MAX 16
+struct mig_vcpu_msrs {
+	uint32_t index; /* the vCPU, 0 .. MIG_VCPUS_MAX - 1 */
+	uint32_t count; /* 1 .. MIG_VCPU_MSRS_MAX */
+	uint32_t msr[MIG_VCPU_MSRS_MAX];
+	uint64_t value[MIG_VCPU_MSRS_MAX];
+};
+
 /* A platform device's guest-visible state: a blob the device itself
  * produces and checks (hv/vdev/<device>_state.c, docs/device-state.md).
  * The codec checks only the identifier and the length bound. */
@@ -128,6 +139,7 @@ uint32_t mig_platform_encode(const struct mig_platform *p, uint8_t *body);
 uint32_t mig_modules_encode(const struct mig_modules *m, uint8_t *body);
 uint32_t mig_device_encode(const struct mig_device *d, uint8_t *body);
 uint32_t mig_placement_encode(const struct mig_placement *p, uint8_t *body);
+uint32_t mig_vcpu_msrs_encode(const struct mig_vcpu_msrs *m, uint8_t *body);
 
 /* Decoders: 0, or -1 with the reason in err (wrong length, out-of-range
  * values, names not NUL-terminated, an MXCSR the CPU would fault on). */
@@ -151,6 +163,14 @@ int mig_placement_decode(const uint8_t *body, size_t len, struct mig_placement *
 			 size_t errlen);
 int mig_device_decode(const uint8_t *body, size_t len, struct mig_device *d, char *err,
 		      size_t errlen);
+/* Checks each MSR as mig_vcpu_msr_check does, and that none comes twice;
+ * whether the VM has that vCPU is the receiver's check. */
+int mig_vcpu_msrs_decode(const uint8_t *body, size_t len, struct mig_vcpu_msrs *m, char *err,
+			 size_t errlen);
+/* An MSR of a VCPU_MSRS record as the guest's own WRMSR would be judged:
+ * 0, or -1 for an MSR this version does not migrate or a value it would
+ * #GP on (vcpu_check.c). */
+int mig_vcpu_msr_check(uint32_t msr, uint64_t value, char *err, size_t errlen);
 /* The registers as the CPU would judge them (vcpu_check.c); mig_vcpu_decode
  * applies it. 0, or -1 with the register and value in err. */
 int mig_vcpu_check(const struct mig_vcpu *v, char *err, size_t errlen);

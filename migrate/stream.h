@@ -36,6 +36,7 @@ enum mig_record_type {
 	MIG_REC_DEVICE = 0x0a,    /* a platform device's state (version 2) */
 	MIG_REC_MODULES = 0x0b,   /* the images the VM restarts from (version 2) */
 	MIG_REC_AP_STATE = 0x11,  /* an application processor's vCPU and APIC */
+	MIG_REC_VCPU_MSRS = 0x13, /* a vCPU's emulated MSRs beyond the VCPU record */
 	MIG_REC_ROUND = MIG_TYPE_OPTIONAL | 0x10, /* pre-copy round starts (MIG_ROUND_*) */
 	MIG_REC_PLACEMENT = MIG_TYPE_OPTIONAL | 0x12, /* the CPU of each vCPU */
 	/* 0x0c-0x10: the disk records (version 3), migrate/disk_stream.h */

@@ -8,6 +8,7 @@
 
 #include "hv/lib/format.h"
 #include "hv/x86/cpu.h"
+#include "hv/x86/msr.h"
 
 #define CR0_PE (1ull << 0)
 #define CR0_NW (1ull << 29)
@@ -159,6 +160,23 @@ static int check_event(const struct mig_vcpu *v, char *err, size_t errlen)
 	if ((e->type == EVENT_INTERRUPT || e->type == EVENT_SOFT_INT) && e->has_error)
 		return refuse(err, errlen, "pending interrupt with an error code: vector", e->vector);
 	return 0;
+}
+
+int mig_vcpu_msr_check(uint32_t msr, uint64_t value, char *err, size_t errlen)
+{
+	const char *bad = NULL;
+
+	if (msr >= MSR_AMD_PERF_EVTSEL0 && msr < MSR_AMD_PERF_CTR0)
+		bad = value & AMD_PERF_SEL_RESERVED ? "reserved bits set" : NULL;
+	else if (msr >= MSR_AMD_PERF_CTR0 && msr < MSR_AMD_PERF_CTR0 + 4)
+		bad = value & ~AMD_PERF_CTR_MASK ? "wider than 48 bits" : NULL;
+	else
+		bad = "not an MSR this version migrates";
+	if (!bad)
+		return 0;
+	fmt_snprintf(err, errlen, "VCPU_MSRS record: MSR 0x%x = 0x%lx: %s", msr,
+		     (unsigned long)value, bad);
+	return -1;
 }
 
 int mig_vcpu_check(const struct mig_vcpu *v, char *err, size_t errlen)

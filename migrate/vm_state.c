@@ -111,6 +111,38 @@ static void capture_vcpu(struct vcpu *v, struct mig_vcpu *m, uint64_t now)
 	m->msr_tsc_aux = v->msr_tsc_aux;
 }
 
+/* The MSRs of a VCPU_MSRS record and where each lives in the vCPU. */
+static uint64_t *msr_slot(struct vcpu *v, uint32_t msr)
+{
+	if (msr >= MSR_AMD_PERF_EVTSEL0 && msr < MSR_AMD_PERF_CTR0)
+		return &v->msr_perf_sel[msr - MSR_AMD_PERF_EVTSEL0];
+	if (msr >= MSR_AMD_PERF_CTR0 && msr < MSR_AMD_PERF_CTR0 + 4)
+		return &v->msr_perf_ctr[msr - MSR_AMD_PERF_CTR0];
+	return NULL;
+}
+
+static void capture_msrs(struct vcpu *v, unsigned index, struct mig_vcpu_msrs *m)
+{
+	m->index = index;
+	m->count = 0;
+	for (uint32_t msr = MSR_AMD_PERF_EVTSEL0; msr < MSR_AMD_PERF_CTR0 + 4; msr++) {
+		uint64_t value = *msr_slot(v, msr);
+		if (value) { /* power-on values stay off the wire */
+			m->msr[m->count] = msr;
+			m->value[m->count++] = value;
+		}
+	}
+}
+
+static void restore_msrs(struct vcpu *v, const struct mig_vcpu_msrs *m)
+{
+	for (uint32_t i = 0; i < m->count; i++) {
+		uint64_t *slot = msr_slot(v, m->msr[i]);
+		if (slot) /* the decoder admitted only these */
+			*slot = m->value[i];
+	}
+}
+
 static void capture_ap(struct vm *vm, unsigned i, struct mig_ap *a, uint64_t now)
 {
 	struct vcpu *v = &vm->vcpus[i];
@@ -137,6 +169,8 @@ void mig_vm_capture(struct vm *vm, struct mig_vm_state *st, uint64_t now)
 	st->nvcpus = vm->nvcpus;
 	for (unsigned i = 1; i < vm->nvcpus; i++)
 		capture_ap(vm, i, &st->ap[i - 1], now);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		capture_msrs(&vm->vcpus[i], i, &st->msrs[i]);
 	capture_uart(vm, &vm->uart, &st->uart);
 	st->platform.vm_clock_ns = platform_clock(vm);
 	st->platform.resets = vm->resets;
@@ -219,6 +253,8 @@ void mig_vm_restore(struct vm *vm, const struct mig_vm_state *st, uint64_t now)
 		vm->vcpus[i].wait_for_sipi = a->wait_for_sipi;
 		vm->kvmclock.system_time_msr[i] = a->kvmclock_msr;
 	}
+	for (unsigned i = 0; i < st->nvcpus; i++)
+		restore_msrs(&vm->vcpus[i], &st->msrs[i]);
 	/* The devices count from the VM clock: it goes on from the pause. */
 	vm->plat.clock_base_ns = time_ns() - st->platform.vm_clock_ns;
 	platform_timers_touched(&vm->plat);

@@ -22,6 +22,7 @@ struct mig_vm_state {
 	struct mig_platform platform;
 	struct mig_modules modules;
 	struct mig_placement placement; /* count 0: the stream had none (all on the main loop's CPU) */
+	struct mig_vcpu_msrs msrs[MIG_VCPUS_MAX]; /* count 0: at power-on values, none sent */
 	struct mig_device dev[MIG_DEVICES_MAX];
 	size_t ndev;
 };

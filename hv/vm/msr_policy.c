@@ -23,8 +23,6 @@
 #define INT_PENDING_C1E (3ull << 27)   /* C1eOnCmpHalt, SmiOnCmpHalt */
 /* PerfEvtSel: bits 63:42, 39:36, 21 and 19 are reserved (APM vol. 2,
  * performance event-select registers); the counters are 48 bits wide. */
-#define PERF_SEL_RESERVED (0xfffffc0000000000ull | 0xf000000000ull | 1ull << 21 | 1ull << 19)
-#define PERF_CTR_MASK ((1ull << 48) - 1)
 
 static int mtrr_slot(uint32_t index)
 {
@@ -116,13 +114,13 @@ static bool vendor_read(struct vcpu *v, uint32_t index, uint64_t *value)
 static bool amd_perf_write(struct vcpu *v, uint32_t index, uint64_t value)
 {
 	if (index >= MSR_AMD_PERF_EVTSEL0 && index < MSR_AMD_PERF_CTR0) {
-		if (value & PERF_SEL_RESERVED)
+		if (value & AMD_PERF_SEL_RESERVED)
 			return false;
 		v->msr_perf_sel[index - MSR_AMD_PERF_EVTSEL0] = value;
 		return true;
 	}
 	if (index >= MSR_AMD_PERF_CTR0 && index < MSR_AMD_PERF_CTR0 + 4) {
-		v->msr_perf_ctr[index - MSR_AMD_PERF_CTR0] = value & PERF_CTR_MASK;
+		v->msr_perf_ctr[index - MSR_AMD_PERF_CTR0] = value & AMD_PERF_CTR_MASK;
 		return true;
 	}
 	return false;

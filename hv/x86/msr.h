@@ -70,6 +70,10 @@
 /* AMD family 0Fh and later */
 #define MSR_AMD_PERF_EVTSEL0 0xc0010000u /* legacy counters: 4 selects, then 4 counters */
 #define MSR_AMD_PERF_CTR0 0xc0010004u
+/* PerfEvtSel's reserved bits (APM vol. 2 13.2.1: 63:42, 39:36, 21, 19),
+ * and the counters' width. */
+#define AMD_PERF_SEL_RESERVED (0xfffffc0000000000ull | 0xf000000000ull | 1ull << 21 | 1ull << 19)
+#define AMD_PERF_CTR_MASK ((1ull << 48) - 1)
 #define MSR_AMD_SYSCFG 0xc0010010u
 #define MSR_AMD_HWCR 0xc0010015u
 #define MSR_AMD_INT_PENDING_MSG 0xc0010055u

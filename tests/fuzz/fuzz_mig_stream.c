@@ -79,6 +79,7 @@ static void parse_body(const struct mig_record *r)
 		struct mig_platform p;
 		struct mig_modules m;
 		struct mig_placement pl;
+		struct mig_vcpu_msrs ms;
 		struct mig_device d;
 	} x;
 
@@ -105,6 +106,9 @@ static void parse_body(const struct mig_record *r)
 		break;
 	case MIG_REC_PLACEMENT:
 		mig_placement_decode(r->body, r->len, &x.pl, err, sizeof(err));
+		break;
+	case MIG_REC_VCPU_MSRS:
+		mig_vcpu_msrs_decode(r->body, r->len, &x.ms, err, sizeof(err));
 		break;
 	case MIG_REC_DEVICE:
 		/* The blob itself is fuzz_device_state's. */

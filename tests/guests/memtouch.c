@@ -8,7 +8,8 @@
  * interval, 0: none), idle (write nothing until told).
  *
  * Serial commands, one per line: c (checksum), v (verify), p (pause),
- * r (resume), s (status), w FIRST COUNT (write those pages once). */
+ * r (resume), s (status), w FIRST COUNT (write those pages once),
+ * m MSR [VALUE] (hex: write the MSR if a value is given, then read it). */
 #include "rt.h"
 
 extern char _end[];
@@ -118,6 +119,40 @@ static uint32_t parse_num(const char **s)
 	return v;
 }
 
+static uint64_t parse_hex(const char **s)
+{
+	uint64_t v = 0;
+
+	while (**s == ' ')
+		(*s)++;
+	for (;; (*s)++) {
+		char c = **s;
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (uint64_t)(c - 'a' + 10);
+		else
+			return v;
+	}
+}
+
+/* "m MSR [VALUE]" (hex): writes the MSR when a value is given, then reads
+ * it. For MSRs the guest's CPU has: any other #GPs and ends the guest. */
+static void msr_command(const char *s)
+{
+	uint32_t msr = (uint32_t)parse_hex(&s);
+	while (*s == ' ')
+		s++;
+	if (*s) {
+		uint64_t value = parse_hex(&s);
+		__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value),
+				 "d"((uint32_t)(value >> 32)));
+	}
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	gprintf("memtouch: msr 0x%x = 0x%lx\n", msr, (uint64_t)hi << 32 | lo);
+}
+
 static void status(void)
 {
 	gprintf("memtouch: written %lu passes %lu pages %u base 0x%x %s\n", written, passes,
@@ -132,6 +167,7 @@ static void command(const char *line)
 	case 'p': paused = true; gprintf("memtouch: paused\n"); break;
 	case 'r': paused = false; gprintf("memtouch: resumed\n"); break;
 	case 's': status(); break;
+	case 'm': msr_command(line + 1); break;
 	case 'w': {
 		const char *s = line + 1;
 		uint32_t first = parse_num(&s), count = parse_num(&s);

@@ -190,3 +190,79 @@ Test(vcpu_check, text_fields_from_a_peer_are_printable)
 	len = mig_modules_encode(&m, body);
 	cr_assert_eq(mig_modules_decode(body, len, &mgot, err, sizeof(err)), -1);
 }
+
+/* VCPU_MSRS: AMD's legacy counters round-trip; a record is refused for an
+ * MSR this version does not migrate, a value the guest's WRMSR would #GP
+ * on, a repeated MSR, a count out of range and a non-zero pad. */
+static uint32_t msrs_body(uint8_t *body, uint32_t count, const uint32_t *msr,
+			  const uint64_t *value)
+{
+	struct mig_vcpu_msrs m = { .index = 1, .count = count };
+
+	for (uint32_t i = 0; i < count; i++) {
+		m.msr[i] = msr[i];
+		m.value[i] = value[i];
+	}
+	return mig_vcpu_msrs_encode(&m, body);
+}
+
+static void msrs_refused(const uint8_t *body, uint32_t len, const char *why)
+{
+	struct mig_vcpu_msrs m;
+	char err[160];
+
+	cr_assert_eq(mig_vcpu_msrs_decode(body, len, &m, err, sizeof(err)), -1,
+		     "accepted; expected: %s", why);
+	cr_assert(strstr(err, why), "'%s' does not say '%s'", err, why);
+}
+
+Test(vcpu_check, vcpu_msrs_round_trip)
+{
+	static uint8_t body[MIG_STATE_MAX];
+	const uint32_t msr[] = { 0xc0010000, 0xc0010003, 0xc0010004, 0xc0010007 };
+	const uint64_t value[] = { 0x530076, 0x30000000000ull | 0x4300c0, 0xffffffffffffull, 1 };
+	uint32_t len = msrs_body(body, 4, msr, value);
+	struct mig_vcpu_msrs m;
+	char err[160];
+
+	cr_assert_eq(len, 8 + 4 * 16);
+	cr_assert_eq(mig_vcpu_msrs_decode(body, len, &m, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(m.index, 1);
+	cr_assert_eq(m.count, 4);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(m.msr[i], msr[i]);
+		cr_assert_eq(m.value[i], value[i]);
+	}
+}
+
+Test(vcpu_check, vcpu_msrs_refusals)
+{
+	static uint8_t body[MIG_STATE_MAX];
+	uint32_t msr = 0xc0010000, len;
+	uint64_t value;
+
+	value = 1ull << 21; /* PerfEvtSel bit 21 is reserved */
+	msrs_refused(body, msrs_body(body, 1, &msr, &value), "reserved bits set");
+	value = 1ull << 40; /* GuestOnly: not reserved */
+	cr_assert_eq(mig_vcpu_msr_check(msr, value, NULL, 0), 0);
+	value = 1ull << 42;
+	msrs_refused(body, msrs_body(body, 1, &msr, &value), "reserved bits set");
+	msr = 0xc0010004;
+	value = 1ull << 48;
+	msrs_refused(body, msrs_body(body, 1, &msr, &value), "wider than 48 bits");
+	msr = 0xc0010200; /* PerfCtrExtCore, hidden from guests */
+	value = 0;
+	msrs_refused(body, msrs_body(body, 1, &msr, &value), "not an MSR this version migrates");
+	const uint32_t twice[] = { 0xc0010001, 0xc0010001 };
+	const uint64_t values[] = { 0, 0 };
+	msrs_refused(body, msrs_body(body, 2, twice, values), "twice");
+	/* count 0, and a pad that is not zero */
+	len = msrs_body(body, 1, twice, values);
+	body[4] = 0;
+	msrs_refused(body, len, "malformed");
+	len = msrs_body(body, 1, twice, values);
+	body[12] = 1;
+	msrs_refused(body, len, "malformed");
+	/* one byte short of its count */
+	msrs_refused(body, msrs_body(body, 1, twice, values) - 1, "malformed");
+}
