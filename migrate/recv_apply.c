@@ -155,6 +155,7 @@ static enum recv_event got_config(struct recv_apply *a, const struct mig_record 
 	if (!a->vm)
 		return RECV_REFUSED;
 	a->state.nvcpus = c.vcpus;
+	a->vm->unbacked_stops = c.flags & MIG_VM_UNBACKED_STOP;
 	a->vm->uid = a->vm_uid;
 	a->st->pages_total = c.mem_bytes / MIG_PAGE_SIZE;
 	a->written = kzalloc((a->st->pages_total + 63) / 64 * 8);

@@ -71,8 +71,10 @@ static void walk_vm_config(struct walk *w, struct mig_vm_config *c)
 	fbytes(w, c->image, sizeof(c->image));
 	fbytes(w, c->cmdline, sizeof(c->cmdline));
 	f64(w, &c->mem_bytes);
-	if (w->decode ? w->c.pos < w->c.len : c->vcpus > 1)
+	if (w->decode ? w->c.pos < w->c.len : c->vcpus > 1 || c->flags)
 		f32(w, &c->vcpus);
+	if (w->decode ? w->c.pos < w->c.len : c->flags != 0)
+		f32(w, &c->flags);
 }
 
 static void walk_segment(struct walk *w, struct vcpu_segment *s)
@@ -381,6 +383,10 @@ int mig_vm_config_decode(const uint8_t *body, size_t len, struct mig_vm_config *
 		c->vcpus = 1;
 	if (c->vcpus < 1 || c->vcpus > MIG_VCPUS_MAX) {
 		fmt_snprintf(err, errlen, "VM_CONFIG: %u vCPUs (1 to %d)", c->vcpus, MIG_VCPUS_MAX);
+		return -1;
+	}
+	if (c->flags & ~MIG_VM_FLAGS_KNOWN) {
+		fmt_snprintf(err, errlen, "VM_CONFIG: unknown flags 0x%x", c->flags);
 		return -1;
 	}
 	return 0;

@@ -30,7 +30,14 @@ struct mig_vm_config {
 	/* vCPUs, 1 to MIG_VCPUS_MAX: on the wire only when more than one
 	 * (332 bytes instead of 328), so one-vCPU streams stay as they were. */
 	uint32_t vcpus;
+	/* MIG_VM_*: on the wire only when not 0, after the vCPU count (336
+	 * bytes), so a receiver that does not know them refuses the VM by the
+	 * length rather than run it without them. */
+	uint32_t flags;
 };
+/* An access with nothing behind it stops the VM (vm create unbacked=stop). */
+#define MIG_VM_UNBACKED_STOP 1u
+#define MIG_VM_FLAGS_KNOWN MIG_VM_UNBACKED_STOP
 
 struct mig_vcpu {
 	struct vcpu_state s;          /* tsc_offset unused: see guest_tsc */

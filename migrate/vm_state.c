@@ -270,4 +270,5 @@ void mig_vm_config_of(const struct vm *vm, const char *name, struct mig_vm_confi
 	str_copy(c->cmdline, vm->cmdline, sizeof(c->cmdline));
 	c->mem_bytes = vm->mem.size;
 	c->vcpus = vm->nvcpus;
+	c->flags = vm->unbacked_stops ? MIG_VM_UNBACKED_STOP : 0;
 }

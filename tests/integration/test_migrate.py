@@ -46,11 +46,14 @@ def memtouch_says(con, vm, cmd, pattern, timeout=60):
 
 @pytest.mark.parametrize("handover", ["confirmed", "pipelined"])
 def test_counter_continues_on_the_destination(boot, handover):
-    """Confirmed: GO waits for READY. Pipelined: GO follows END at once."""
+    """Confirmed: GO waits for READY. Pipelined: GO follows END at once.
+    The pipelined VM is strict about unbacked accesses (unbacked=stop) and
+    stays so on the destination."""
     a, b = start_pair(boot)
     ca, cb = a.console(), b.console()
     assert cb.run(f"migrate listen from={A_IP}").ok
-    assert ca.run("vm create c counter interval=20").ok
+    unbacked = "stop" if handover == "pipelined" else "abort"
+    assert ca.run(f"vm create c counter interval=20 unbacked={unbacked}").ok
     assert ca.run("vm start c").ok
     time.sleep(1.5)
 
@@ -62,6 +65,7 @@ def test_counter_continues_on_the_destination(boot, handover):
     # Gone from the source, running on the destination.
     assert vm_state(ca, "c") is None
     assert vm_state(cb, "c") in ("running", "halted")
+    assert cb.run("vm info c").fields()["unbacked"] == unbacked
     inc = cb.run("migrate status").fields()
     assert inc["incoming_phase"] == "done" and inc["incoming_vm"] == "c"
     # TLS by default, the same suite on both ends.

@@ -365,6 +365,24 @@ Test(mig_stream, vm_config_carries_the_vcpu_count_only_when_above_one)
 	cr_assert_eq(mig_vm_config_decode(body, 330, &c2, err, sizeof(err)), -1, "a partial count");
 }
 
+Test(mig_stream, vm_config_carries_flags_only_when_set)
+{
+	struct mig_vm_config c = { .name = "escape", .mem_bytes = 16 << 20, .vcpus = 1 }, c2;
+	uint8_t body[MIG_STATE_MAX];
+
+	cr_assert_eq(mig_vm_config_encode(&c, body), 328, "no flags: the version-3 body");
+	c.flags = MIG_VM_UNBACKED_STOP;
+	uint32_t len = mig_vm_config_encode(&c, body);
+	cr_assert_eq(len, 336, "flags follow the vCPU count, one vCPU or not");
+	cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c2.vcpus, 1);
+	cr_assert_eq(c2.flags, MIG_VM_UNBACKED_STOP);
+	put_le32(body + 332, 2);
+	cr_assert_eq(mig_vm_config_decode(body, len, &c2, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "unknown flags 0x2"), "%s", err);
+	cr_assert_eq(mig_vm_config_decode(body, 334, &c2, err, sizeof(err)), -1, "partial flags");
+}
+
 static struct mig_ap sample_ap(uint32_t index)
 {
 	struct mig_ap a;
