@@ -2,6 +2,8 @@
  * without an exit and send its writes to the policy. */
 #include "hv/vm/msr_policy.h"
 
+#include <stddef.h>
+
 #include "hv/vm/cpuid_policy.h"
 #include "hv/vm/vcpu.h"
 #include "hv/vm/vm.h"
@@ -12,58 +14,57 @@
  * directly and send writes here: a non-canonical value #GPs (SDM WRMSR:
  * the FS/GS bases, KERNEL_GS_BASE, LSTAR, SYSENTER_ESP/EIP; APM: LSTAR,
  * CSTAR, the FS/GS bases), except where the vendor keeps no check: AMD
- * drops SYSENTER_ESP/EIP's upper half, Intel never uses CSTAR. */
-static uint64_t *address_msr(struct vcpu *v, struct vcpu_state *s, uint32_t index,
-			     bool *checked)
+ * drops SYSENTER_ESP/EIP's upper half, Intel never uses CSTAR.
+ * Where the MSR lives in struct vcpu_state, or -1 for any other MSR: known
+ * before the state is fetched, which the other MSRs need not pay for. */
+static long address_field(const struct vcpu *v, uint32_t index, bool *checked)
 {
 	bool intel = cpuid_guest_vendor(&v->vm->cpuid) == CPU_VENDOR_INTEL;
 
 	*checked = true;
 	switch (index) {
-	case MSR_FS_BASE: return &s->seg[SEG_FS].base;
-	case MSR_GS_BASE: return &s->seg[SEG_GS].base;
-	case MSR_KERNEL_GS_BASE: return &s->kernel_gs_base;
-	case MSR_LSTAR: return &s->lstar;
-	case MSR_CSTAR: *checked = !intel; return &s->cstar;
-	case MSR_SYSENTER_ESP: *checked = intel; return &s->sysenter_esp;
-	case MSR_SYSENTER_EIP: *checked = intel; return &s->sysenter_eip;
+	case MSR_FS_BASE: return offsetof(struct vcpu_state, seg[SEG_FS].base);
+	case MSR_GS_BASE: return offsetof(struct vcpu_state, seg[SEG_GS].base);
+	case MSR_KERNEL_GS_BASE: return offsetof(struct vcpu_state, kernel_gs_base);
+	case MSR_LSTAR: return offsetof(struct vcpu_state, lstar);
+	case MSR_CSTAR: *checked = !intel; return offsetof(struct vcpu_state, cstar);
+	case MSR_SYSENTER_ESP: *checked = intel; return offsetof(struct vcpu_state, sysenter_esp);
+	case MSR_SYSENTER_EIP: *checked = intel; return offsetof(struct vcpu_state, sysenter_eip);
 	}
-	return NULL;
+	return -1;
 }
 
-static bool is_address_msr(uint32_t index)
+static uint64_t *field_of(struct vcpu_state *s, long offset)
 {
-	return (index >= MSR_FS_BASE && index <= MSR_KERNEL_GS_BASE) || index == MSR_LSTAR ||
-	       index == MSR_CSTAR || index == MSR_SYSENTER_ESP || index == MSR_SYSENTER_EIP;
+	return (uint64_t *)((char *)s + offset);
 }
 
 bool msr_address_read(struct vcpu *v, uint32_t index, uint64_t *value)
 {
 	struct vcpu_state s;
 	bool checked;
+	long offset = address_field(v, index, &checked);
 
-	if (!is_address_msr(index))
+	if (offset < 0)
 		return false;
 	vcpu_ops->get_state(v, &s);
-	uint64_t *field = address_msr(v, &s, index, &checked);
-	if (field)
-		*value = *field;
-	return field;
+	*value = *field_of(&s, offset);
+	return true;
 }
 
 bool msr_address_write(struct vcpu *v, uint32_t index, uint64_t value, bool *handled)
 {
 	struct vcpu_state s;
 	bool checked;
+	long offset = address_field(v, index, &checked);
 
-	*handled = is_address_msr(index);
+	*handled = offset >= 0;
 	if (!*handled)
 		return false;
-	vcpu_ops->get_state(v, &s);
-	uint64_t *field = address_msr(v, &s, index, &checked);
 	if (checked && !canonical_address(value))
 		return false;
-	*field = value;
+	vcpu_ops->get_state(v, &s);
+	*field_of(&s, offset) = value;
 	vcpu_ops->set_state(v, &s);
 	return true;
 }
